@@ -1,0 +1,42 @@
+"""``gridcoop bench``: print the figures each issue asks for."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from typing import Any
+
+import click
+
+from experiments.bench import SUITES, load_suite
+
+
+def _print_figures(prefix: str, figures: Any) -> None:
+    if isinstance(figures, dict):
+        for key, value in figures.items():
+            _print_figures(f"{prefix}.{key}" if prefix else str(key), value)
+    elif isinstance(figures, float):
+        click.echo(f"{prefix:<60} {figures:,.3f}")
+    else:
+        click.echo(f"{prefix:<60} {figures}")
+
+
+@click.command()
+@click.argument("suites", nargs=-1, type=click.Choice(sorted(SUITES)))
+@click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
+@click.option("--quick", is_flag=True, help="Smaller sizes, for a smoke check (figures not comparable).")
+def bench(suites: tuple[str, ...], as_json: bool, quick: bool) -> None:
+    """Run benchmark SUITES (all when none is named) and print their figures."""
+    chosen = suites or tuple(SUITES)
+    results: dict[str, Any] = {
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+    }
+    for name in chosen:
+        if not as_json:
+            click.echo(f"# {name}", err=True)
+        results[name] = load_suite(name)(quick)
+        if not as_json:
+            _print_figures(name, results[name])
+    if as_json:
+        click.echo(json.dumps(results, indent=2, sort_keys=True))
