@@ -1,0 +1,67 @@
+"""Home batteries with a self-consumption dispatch rule, vectorised over homes.
+
+Why self-consumption: it is what a home battery without a tariff optimiser
+does (store the surplus, cover the deficit), and it keeps the market's job
+(trading what is left) visible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+class BatteryError(ValueError):
+    """Battery parameters that cannot describe a real battery."""
+
+
+class HomeBatteries:
+    """State of charge and limits of ``n`` batteries (capacity 0 means no battery).
+
+    Energies are measured at the battery's terminals on the house side:
+    ``dispatch`` returns the energy that went in (positive) or came out
+    (negative) in the step, which is the node's storage change; losses are
+    applied inside the battery (one-way efficiency = sqrt(round trip)).
+    """
+
+    def __init__(
+        self,
+        capacity_kwh: FloatArray,
+        power_kw: FloatArray,
+        round_trip_efficiency: float = 0.9,
+        initial_soc: float = 0.5,
+    ) -> None:
+        self.capacity_kwh = np.asarray(capacity_kwh, dtype=np.float64)
+        self.power_kw = np.asarray(power_kw, dtype=np.float64)
+        if self.capacity_kwh.shape != self.power_kw.shape:
+            raise BatteryError("capacity_kwh and power_kw must have the same shape")
+        if (self.capacity_kwh < 0).any() or (self.power_kw < 0).any():
+            raise BatteryError("battery capacity and power must be >= 0")
+        if not 0.0 < round_trip_efficiency <= 1.0:
+            raise BatteryError(
+                f"round_trip_efficiency must be in (0, 1], got {round_trip_efficiency}"
+            )
+        if not 0.0 <= initial_soc <= 1.0:
+            raise BatteryError(f"initial_soc must be in [0, 1], got {initial_soc}")
+        self.one_way_efficiency = float(np.sqrt(round_trip_efficiency))
+        self.soc_kwh = self.capacity_kwh * initial_soc
+
+    def dispatch(self, surplus_kw: FloatArray, step_h: float) -> FloatArray:
+        """Charge from surplus (> 0) and discharge into deficit (< 0) for one step.
+
+        Returns the terminal energy per battery in kWh (+ charged, - discharged),
+        never more than the surplus/deficit, the power limit, or the room/charge left.
+        """
+        eta = self.one_way_efficiency
+        limit_kwh = self.power_kw * step_h
+        want_kwh = surplus_kw * step_h
+        room_kwh = (self.capacity_kwh - self.soc_kwh) / eta
+        charge = np.minimum(np.minimum(np.maximum(want_kwh, 0.0), limit_kwh), room_kwh)
+        available_kwh = self.soc_kwh * eta
+        discharge = np.minimum(np.minimum(np.maximum(-want_kwh, 0.0), limit_kwh), available_kwh)
+        self.soc_kwh = np.clip(
+            self.soc_kwh + charge * eta - discharge / eta, 0.0, self.capacity_kwh
+        )
+        return charge - discharge

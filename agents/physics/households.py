@@ -1,0 +1,147 @@
+"""The physics of a neighbourhood: prosumers, EV owners and DR households.
+
+Why profiles are made a day ahead: members forecast the next market interval,
+which may lie in tomorrow; generating day d+1 when day d starts keeps memory
+bounded (two days of (steps, households) arrays) and every step a few numpy ops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.physics.appliances import ApplianceFleet
+from agents.physics.battery import HomeBatteries
+from agents.physics.clock import SimClock
+from agents.physics.ev import EVDayPlan, EVFleet
+from agents.physics.flows import Flows, balance
+from agents.physics.load import BaseLoad
+from agents.physics.pv import PVWeather, clear_sky_ghi_w_per_m2, pv_power_kw, step_mid_hours
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdSetup:
+    """Per-household parameters (arrays over all households, in node order)."""
+
+    zone: IntArray  # weather zone (the aggregator region)
+    pv_kwp: FloatArray  # 0 without panels
+    annual_load_kwh: FloatArray
+    battery_kwh: FloatArray  # 0 without a battery
+    battery_kw: FloatArray
+    battery_round_trip: float
+    ev_nodes: IntArray  # node index of each EV
+    ev_capacity_kwh: FloatArray
+    ev_profile: IntArray
+    ev_charger_kw: float
+    dr_nodes: IntArray  # node index of each DR household
+
+
+@dataclass(slots=True)
+class _Day:
+    pv_kw: FloatArray
+    load_kw: FloatArray  # base load + appliances
+    ev_plan: EVDayPlan
+
+
+class HouseholdPhysics:
+    """Steps every household's PV, load, appliances, battery and EV at once."""
+
+    def __init__(
+        self,
+        setup: HouseholdSetup,
+        clock: SimClock,
+        streams: dict[str, np.random.Generator],
+        forecast_error: float,
+    ) -> None:
+        self.setup = setup
+        self.clock = clock
+        self.n = int(setup.pv_kwp.size)
+        self.zones = int(setup.zone.max()) + 1 if self.n else 1
+        self.weather = PVWeather(streams["weather"], self.zones, clock)
+        self.base_load = BaseLoad(streams["load"], setup.annual_load_kwh, clock)
+        self.appliances = ApplianceFleet(streams["appliances"], int(setup.dr_nodes.size), clock)
+        self.evs = EVFleet(
+            streams["ev"],
+            setup.ev_capacity_kwh,
+            setup.ev_profile,
+            clock,
+            charger_kw=setup.ev_charger_kw,
+        )
+        self.batteries = HomeBatteries(
+            setup.battery_kwh, setup.battery_kw, setup.battery_round_trip
+        )
+        self._has_battery = bool((setup.battery_kwh > 0).any())
+        self._forecast_rng = streams["forecast"]
+        self.forecast_error = forecast_error
+        self._mid_hours = step_mid_hours(clock)
+        self._days: dict[int, _Day] = {}
+
+    @property
+    def size(self) -> int:
+        return self.n
+
+    def _make_day(self, day: int) -> _Day:
+        clock, setup = self.clock, self.setup
+        ghi = clear_sky_ghi_w_per_m2(clock.day_of_year(day), self._mid_hours)
+        clouds = self.weather.day_factors(day)[:, setup.zone]
+        pv = pv_power_kw(setup.pv_kwp, ghi, clouds)
+        load = self.base_load.day_power_kw(day)
+        if setup.dr_nodes.size:
+            load[:, setup.dr_nodes] += self.appliances.day_power_kw(day)
+        return _Day(pv, load, self.evs.plan_day(day))
+
+    def _day(self, day: int) -> _Day:
+        """Profiles of ``day``, generated in order (today, then tomorrow) and kept two days."""
+        while day not in self._days:
+            nxt = max(self._days) + 1 if self._days else 0
+            self._days[nxt] = self._make_day(nxt)
+            for old in [d for d in self._days if d < nxt - 2]:
+                del self._days[old]
+        return self._days[day]
+
+    def step(self, step: int) -> Flows:
+        clock, setup = self.clock, self.setup
+        day, s = divmod(step, clock.steps_per_day)
+        today = self._day(day)
+        self._day(day + 1)
+        step_h = clock.step_h
+        production = today.pv_kw[s] * step_h
+        consumption = today.load_kw[s] * step_h
+        ev = np.zeros(self.n)
+        if setup.ev_nodes.size:
+            ev[setup.ev_nodes] = self.evs.step(today.ev_plan, s, step_h)
+            consumption = consumption + ev
+        storage = np.zeros(self.n)
+        if self._has_battery:
+            storage = self.batteries.dispatch((production - consumption) / step_h, step_h)
+        return balance(production, consumption, storage, ev)
+
+    def forecast_import_kwh(self, market: int) -> FloatArray:
+        """Net import forecast: noisy PV and load, planned EV charging, a dry-run battery."""
+        clock = self.clock
+        first = market * clock.steps_per_market
+        day, s0 = divmod(first, clock.steps_per_day)
+        target = self._day(day)
+        steps = range(s0, s0 + clock.steps_per_market)
+        sigma = self.forecast_error
+        noise = self._forecast_rng.lognormal(-0.5 * sigma**2, sigma, size=(2, self.n))
+        step_h = clock.step_h
+        pv = target.pv_kw[s0 : s0 + len(steps)] * step_h * noise[0]
+        load = target.load_kw[s0 : s0 + len(steps)] * step_h * noise[1]
+        if self.setup.ev_nodes.size:
+            load[:, self.setup.ev_nodes] += self.evs.preview(target.ev_plan, steps, step_h) / len(
+                steps
+            )
+        storage = np.zeros_like(pv)
+        if self._has_battery:
+            soc = self.batteries.soc_kwh.copy()
+            for i in range(len(steps)):
+                storage[i] = self.batteries.dispatch((pv[i] - load[i]) / step_h, step_h)
+            self.batteries.soc_kwh = soc
+        net = load + storage - pv
+        return net.sum(axis=0)

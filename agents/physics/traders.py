@@ -1,0 +1,138 @@
+"""Market-only traders: hourly quantities and limit prices from CSV files, no physics.
+
+Why as a "physics": the meters, settlement and KPIs then treat CSV traders like
+any node (a buyer consumes its quantity, a seller produces it, spread evenly
+over the interval), so results compare one-to-one with other market simulators
+fed the same CSVs.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.physics.clock import SimClock
+from agents.physics.flows import Flows, balance
+
+FloatArray = NDArray[np.float64]
+
+CSV_COLUMNS = ("hour", "participant", "quantity_kwh", "price_eur_per_kwh")
+
+
+class TraderCsvError(ValueError):
+    """A market-only CSV that cannot be read; the message names file, line and column."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraderTable:
+    """Quantities and limit prices per (market interval, participant) for buyers and sellers."""
+
+    participants: tuple[str, ...]
+    buy_kwh: FloatArray  # (intervals, participants)
+    buy_price: FloatArray
+    sell_kwh: FloatArray
+    sell_price: FloatArray
+
+    @property
+    def intervals(self) -> int:
+        return int(self.buy_kwh.shape[0])
+
+
+def _read_rows(path: Path) -> list[tuple[int, str, float, float]]:
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise TraderCsvError(f"cannot open {path}: {exc.strerror}; check the path") from None
+    rows = []
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise TraderCsvError(
+                f"{path}: missing column(s) {', '.join(missing)}; the header "
+                f"must be {','.join(CSV_COLUMNS)}"
+            )
+        for line, row in enumerate(reader, start=2):
+            try:
+                hour = int(row["hour"])
+                quantity = float(row["quantity_kwh"])
+                price = float(row["price_eur_per_kwh"])
+            except (TypeError, ValueError):
+                raise TraderCsvError(
+                    f"{path}:{line}: hour must be an integer and quantity_kwh, "
+                    f"price_eur_per_kwh numbers, got {dict(row)}"
+                ) from None
+            who = (row["participant"] or "").strip()
+            if (
+                hour < 0
+                or quantity < 0
+                or price < 0
+                or not who
+                or not np.isfinite([quantity, price]).all()
+            ):
+                raise TraderCsvError(
+                    f"{path}:{line}: need hour >= 0, a participant name, "
+                    f"quantity_kwh >= 0 and price_eur_per_kwh >= 0"
+                )
+            rows.append((hour, who, quantity, price))
+    return rows
+
+
+def load_trader_table(buyers_csv: Path, sellers_csv: Path) -> TraderTable:
+    """Read both CSVs; a participant may appear in both (it then buys and sells)."""
+    buyers, sellers = _read_rows(buyers_csv), _read_rows(sellers_csv)
+    names = tuple(sorted({r[1] for r in buyers} | {r[1] for r in sellers}))
+    if not names:
+        raise TraderCsvError(f"{buyers_csv} and {sellers_csv} hold no rows; add some traders")
+    column = {name: i for i, name in enumerate(names)}
+    intervals = max(r[0] for r in buyers + sellers) + 1
+    tables = [np.zeros((intervals, len(names))) for _ in range(4)]
+    for rows, (qty, price), path in (
+        (buyers, tables[:2], buyers_csv),
+        (sellers, tables[2:], sellers_csv),
+    ):
+        for hour, who, quantity, limit in rows:
+            if qty[hour, column[who]]:
+                raise TraderCsvError(
+                    f"{path}: participant {who!r} has two rows for hour {hour}; merge them"
+                )
+            qty[hour, column[who]] = quantity
+            price[hour, column[who]] = limit
+    return TraderTable(names, *tables)
+
+
+class TraderPhysics:
+    """Buyers consume and sellers produce their CSV quantity, evenly over the interval."""
+
+    def __init__(self, table: TraderTable, clock: SimClock) -> None:
+        self.table = table
+        self.clock = clock
+        self.n = len(table.participants)
+
+    @property
+    def size(self) -> int:
+        return self.n
+
+    def _row(self, market: int, which: FloatArray) -> FloatArray:
+        if market >= self.table.intervals:
+            return np.zeros(self.n)
+        return which[market]
+
+    def step(self, step: int) -> Flows:
+        market = self.clock.market_of(step)
+        share = 1.0 / self.clock.steps_per_market
+        produced = self._row(market, self.table.sell_kwh) * share
+        consumed = self._row(market, self.table.buy_kwh) * share
+        zero = np.zeros(self.n)
+        return balance(produced, consumed, zero, zero)
+
+    def forecast_import_kwh(self, market: int) -> FloatArray:
+        return self._row(market, self.table.buy_kwh) - self._row(market, self.table.sell_kwh)
+
+    def limit_prices(self, market: int) -> tuple[FloatArray, FloatArray]:
+        """(bid limit, offer limit) of every participant for ``market``."""
+        return self._row(market, self.table.buy_price), self._row(market, self.table.sell_price)
