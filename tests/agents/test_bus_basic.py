@@ -1,0 +1,64 @@
+"""Smoke-level bus behaviour on real inproc and tcp sockets: send, ack, drain order, request."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.bus import Bus
+from agents.messages import Ack, Bid, GateClosed, MeterReadingBatch
+
+TRANSPORTS = ["inproc", "tcp"]
+
+
+def _batch(region: str) -> MeterReadingBatch:
+    return MeterReadingBatch(
+        sim_time_s=900,
+        region_id=region,
+        interval_start_s=0,
+        interval_s=900,
+        meter_ids=["m1", "m2"],
+        import_wh=[120, 0],
+        export_wh=[0, 45],
+        counters=[1, 1],
+    )
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_send_is_acked_and_drained_in_sender_then_sequence_order(transport: str) -> None:
+    with Bus(transport) as bus:  # type: ignore[arg-type]
+        r1, r0, market = bus.endpoint("region-1"), bus.endpoint("region-0"), bus.endpoint("market")
+        r1.send("market", _batch("region-1"))
+        r0.send("market", GateClosed(auction_id="a", order_count=3))
+        r1.send("market", GateClosed(auction_id="b", order_count=1))
+        bus.settle(timeout_s=5)
+        got = market.drain()
+        # senders by name ("region-0" < "region-1"), then each sender's sequence
+        assert [(m.sender, m.id) for m in got] == [
+            ("region-0", "region-0:1"),
+            ("region-1", "region-1:1"),
+            ("region-1", "region-1:2"),
+        ]
+        assert got[1] == _batch("region-1").model_copy(
+            update={"id": "region-1:1", "sender": "region-1"}
+        )
+        assert r0.pending == [] and r1.pending == []
+        assert bus.stats.acked == 3 and bus.stats.received == 3 and bus.stats.rejected == 0
+        assert market.drain() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_request_gets_the_handlers_reply(transport: str) -> None:
+    with Bus(transport) as bus:  # type: ignore[arg-type]
+        client, server = bus.endpoint("region-1"), bus.endpoint("market")
+        server.serve("bid", lambda q: Ack(acked_ids=[q.id]))
+        bid = Bid(
+            auction_id="a",
+            order_id="o1",
+            participant_id="p1",
+            energy_kwh=1.0,
+            price_eur_per_kwh=0.08,
+        )
+        reply = client.request("market", bid, timeout_s=5)
+        assert isinstance(reply, Ack)
+        assert reply.reply_to == bid.id == "region-1:1"
+        assert reply.acked_ids == ["region-1:1"] and reply.sender == "market"
