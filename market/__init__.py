@@ -1,1 +1,74 @@
-"""market package."""
+"""The clearing house: orders, order books, clearing mechanisms, tariffs.
+
+Pure: imports nothing from the rest of gridcoop, no Mesa, no ZeroMQ. The one-call
+entry point is :func:`clear`; see the README section on the market.
+"""
+
+from market import continuous as _continuous  # noqa: F401  (registers "continuous")
+from market import mechanisms as _mechanisms  # noqa: F401  (registers the periodic ones)
+from market.batch import OrderBatch
+from market.clearing import FAST_PATH_MIN_ORDERS, clear, prepare
+from market.errors import (
+    DuplicateMechanismError,
+    DuplicateOrderError,
+    GateClosedError,
+    GateStateError,
+    InvalidAllocationError,
+    InvalidOptionError,
+    InvalidOrderError,
+    InvalidTariffError,
+    MarketError,
+    MixedIntervalsError,
+    PriceCapExceededError,
+    UnknownIntervalError,
+    UnknownMechanismError,
+    UnknownOrderError,
+)
+from market.orders import (
+    DEFAULT_PRICE_CAP_EUR_PER_KWH,
+    MAX_QUANTITY_KWH,
+    QUANTITY_RESOLUTION_KWH,
+    QUANTITY_TOLERANCE_KWH,
+    Order,
+    Side,
+)
+from market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
+from market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
+from market.results import ClearingResult, Trade
+
+__all__ = [
+    "DEFAULT_PRICE_CAP_EUR_PER_KWH",
+    "FAST_PATH_MIN_ORDERS",
+    "MAX_QUANTITY_KWH",
+    "MECHANISMS",
+    "QUANTITY_RESOLUTION_KWH",
+    "QUANTITY_TOLERANCE_KWH",
+    "ClearingResult",
+    "DuplicateMechanismError",
+    "DuplicateOrderError",
+    "GateClosedError",
+    "GateStateError",
+    "InvalidAllocationError",
+    "InvalidOptionError",
+    "InvalidOrderError",
+    "InvalidTariffError",
+    "Margin",
+    "MarketError",
+    "MeritOrderMatch",
+    "MixedIntervalsError",
+    "Order",
+    "OrderBatch",
+    "PreparedBook",
+    "PriceCapExceededError",
+    "Side",
+    "Trade",
+    "TradeColumns",
+    "UnknownIntervalError",
+    "UnknownMechanismError",
+    "UnknownOrderError",
+    "clear",
+    "get_mechanism",
+    "mechanism_names",
+    "prepare",
+    "register_mechanism",
+]

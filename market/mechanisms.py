@@ -1,0 +1,61 @@
+"""The periodic (sealed-bid) mechanisms: one allocation, three price rules.
+
+All three clear the book at gate closure with the same merit-order match
+(highest bid first, cheapest offer first, FIFO at equal price, partial fills,
+stop when the next bid is below the next offer), so they trade the same
+volume between the same orders; they differ only in the price:
+
+* ``pay_as_clear``: one uniform price, the midpoint of the interval of
+  market-clearing prices ``[max(last offer, best bid left), min(last bid, best
+  offer left)]``. When nothing is left at the margin this is the midpoint of
+  the marginal bid and the marginal offer; when the marginal bid is only partly
+  filled, the interval collapses to that bid's price (and the same for a
+  partly filled offer). Every accepted bid is at or above the price, every
+  accepted offer at or below it, and no order left out would trade at it.
+* ``average_bid``: the pilot's rule, a uniform price equal to the average of the
+  accepted bids' limit prices, weighted by the kWh each bid traded (so
+  splitting one bid into several at the same price leaves the price unchanged);
+  ``weighted=False`` gives the plain mean over accepted bids. The price is at or
+  above every accepted offer, but a buyer whose bid is below the average pays
+  more than its limit: that is the pilot's rule, reproduced as it is.
+* ``pay_as_bid``: each matched pair trades at the bid's price (the buyer pays
+  what it bid, the literal meaning; sellers capture the surplus).
+  ``pair_price="offer"`` or ``"midpoint"`` select the offer's price or the
+  pair's midpoint instead.
+"""
+
+from __future__ import annotations
+
+from market.errors import InvalidOptionError
+from market.prepared import PAIR_PRICES, PairPrice, PreparedBook
+from market.registry import register_mechanism
+from market.results import ClearingResult
+
+
+@register_mechanism("pay_as_clear")
+def pay_as_clear(book: PreparedBook) -> ClearingResult:
+    """Uniform price at the middle of the market-clearing price interval."""
+    match = book.merit_order_match()
+    price = match.margin.midpoint_price()
+    return book.result("pay_as_clear", match.uniform(price), price)
+
+
+@register_mechanism("average_bid")
+def average_bid(book: PreparedBook, weighted: bool = True) -> ClearingResult:
+    """Uniform price = average limit price of the accepted bids (the pilot's rule)."""
+    if not isinstance(weighted, bool):
+        raise InvalidOptionError(f"average_bid: weighted must be True or False, got {weighted!r}")
+    match = book.merit_order_match()
+    price = match.average_accepted_bid_price(weighted)
+    return book.result("average_bid", match.uniform(price), price)
+
+
+@register_mechanism("pay_as_bid")
+def pay_as_bid(book: PreparedBook, pair_price: PairPrice = "bid") -> ClearingResult:
+    """Each matched pair at its own price: the bid's unless ``pair_price`` says otherwise."""
+    if pair_price not in PAIR_PRICES:
+        raise InvalidOptionError(
+            f"pay_as_bid: pair_price must be one of {', '.join(PAIR_PRICES)}, got {pair_price!r}"
+        )
+    match = book.merit_order_match()
+    return book.result("pay_as_bid", match.pair_priced(pair_price), None)
