@@ -24,6 +24,8 @@ from market.errors import (
     UnknownMechanismError,
     UnknownOrderError,
 )
+from market.hierarchical import HierarchicalResult, clear_hierarchical
+from market.order_book import ClearingHouse, GateState, OrderBook
 from market.orders import (
     DEFAULT_PRICE_CAP_EUR_PER_KWH,
     MAX_QUANTITY_KWH,
@@ -35,6 +37,15 @@ from market.orders import (
 from market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
 from market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
 from market.results import ClearingResult, Trade
+from market.settlement import (
+    GridSettlement,
+    LineKind,
+    LocalMoneyFlows,
+    SettlementLine,
+    local_money_flows,
+    settle_with_grid,
+)
+from market.tariffs import Tariff, TimeOfUseTariff
 
 __all__ = [
     "DEFAULT_PRICE_CAP_EUR_PER_KWH",
@@ -43,32 +54,45 @@ __all__ = [
     "MECHANISMS",
     "QUANTITY_RESOLUTION_KWH",
     "QUANTITY_TOLERANCE_KWH",
+    "ClearingHouse",
     "ClearingResult",
     "DuplicateMechanismError",
     "DuplicateOrderError",
     "GateClosedError",
+    "GateState",
     "GateStateError",
+    "GridSettlement",
+    "HierarchicalResult",
     "InvalidAllocationError",
     "InvalidOptionError",
     "InvalidOrderError",
     "InvalidTariffError",
+    "LineKind",
+    "LocalMoneyFlows",
     "Margin",
     "MarketError",
     "MeritOrderMatch",
     "MixedIntervalsError",
     "Order",
     "OrderBatch",
+    "OrderBook",
     "PreparedBook",
     "PriceCapExceededError",
+    "SettlementLine",
     "Side",
+    "Tariff",
+    "TimeOfUseTariff",
     "Trade",
     "TradeColumns",
     "UnknownIntervalError",
     "UnknownMechanismError",
     "UnknownOrderError",
     "clear",
+    "clear_hierarchical",
     "get_mechanism",
+    "local_money_flows",
     "mechanism_names",
     "prepare",
     "register_mechanism",
+    "settle_with_grid",
 ]
