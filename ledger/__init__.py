@@ -1,1 +1,59 @@
-"""ledger package."""
+"""gridcoop's shared ledger: signed, hash-chained, with wallets and escrow.
+
+Pure: imports nothing of gridcoop's other packages, no Mesa, no ZeroMQ; its
+only file is its own SQLite storage. Start with ``Ledger`` (see
+``ledger.ledger`` for a worked example), ``KeyPair`` and ``Member``.
+"""
+
+from ledger.block import Block, BlockHeader, Seal
+from ledger.errors import (
+    AmountOverflowError,
+    BlockError,
+    ConfigError,
+    DoubleSaleError,
+    DuplicateMemberError,
+    EscrowError,
+    ForkError,
+    InsufficientFundsError,
+    InvalidSignatureError,
+    KeyFileError,
+    LedgerError,
+    ListingError,
+    MalformedBlockError,
+    MalformedTransactionError,
+    MeterError,
+    NonceError,
+    QuorumError,
+    ResourceError,
+    RoleError,
+    SettlementError,
+    StorageError,
+    UnknownMemberError,
+    WrongKeyError,
+)
+from ledger.identity import ROLES, KeyPair, Member, Role, account_id
+from ledger.ledger import Ledger
+from ledger.merkle import MerkleProof, leaf_hash, verify_proof
+from ledger.state import ChainConfig, Escrow, Listing, MemberRecord, Shortfall, State
+from ledger.transactions import (
+    ASSETS,
+    EUR_U_PER_EUR,
+    GRID_ACCOUNT,
+    SignedTx,
+    Tx,
+    payment_eur_u,
+)
+from ledger.verify import VerifyReport
+from ledger.wallet import Wallet
+
+__all__ = [
+    "ASSETS", "EUR_U_PER_EUR", "GRID_ACCOUNT", "ROLES", "AmountOverflowError", "Block",
+    "BlockError", "BlockHeader", "ChainConfig", "ConfigError", "DoubleSaleError",
+    "DuplicateMemberError", "Escrow", "EscrowError", "ForkError", "InsufficientFundsError",
+    "InvalidSignatureError", "KeyFileError", "KeyPair", "Ledger", "LedgerError", "Listing",
+    "ListingError", "MalformedBlockError", "MalformedTransactionError", "Member",
+    "MemberRecord", "MerkleProof", "MeterError", "NonceError", "QuorumError", "ResourceError",
+    "Role", "RoleError", "Seal", "SettlementError", "Shortfall", "SignedTx", "State",
+    "StorageError", "Tx", "UnknownMemberError", "VerifyReport", "Wallet", "WrongKeyError",
+    "account_id", "leaf_hash", "payment_eur_u", "verify_proof",
+]

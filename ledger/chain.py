@@ -1,0 +1,164 @@
+"""Checks shared by the writer, replicas and ``verify``: links, seals, roots, batches.
+
+Why in one place: a replica refusing a block, ``verify`` naming the first bad
+block and the writer accepting a batch must agree exactly, or a chain the
+writer produced could fail on a replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, seal_message
+from ledger.errors import (
+    BlockError,
+    ForkError,
+    InvalidSignatureError,
+    LedgerError,
+    QuorumError,
+)
+from ledger.identity import verify_signature
+from ledger.rules import apply, config_from_genesis
+from ledger.signatures import Item, SignatureVerifier
+from ledger.state import ChainConfig, State
+from ledger.transactions import Genesis, RegisterMember, SignedTx, tx_message
+
+
+def genesis_config(block: Block) -> ChainConfig:
+    """The configuration fixed by a genesis block (raises ``BlockError``)."""
+    if block.height != 0 or block.header.prev_hash != ZERO_HASH:
+        raise BlockError(block.height, "a genesis block has height 0 and a zero previous hash")
+    try:
+        txs = block.transactions()
+        if len(txs) != 1 or not isinstance(txs[0].tx, Genesis):
+            raise BlockError(0, "block 0 must hold exactly one genesis transaction")
+        config = config_from_genesis(txs[0].tx)
+    except BlockError:
+        raise
+    except LedgerError as exc:
+        raise BlockError(0, f"invalid genesis: {exc}") from exc
+    if block.header.chain_id != config.chain_id:
+        raise BlockError(0, "header chain id differs from the genesis configuration")
+    return config
+
+
+def check_link(block: Block, prev: BlockHeader | None, prev_hash: bytes,
+               config: ChainConfig) -> None:
+    """Version, chain id, height, parent hash and time against the previous block."""
+    header = block.header
+    height = header.height
+    if header.version != BLOCK_VERSION:
+        raise BlockError(height, f"unknown block version {header.version}")
+    if header.chain_id != config.chain_id:
+        raise BlockError(height, f"chain id {header.chain_id!r} is not {config.chain_id!r}")
+    if prev is None:
+        if height != 0 or header.prev_hash != ZERO_HASH:
+            raise BlockError(height, "the first block must be the genesis block (height 0)")
+        return
+    if height != prev.height + 1:
+        raise BlockError(height, f"expected height {prev.height + 1} after block {prev.height}")
+    if header.prev_hash != prev_hash:
+        raise ForkError(height, f"previous hash {header.prev_hash.hex()} does not match block "
+                                f"{prev.height}'s hash {prev_hash.hex()} (broken link or fork)")
+    if header.time_s < prev.time_s:
+        raise BlockError(height, f"time {header.time_s} s goes back before block {prev.height}'s "
+                                 f"{prev.time_s} s")
+
+
+def check_seals(block: Block, config: ChainConfig) -> None:
+    """Every seal is a valid signature by a configured validator, and there are enough."""
+    message = seal_message(block.hash)
+    allowed = set(config.validator_keys)
+    for seal in block.seals:
+        if seal.validator_key not in allowed:
+            raise QuorumError(block.height, f"sealed by {seal.validator_key.hex()}, which is "
+                                            "not a validator of this chain")
+        if not verify_signature(seal.validator_key, seal.signature, message):
+            raise QuorumError(block.height, f"the seal of validator "
+                                            f"{seal.validator_key.hex()} does not verify "
+                                            "against the header (altered header or seal)")
+    if len(block.seals) < config.quorum:
+        raise QuorumError(block.height, f"{len(block.seals)} validator seal(s), the quorum is "
+                                        f"{config.quorum}")
+
+
+def check_merkle(block: Block) -> None:
+    """The transactions hash to the header's Merkle root."""
+    computed = block.computed_root()
+    if computed != block.header.merkle_root:
+        raise BlockError(block.height, f"merkle root mismatch: header says "
+                                       f"{block.header.merkle_root.hex()}, transactions hash "
+                                       f"to {computed.hex()} (altered transaction)")
+
+
+def _signature_items(state: State, txs: Sequence[SignedTx], signing: str
+                     ) -> tuple[list[Item], list[int], int | None]:
+    """Triples to verify, their batch positions, and the first unsigned position in full mode."""
+    config = state.config
+    items: list[Item] = []
+    positions: list[int] = []
+    registered: dict[str, bytes] = {}
+    members = state.members
+    chain_id = config.chain_id if config is not None else ""
+    for index, stx in enumerate(txs):
+        tx = stx.tx
+        if type(tx) is Genesis:
+            chain_id = tx.chain_id
+            key: bytes | None = bytes.fromhex(tx.authority_key)
+        else:
+            record = members.get(tx.issuer)
+            key = record.public_key if record is not None else registered.get(tx.issuer)
+        if type(tx) is RegisterMember:
+            registered[tx.account] = bytes.fromhex(tx.public_key)
+        if not stx.sig:
+            if signing == "full":
+                return items, positions, index
+            continue
+        if key is not None:
+            items.append((key, stx.sig, tx_message(chain_id, stx.body)))
+            positions.append(index)
+    return items, positions, None
+
+
+def apply_batch(state: State, txs: Sequence[SignedTx], verifier: SignatureVerifier | None,
+                signing: str) -> None:
+    """Apply transactions in order, all or nothing.
+
+    Signatures are verified (on the verifier's workers while the main process
+    applies) unless ``verifier`` is None (trusted replay of one's own file).
+    On failure the state is rolled back and the earliest error is raised with
+    ``index`` set to the offending transaction.
+    """
+    mark = state.mark()
+    pending = None
+    positions: list[int] = []
+    unsigned: int | None = None
+    if verifier is not None:
+        items, positions, unsigned = _signature_items(state, txs, signing)
+        if items:
+            pending = verifier.start(items)
+    failure: tuple[int, LedgerError] | None = None
+    stop = len(txs) if unsigned is None else unsigned
+    for index in range(stop):
+        try:
+            apply(state, txs[index])
+        except LedgerError as exc:
+            failure = (index, exc)
+            break
+    if unsigned is not None and failure is None:
+        failure = (unsigned, InvalidSignatureError(
+            f"transaction {unsigned} ({txs[unsigned].tx.kind} by {txs[unsigned].tx.issuer}) is "
+            "not signed; this chain's policy is 'full': sign it with the issuer's key"))
+    if pending is not None:
+        bad = pending.first_bad()
+        if bad is not None and (failure is None or positions[bad] < failure[0]):
+            where = positions[bad]
+            tx = txs[where].tx
+            failure = (where, InvalidSignatureError(
+                f"signature of transaction {where} ({tx.kind} by {tx.issuer}) does not verify "
+                "with the issuer's registered key (forged or altered)"))
+    if failure is not None:
+        state.rollback(mark)
+        index, error = failure
+        error.index = index
+        raise error

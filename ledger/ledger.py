@@ -1,0 +1,472 @@
+"""The ``Ledger`` facade: create or open a chain, submit transactions, seal blocks, replicate.
+
+Example (a simulation: ``block`` signing, simulated time, deterministic keys)::
+
+    from ledger import KeyPair, Ledger, Member
+    seed = b"scenario-42"
+    market = KeyPair.derive(seed, "market")
+    book = Ledger.create("run/ledger.sqlite", authority=market, signing="block")
+    alice, alice_keys = Member.from_seed(seed, "grid-001", "Alice", "a@example.org")
+    bob, bob_keys = Member.from_seed(seed, "grid-002", "Bob", "b@example.org")
+    book.register(alice); book.register(bob)
+    book.market.mint(bob.account, "eur_u", 1_000_000)          # 1 EUR
+    book.market.open_listing("h0001", start_s=3600, end_s=7200)
+    book.wallet(alice.account).offer("h0001", energy_wh=500, price_eur_u_per_kwh=80_000)
+    book.wallet(bob.account).bid("h0001", energy_wh=500, price_eur_u_per_kwh=90_000)
+    book.market.close_listing("h0001")
+    trade = book.market.trade("h0001", alice.account, bob.account, 500, 85_000)  # locks 42,500
+    book.market.clear_listing("h0001")
+    book.seal_block(time_s=3600)
+    book.market.settle(trade.txid_hex, delivered_wh=400)      # pays 34,000, refunds 8,500
+    block = book.seal_block(time_s=7200)
+    replica.apply_block(block.to_bytes())                     # on an aggregator's copy
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+from ledger.block import ZERO_HASH, Block, BlockHeader, Seal, seal_message
+from ledger.chain import apply_batch, check_link, check_merkle, check_seals, genesis_config
+from ledger.errors import (
+    BlockError,
+    ConfigError,
+    ForkError,
+    InvalidSignatureError,
+    LedgerError,
+    QuorumError,
+    StorageError,
+)
+from ledger.identity import KeyPair, Member, verify_signature
+from ledger.merkle import MerkleProof, leaf_hash, merkle_root
+from ledger.rules import apply
+from ledger.signatures import SignatureVerifier
+from ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
+from ledger.storage import Store
+from ledger.transactions import Genesis, SignedTx, Tx, tx_message
+from ledger.verify import VerifyReport, verify_store
+from ledger.wallet import Wallet
+
+DEFAULT_SNAPSHOT_INTERVAL = 64
+
+
+class Ledger:
+    """A chain held in one SQLite file: writer (holds validator keys) or replica."""
+
+    def __init__(self, store: Store, state: State, head: Block, signers: Sequence[KeyPair],
+                 workers: int | None, readonly: bool = False) -> None:
+        if state.config is None:
+            raise ConfigError("a ledger needs a state with a genesis configuration")
+        self.store = store
+        self.state = state
+        self.config: ChainConfig = state.config
+        self._head = head
+        self._keys: dict[str, KeyPair] = {}
+        self._validator_keys: dict[bytes, KeyPair] = {}
+        self._pending: list[SignedTx] = []
+        self._pending_members: list[Member] = []
+        self._readonly = readonly
+        self.verifier = SignatureVerifier(workers)
+        for keys in signers:
+            self.add_signer(keys)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, authority: KeyPair,
+               validators: Sequence[KeyPair | bytes] | None = None, quorum: int | None = None,
+               signing: str = "block", chain_id: str = "gridcoop", time_s: int = 0,
+               snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
+               signers: Sequence[KeyPair] = (), workers: int | None = None) -> Ledger:
+        """Start a new chain: block 0 fixes the authority, validators, quorum and policy.
+
+        ``validators`` are key pairs (this ledger can seal with them) or raw public
+        keys (held elsewhere); the default is the authority alone. ``quorum``
+        defaults to a majority. ``path`` may be ``":memory:"``.
+        """
+        chosen = list(validators) if validators is not None else [authority]
+        keys = [v.public_key if isinstance(v, KeyPair) else bytes(v) for v in chosen]
+        quorum = len(keys) // 2 + 1 if quorum is None else quorum
+        genesis = Genesis(authority.account, 0, chain_id, authority.public_key.hex(),
+                          tuple(k.hex() for k in keys), quorum, signing, snapshot_interval)
+        stx = SignedTx.build(genesis, chain_id, authority if signing == "full" else None)
+        state = State()
+        apply(state, stx)
+        held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
+        snapshot = state.to_snapshot()
+        header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
+                             _check_time(time_s, 0), 1, snapshot_hash(snapshot))
+        if os.fspath(path) != ":memory:" and os.path.exists(path):
+            raise StorageError(f"{os.fspath(path)} already exists; open it with Ledger.open or "
+                               "choose a new path")
+        block = Block.build(header, _seal(header, state.config, held), [stx])
+        store = Store(path, create=True)
+        store.append(block, snapshot)
+        state.commit()
+        return cls(store, state, block, held, workers)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, signers: Sequence[KeyPair] = (),
+             workers: int | None = None, readonly: bool = False) -> Ledger:
+        """Open an existing ledger: load the newest anchored snapshot, replay the blocks after it.
+
+        ``signers``: validator keys (to seal) and issuer keys (for ``full`` wallets).
+        """
+        store = Store(path, readonly=readonly)
+        try:
+            state, head = _load(store)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, state, head, signers, workers, readonly)
+
+    @classmethod
+    def replica(cls, path: str | os.PathLike[str], genesis: bytes | Block, *,
+                workers: int | None = None) -> Ledger:
+        """A replica started from a trusted genesis block (or reopened if the file exists)."""
+        block = genesis if isinstance(genesis, Block) else Block.from_bytes(genesis)
+        if os.fspath(path) != ":memory:" and os.path.exists(path):
+            opened = cls.open(path, workers=workers)
+            if opened.block(0).hash != block.hash:
+                opened.close()
+                raise ForkError(0, "this file holds another chain (genesis hashes differ)")
+            return opened
+        config = genesis_config(block)
+        check_seals(block, config)
+        check_merkle(block)
+        state = State()
+        apply_batch(state, block.transactions(), SignatureVerifier(0), config.signing)
+        snapshot = state.to_snapshot()
+        if block.header.state_hash != snapshot_hash(snapshot):
+            raise BlockError(0, "the genesis state hash does not match its configuration")
+        store = Store(path, create=True)
+        store.append(block, snapshot)
+        state.commit()
+        return cls(store, state, block, (), workers)
+
+    # -- keys and wallets --------------------------------------------------------------------
+
+    def add_signer(self, keys: KeyPair) -> None:
+        """Hold a key: a validator key lets this ledger seal; an issuer key signs its wallet."""
+        self._keys[keys.account] = keys
+        if keys.public_key in self.config.validator_keys:
+            self._validator_keys[keys.public_key] = keys
+
+    def wallet(self, account: str | KeyPair) -> Wallet:
+        """A wallet bound to this ledger: builders submit at once, nonces come from the state.
+
+        Under ``full`` signing the issuer's key must be held (``add_signer``).
+        """
+        if isinstance(account, KeyPair):
+            self.add_signer(account)
+            account = account.account
+        keys = self._keys.get(account) if self.config.signing == "full" else None
+        return Wallet(account, self.config.chain_id, keys, sink=self)
+
+    @property
+    def market(self) -> Wallet:
+        """The market authority's bound wallet."""
+        return self.wallet(self.config.authority)
+
+    def register(self, member: Member) -> str:
+        """Register a member on the chain and its profile in the local directory."""
+        self.market.register_member(member)
+        self._pending_members.append(member)
+        return member.account
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def next_nonce(self, account: str) -> int:
+        """The nonce the account's next transaction must carry (pending ones counted)."""
+        return self.state.nonces.get(account, 0)
+
+    def submit(self, tx: Tx | SignedTx) -> SignedTx:
+        """Check and apply one transaction to the open block, or raise with state unchanged."""
+        self._writable()
+        stx = tx if isinstance(tx, SignedTx) else SignedTx.build(tx, self.config.chain_id)
+        if stx.sig or self.config.signing == "full":
+            self._check_signature(stx)
+        state = self.state
+        mark = len(state.journal)
+        try:
+            apply(state, stx)
+        except BaseException:
+            state.rollback(mark)
+            raise
+        self._pending.append(stx)
+        return stx
+
+    def submit_many(self, txs: Sequence[Tx | SignedTx]) -> list[SignedTx]:
+        """Apply a batch all or nothing; signatures are verified on all cores.
+
+        On refusal the error's ``index`` names the transaction and nothing is applied.
+        """
+        self._writable()
+        chain_id = self.config.chain_id
+        batch = [t if isinstance(t, SignedTx) else SignedTx.build(t, chain_id) for t in txs]
+        apply_batch(self.state, batch, self.verifier, self.config.signing)
+        self._pending.extend(batch)
+        return batch
+
+    def discard_pending(self) -> int:
+        """Drop the unsealed transactions (state rolls back to the head); returns how many."""
+        count = len(self._pending)
+        self.state.rollback(0)
+        self._pending.clear()
+        self._pending_members.clear()
+        return count
+
+    @property
+    def pending_count(self) -> int:
+        """Transactions applied but not yet sealed."""
+        return len(self._pending)
+
+    def seal_block(self, time_s: int) -> Block:
+        """Seal the open transactions into a block at ``time_s`` and commit it durably.
+
+        ``time_s`` is explicit (simulated time in simulations) and may not go back.
+        """
+        self._writable()
+        head = self._head.header
+        height = head.height + 1
+        time_s = _check_time(time_s, head.time_s, height)
+        pending = self._pending
+        root = merkle_root([leaf_hash(t.body, t.sig) for t in pending])
+        snapshot = self.state.to_snapshot() if height % self.config.snapshot_interval == 0 \
+            else None
+        header = BlockHeader(self.config.chain_id, height, self._head.hash, root, time_s,
+                             len(pending), snapshot_hash(snapshot) if snapshot else b"")
+        block = Block.build(header, _seal(header, self.config, self._validator_keys.values()),
+                            pending)
+        self.store.append(block, snapshot, self._pending_members)
+        self.state.commit()
+        self._pending = []
+        self._pending_members = []
+        self._head = block
+        return block
+
+    def apply_block(self, data: bytes | Block) -> Block:
+        """Replica side: verify a block from the writer and store it, or refuse with the reason.
+
+        A block already held (same hash) is accepted again without change.
+        """
+        self._writable()
+        if self._pending:
+            raise LedgerError("this ledger has unsealed transactions of its own; a writer "
+                              "does not apply other writers' blocks")
+        block = data if isinstance(data, Block) else Block.from_bytes(data)
+        head = self._head
+        if block.height <= head.height:
+            ours = self.block(block.height)
+            if ours.hash == block.hash:
+                return ours
+            raise ForkError(block.height, f"conflicts with our block at this height (ours "
+                                          f"{ours.hash.hex()}, received {block.hash.hex()})")
+        if block.height > head.height + 1:
+            raise BlockError(block.height, f"our head is {head.height}; apply blocks "
+                                           f"{head.height + 1}..{block.height - 1} first")
+        check_link(block, head.header, head.hash, self.config)
+        check_seals(block, self.config)
+        check_merkle(block)
+        try:
+            txs = block.transactions()
+            apply_batch(self.state, txs, self.verifier, self.config.signing)
+        except BlockError:
+            raise
+        except LedgerError as exc:
+            raise BlockError(block.height, f"transaction {exc.index}: "
+                                           f"{type(exc).__name__}: {exc}") from exc
+        snapshot = None
+        if block.height % self.config.snapshot_interval == 0:
+            snapshot = self.state.to_snapshot()
+            if snapshot_hash(snapshot) != block.header.state_hash:
+                self.state.rollback(0)
+                raise BlockError(block.height, "state hash mismatch: our state after this "
+                                               "block differs from the writer's")
+        elif block.header.state_hash:
+            self.state.rollback(0)
+            raise BlockError(block.height, "state hash present at a non-snapshot height")
+        try:
+            self.store.append(block, snapshot)
+        except BaseException:
+            self.state.rollback(0)
+            raise
+        self.state.commit()
+        self._head = block
+        return block
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def head(self) -> Block:
+        """The newest sealed block."""
+        return self._head
+
+    @property
+    def height(self) -> int:
+        """Height of the newest sealed block."""
+        return self._head.height
+
+    @property
+    def head_hash(self) -> str:
+        """Hex hash of the newest sealed block (same scenario and seed => same hash)."""
+        return self._head.hash.hex()
+
+    @property
+    def signing(self) -> str:
+        """The chain's signing policy, ``full`` or ``block``."""
+        return self.config.signing
+
+    @property
+    def authority(self) -> str:
+        """The market authority's account id."""
+        return self.config.authority
+
+    def balance(self, account: str, asset: str = "eur_u") -> int:
+        """Current balance (pending transactions included)."""
+        return self.state.balances.get((account, asset), 0)
+
+    def balances(self) -> dict[tuple[str, str], int]:
+        """A copy of all balances keyed by (account, asset)."""
+        return dict(self.state.balances)
+
+    def member(self, account: str) -> MemberRecord | None:
+        """What the chain records of an account."""
+        return self.state.members.get(account)
+
+    def profile(self, account: str) -> Member | None:
+        """The directory profile of an account (writer's file only)."""
+        return self.store.member(account)
+
+    def escrow(self, escrow_id: str) -> Escrow | None:
+        """An open escrow, or None once settled."""
+        return self.state.escrows.get(escrow_id)
+
+    def shortfall(self, escrow_id: str) -> Shortfall | None:
+        """Undelivered energy of a settled trade awaiting grid settlement."""
+        return self.state.shortfalls.get(escrow_id)
+
+    def block(self, height: int) -> Block:
+        """A stored block."""
+        row = self.store.row(height)
+        if row is None:
+            raise BlockError(height, f"not stored; the head is {self.height}")
+        return Block.from_parts(row[2], row[3], row[4])
+
+    def blocks(self, start: int = 0) -> Iterator[Block]:
+        """Stream stored blocks from ``start``."""
+        for row in self.store.rows(start):
+            yield Block.from_parts(row[2], row[3], row[4])
+
+    def proof(self, height: int, index: int) -> tuple[SignedTx, MerkleProof, BlockHeader]:
+        """A transaction, its inclusion proof and the header it is checked against."""
+        block = self.block(height)
+        return (SignedTx.from_parts(*block.frames()[index]), block.proof(index), block.header)
+
+    def locate(self, txid_hex: str) -> tuple[int, int] | None:
+        """(height, index) of a transaction by txid, scanning the chain (slow; for tools)."""
+        target = bytes.fromhex(txid_hex)
+        for block in self.blocks():
+            for index, (body, _sig) in enumerate(block.frames()):
+                if hashlib.sha256(body).digest() == target:
+                    return block.height, index
+        return None
+
+    def verify(self, workers: int | None = None) -> VerifyReport:
+        """Re-verify the whole stored chain from genesis, streaming (bounded memory)."""
+        return verify_store(self.store, self.verifier if workers is None
+                            else SignatureVerifier(workers))
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop verification workers and close the file (unsealed transactions are lost)."""
+        self.verifier.close()
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"Ledger({self.store.path!r}, height={self.height}, "
+                f"signing={self.config.signing!r})")
+
+    def _writable(self) -> None:
+        if self._readonly:
+            raise StorageError(f"{self.store.path} is open read-only")
+
+    def _check_signature(self, stx: SignedTx) -> None:
+        record = self.state.members.get(stx.tx.issuer)
+        if record is None:
+            return  # the rules raise UnknownMemberError
+        if not stx.sig:
+            raise InvalidSignatureError(f"{stx.tx.kind} by {stx.tx.issuer} is not signed; this "
+                                        "chain's policy is 'full'")
+        if not verify_signature(record.public_key, stx.sig,
+                                tx_message(self.config.chain_id, stx.body)):
+            raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "
+                                        "not verify with its registered key (forged or altered)")
+
+
+def _check_time(time_s: Any, previous: int, height: int = 0) -> int:
+    if type(time_s) is not int or time_s < previous:
+        raise BlockError(height, f"time_s must be an integer >= the previous block's time "
+                                 f"({previous} s), got {time_s!r}")
+    return time_s
+
+
+def _seal(header: BlockHeader, config: ChainConfig | None, held: Any) -> list[Seal]:
+    """Sign the header with every held validator key; refuse below quorum."""
+    if config is None:
+        raise ConfigError("no chain configuration")
+    message = seal_message(header.hash)
+    validators = {k.public_key: k for k in held if k.public_key in config.validator_keys}
+    if len(validators) < config.quorum:
+        raise QuorumError(header.height, f"this ledger holds {len(validators)} validator "
+                                         f"key(s), the quorum is {config.quorum}; pass the "
+                                         "validators' key pairs as signers")
+    return [Seal(key, keys.sign(message)) for key, keys in sorted(validators.items())]
+
+
+def _load(store: Store) -> tuple[State, Block]:
+    """State and head of a stored chain, from its newest anchored snapshot."""
+    head_row = store.head()
+    genesis_row = store.row(0)
+    if head_row is None or genesis_row is None:
+        raise StorageError(f"{store.path} holds no genesis block; it is not a ledger")
+    try:
+        config = genesis_config(Block.from_parts(genesis_row[2], genesis_row[3],
+                                                 genesis_row[4]))
+        found = store.latest_snapshot(head_row[0])
+        if found is None:
+            raise StorageError(f"{store.path} has no state snapshot")
+        snap_height, snapshot = found
+        anchor = Block.from_parts(*store.row(snap_height)[2:])  # type: ignore[index]
+        if snapshot_hash(snapshot) != anchor.header.state_hash:
+            raise StorageError(f"the snapshot at height {snap_height} does not match the hash "
+                               "anchored in its block")
+        state = State.from_snapshot(snapshot)
+        if state.config != config:
+            raise StorageError(f"the snapshot at height {snap_height} has another configuration")
+        prev = anchor
+        for row in store.rows(snap_height + 1):
+            block = Block.from_parts(row[2], row[3], row[4])
+            check_link(block, prev.header, prev.hash, config)
+            check_merkle(block)
+            apply_batch(state, block.transactions(), None, config.signing)
+            state.commit()
+            prev = block
+    except (LedgerError, TypeError) as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"cannot load {store.path}: {exc}; run `gridcoop ledger verify "
+                           f"{store.path}`") from exc
+    return state, prev

@@ -1,0 +1,169 @@
+"""SQLite storage: one file, WAL, one durable transaction per block.
+
+Why one row per block (header, seals and the framed transactions as blobs):
+appending a block is a single insert, so the simulation's append path stays
+fast, and a block is either wholly there or not at all. ``synchronous=FULL``
+makes SQLite fsync the write-ahead log at every commit: a block reported
+committed survives a crash or SIGKILL. Snapshots share the block's transaction.
+The ``directory`` table holds members' personal profiles and is never part of
+the chain (replicas do not receive it).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final
+
+from ledger.block import Block
+from ledger.errors import StorageError
+from ledger.identity import Member, Role
+
+FORMAT: Final = "gridcoop-ledger/1"
+MEMORY: Final = ":memory:"
+_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
+    "header BLOB NOT NULL, seals BLOB NOT NULL, txs BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS snapshots (height INTEGER PRIMARY KEY, state BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS directory (account TEXT PRIMARY KEY, grid_id TEXT NOT NULL "
+    "UNIQUE, display_name TEXT NOT NULL, contact TEXT NOT NULL, public_key BLOB NOT NULL, "
+    "role TEXT NOT NULL, salt BLOB NOT NULL)",
+)
+Row = tuple[int, bytes, bytes, bytes, bytes]  # height, hash, header, seals, txs
+
+
+class Store:
+    """The ledger file. Not shared between writers; readers may open it read-only."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = False,
+                 readonly: bool = False) -> None:
+        self.path = str(path)
+        memory = self.path == MEMORY
+        exists = not memory and Path(self.path).exists()
+        if not create and not memory and not exists:
+            raise StorageError(f"no ledger at {self.path}; create one with Ledger.create(...)")
+        try:
+            if readonly and not memory:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                          check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, isolation_level=None,
+                                          check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            if not readonly:
+                if not memory:
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = FULL")
+                for statement in _SCHEMA:
+                    self.db.execute(statement)
+            fmt = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open ledger file {self.path}: {exc}") from exc
+        if fmt is None and not readonly:
+            self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        elif fmt is not None and fmt[0] != FORMAT:
+            raise StorageError(f"{self.path} has format {fmt[0]!r}, this code reads {FORMAT!r}")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, block: Block, snapshot: bytes | None = None,
+               members: Sequence[Member] = ()) -> None:
+        """Store a block (and its snapshot and directory entries) in one durable commit."""
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, ?)",
+                           (block.height, block.hash, block.header_bytes, block.seals_bytes(),
+                            block.tx_section))
+                if snapshot is not None:
+                    db.execute("INSERT INTO snapshots VALUES (?, ?)", (block.height, snapshot))
+                if members:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO directory VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(m.account, m.grid_id, m.display_name, m.contact, m.public_key,
+                          m.role, m.salt) for m in members])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.IntegrityError as exc:
+            raise StorageError(f"block {block.height} is already stored in {self.path} "
+                               f"(another writer?): {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write block {block.height} to {self.path}: {exc}; "
+                               "the block was not committed") from exc
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def head(self) -> Row | None:
+        """The highest stored block row, or None for an empty file."""
+        return self._row("SELECT height, hash, header, seals, txs FROM blocks "
+                         "ORDER BY height DESC LIMIT 1", ())
+
+    def row(self, height: int) -> Row | None:
+        """One stored block row."""
+        return self._row("SELECT height, hash, header, seals, txs FROM blocks WHERE height = ?",
+                         (height,))
+
+    def _row(self, sql: str, args: tuple[int, ...]) -> Row | None:
+        try:
+            found = self.db.execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+        return None if found is None else (found[0], found[1], found[2], found[3], found[4])
+
+    def rows(self, start: int = 0, end: int | None = None) -> Iterator[Row]:
+        """Stream stored block rows from ``start`` (one at a time: bounded memory)."""
+        limit = -1 if end is None else end
+        sql = ("SELECT height, hash, header, seals, txs FROM blocks WHERE height >= ? "
+               "AND (? < 0 OR height <= ?) ORDER BY height")
+        try:
+            cursor = self.db.execute(sql, (start, limit, limit))
+            while True:
+                found = cursor.fetchone()
+                if found is None:
+                    return
+                yield (found[0], found[1], found[2], found[3], found[4])
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+
+    def block_count(self) -> int:
+        """Number of stored blocks."""
+        return int(self.db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0])
+
+    def latest_snapshot(self, at_most: int) -> tuple[int, bytes] | None:
+        """The newest snapshot at or below a height."""
+        found = self.db.execute("SELECT height, state FROM snapshots WHERE height <= ? "
+                                "ORDER BY height DESC LIMIT 1", (at_most,)).fetchone()
+        return None if found is None else (int(found[0]), bytes(found[1]))
+
+    def snapshot(self, height: int) -> bytes | None:
+        """The snapshot stored at a height, if any."""
+        found = self.db.execute("SELECT state FROM snapshots WHERE height = ?",
+                                (height,)).fetchone()
+        return None if found is None else bytes(found[0])
+
+    def member(self, account: str) -> Member | None:
+        """A member's directory profile (operator's copy only)."""
+        found = self.db.execute("SELECT grid_id, display_name, contact, public_key, role, salt "
+                                "FROM directory WHERE account = ?", (account,)).fetchone()
+        if found is None:
+            return None
+        role: Role = found[4]
+        return Member(found[0], found[1], found[2], bytes(found[3]), role, bytes(found[5]))
+
+    def directory_size(self) -> int:
+        """Number of directory profiles."""
+        return int(self.db.execute("SELECT COUNT(*) FROM directory").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        try:
+            self.db.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot close {self.path}: {exc}") from exc
