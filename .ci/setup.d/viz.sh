@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The web page (`gridcoop viz`): a real browser for the page's tests, and Solara's
+# front-end assets in the local cache so the page works with no internet.
+# Idempotent: installs and fetches only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# Without any font, Chromium draws every letter as a box in the screenshots.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+    else
+        echo "warning: not root; cannot install ${need_apt[*]} (the browser tests need them)" >&2
+    fi
+fi
+
+python=python
+if [ -x .venv/bin/python ]; then python=.venv/bin/python; fi
+# Fill Solara's asset cache ({sys.prefix}/share/solara/cdn) from the npm registry.
+"$python" -m experiments.viz.assets
+"$python" -m experiments.viz.assets --check

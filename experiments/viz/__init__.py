@@ -1,0 +1,1 @@
+"""The interactive web page (`gridcoop viz`): Mesa SolaraViz plus gridcoop components."""

@@ -1,0 +1,182 @@
+"""Server-side rendering of every panel of the page, with no Solara in sight.
+
+Each ``*_panel`` function turns a :class:`PageSource` into a :class:`Panel`:
+a title, a one-line summary, a PNG chart and/or an HTML table, a "verified"
+badge, or the sentence saying the community is absent from this scenario. The
+Solara components (``experiments.viz.components``) only display panels; the
+benchmark times :func:`render_page`, which is exactly one full redraw.
+
+Charts are matplotlib figures rendered to PNG on the server: nothing extra for
+the browser to load, which matters on an offline campus server.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from matplotlib.figure import Figure
+
+from experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
+from experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
+from experiments.viz.gamification import draw_tokens, leaderboard_view
+from experiments.viz.ledger_panel import ChainVerifier, ledger_view
+from experiments.viz.network import draw_network, network_view
+from experiments.viz.protocol import PageSource
+
+V = TypeVar("V")
+
+CHART_SIZE_IN = (5.6, 3.0)
+NETWORK_SIZE_IN = (5.6, 4.0)
+DPI = 80
+NOT_IN_SCENARIO = "not in this scenario"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A coloured label: the ledger's verification outcome."""
+
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What one card of the page shows."""
+
+    key: str
+    """Stable name, used as the card's CSS class ``gridcoop-<key>``."""
+    title: str
+    summary: str
+    png: bytes | None = None
+    html: str | None = None
+    badge: Badge | None = None
+    absent: bool = False
+    """True when the scenario has no such community (the summary says so)."""
+
+
+@dataclass
+class PageState:
+    """What lives across redraws of one browser session."""
+
+    verifier: ChainVerifier = field(default_factory=ChainVerifier)
+
+
+def figure_png(draw: Callable[[Figure, V], None], view: V,
+               size_in: tuple[float, float] = CHART_SIZE_IN, dpi: int = DPI) -> bytes:
+    """Draw one view into a fresh figure and return the PNG bytes."""
+    figure = Figure(figsize=size_in, dpi=dpi, layout="constrained")
+    draw(figure, view)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A small HTML table; every cell is escaped (member ids come from scenario files)."""
+    head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return (f'<table class="gridcoop-table" style="font-size:12px;width:100%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def network_panel(source: PageSource, state: PageState) -> Panel:
+    """The community network with this interval's flows."""
+    view = network_view(source)
+    return Panel("network", "Community network",
+                 f"{sum(1 for n in view.nodes if n.kind not in ('market', 'grid', 'aggregator'))}"
+                 f" members in {sum(1 for n in view.nodes if n.kind == 'aggregator')} "
+                 "aggregator regions",
+                 png=figure_png(draw_network, view, NETWORK_SIZE_IN))
+
+
+def prices_panel(source: PageSource, state: PageState) -> Panel:
+    """Clearing prices and volumes against the tariffs."""
+    view = price_view(source)
+    mean = ("-" if view.mean_price_eur_per_kwh is None
+            else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
+    return Panel("prices", "Prices",
+                 f"{view.auction_count} auctions; volume-weighted mean price {mean}",
+                 png=figure_png(draw_prices, view))
+
+
+def balance_panel(source: PageSource, state: PageState) -> Panel:
+    """Production, consumption, import, export, storage."""
+    view = balance_view(source)
+    return Panel("balance", "Energy balance",
+                 f"import {view.window_import_kwh:.1f} kWh, export "
+                 f"{view.window_export_kwh:.1f} kWh in the window",
+                 png=figure_png(draw_balance, view))
+
+
+def ledger_panel(source: PageSource, state: PageState) -> Panel:
+    """Latest blocks and transactions, the head hash and the verification badge."""
+    view = ledger_view(source, state.verifier)
+    if view is None:
+        return Panel("ledger", "Ledger", f"ledger: {NOT_IN_SCENARIO}", absent=True)
+    blocks = table_html(("block", "hash", "time", "tx"),
+                        [(b.height, b.block_hash, b.time, b.transaction_count)
+                         for b in view.blocks])
+    transactions = table_html(("tx", "kind", "from", "to", "amount"),
+                              [(t.tx_id, t.kind, t.sender, t.receiver, f"{t.amount:,} {t.unit}")
+                               for t in view.transactions])
+    return Panel("ledger", "Ledger", f"{view.height} blocks; head {view.head_hash}",
+                 html=blocks + transactions,
+                 badge=Badge(view.verification.verified,
+                             ("verified" if view.verification.verified else "NOT verified")
+                             + f": {view.verification.message}"))
+
+
+def leaderboard_panel(source: PageSource, state: PageState) -> Panel:
+    """The top and bottom ten of the gamification."""
+    view = leaderboard_view(source)
+    rows: list[tuple[object, ...]] = [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.top]
+    if view.bottom:
+        rows.append(("…", "", ""))
+        rows += [(r.rank, r.member_id, f"{r.tokens:,}") for r in reversed(view.bottom)]
+    return Panel("leaderboard", "Leaderboard",
+                 f"top {len(view.top)} and bottom {len(view.bottom)} of {view.member_count}",
+                 html=table_html(("rank", "member", "tokens"), rows))
+
+
+def tokens_panel(source: PageSource, state: PageState) -> Panel:
+    """The community's tokens over time."""
+    view = leaderboard_view(source)
+    return Panel("tokens", "Tokens over time", f"{view.total_tokens:,} tokens in circulation",
+                 png=figure_png(draw_tokens, view))
+
+
+def ev_panel(source: PageSource, state: PageState) -> Panel:
+    """EV capacity vs commitment and reserve calls, or a line saying there is no EV community."""
+    view = ev_view(source)
+    if view is None:
+        return Panel("ev", "EV community", f"EV community: {NOT_IN_SCENARIO}", absent=True)
+    return Panel("ev", "EV community",
+                 f"{len(view.calls)} reserve calls, {view.calls_fully_served} fully served",
+                 png=figure_png(draw_ev, view))
+
+
+def dr_panel(source: PageSource, state: PageState) -> Panel:
+    """DR events and compliance, or a line saying there is no DR community."""
+    view = dr_view(source)
+    if view is None:
+        return Panel("dr", "Demand response", f"DR community: {NOT_IN_SCENARIO}", absent=True)
+    share = "-" if view.compliance is None else f"{view.compliance:.0%}"
+    return Panel("dr", "Demand response", f"{view.event_count} events; compliance {share}",
+                 png=figure_png(draw_dr, view))
+
+
+PANELS: tuple[Callable[[PageSource, PageState], Panel], ...] = (
+    network_panel, prices_panel, balance_panel, ledger_panel,
+    leaderboard_panel, tokens_panel, ev_panel, dr_panel,
+)
+"""Every panel of the page, in display order."""
+
+
+def render_page(source: PageSource, state: PageState) -> list[Panel]:
+    """One full redraw: every view-model recomputed, every chart drawn."""
+    return [panel(source, state) for panel in PANELS]

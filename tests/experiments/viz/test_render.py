@@ -1,0 +1,67 @@
+"""A full redraw: every panel, PNG charts, absent communities, escaped tables."""
+
+from __future__ import annotations
+
+from experiments.viz.render import (
+    NOT_IN_SCENARIO,
+    PANELS,
+    PageState,
+    render_page,
+    table_html,
+)
+from tests.experiments.viz.fakes import (
+    Auction,
+    Balance,
+    Call,
+    Capacity,
+    Event,
+    FakeDR,
+    FakeEV,
+    TokenPoint,
+    small_community,
+)
+from tests.experiments.viz.test_ledger_panel import chain
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_panel_renders_without_ev_and_dr() -> None:
+    source = small_community()
+    panels = render_page(source, PageState())
+    assert [p.key for p in panels] == ["network", "prices", "balance", "ledger", "leaderboard",
+                                       "tokens", "ev", "dr"]
+    assert len(panels) == len(PANELS)
+    by_key = {p.key: p for p in panels}
+    for key in ("network", "prices", "balance", "tokens"):
+        png = by_key[key].png
+        assert png is not None and png.startswith(PNG)
+    for key in ("ev", "dr", "ledger"):
+        assert by_key[key].absent and NOT_IN_SCENARIO in by_key[key].summary
+        assert by_key[key].png is None
+    assert by_key["network"].summary == "5 members in 2 aggregator regions"
+
+
+def test_full_community_renders_every_chart() -> None:
+    source = small_community()
+    source.auction_rows = [Auction(0, 0.06, 2.0)]
+    source.balance_rows = [Balance(0, 1.0, 2.0, 1.0, 0.0)]
+    source.ledger_source = chain(4)
+    source.token_balances = {"p1": 5, "<b>x</b>": 3}
+    source.token_points = [TokenPoint(0, 8)]
+    source.ev_source = FakeEV([Capacity(0, 5.0, 4.0)], [Call(0, 4.0, 4.0)])
+    source.dr_source = FakeDR([Event(0, 2, 3, 2, 1)])
+    state = PageState()
+    by_key = {p.key: p for p in render_page(source, state)}
+    assert all(not p.absent for p in by_key.values())
+    assert by_key["ev"].png is not None and by_key["dr"].png is not None
+    assert by_key["ledger"].badge is not None and by_key["ledger"].badge.ok
+    assert by_key["ledger"].badge.text.startswith("verified: 4 blocks")
+    assert by_key["ledger"].summary == f"4 blocks; head {'03' * 32}"
+    assert "&lt;b&gt;x&lt;/b&gt;" in (by_key["leaderboard"].html or "")
+    assert by_key["dr"].summary == "1 events; compliance 50%"
+    assert by_key["prices"].summary == "1 auctions; volume-weighted mean price 0.0600 €/kWh"
+
+
+def test_table_html_escapes_cells() -> None:
+    html = table_html(("a",), [("<script>",)])
+    assert "<script>" not in html and "&lt;script&gt;" in html
