@@ -19,6 +19,11 @@ class MeterReading:
     ``mac_verified`` says the device MAC checked out (always True for simulated
     meters, which have no radio); ``estimated`` marks a value filled in for a
     silent meter, which must never be settled as measured.
+
+    For hardware meters a reading may span several metering intervals: when
+    frames were lost, the next accepted one carries the whole energy since the
+    last accepted reading (from the cumulative counter), ``interval_s`` covers
+    that span and ``lost_frames`` says how many frames were missing.
     """
 
     meter_id: str
@@ -32,17 +37,30 @@ class MeterReading:
     seq: int = 0
     source: str = "simulated"
     extra: dict[str, float] = field(default_factory=dict)
+    lost_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A command for one appliance behind one device (OpenADR-style on/off, up/down)."""
+    """A command for one appliance behind one device (OpenADR-style on/off, up/down).
+
+    ``appliance`` is the relay/appliance index on the device, 255 for all of them.
+    ``command_id`` (0..65535) is the idempotency key: a device ignores a repeat.
+    ``level`` is a percentage for increase/decrease/set_level and the OpenADR SIMPLE
+    level (0..3) for dr_event; it must be 0 for the other actions.
+    """
 
     device_id: str
     appliance: int
     command_id: int
-    action: str  # "on" | "off" | "increase" | "decrease" | "set_level"
+    # "on" | "off" | "increase" | "decrease" | "set_level"
+    # | "dr_event" | "set_interval" | "restore" | "status"
+    action: str
     level: int = 0
+    duration_min: int = 0  # dr_event: how long the event lasts (0 = until restore)
+    interval_s: int = 0  # set_interval: the new metering interval
+    confirmed: bool = False  # ask the network server for a confirmed downlink
+    expires_in_s: int = 0  # drop from the network server's queue after this long (0 = never)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,8 @@ class CommandAck:
     command_id: int
     status: str  # "acked" | "nacked" | "timeout"
     detail: str = ""
+    correlation_id: str = ""  # the network server's queue item id / correlation id
+    via: str = ""  # "device" (the device's own ack uplink) | "network" | "bridge" (local)
 
 
 @runtime_checkable
