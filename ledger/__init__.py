@@ -6,6 +6,7 @@ only file is its own SQLite storage. Start with ``Ledger`` (see
 """
 
 from ledger.block import Block, BlockHeader, Seal
+from ledger.envelope import SignedTx
 from ledger.errors import (
     AmountOverflowError,
     BlockError,
@@ -35,14 +36,7 @@ from ledger.identity import ROLES, KeyPair, Member, Role, account_id
 from ledger.ledger import Ledger
 from ledger.merkle import MerkleProof, leaf_hash, verify_proof
 from ledger.state import ChainConfig, Escrow, Listing, MemberRecord, Shortfall, State
-from ledger.transactions import (
-    ASSETS,
-    EUR_U_PER_EUR,
-    GRID_ACCOUNT,
-    SignedTx,
-    Tx,
-    payment_eur_u,
-)
+from ledger.transactions import ASSETS, EUR_U_PER_EUR, GRID_ACCOUNT, Tx, payment_eur_u
 from ledger.verify import VerifyReport
 from ledger.wallet import Wallet
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ledger.codec import U32, canonical_json, frame_tx, parse_json, unframe_txs
+from ledger.envelope import SignedTx
 from ledger.errors import MalformedBlockError
 from ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root
-from ledger.transactions import SignedTx
 
 BLOCK_VERSION: Final = 1
 MAGIC: Final = b"GCB1"

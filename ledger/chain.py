@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, seal_message
+from ledger.envelope import SignedTx, tx_message
 from ledger.errors import (
     BlockError,
     ForkError,
@@ -21,7 +22,7 @@ from ledger.identity import verify_signature
 from ledger.rules import apply, config_from_genesis
 from ledger.signatures import Item, SignatureVerifier
 from ledger.state import ChainConfig, State
-from ledger.transactions import Genesis, RegisterMember, SignedTx, tx_message
+from ledger.transactions import Genesis, RegisterMember
 
 
 def genesis_config(block: Block) -> ChainConfig:

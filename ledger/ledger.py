@@ -32,6 +32,7 @@ from typing import Any
 
 from ledger.block import ZERO_HASH, Block, BlockHeader, Seal, seal_message
 from ledger.chain import apply_batch, check_link, check_merkle, check_seals, genesis_config
+from ledger.envelope import SignedTx, tx_message
 from ledger.errors import (
     BlockError,
     ConfigError,
@@ -47,7 +48,7 @@ from ledger.rules import apply
 from ledger.signatures import SignatureVerifier
 from ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
 from ledger.storage import Store
-from ledger.transactions import Genesis, SignedTx, Tx, tx_message
+from ledger.transactions import Genesis, Tx
 from ledger.verify import VerifyReport, verify_store
 from ledger.wallet import Wallet
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from ledger.codec import INT64_MAX
+from ledger.envelope import SignedTx
 from ledger.errors import (
     AmountOverflowError,
     ConfigError,
@@ -50,7 +51,6 @@ from ledger.transactions import (
     RegisterResource,
     Reward,
     Settle,
-    SignedTx,
     Trade,
     Transfer,
     payment_eur_u,

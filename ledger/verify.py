@@ -13,11 +13,11 @@ from typing import Any
 
 from ledger.block import ZERO_HASH, Block, BlockHeader
 from ledger.chain import apply_batch, check_link, check_merkle, check_seals, genesis_config
+from ledger.envelope import SignedTx
 from ledger.errors import BlockError, LedgerError
 from ledger.signatures import SignatureVerifier
 from ledger.state import ChainConfig, State, snapshot_hash
 from ledger.storage import Store
-from ledger.transactions import SignedTx
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ledger.envelope import SignedTx
 from ledger.errors import WrongKeyError
 from ledger.identity import KeyPair, Member, grid_id_digest
 from ledger.transactions import (
@@ -31,7 +32,6 @@ from ledger.transactions import (
     RegisterResource,
     Reward,
     Settle,
-    SignedTx,
     Trade,
     Transfer,
     payment_eur_u,
