@@ -274,6 +274,11 @@ class Bus:
         return total
 
     @property
+    def context(self) -> zmq.Context[zmq.Socket[bytes]]:
+        """The ZeroMQ context (an ``inproc://`` peer must use this one)."""
+        return self._context
+
+    @property
     def endpoints(self) -> dict[str, Endpoint]:
         return dict(self._endpoints)
 
@@ -284,11 +289,13 @@ class Bus:
         if self._closed:
             return
         self._closed = True
-        for endpoint in self._endpoints.values():
-            endpoint.close()
-        if self._guard is not None:
-            self._guard.stop()
-        self._context.term()
+        try:
+            for endpoint in list(self._endpoints.values()):
+                endpoint.close()
+        finally:
+            if self._guard is not None:
+                self._guard.stop()
+            self._context.destroy(linger=0)
 
     def __enter__(self) -> Bus:
         return self

@@ -22,6 +22,7 @@ from agents.bus_errors import (
     MalformedMessageError,
     MessageError,
     MessageRejectedError,
+    OversizedMessageError,
     RequestTimeoutError,
     SenderMismatchError,
 )
@@ -83,7 +84,7 @@ class Endpoint:
         self._sub: zmq.Socket[bytes] | None = None
         self._sub_connected: set[str] = set()
         self.subscriptions: dict[str, set[str]] = {}
-        self._sub_since: dict[str, int] = {}
+        self._sub_since: dict[tuple[str, str], int] = {}
         self._last_pub_seen: dict[str, int] = {}
         self.last_seq_by_topic: dict[str, int] = {}
         self.subscriber_counts: dict[str, int] = {}
@@ -96,6 +97,16 @@ class Endpoint:
         self.pub_address = bus._bind(self._xpub, name, "pub")
 
     # --- sending ----------------------------------------------------------------------
+
+    def _encode(self, message: Envelope) -> bytes:
+        payload = encode(message, self._bus.codec)
+        if len(payload) > self._bus.max_message_bytes:
+            raise OversizedMessageError(
+                f"{message.type} message {message.id!r} encodes to {len(payload)} bytes, more than "
+                f"max_message_bytes={self._bus.max_message_bytes}; split it or raise the limit "
+                "(on every bus that receives it)"
+            )
+        return payload
 
     def _stamp(self, message: Envelope) -> int:
         if self._closed:
@@ -138,7 +149,7 @@ class Endpoint:
         :class:`BackpressureError` instead of dropping when the peer's queue is full.
         """
         seq = self._stamp(message)
-        frames = [make_header(KIND_SEND, self._bus.codec, seq), encode(message, self._bus.codec)]
+        frames = [make_header(KIND_SEND, self._bus.codec, seq), self._encode(message)]
         self._send_frames(self._dealer(to), frames, f"endpoint {to!r}")
         self._pending[(to, message.id)] = (seq, frames)
         self._pending_by_seq[(to, seq)] = message.id
@@ -149,7 +160,7 @@ class Endpoint:
         """Publish to subscribers of ``topic`` (prefix match); not acknowledged. Returns the id."""
         seq = self._stamp(message)
         header = make_header(KIND_PUBLISH, self._bus.codec, seq)
-        frames = [topic.encode(), header, encode(message, self._bus.codec)]
+        frames = [topic.encode(), header, self._encode(message)]
         self._send_frames(self._xpub, frames, f"subscribers of {topic!r}")
         self.last_seq_by_topic[topic] = seq
         self.stats.published += 1
@@ -163,7 +174,7 @@ class Endpoint:
         or :class:`AuthenticationError` when no reply can come.
         """
         seq = self._stamp(message)
-        frames = [make_header(KIND_REQUEST, self._bus.codec, seq), encode(message, self._bus.codec)]
+        frames = [make_header(KIND_REQUEST, self._bus.codec, seq), self._encode(message)]
         self._waiting.add(message.id)
         self._send_frames(self._dealer(to), frames, f"endpoint {to!r}")
         self.stats.sent += 1
@@ -218,7 +229,7 @@ class Endpoint:
         self._sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
         self.subscriptions.setdefault(publisher, set()).add(topic)
         if local is not None:
-            self._sub_since.setdefault(publisher, local._seq)
+            self._sub_since.setdefault((publisher, topic), local._seq)
             deadline = time.monotonic() + self._bus.ack_timeout_s
             while local.subscriber_counts.get(topic, 0) <= before:
                 if time.monotonic() > deadline:
@@ -330,13 +341,14 @@ class Endpoint:
             handled += 1
             self._on_request(frames, acks)
         for ident, ids in acks.items():
-            ack = Ack(acked_ids=ids, sender=self.name, id=f"{self.name}:ack:{ids[0]}")
+            self._seq += 1
+            ack = Ack(acked_ids=ids, sender=self.name, id=f"{self.name}:{self._seq}")
             self._reply(ident, [make_header(KIND_REPLY, self._bus.codec, 0), encode(ack)])
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
         frames = [f if isinstance(f, bytes) else f.bytes for f in raw]
-        ident, seq = frames[0], 0
+        ident, seq, message_id = frames[0], 0, None
         try:
             if len(frames) != 3:
                 raise MalformedMessageError(
@@ -344,6 +356,12 @@ class Endpoint:
                 )
             kind, codec, seq = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
             message = decode(frames[2], codec, self._bus.max_message_bytes)
+            if not message.id:
+                raise MalformedMessageError(
+                    f"{message.type} message has an empty id; send it through an Endpoint, "
+                    "which assigns one"
+                )
+            message_id = message.id
             sender = ident.decode(errors="replace")
             if message.sender != sender:
                 raise SenderMismatchError(
@@ -353,7 +371,7 @@ class Endpoint:
                 self._check_key(cast(zmq.Frame, raw[-1]), sender)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
-            self._error_reply(ident, seq, None, exc.code, str(exc))
+            self._error_reply(ident, seq, message_id, exc.code, str(exc))
             return
         if kind == KIND_REQUEST:
             self._serve_request(ident, seq, message)
@@ -392,6 +410,10 @@ class Endpoint:
         except Exception as exc:
             self._error_reply(ident, seq, message.id, "internal", f"{type(exc).__name__}: {exc}")
             raise
+        if not isinstance(reply, Envelope):
+            detail = f"the {message.type!r} handler returned {type(reply).__name__}, not a message"
+            self._error_reply(ident, seq, message.id, "internal", detail)
+            raise TypeError(detail)
         self._seq += 1
         reply.sender, reply.reply_to = self.name, message.id
         if not reply.id:
@@ -497,7 +519,8 @@ class Endpoint:
                 if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                     self._auth_failed.pop(peer, None)
                 else:
-                    self._auth_failed[peer] = f"event {event['event']}, value {event['value']}"
+                    name = zmq.Event(event["event"]).name
+                    self._auth_failed[peer] = f"{name}, status {event['value']}"
 
     def _dealer(self, to: str) -> zmq.Socket[bytes]:
         dealer = self._dealers.get(to)
@@ -519,16 +542,13 @@ class Endpoint:
             local = self._bus._endpoints.get(publisher)
             if local is None:
                 continue
-            since = self._sub_since.get(publisher, 0)
-            needed = max(
-                (
-                    s
-                    for t, s in local.last_seq_by_topic.items()
-                    if any(t.startswith(p) for p in topics)
-                ),
-                default=0,
-            )
-            if needed > since and self._last_pub_seen.get(publisher, 0) < needed:
+            needed = 0
+            for prefix in topics:
+                since = self._sub_since.get((publisher, prefix), 0)
+                for topic, seq in local.last_seq_by_topic.items():
+                    if seq > since and seq > needed and topic.startswith(prefix):
+                        needed = seq
+            if self._last_pub_seen.get(publisher, 0) < needed:
                 late.append(publisher)
         return late
 
@@ -546,3 +566,4 @@ class Endpoint:
         for socket in sockets:
             self._bus._forget(socket)
             socket.close(linger=0)
+        self._bus._endpoints.pop(self.name, None)

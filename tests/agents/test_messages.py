@@ -1,0 +1,405 @@
+"""Message schemas: every type round-trips exactly; bad frames raise specific errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.messages import (
+    MAX_MESSAGE_BYTES,
+    MESSAGE_TYPES,
+    SCHEMA_VERSION,
+    Ack,
+    Bid,
+    CapacityOffer,
+    ClearingResult,
+    DRCommand,
+    DREvent,
+    DRResponse,
+    Envelope,
+    ErrorMessage,
+    FlexibilityReport,
+    GateClosed,
+    GateOpen,
+    LedgerBlock,
+    MalformedMessageError,
+    MessageError,
+    MeterReading,
+    MeterReadingBatch,
+    MeterReadingRow,
+    Offer,
+    OrderBatch,
+    OrderRow,
+    OversizedMessageError,
+    Penalty,
+    ReserveCall,
+    Reward,
+    SchemaVersionError,
+    Settlement,
+    SettlementBatch,
+    SettlementRow,
+    TradeRow,
+    UnknownMessageTypeError,
+    decode,
+    encode,
+)
+
+ENV = {"id": "m-1", "sender": "region-1", "sim_time_s": 3600}
+
+SAMPLES: list[Envelope] = [
+    MeterReading(
+        **ENV,
+        meter_id="meter-7",
+        interval_start_s=2700,
+        interval_s=900,
+        import_wh=312,
+        export_wh=0,
+        counter=41,
+        estimated=True,
+    ),
+    MeterReadingBatch(
+        **ENV,
+        region_id="region-1",
+        interval_start_s=2700,
+        interval_s=900,
+        meter_ids=["a", "b", "c"],
+        import_wh=[1, 0, 250],
+        export_wh=[0, 80, 0],
+        counters=[3, 3, 4],
+        estimated=[False, True, False],
+    ),
+    GateOpen(
+        **ENV, auction_id="h-0001", delivery_start_s=7200, delivery_end_s=10800, gate_close_s=6900
+    ),
+    Offer(
+        **ENV,
+        auction_id="h-0001",
+        order_id="o-1",
+        participant_id="p-3",
+        energy_kwh=1.25,
+        price_eur_per_kwh=0.041,
+    ),
+    Bid(
+        **ENV,
+        auction_id="h-0001",
+        order_id="b-1",
+        participant_id="p-4",
+        energy_kwh=0.5,
+        price_eur_per_kwh=0.09,
+    ),
+    OrderBatch(
+        **ENV,
+        auction_id="h-0001",
+        region_id="region-1",
+        order_ids=["o-1", "b-1"],
+        participant_ids=["p-3", "p-4"],
+        sides=["offer", "bid"],
+        energy_kwh=[1.25, 0.5],
+        price_eur_per_kwh=[0.041, 0.09],
+    ),
+    GateClosed(**ENV, auction_id="h-0001", order_count=2),
+    ClearingResult(
+        **ENV,
+        auction_id="h-0001",
+        mechanism="average_bid",
+        clearing_price_eur_per_kwh=0.09,
+        trade_ids=["t-1"],
+        bid_order_ids=["b-1"],
+        offer_order_ids=["o-1"],
+        buyer_ids=["p-4"],
+        seller_ids=["p-3"],
+        energy_kwh=[0.5],
+        price_eur_per_kwh=[0.09],
+    ),
+    Settlement(
+        **ENV,
+        trade_id="t-1",
+        buyer_id="p-4",
+        seller_id="p-3",
+        contracted_wh=500,
+        delivered_wh=480,
+        payment_micro_eur=43_200,
+        refund_micro_eur=1_800,
+    ),
+    SettlementBatch(
+        **ENV,
+        delivery_start_s=7200,
+        trade_ids=["t-1", "t-2"],
+        buyer_ids=["p-4", "p-5"],
+        seller_ids=["p-3", "p-3"],
+        contracted_wh=[500, 100],
+        delivered_wh=[480, 100],
+        payment_micro_eur=[43_200, 9_000],
+        refund_micro_eur=[1_800, 0],
+    ),
+    DREvent(
+        **ENV, event_id="e-1", signal_level=3, start_s=7200, duration_s=3600, target_power_kw=12.5
+    ),
+    DRCommand(
+        **ENV,
+        command_id="c-1",
+        household_id="h-9",
+        appliance="pool_pump",
+        action="decrease",
+        power_kw=1.0,
+        start_s=7200,
+        duration_s=1800,
+        event_id="e-1",
+    ),
+    DRResponse(**ENV, command_id="c-1", household_id="h-9", response="opt_out", reason="guests"),
+    FlexibilityReport(
+        **ENV,
+        aggregator_id="ra-1",
+        start_s=7200,
+        step_s=900,
+        demand_kw=[10.0, 12.5],
+        flexible_kw={"T1": [1.0, 0.0], "T4": [0.5, 0.5]},
+    ),
+    CapacityOffer(
+        **ENV,
+        offer_id="co-1",
+        aggregator_id="ra-1",
+        start_s=28800,
+        duration_s=7200,
+        capacity_kw=40.0,
+        energy_kwh=60.0,
+        price_eur_per_mw_day=4.5,
+    ),
+    ReserveCall(
+        **ENV,
+        call_id="rc-1",
+        offer_id="co-1",
+        aggregator_id="ra-1",
+        start_s=30000,
+        duration_s=3600,
+        power_kw=25.0,
+    ),
+    Reward(**ENV, reward_id="rw-1", member_id="ev-2", tokens=120, reason="plugged in 08-10"),
+    Penalty(**ENV, penalty_id="pn-1", member_id="ev-3", tokens=300, reason="not plugged in"),
+    LedgerBlock(**ENV, height=12, block_hash="ab" * 32, block_bytes=bytes(range(256))),
+    Ack(**ENV, acked_ids=["x:1", "x:2"]),
+    ErrorMessage(**ENV, reply_to="x:3", code="unknown_type", detail="unknown message type 'z'"),
+]
+
+
+def test_samples_cover_every_message_type() -> None:
+    assert {sample.type for sample in SAMPLES} == MESSAGE_TYPES
+    assert len(MESSAGE_TYPES) == 21
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.type)
+@pytest.mark.parametrize("codec", ["json", "msgpack"])
+def test_every_type_round_trips_exactly(sample: Envelope, codec: str) -> None:
+    data = encode(sample, codec)  # type: ignore[arg-type]
+    again = decode(data, codec)  # type: ignore[arg-type]
+    assert type(again) is type(sample)
+    assert again == sample
+    assert encode(again, codec) == data  # type: ignore[arg-type]
+
+
+def test_json_wire_form_is_plain_json_with_base64_bytes() -> None:
+    block = LedgerBlock(height=0, block_hash="00" * 32, block_bytes=b"\x00\xff")
+    wire = json.loads(encode(block))
+    assert wire["type"] == "ledger_block"
+    assert wire["block_bytes"] == "AP8="  # base64 of 0x00 0xff
+    assert wire["schema_version"] == SCHEMA_VERSION
+    assert wire["reply_to"] is None
+
+
+def test_batch_rows_round_trip() -> None:
+    rows = [MeterReadingRow("a", 5, 0, 1, False), MeterReadingRow("b", 0, 7, 2, False)]
+    batch = MeterReadingBatch.from_rows(rows, region_id="r", interval_start_s=0, interval_s=900)
+    assert batch.estimated == []  # all measured: the column stays empty on the wire
+    assert list(batch.rows()) == rows
+    orders = [OrderRow("o", "p", "offer", 1.0, 0.04), OrderRow("b", "q", "bid", 2.0, 0.09)]
+    assert list(OrderBatch.from_rows(orders, auction_id="a", region_id="r").rows()) == orders
+    trades = [TradeRow("t", "b", "o", "q", "p", 1.0, 0.09)]
+    result = ClearingResult.from_rows(trades, auction_id="a", mechanism="pay_as_bid")
+    assert list(result.rows()) == trades
+    settled = [SettlementRow("t", "q", "p", 1000, 900, 81_000, 9_000)]
+    assert list(SettlementBatch.from_rows(settled, delivery_start_s=0).rows()) == settled
+
+
+names = st.text("abcdefghij-0123456789", min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    readings=st.lists(
+        st.tuples(st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 2**40)),
+        max_size=120,
+    ),
+    start=st.integers(0, 10**9),
+)
+def test_meter_batch_round_trips_for_any_values(
+    readings: list[tuple[int, int, int]], start: int
+) -> None:
+    batch = MeterReadingBatch(
+        region_id="r",
+        interval_start_s=start,
+        interval_s=900,
+        meter_ids=[f"m{i}" for i in range(len(readings))],
+        import_wh=[r[0] for r in readings],
+        export_wh=[r[1] for r in readings],
+        counters=[r[2] for r in readings],
+    )
+    assert decode(encode(batch)) == batch
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    energy=st.lists(st.floats(min_value=1e-9, max_value=1e6), min_size=1, max_size=50),
+    price=st.floats(min_value=0.0, max_value=10.0),
+    participant=names,
+)
+def test_order_floats_survive_json_bit_for_bit(
+    energy: list[float], price: float, participant: str
+) -> None:
+    batch = OrderBatch(
+        auction_id="a",
+        region_id="r",
+        order_ids=[f"o{i}" for i in range(len(energy))],
+        participant_ids=[participant] * len(energy),
+        sides=["bid"] * len(energy),
+        energy_kwh=energy,
+        price_eur_per_kwh=[price] * len(energy),
+    )
+    again = decode(encode(batch))
+    assert isinstance(again, OrderBatch)
+    assert again.energy_kwh == energy and again.price_eur_per_kwh == [price] * len(energy)
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "words"),
+    [
+        (b"not json", MalformedMessageError, "not valid JSON"),
+        (b"[1, 2]", MalformedMessageError, "JSON object"),
+        (b'{"id": "x"}', MalformedMessageError, "no 'type' field"),
+        (b'{"type": "teleport"}', UnknownMessageTypeError, "unknown message type 'teleport'"),
+        (b'{"type": 5}', UnknownMessageTypeError, "unknown message type 5"),
+        (b'{"type": "ack", "acked_ids": "x"}', MalformedMessageError, "acked_ids"),
+        (b'{"type": "ack", "acked_ids": [], "colour": 1}', MalformedMessageError, "colour"),
+        (
+            b'{"type": "gate_closed", "auction_id": "a", "order_count": -1}',
+            MalformedMessageError,
+            "order_count",
+        ),
+        (
+            b'{"type": "offer", "auction_id": "a", "order_id": "o", "participant_id": "p",'
+            b' "energy_kwh": NaN, "price_eur_per_kwh": 0.1}',
+            MalformedMessageError,
+            "energy_kwh",
+        ),
+        (
+            b'{"type": "ack", "acked_ids": [], "schema_version": 2}',
+            SchemaVersionError,
+            "schema version 2",
+        ),
+        (
+            b'{"type": "ack", "acked_ids": 7, "schema_version": 99}',
+            SchemaVersionError,
+            "schema version 99",
+        ),
+        (
+            b'{"type": "meter_reading_batch", "region_id": "r", "interval_start_s": 0,'
+            b' "interval_s": 900, "meter_ids": ["a", "a"], "import_wh": [1, 2],'
+            b' "export_wh": [0, 0], "counters": [1, 1]}',
+            MalformedMessageError,
+            "must not repeat",
+        ),
+        (
+            b'{"type": "meter_reading_batch", "region_id": "r", "interval_start_s": 0,'
+            b' "interval_s": 900, "meter_ids": ["a"], "import_wh": [1, 2],'
+            b' "export_wh": [0], "counters": [1]}',
+            MalformedMessageError,
+            "equal lengths",
+        ),
+        (
+            b'{"type": "ledger_block", "height": 0, "block_hash": "zz", "block_bytes": ""}',
+            MalformedMessageError,
+            "block_hash",
+        ),
+        (b"\xff\xfe", MalformedMessageError, "not valid JSON"),
+    ],
+)
+def test_bad_frames_raise_specific_errors(
+    data: bytes, error: type[MessageError], words: str
+) -> None:
+    with pytest.raises(error, match=words) as caught:
+        decode(data)
+    assert isinstance(caught.value, MessageError)
+
+
+def test_error_codes_match_the_wire_vocabulary() -> None:
+    assert MalformedMessageError.code == "malformed"
+    assert UnknownMessageTypeError.code == "unknown_type"
+    assert OversizedMessageError.code == "oversized"
+    assert SchemaVersionError.code == "schema_version"
+
+
+def test_oversized_frame_is_refused_before_parsing() -> None:
+    with pytest.raises(OversizedMessageError, match=r"11 bytes exceeds the limit of 10 bytes"):
+        decode(b"x" * 11, max_bytes=10)  # not JSON either: the size check comes first
+    assert MAX_MESSAGE_BYTES == 4 * 1024 * 1024
+    big = LedgerBlock(height=0, block_hash="00" * 32, block_bytes=b"\0" * MAX_MESSAGE_BYTES)
+    with pytest.raises(OversizedMessageError):
+        decode(encode(big))
+
+
+def test_msgpack_garbage_is_malformed_and_unknown_codec_is_refused() -> None:
+    with pytest.raises(MalformedMessageError, match="msgpack"):
+        decode(b"\xc1", "msgpack")
+    with pytest.raises(ValueError, match="unknown codec"):
+        encode(SAMPLES[0], "xml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (
+            lambda: GateOpen(
+                auction_id="a", delivery_start_s=10, delivery_end_s=10, gate_close_s=0
+            ),
+            "delivery_end_s",
+        ),
+        (
+            lambda: Offer(
+                auction_id="a",
+                order_id="o",
+                participant_id="p",
+                energy_kwh=0.0,
+                price_eur_per_kwh=0.1,
+            ),
+            "energy_kwh",
+        ),
+        (lambda: DREvent(event_id="e", signal_level=4, start_s=0, duration_s=1), "signal_level"),
+        (
+            lambda: FlexibilityReport(
+                aggregator_id="a",
+                start_s=0,
+                step_s=900,
+                demand_kw=[1.0],
+                flexible_kw={"T2": [1.0, 2.0]},
+            ),
+            "flexible_kw",
+        ),
+        (
+            lambda: OrderBatch(
+                auction_id="a",
+                region_id="r",
+                order_ids=["o"],
+                participant_ids=["p"],
+                sides=["sell"],
+                energy_kwh=[1.0],
+                price_eur_per_kwh=[0.1],
+            ),
+            "sides",
+        ),
+    ],
+)
+def test_invalid_construction_names_the_field(build: object, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        build()  # type: ignore[operator]
