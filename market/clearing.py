@@ -8,7 +8,7 @@ named mechanism from the registry.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +35,7 @@ from market.reference import ReferenceBook
 from market.registry import check_options, run_mechanism
 from market.results import ClearingResult, ListSource
 
-Path = Literal["auto", "fast", "reference"]
-PATHS: tuple[Path, ...] = ("auto", "fast", "reference")
+PATHS = ("auto", "fast", "reference")
 #: Books with at least this many orders take the numpy path when ``path="auto"``.
 #: Below it the pure-Python path is faster (numpy's fixed cost per call dominates);
 #: measured by ``gridcoop bench market`` (``crossover`` figures).
@@ -133,7 +132,7 @@ def _fast_book(
     return FastBook(source, is_buy, prices, units, sequences, interval)
 
 
-def _batch_book(batch: OrderBatch, cap: float, path: Path) -> PreparedBook:
+def _batch_book(batch: OrderBatch, cap: float, path: str) -> PreparedBook:
     over = np.flatnonzero(batch.price_eur_per_kwh > cap)
     if over.size:
         raise PriceCapExceededError(
@@ -150,7 +149,7 @@ def _batch_book(batch: OrderBatch, cap: float, path: Path) -> PreparedBook:
 def prepare(
     orders: Iterable[Order] | OrderBatch,
     *,
-    path: Path = "auto",
+    path: str = "auto",
     price_cap_eur_per_kwh: float = DEFAULT_PRICE_CAP_EUR_PER_KWH,
 ) -> PreparedBook:
     """Validate ``orders`` and build the book a mechanism clears.
@@ -179,7 +178,7 @@ def clear(
     orders: Iterable[Order] | OrderBatch,
     mechanism: str = "pay_as_clear",
     *,
-    path: Path = "auto",
+    path: str = "auto",
     price_cap_eur_per_kwh: float = DEFAULT_PRICE_CAP_EUR_PER_KWH,
     **options: Any,
 ) -> ClearingResult:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from market.clearing import Path, clear
+from market.clearing import clear
 from market.errors import DuplicateOrderError, InvalidOrderError, MixedIntervalsError
 from market.orders import DEFAULT_PRICE_CAP_EUR_PER_KWH, Order
 from market.registry import check_options
@@ -58,7 +58,7 @@ def clear_hierarchical(
     mechanism: str = "pay_as_clear",
     central_mechanism: str | None = None,
     *,
-    path: Path = "auto",
+    path: str = "auto",
     price_cap_eur_per_kwh: float = DEFAULT_PRICE_CAP_EUR_PER_KWH,
     local_options: Mapping[str, Any] | None = None,
     central_options: Mapping[str, Any] | None = None,

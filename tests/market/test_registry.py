@@ -1,0 +1,83 @@
+"""Adding clearing mechanisms through the registry, and guarding against broken ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from market import (
+    MECHANISMS,
+    ClearingResult,
+    DuplicateMechanismError,
+    InvalidAllocationError,
+    InvalidOptionError,
+    PreparedBook,
+    TradeColumns,
+    clear,
+    get_mechanism,
+    mechanism_names,
+    register_mechanism,
+)
+from market import registry as registry_module
+from tests.market.helpers import bid, offer
+
+
+@pytest.fixture
+def scratch_registry() -> Iterator[None]:
+    """Let a test register mechanisms and take them away again."""
+    saved = dict(registry_module._MECHANISMS)
+    saved_signatures = dict(registry_module._SIGNATURES)
+    yield
+    registry_module._MECHANISMS.clear()
+    registry_module._MECHANISMS.update(saved)
+    registry_module._SIGNATURES.clear()
+    registry_module._SIGNATURES.update(saved_signatures)
+
+
+def test_a_new_mechanism_is_one_decorated_function(scratch_registry: None) -> None:
+    @register_mechanism("k_double_auction")
+    def k_double_auction(book: PreparedBook, k: float = 0.5) -> ClearingResult:
+        match = book.merit_order_match()
+        interval = match.margin.price_interval()
+        price = None if interval is None else interval[0] + k * (interval[1] - interval[0])
+        return book.result("k_double_auction", match.uniform(price), price)
+
+    assert "k_double_auction" in mechanism_names()
+    assert MECHANISMS["k_double_auction"] is k_double_auction
+    orders = [bid("b", 5, 0.30, 0), offer("s", 5, 0.10, 1)]
+    for path in ("reference", "fast"):
+        # Interval [0.10, 0.30]; k = 0.25 -> 0.10 + 0.25 * 0.20 = 0.15.
+        result = clear(orders, "k_double_auction", path=path, k=0.25)
+        assert result.clearing_price_eur_per_kwh == pytest.approx(0.15, abs=1e-15)
+    with pytest.raises(InvalidOptionError, match="its options are: k"):
+        clear(orders, "k_double_auction", kay=1)
+
+
+def test_names_are_unique_unless_replaced(scratch_registry: None) -> None:
+    original = get_mechanism("pay_as_clear")
+    with pytest.raises(DuplicateMechanismError, match="replace=True"):
+        register_mechanism("pay_as_clear")(original)
+    register_mechanism("pay_as_clear", replace=True)(original)
+    with pytest.raises(InvalidOptionError, match="identifier"):
+        register_mechanism("has space")
+    with pytest.raises(TypeError):
+        MECHANISMS["x"] = original  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", ["reference", "fast"])
+def test_a_broken_mechanism_is_caught(scratch_registry: None, path: str) -> None:
+    @register_mechanism("overfill")
+    def overfill(book: PreparedBook) -> ClearingResult:
+        # Positions: 0 is the 1 kWh bid, 1 the offer; 2 kWh is more than either holds.
+        return book.result("overfill", TradeColumns([0], [1], [2_000_000_000], 0.1), 0.1)
+
+    @register_mechanism("swapped")
+    def swapped(book: PreparedBook) -> ClearingResult:
+        return book.result("swapped", TradeColumns([1], [0], [1], 0.1), 0.1)
+
+    orders = [bid("b", 1, 0.3, 0), offer("s", 1, 0.1, 1)]
+    with pytest.raises(InvalidAllocationError, match="over-filled"):
+        clear(orders, "overfill", path=path)
+    with pytest.raises(InvalidAllocationError, match="invalid trade"):
+        clear(orders, "swapped", path=path)
