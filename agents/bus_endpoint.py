@@ -69,6 +69,7 @@ class Endpoint:
         self._ident = name.encode()
         self._seq = 0
         self._closed = False
+        self._in_handler = False
         self._inbox: list[tuple[str, int, Message]] = []
         self._pending: dict[tuple[str, str], tuple[int, list[bytes]]] = {}
         self._pending_by_seq: dict[tuple[str, int], str] = {}
@@ -311,8 +312,12 @@ class Endpoint:
         """Read every socket of this endpoint without blocking; returns frames handled."""
         if self._closed:
             return 0
-        handled = self._flush_outbox() + self._read_router() + self._read_xpub()
-        for peer, dealer in self._dealers.items():
+        handled = self._read_xpub()
+        if not self._in_handler:
+            # a handler that sends, requests or drains pumps again: its own ROUTER is read
+            # by the outer pump only, so requests are handled one at a time, in order
+            handled += self._flush_outbox() + self._read_router()
+        for peer, dealer in list(self._dealers.items()):
             while _readable(dealer):
                 self._on_reply(peer, dealer.recv_multipart(zmq.NOBLOCK))
                 handled += 1
@@ -402,6 +407,7 @@ class Endpoint:
             detail = f"{self.name!r} serves no {message.type!r} requests"
             self._error_reply(ident, seq, message.id, "no_handler", detail)
             return
+        self._in_handler = True
         try:
             reply = handler(message)
         except (MessageError, ValueError) as exc:
@@ -410,6 +416,8 @@ class Endpoint:
         except Exception as exc:
             self._error_reply(ident, seq, message.id, "internal", f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            self._in_handler = False
         if not isinstance(reply, Envelope):
             detail = f"the {message.type!r} handler returned {type(reply).__name__}, not a message"
             self._error_reply(ident, seq, message.id, "internal", detail)

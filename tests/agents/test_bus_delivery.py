@@ -280,3 +280,21 @@ def test_close_leaves_no_threads_or_sockets(transport: str) -> None:
             bus.settle(timeout_s=5)
         assert bus.context.closed
     assert threading.active_count() == before
+
+
+def test_a_handler_may_request_and_send_to_other_endpoints() -> None:
+    with Bus() as bus:
+        client, ra, market = bus.endpoint("client"), bus.endpoint("ra"), bus.endpoint("market")
+        market.serve("bid", lambda m: Ack(acked_ids=[m.id, "extra"]))
+
+        def forward(message: Message) -> Reward:
+            inner = ra.request("market", _bid("inner"), timeout_s=5)  # pumps the bus again
+            ra.send("market", _closed("note"))
+            assert isinstance(inner, Ack)
+            return Reward(reward_id="r", member_id=message.sender, tokens=len(inner.acked_ids))
+
+        ra.serve("bid", forward)
+        reply = client.request("ra", _bid("outer"), timeout_s=5)
+        assert isinstance(reply, Reward) and reply.tokens == 2 and reply.member_id == "client"
+        bus.settle(timeout_s=5)
+        assert _key(market.drain()) == [("ra", "note")]
