@@ -12,6 +12,7 @@ from experiments.lazy_group import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
     "bench": "experiments.commands.bench:bench",
+    "ledger": "experiments.commands.ledger:ledger",
 }
 
 

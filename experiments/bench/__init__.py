@@ -13,6 +13,7 @@ from typing import Any
 
 SUITES: dict[str, str] = {
     "market": "experiments.bench.market",
+    "ledger": "experiments.bench.ledger",
 }
 
 
