@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from market.tariffs import TimeOfUseTariff
+
 Mechanism = Literal["average_bid", "pay_as_clear", "pay_as_bid"]
 Signing = Literal["full", "block"]
 
@@ -29,48 +31,50 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TouPeriod(_Strict):
-    """Retail price from ``start_h`` (inclusive) to ``end_h`` (exclusive), hours of day."""
-
-    start_h: Annotated[float, Field(ge=0, le=24)]
-    end_h: Annotated[float, Field(ge=0, le=24)]
-    price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)]
-
-
 class Tariffs(_Strict):
     """Grid tariffs: time-of-use retail, feed-in, and a fee per kWh traded locally.
 
     Defaults are the pilot's: feed-in 0.039 €/kWh, retail 0.095 €/kWh in the
-    peak period 13:00-23:00 (the off-peak 0.065 €/kWh is this project's assumption).
+    peak period 13:00-23:00; the off-peak 0.065 €/kWh is an assumption (the
+    pilot gives none). ``retail_eur_per_kwh_by_hour`` (24 prices) replaces the
+    two periods when given.
     """
 
+    peak_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.095
+    off_peak_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.065
+    peak_start_hour: Annotated[int, Field(ge=0, le=23)] = 13
+    peak_end_hour: Annotated[int, Field(ge=0, le=24)] = 23
+    retail_eur_per_kwh_by_hour: tuple[float, ...] | None = None
     feed_in_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.039
-    retail: tuple[TouPeriod, ...] = (
-        TouPeriod(start_h=0, end_h=13, price_eur_per_kwh=0.065),
-        TouPeriod(start_h=13, end_h=23, price_eur_per_kwh=0.095),
-        TouPeriod(start_h=23, end_h=24, price_eur_per_kwh=0.065),
-    )
-    grid_fee_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.005
+    grid_fee_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.0
 
     @model_validator(mode="after")
-    def _covers_day(self) -> Tariffs:
-        periods = sorted(self.retail, key=lambda p: p.start_h)
-        edge = 0.0
-        for p in periods:
-            if p.start_h != edge or p.end_h <= p.start_h:
-                raise ValueError(
-                    "tariffs.retail periods must tile the day without gaps or overlaps "
-                    f"(00:00 to 24:00); found a period {p.start_h}-{p.end_h} after {edge}"
-                )
-            edge = p.end_h
-        if edge != 24.0:
-            raise ValueError(f"tariffs.retail periods end at {edge}, they must reach 24")
-        if any(p.price_eur_per_kwh < self.feed_in_eur_per_kwh for p in periods):
-            raise ValueError(
-                "a retail price below the feed-in tariff makes no market; "
-                "raise tariffs.retail or lower tariffs.feed_in_eur_per_kwh"
-            )
+    def _sane(self) -> Tariffs:
+        table = self.retail_eur_per_kwh_by_hour
+        if table is not None and (len(table) != 24 or min(table) < 0):
+            raise ValueError("tariffs.retail_eur_per_kwh_by_hour needs 24 prices >= 0, "
+                             f"got {len(table)}")
+        if min(self.to_market().retail_eur_per_kwh_by_hour) < self.feed_in_eur_per_kwh:
+            raise ValueError("a retail price below the feed-in tariff leaves no room for a "
+                             "market; raise the retail prices or lower feed_in_eur_per_kwh")
         return self
+
+    def to_market(self) -> TimeOfUseTariff:
+        """The clearing house's tariff object."""
+        if self.retail_eur_per_kwh_by_hour is not None:
+            return TimeOfUseTariff.from_table(
+                list(self.retail_eur_per_kwh_by_hour),
+                feed_in_eur_per_kwh=self.feed_in_eur_per_kwh,
+                grid_fee_eur_per_kwh=self.grid_fee_eur_per_kwh)
+        if self.peak_start_hour == self.peak_end_hour % 24:
+            return TimeOfUseTariff.flat(self.peak_eur_per_kwh,
+                                        feed_in_eur_per_kwh=self.feed_in_eur_per_kwh,
+                                        grid_fee_eur_per_kwh=self.grid_fee_eur_per_kwh)
+        return TimeOfUseTariff.two_period(
+            peak_eur_per_kwh=self.peak_eur_per_kwh, off_peak_eur_per_kwh=self.off_peak_eur_per_kwh,
+            peak_start_hour=self.peak_start_hour, peak_end_hour=self.peak_end_hour,
+            feed_in_eur_per_kwh=self.feed_in_eur_per_kwh,
+            grid_fee_eur_per_kwh=self.grid_fee_eur_per_kwh)
 
 
 class Strategy(_Strict):

@@ -100,12 +100,16 @@ class ApplianceSchedule:
     duration_steps: FloatArray
     on: BoolArray
 
-    def power_kw(self, specs: tuple[ApplianceSpec, ...], steps: int) -> FloatArray:
-        """Mean power per step over ``steps`` steps from midnight, shape (steps, households)."""
+    def power_kw(self, specs: tuple[ApplianceSpec, ...], steps: int, first: int = 0,
+                 only: list[int] | None = None) -> FloatArray:
+        """Mean power per step for steps ``first .. first+steps`` from midnight.
+
+        Shape (steps, households); ``only`` limits it to some appliances (rows of ``specs``).
+        """
         power = np.array([s.power_kw for s in specs])
-        index = np.arange(steps, dtype=np.float64)[:, None]
+        index = np.arange(first, first + steps, dtype=np.float64)[:, None]
         total = np.zeros((steps, self.start_step.shape[1]))
-        for a in range(len(specs)):
+        for a in range(len(specs)) if only is None else only:
             if not self.on[a].any():
                 continue
             start = self.start_step[a][None, :]
@@ -156,6 +160,17 @@ class ApplianceFleet:
             duration[a] = spec.run_h * steps_per_h
         self.schedule = ApplianceSchedule(start, duration, self.owned & used)
         return self.schedule
+
+    def flexible_kw(self, schedule: ApplianceSchedule, first: int,
+                    steps: int) -> dict[Template, FloatArray]:
+        """Mean power of the flexible appliances per template over ``steps`` steps from
+        ``first`` (one value per household)."""
+        out = {}
+        for template in Template:
+            rows = [a for a, s in enumerate(self.specs) if s.flexible and s.template is template]
+            if rows:
+                out[template] = schedule.power_kw(self.specs, steps, first, rows).mean(axis=0)
+        return out
 
     def day_power_kw(self, day: int) -> FloatArray:
         """Plan the day and return its appliance power (steps_per_day, n), overflow included."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.appliances import ApplianceFleet
+from agents.physics.appliances import ApplianceFleet, ApplianceSchedule
 from agents.physics.battery import HomeBatteries
 from agents.physics.clock import SimClock
 from agents.physics.ev import EVDayPlan, EVFleet
@@ -46,6 +46,7 @@ class _Day:
     pv_kw: FloatArray
     load_kw: FloatArray  # base load + appliances
     ev_plan: EVDayPlan
+    schedule: ApplianceSchedule | None
 
 
 class HouseholdPhysics:
@@ -91,9 +92,11 @@ class HouseholdPhysics:
         clouds = self.weather.day_factors(day)[:, setup.zone]
         pv = pv_power_kw(setup.pv_kwp, ghi, clouds)
         load = self.base_load.day_power_kw(day)
+        schedule = None
         if setup.dr_nodes.size:
             load[:, setup.dr_nodes] += self.appliances.day_power_kw(day)
-        return _Day(pv, load, self.evs.plan_day(day))
+            schedule = self.appliances.schedule
+        return _Day(pv, load, self.evs.plan_day(day), schedule)
 
     def _day(self, day: int) -> _Day:
         """Profiles of ``day``, generated in order (today, then tomorrow) and kept two days."""
@@ -145,3 +148,27 @@ class HouseholdPhysics:
             self.batteries.soc_kwh = soc
         net = load + storage - pv
         return net.sum(axis=0)
+
+    def flexible_kw(self, market: int) -> dict[str, FloatArray]:
+        """Flexible power per DR template over market interval ``market``, per node (kW).
+
+        T2/T4: flexible appliances scheduled in the interval; T3: plugged EVs that
+        still need charge, at their charger power.
+        """
+        clock, setup = self.clock, self.setup
+        day, s0 = divmod(market * clock.steps_per_market, clock.steps_per_day)
+        target = self._day(day)
+        out: dict[str, FloatArray] = {}
+        if target.schedule is not None:
+            for template, kw in self.appliances.flexible_kw(
+                    target.schedule, s0, clock.steps_per_market).items():
+                values = np.zeros(self.n)
+                values[setup.dr_nodes] = kw
+                out[f"T{int(template)}"] = values
+        if setup.ev_nodes.size:
+            need = self.evs.soc_kwh < self.evs.capacity_kwh - 1e-9
+            plugged = target.ev_plan.plugged[s0]
+            values = out.get("T3", np.zeros(self.n))
+            values[setup.ev_nodes] += np.where(need & plugged, self.evs.charger_kw, 0.0)
+            out["T3"] = values
+        return out

@@ -133,6 +133,10 @@ class TraderPhysics:
     def forecast_import_kwh(self, market: int) -> FloatArray:
         return self._row(market, self.table.buy_kwh) - self._row(market, self.table.sell_kwh)
 
+    def gross_orders_kwh(self, market: int) -> tuple[FloatArray, FloatArray]:
+        """(bid, offer) quantities of every participant as the CSVs give them (not netted)."""
+        return self._row(market, self.table.buy_kwh), self._row(market, self.table.sell_kwh)
+
     def limit_prices(self, market: int) -> tuple[FloatArray, FloatArray]:
         """(bid limit, offer limit) of every participant for ``market``."""
         return self._row(market, self.table.buy_price), self._row(market, self.table.sell_price)

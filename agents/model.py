@@ -1,0 +1,340 @@
+"""``CommunityModel``: the Mesa model of a local energy community.
+
+One ``step()`` is one metering interval and runs five phases in a fixed order
+(ARCHITECTURE.md, "One step of the model"):
+
+1. ``read_meters``  - each region's smart meters report the interval that just
+   ended, one ``MeterReadingBatch`` per region to its aggregator (acked);
+2. ``act``          - every node's physics runs for this interval; at a gate
+   the central market invites orders for the next delivery interval and each
+   region's members send one ``OrderBatch`` to their aggregator;
+3. ``clear_market`` - at gate closure each aggregator clears its local book
+   and forwards the remainder; the central market clears the remainders;
+4. ``record_ledger``- trades lock payment in escrow; delivered intervals are
+   settled against the meters; the day is billed; one block is sealed and
+   published to the aggregators' replicas;
+5. ``collect``      - Mesa's DataCollector records the time series.
+
+Randomness comes only from generators seeded by ``seed`` (one stream per
+purpose), so the same scenario and seed give the same KPIs and ledger head hash.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from agents.accounts import CommunityLedger
+from agents.aggregator import RegionalAggregator
+from agents.book import build_orders, orders_to_message
+from agents.bus import Bus
+from agents.central import CentralMarket
+from agents.kpis import Kpis
+from agents.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
+from agents.meters import PhysicsFeed, RegionMeters, SmartMeter, simulated_source
+from agents.physics.clock import SimClock
+from agents.physics.traders import TraderPhysics
+from agents.population import NodeKind, build_population, seeded_streams
+from agents.replicas import ReplicaMode, make_replicas
+from agents.scenario import CampusMicrogrid, Scenario, build_scenario
+from agents.strategy import EUR_U_PER_EUR, PricingStrategy
+
+IntArray = NDArray[np.int64]
+_EXPLICIT = ("days", "metering_minutes", "market_minutes", "mechanism", "signing", "households")
+
+
+class CommunityModel(mesa.Model):  # type: ignore[misc]
+    """A local energy community: members, meters, aggregators, a central market, a ledger.
+
+    All arguments are plain keywords (SolaraViz and batch runs rebuild the model
+    from them). ``scenario`` is a scenario kind (``neighbourhood``,
+    ``campus-microgrid``, ``market-only``); every other scenario parameter may
+    be given as a keyword (nested groups as dicts), e.g.
+    ``CommunityModel("neighbourhood", households=1000, mix={"prosumer": 0.5, ...})``.
+    ``ledger_path`` is where the ledger's SQLite file goes (default in memory).
+    """
+
+    def __init__(self, scenario: str = "neighbourhood", *, seed: int | None = None,
+                 days: int | None = None, metering_minutes: int | None = None,
+                 market_minutes: int | None = None, mechanism: str | None = None,
+                 signing: str | None = None, households: int | None = None,
+                 ledger_path: str | os.PathLike[str] = ":memory:", transport: str = "inproc",
+                 replicas: ReplicaMode = "shared", ledger_workers: int | None = None,
+                 **params: Any) -> None:
+        given = dict(zip(_EXPLICIT, (days, metering_minutes, market_minutes, mechanism, signing,
+                                     households), strict=True))
+        params.update({k: v for k, v in given.items() if v is not None})
+        if seed is not None:
+            params["seed"] = seed
+        self.scenario: Scenario = build_scenario(scenario, params)
+        sc = self.scenario
+        super().__init__(seed=sc.seed)
+        self.clock = SimClock(days=sc.days, metering_minutes=sc.metering_minutes,
+                              market_minutes=sc.market_minutes,
+                              start_day_of_year=sc.start_day_of_year,
+                              start_weekday=sc.start_weekday)
+        self.mechanism = sc.mechanism
+        self.tariff = sc.tariffs.to_market()
+        self.streams = seeded_streams(sc.seed)
+        self.population = build_population(sc, self.clock, self.streams)
+        pop = self.population
+        n = pop.size
+        self.kpis = Kpis(n, self.clock.step_h)
+        self.strategy = PricingStrategy(sc.strategy, n, self.streams["strategy"])
+        self.min_order_wh = max(1, round(sc.strategy.min_order_kwh * 1000))
+        self.last_import_wh = np.zeros(n, dtype=np.int64)
+        self.last_export_wh = np.zeros(n, dtype=np.int64)
+        self.last_price_eur_per_kwh: float | None = None
+        self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
+        self._make_members()
+        self.accounts = CommunityLedger(
+            ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
+            initial_balance_u=round(sc.initial_balance_eur * EUR_U_PER_EUR),
+            pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
+        self._wire_bus(transport, replicas)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "time_h": lambda m: m.clock.start_s(m.steps - 1) / 3600,
+            "production_kw": lambda m: m.kpis.last.get("production_kw", 0.0),
+            "consumption_kw": lambda m: m.kpis.last.get("consumption_kw", 0.0),
+            "grid_import_kw": lambda m: m.kpis.last.get("grid_import_kw", 0.0),
+            "grid_export_kw": lambda m: m.kpis.last.get("grid_export_kw", 0.0),
+            "clearing_price_eur_per_kwh": lambda m: m.last_price_eur_per_kwh,
+            "local_traded_kwh": lambda m: m.kpis.local_wh / 1000,
+            "ledger_height": lambda m: m.accounts.ledger.height,
+        })
+
+    # --- construction ---------------------------------------------------------------
+
+    def _make_members(self) -> None:
+        pop = self.population
+        ev_rank = np.cumsum(pop.kind == NodeKind.EV_OWNER) - 1
+        dr_rank = np.cumsum(pop.kind == NodeKind.DR_HOUSEHOLD) - 1
+        self.members: list[Member] = []
+        for i, node_id in enumerate(pop.node_ids):
+            region = pop.region_ids[int(pop.region[i])]
+            kind = NodeKind(int(pop.kind[i]))
+            member: Member
+            if kind is NodeKind.PROSUMER:
+                member = Prosumer(self, node_id, i, region)
+            elif kind is NodeKind.EV_OWNER:
+                member = EVOwner(self, node_id, i, region, int(ev_rank[i]))
+            elif kind is NodeKind.DR_HOUSEHOLD:
+                member = DRHousehold(self, node_id, i, region, int(dr_rank[i]))
+            elif kind is NodeKind.CLASSROOM:
+                member = Classroom(self, node_id, i, region)
+            else:
+                member = Trader(self, node_id, i, region)
+            self.members.append(member)
+        self.meters = [SmartMeter(self, f"m-{node}", i) for i, node in enumerate(pop.node_ids)]
+
+    def _wire_bus(self, transport: str, replica_mode: ReplicaMode) -> None:
+        pop = self.population
+        self.bus = Bus(transport)  # type: ignore[arg-type]
+        self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts)
+        owners = [f"ra-{r}" for r in pop.region_ids]
+        replicas = make_replicas(self.accounts.genesis_bytes(), owners, replica_mode)
+        for replica in replicas:  # catch up on the registration block(s)
+            for block in self.accounts.ledger.blocks(1):
+                replica.receive(block.height, block.hash.hex(), block.to_bytes())
+        self.aggregators: list[RegionalAggregator] = []
+        self.region_meters: list[RegionMeters] = []
+        self.meter_feeds: list[PhysicsFeed] = []
+        self.region_meter_ids: dict[str, list[str]] = {}
+        self.member_endpoints = []
+        self.meter_endpoints = []
+        for r, region in enumerate(pop.region_ids):
+            nodes = pop.region_slices[r]
+            ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(owners[r]), replicas[r])
+            ra.endpoint.subscribe("central", "gate")
+            ra.endpoint.subscribe("central", "blocks")
+            members_ep = self.bus.endpoint(f"members-{region}")
+            members_ep.subscribe("central", "gate")
+            meters = self.meters[nodes]
+            source, feed = simulated_source([m.meter_id for m in meters], self.clock.step_s)
+            self.region_meters.append(RegionMeters(region, meters, source, self.clock.step_s))
+            self.meter_feeds.append(feed)
+            self.region_meter_ids[region] = [m.meter_id for m in meters]
+            self.aggregators.append(ra)
+            self.member_endpoints.append(members_ep)
+            self.meter_endpoints.append(self.bus.endpoint(f"meters-{region}"))
+
+    # --- tariffs --------------------------------------------------------------------
+
+    def tariff_u(self, interval: int) -> tuple[int, int, int]:
+        """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
+        hour = int((interval * self.clock.market_minutes // 60) % 24)
+        return (round(self.tariff.retail_eur_per_kwh(hour) * EUR_U_PER_EUR),
+                round(self.tariff.feed_in_eur_per_kwh * EUR_U_PER_EUR),
+                round(self.tariff.grid_fee_eur_per_kwh * EUR_U_PER_EUR))
+
+    # --- the step -------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One metering interval: meters, agents, market, ledger, data, in that order."""
+        k = self.steps - 1  # Mesa counts steps from 1 before calling step()
+        self.read_meters(self.clock.start_s(k))
+        gate = k % self.clock.steps_per_market == 0
+        self.act(k, gate)
+        if gate:
+            self.clear_market(k)
+        self.record_ledger(k, gate)
+        self.collect()
+        if k + 1 >= self.clock.total_steps:
+            self.finish()
+
+    def read_meters(self, now_s: int) -> None:
+        """Phase 1: each region's meters report every interval that ended by ``now_s``."""
+        for r, meters in enumerate(self.region_meters):
+            endpoint = self.meter_endpoints[r]
+            for columns in meters.read(now_s):
+                nodes = self.population.region_slices[r]
+                self.last_import_wh[nodes] = columns.import_wh
+                self.last_export_wh[nodes] = columns.export_wh
+                endpoint.send(self.aggregators[r].name, meters.to_message(columns, now_s))
+        self.bus.settle()
+        for ra in self.aggregators:
+            ra.handle_inbox()
+        self.bus.settle()
+
+    def act(self, k: int, gate: bool) -> None:
+        """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
+        flows = self.population.physics.step(k)
+        self.kpis.add_flows(flows)
+        start_s = self.clock.start_s(k)
+        imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
+        for r, feed in enumerate(self.meter_feeds):
+            nodes = self.population.region_slices[r]
+            feed.record(k, imp[nodes], exp[nodes])
+        target = self.clock.market_of(k) + 1
+        if not gate or self.nearest or target >= self.clock.total_markets:
+            return
+        auction = self.central.open_gate(target, start_s)
+        self.bus.settle()
+        for endpoint in self.member_endpoints:
+            endpoint.drain()  # the invitation; members answer with their orders below
+        self._send_orders(auction, target, start_s)
+        self.bus.settle()
+
+    def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
+        pop = self.population
+        physics = pop.physics
+        if isinstance(physics, TraderPhysics):
+            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
+            bid_limit, offer_limit = physics.limit_prices(interval)
+            bid_u = np.rint(bid_limit * EUR_U_PER_EUR).astype(np.int64)
+            offer_u = np.rint(offer_limit * EUR_U_PER_EUR).astype(np.int64)
+        else:
+            forecast = physics.forecast_import_kwh(interval)
+            self._forecast_kwh = forecast
+            bid_kwh, offer_kwh = np.maximum(forecast, 0.0), np.maximum(-forecast, 0.0)
+            retail_u, feed_in_u, _ = self.tariff_u(interval)
+            bid_u, offer_u = self.strategy.prices_u(retail_u / EUR_U_PER_EUR,
+                                                    feed_in_u / EUR_U_PER_EUR)
+        bid_wh = np.rint(bid_kwh * 1000).astype(np.int64)
+        offer_wh = np.rint(offer_kwh * 1000).astype(np.int64)
+        for r, endpoint in enumerate(self.member_endpoints):
+            nodes = pop.region_slices[r]
+            orders = build_orders(auction, nodes.start, bid_wh[nodes], offer_wh[nodes],
+                                  bid_u[nodes], offer_u[nodes], pop.node_ids, self.min_order_wh)
+            endpoint.send(self.aggregators[r].name, orders_to_message(
+                orders, auction, pop.region_ids[r], pop.node_ids, now_s))
+
+    def clear_market(self, k: int) -> None:
+        """Phase 3: gate closure; local books, then the central book."""
+        target = self.clock.market_of(k) + 1
+        if self.nearest or target >= self.clock.total_markets:
+            return
+        now_s = self.clock.start_s(k)
+        for ra in self.aggregators:
+            ra.handle_inbox()
+        self.central.close_gate(target, sum(len(ra.pending_orders(target)) for ra in
+                                            self.aggregators), now_s)
+        self.bus.settle()
+        for ra in self.aggregators:
+            ra.handle_inbox()
+            ra.clear_local(self.central.auctions[target].auction_id, target, now_s)
+        self.bus.settle()
+        self.central.handle_inbox()
+        self.central.clear_central(target)
+        price = self.central.last_price_u
+        self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
+
+    def record_ledger(self, k: int, gate: bool) -> None:
+        """Phase 4: escrow for new trades, settlement of delivered intervals, billing, a block."""
+        central = self.central
+        central.handle_inbox()
+        now_s = self.clock.start_s(k)
+        target = self.clock.market_of(k) + 1
+        if gate and not self.nearest and target < self.clock.total_markets:
+            central.record_auction(target)
+        if self.nearest:
+            central.record_posthoc()
+        central.settle_ready()
+        if k and k % self.clock.steps_per_day == 0:
+            central.bill_day(f"day {self.clock.day_of(k) - 1}")
+        central.seal_and_publish(now_s)
+        self.bus.settle()
+        for ra in self.aggregators:
+            ra.handle_inbox()
+
+    def collect(self) -> None:
+        """Phase 5: the time series."""
+        self.datacollector.collect(self)
+
+    def finish(self) -> None:
+        """After the last interval: read it, settle it, bill the last day, seal, stop."""
+        end_s = self.clock.start_s(self.clock.total_steps)
+        self.read_meters(end_s)
+        self.central.handle_inbox()
+        if self.nearest:
+            self.central.record_posthoc()
+        self.central.settle_ready()
+        self.central.bill_day(f"day {self.clock.days - 1}")
+        self.central.seal_and_publish(end_s)
+        self.bus.settle()
+        for ra in self.aggregators:
+            ra.handle_inbox()
+        self.running = False
+
+    # --- running and results ----------------------------------------------------------
+
+    def run(self, progress: Any = None) -> dict[str, Any]:
+        """Step to the end; ``progress(n)`` is called after each step. Returns the KPIs."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(1)
+        return self.summary()
+
+    def flexibility(self, interval: int, nodes: slice) -> tuple[float, dict[str, float]]:
+        """A region's forecast demand (kW) and flexible power per template for ``interval``."""
+        forecast = getattr(self, "_forecast_kwh", None)
+        hours = self.clock.market_minutes / 60
+        demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
+        physics = self.population.physics
+        flexible = getattr(physics, "flexible_kw", None)
+        return demand, ({} if flexible is None else {
+            t: float(v[nodes].sum()) for t, v in flexible(interval).items()})
+
+    def summary(self) -> dict[str, Any]:
+        """The KPIs (identical for the same scenario and seed)."""
+        kpis = self.kpis.summary(days=self.clock.days, members=self.population.size)
+        kpis["scenario"] = self.scenario.kind
+        kpis["seed"] = self.scenario.seed
+        kpis["mechanism"] = self.mechanism
+        kpis["signing"] = self.scenario.signing
+        kpis["ledger_height"] = self.accounts.ledger.height
+        kpis["ledger_head_hash"] = self.accounts.ledger.head_hash
+        kpis["bus_rejected"] = self.bus.stats.rejected
+        return kpis
+
+    def close(self) -> None:
+        """Close the bus and the ledger files."""
+        self.bus.close()
+        self.accounts.close()
+        for ra in self.aggregators:
+            ra.replica.ledger.close()
