@@ -39,7 +39,7 @@ PATHS = ("auto", "fast", "reference")
 #: Books with at least this many orders take the numpy path when ``path="auto"``.
 #: Below it the pure-Python path is faster (numpy's fixed cost per call dominates);
 #: measured by ``gridcoop bench market`` (``crossover`` figures).
-FAST_PATH_MIN_ORDERS = 64
+FAST_PATH_MIN_ORDERS = 100
 _MAX_BOOK_UNITS = MAX_BOOK_QUANTITY_KWH * UNITS_PER_KWH
 
 
