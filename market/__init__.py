@@ -43,6 +43,7 @@ from market.settlement import (
     LocalMoneyFlows,
     SettlementLine,
     local_money_flows,
+    settle_hierarchical,
     settle_with_grid,
 )
 from market.tariffs import Tariff, TimeOfUseTariff
@@ -94,5 +95,6 @@ __all__ = [
     "mechanism_names",
     "prepare",
     "register_mechanism",
+    "settle_hierarchical",
     "settle_with_grid",
 ]

@@ -11,13 +11,14 @@ participant's side (+ receives, - pays); the ledger converts them to integers.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from market.errors import InvalidTariffError
-from market.orders import Side
+from market.hierarchical import HierarchicalResult
+from market.orders import Order, Side
 from market.results import ClearingResult, Trade
 from market.tariffs import TimeOfUseTariff
 
@@ -133,6 +134,35 @@ class GridSettlement:
         return math.fsum(line.amount_eur for line in self.lines if line.kind in local)
 
 
+def _trade_lines(trades: Iterable[Trade], fee_rate: float,
+                 fee_payer: FeePayer) -> list[SettlementLine]:
+    buyer_share, seller_share = _fee_shares(fee_payer)
+    lines: list[SettlementLine] = []
+    for trade in trades:
+        value = trade.quantity_kwh * trade.price_eur_per_kwh
+        fee = trade.quantity_kwh * fee_rate
+        lines.append(SettlementLine(trade.buyer, trade.buy_order_id, LineKind.LOCAL_PURCHASE,
+                                    trade.quantity_kwh, -value))
+        lines.append(SettlementLine(trade.seller, trade.sell_order_id, LineKind.LOCAL_SALE,
+                                    trade.quantity_kwh, value))
+        if fee and buyer_share:
+            lines.append(SettlementLine(trade.buyer, trade.buy_order_id, LineKind.GRID_FEE,
+                                        trade.quantity_kwh, -buyer_share * fee))
+        if fee and seller_share:
+            lines.append(SettlementLine(trade.seller, trade.sell_order_id, LineKind.GRID_FEE,
+                                        trade.quantity_kwh, -seller_share * fee))
+    return lines
+
+
+def _fallback_line(order: Order, tariff: TimeOfUseTariff, hour: int) -> SettlementLine:
+    if order.side is Side.BUY:
+        return SettlementLine(order.participant, order.order_id, LineKind.GRID_IMPORT,
+                              order.quantity_kwh,
+                              -order.quantity_kwh * tariff.retail_eur_per_kwh(hour))
+    return SettlementLine(order.participant, order.order_id, LineKind.GRID_EXPORT,
+                          order.quantity_kwh, order.quantity_kwh * tariff.feed_in_eur_per_kwh)
+
+
 def settle_with_grid(
     result: ClearingResult,
     tariff: TimeOfUseTariff,
@@ -146,29 +176,36 @@ def settle_with_grid(
     is a separate ``GRID_FEE`` line (two when shared) on the payer, negative:
     money that goes to the grid operator.
     """
-    retail = tariff.retail_eur_per_kwh(hour)
-    fee_rate = tariff.grid_fee_eur_per_kwh
-    buyer_share, seller_share = _fee_shares(fee_payer)
+    tariff.retail_eur_per_kwh(hour)  # validates the hour even when nothing is left over
+    lines = _trade_lines(result.trades, tariff.grid_fee_eur_per_kwh, fee_payer)
+    lines.extend(_fallback_line(order, tariff, hour) for order in result.unmatched)
+    return GridSettlement(hour, tuple(lines))
+
+
+def settle_hierarchical(
+    result: HierarchicalResult,
+    tariff: TimeOfUseTariff,
+    hour: int,
+    *,
+    community_tariffs: Mapping[str, TimeOfUseTariff] | None = None,
+    fee_payer: FeePayer = "buyer",
+) -> GridSettlement:
+    """Settle a hierarchical clearing: local trades, central trades, then the grid.
+
+    Only what the central book left over falls back to the grid (settling each
+    local result with :func:`settle_with_grid` would charge the forwarded
+    remainders twice). A community's local trades pay that community's grid fee
+    (``community_tariffs[name]``, else ``tariff``); central trades pay
+    ``tariff``'s fee; a remainder falls back at its own community's tariff.
+    """
+    tariff.retail_eur_per_kwh(hour)
+    own = dict(community_tariffs or {})
     lines: list[SettlementLine] = []
-    for trade in result.trades:
-        value = trade.quantity_kwh * trade.price_eur_per_kwh
-        fee = trade.quantity_kwh * fee_rate
-        lines.append(SettlementLine(trade.buyer, trade.buy_order_id, LineKind.LOCAL_PURCHASE,
-                                    trade.quantity_kwh, -value))
-        lines.append(SettlementLine(trade.seller, trade.sell_order_id, LineKind.LOCAL_SALE,
-                                    trade.quantity_kwh, value))
-        if fee and buyer_share:
-            lines.append(SettlementLine(trade.buyer, trade.buy_order_id, LineKind.GRID_FEE,
-                                        trade.quantity_kwh, -buyer_share * fee))
-        if fee and seller_share:
-            lines.append(SettlementLine(trade.seller, trade.sell_order_id, LineKind.GRID_FEE,
-                                        trade.quantity_kwh, -seller_share * fee))
+    for community, local in result.local.items():
+        fee_rate = own.get(community, tariff).grid_fee_eur_per_kwh
+        lines.extend(_trade_lines(local.trades, fee_rate, fee_payer))
+    lines.extend(_trade_lines(result.central.trades, tariff.grid_fee_eur_per_kwh, fee_payer))
     for order in result.unmatched:
-        if order.side is Side.BUY:
-            lines.append(SettlementLine(order.participant, order.order_id, LineKind.GRID_IMPORT,
-                                        order.quantity_kwh, -order.quantity_kwh * retail))
-        else:
-            lines.append(SettlementLine(order.participant, order.order_id, LineKind.GRID_EXPORT,
-                                        order.quantity_kwh,
-                                        order.quantity_kwh * tariff.feed_in_eur_per_kwh))
+        community = result.community_of[order.order_id]
+        lines.append(_fallback_line(order, own.get(community, tariff), hour))
     return GridSettlement(hour, tuple(lines))

@@ -13,9 +13,11 @@ from market import (
     InvalidOrderError,
     MixedIntervalsError,
     Order,
+    TimeOfUseTariff,
     UnknownMechanismError,
     clear,
     clear_hierarchical,
+    settle_hierarchical,
 )
 from tests.market.helpers import TOL, bid, books, offer
 
@@ -107,3 +109,23 @@ def test_remainders_keep_identity_and_the_central_book_is_a_plain_clearing(
     total = sum(o.quantity_kwh for o in book)
     left = sum(o.quantity_kwh for o in result.unmatched)
     assert 2 * result.volume_kwh + left == pytest.approx(total, abs=TOL * (len(book) + 1) * 4)
+
+
+def test_settle_hierarchical_charges_the_grid_once() -> None:
+    result = clear_hierarchical(campus(), "pay_as_clear")
+    central_tariff = TimeOfUseTariff(grid_fee_eur_per_kwh=0.03)
+    south_tariff = TimeOfUseTariff.flat(0.2, feed_in_eur_per_kwh=0.05, grid_fee_eur_per_kwh=0.01)
+    s = settle_hierarchical(result, central_tariff, 15, community_tariffs={"south": south_tariff})
+    # Fees: north local 3 kWh at the central tariff's 0.03 = 0.09; south local 1 kWh at
+    # 0.01 = 0.01; central 2 kWh at 0.03 = 0.06. Total 0.16.
+    assert s.grid_fees_eur == pytest.approx(0.16, abs=1e-12)
+    # Only the central leftovers reach the grid: s-s1 1 kWh and s-s2 2 kWh, both from south,
+    # fed in at south's 0.05 -> 0.15 €. Nothing is imported.
+    assert s.grid_export_kwh == 3.0 and s.feed_in_revenue_eur == pytest.approx(0.15)
+    assert s.grid_import_kwh == 0.0
+    net = s.net_eur_by_participant()
+    # ana: 3 kWh @0.20 locally (0.60 + fee 0.09) and 2 kWh @0.12 centrally (0.24 + 0.06).
+    assert net["ana"] == pytest.approx(-(0.60 + 0.09 + 0.24 + 0.06), abs=1e-12)
+    # eva: 1 kWh @0.12 locally, 2 kWh @0.12 centrally, 1 kWh fed in @0.05.
+    assert net["eva"] == pytest.approx(0.12 + 0.24 + 0.05, abs=1e-12)
+    assert s.local_imbalance_eur == pytest.approx(0.0, abs=1e-12)
