@@ -121,6 +121,16 @@ def _signature_items(state: State, txs: Sequence[SignedTx], signing: str
     return items, positions, None
 
 
+def _apply_all(state: State, txs: Sequence[SignedTx], stop: int
+               ) -> tuple[int, LedgerError] | None:
+    for index in range(stop):
+        try:
+            apply(state, txs[index])
+        except LedgerError as exc:
+            return index, exc
+    return None
+
+
 def apply_batch(state: State, txs: Sequence[SignedTx], verifier: SignatureVerifier | None,
                 signing: str) -> None:
     """Apply transactions in order, all or nothing.
@@ -138,26 +148,22 @@ def apply_batch(state: State, txs: Sequence[SignedTx], verifier: SignatureVerifi
         items, positions, unsigned = _signature_items(state, txs, signing)
         if items:
             pending = verifier.start(items)
-    failure: tuple[int, LedgerError] | None = None
-    stop = len(txs) if unsigned is None else unsigned
-    for index in range(stop):
-        try:
-            apply(state, txs[index])
-        except LedgerError as exc:
-            failure = (index, exc)
-            break
+    try:
+        failure = _apply_all(state, txs, len(txs) if unsigned is None else unsigned)
+        bad = pending.first_bad() if pending is not None else None
+    except BaseException:
+        state.rollback(mark)
+        raise
     if unsigned is not None and failure is None:
         failure = (unsigned, InvalidSignatureError(
             f"transaction {unsigned} ({txs[unsigned].tx.kind} by {txs[unsigned].tx.issuer}) is "
             "not signed; this chain's policy is 'full': sign it with the issuer's key"))
-    if pending is not None:
-        bad = pending.first_bad()
-        if bad is not None and (failure is None or positions[bad] < failure[0]):
-            where = positions[bad]
-            tx = txs[where].tx
-            failure = (where, InvalidSignatureError(
-                f"signature of transaction {where} ({tx.kind} by {tx.issuer}) does not verify "
-                "with the issuer's registered key (forged or altered)"))
+    if bad is not None and (failure is None or positions[bad] < failure[0]):
+        where = positions[bad]
+        tx = txs[where].tx
+        failure = (where, InvalidSignatureError(
+            f"signature of transaction {where} ({tx.kind} by {tx.issuer}) does not verify "
+            "with the issuer's registered key (forged or altered)"))
     if failure is not None:
         state.rollback(mark)
         index, error = failure

@@ -71,6 +71,8 @@ class Ledger:
         self._pending: list[SignedTx] = []
         self._pending_members: list[Member] = []
         self._readonly = readonly
+        self.loaded_snapshot_height: int | None = None
+        """Height of the snapshot the state was loaded from (None when created here)."""
         self.verifier = SignatureVerifier(workers)
         for keys in signers:
             self.add_signer(keys)
@@ -119,11 +121,13 @@ class Ledger:
         """
         store = Store(path, readonly=readonly)
         try:
-            state, head = _load(store)
+            state, head, snapshot_height = _load(store)
         except BaseException:
             store.close()
             raise
-        return cls(store, state, head, signers, workers, readonly)
+        book = cls(store, state, head, signers, workers, readonly)
+        book.loaded_snapshot_height = snapshot_height
+        return book
 
     @classmethod
     def replica(cls, path: str | os.PathLike[str], genesis: bytes | Block, *,
@@ -437,7 +441,7 @@ def _seal(header: BlockHeader, config: ChainConfig | None, held: Any) -> list[Se
     return [Seal(key, keys.sign(message)) for key, keys in sorted(validators.items())]
 
 
-def _load(store: Store) -> tuple[State, Block]:
+def _load(store: Store) -> tuple[State, Block, int]:
     """State and head of a stored chain, from its newest anchored snapshot."""
     head_row = store.head()
     genesis_row = store.row(0)
@@ -470,4 +474,4 @@ def _load(store: Store) -> tuple[State, Block]:
             raise
         raise StorageError(f"cannot load {store.path}: {exc}; run `gridcoop ledger verify "
                            f"{store.path}`") from exc
-    return state, prev
+    return state, prev, snap_height
