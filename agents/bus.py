@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Literal
 
@@ -135,6 +136,7 @@ class Bus:
         self._endpoints: dict[str, Endpoint] = {}
         self._peers: dict[str, PeerAddress] = {}
         self._poller = zmq.Poller()
+        self._readers: dict[zmq.Socket[bytes], Callable[[], int]] = {}
         self._closed = False
 
     # --- endpoints and peers --------------------------------------------------------
@@ -187,7 +189,10 @@ class Bus:
 
     # --- sockets (used by Endpoint) -------------------------------------------------
 
-    def _new_socket(self, kind: int, *, server: bool) -> zmq.Socket[bytes]:
+    def _new_socket(
+        self, kind: int, *, server: bool, reader: Callable[[], int] | None = None
+    ) -> zmq.Socket[bytes]:
+        """A socket with the bus's limits; ``pump`` watches it if given a ``reader``."""
         socket = self._context.socket(kind)
         socket.setsockopt(zmq.LINGER, 0)
         socket.setsockopt(zmq.SNDHWM, self.hwm)
@@ -198,7 +203,9 @@ class Bus:
             socket.setsockopt(zmq.MAXMSGSIZE, 4 * self.max_message_bytes + 65_536)
         if server and self._guard is not None:
             self._guard.arm_server(socket)
-        self._poller.register(socket, zmq.POLLIN)
+        if reader is not None:
+            self._poller.register(socket, zmq.POLLIN)
+            self._readers[socket] = reader
         return socket
 
     def _arm_client(self, socket: zmq.Socket[bytes], server_key: bytes | None) -> None:
@@ -217,6 +224,7 @@ class Bus:
         return endpoint.decode()
 
     def _forget(self, socket: zmq.Socket[bytes]) -> None:
+        self._readers.pop(socket, None)
         with contextlib.suppress(KeyError):
             self._poller.unregister(socket)
 
@@ -227,9 +235,19 @@ class Bus:
         for activity if there was none. Returns the number of frames handled."""
         if self._closed:
             raise BusClosedError("the bus is closed; create a new Bus")
-        handled = sum(endpoint._pump() for endpoint in list(self._endpoints.values()))
-        if handled == 0 and timeout_s > 0 and self._poller.poll(int(timeout_s * 1000)):
-            handled = sum(endpoint._pump() for endpoint in list(self._endpoints.values()))
+        handled = 0
+        for endpoint in self._endpoints.values():
+            if endpoint._outbox:
+                handled += endpoint._flush_outbox()
+        # one zmq_poll over every watched socket is far cheaper than asking each in Python
+        ready = self._poller.poll(0)
+        if not ready and not handled and timeout_s > 0:
+            ready = self._poller.poll(int(timeout_s * 1000))
+        readers = self._readers
+        for socket, _ in ready:
+            reader = readers.get(socket)
+            if reader is not None:  # a handler may have closed it meanwhile
+                handled += reader()
         return handled
 
     def settle(self, timeout_s: float | None = None) -> None:
@@ -257,7 +275,7 @@ class Bus:
                 break
             self.pump(min(remaining, 0.05))
         for endpoint in waiting:
-            endpoint.wait_acks(timeout_s=timeout)  # resends, then raises AckTimeoutError
+            endpoint._await_acks(timeout, None, waited=True)  # resend, then AckTimeoutError
         if late:
             raise AckTimeoutError(
                 f"publications not delivered within {timeout} s (subscriber, publisher): {late}", []

@@ -54,9 +54,12 @@ _AUTH_EVENTS = (
 )
 
 
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)
+
+
 def _readable(socket: zmq.Socket[bytes]) -> bool:
-    """Whether a message waits (cheaper than a zero-timeout poll; processes pending commands)."""
-    return bool(cast(int, socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
+    """Whether a message waits (plain ints: pyzmq's enums double the cost of this hot call)."""
+    return bool(cast(int, socket.getsockopt(_EVENTS)) & _POLLIN)
 
 
 class Endpoint:
@@ -89,7 +92,7 @@ class Endpoint:
         self._last_pub_seen: dict[str, int] = {}
         self.last_seq_by_topic: dict[str, int] = {}
         self.subscriber_counts: dict[str, int] = {}
-        self._router = bus._new_socket(zmq.ROUTER, server=True)
+        self._router = bus._new_socket(zmq.ROUTER, server=True, reader=self._read_router)
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.address = bus._bind(self._router, name, "router")
         self._xpub = bus._new_socket(zmq.XPUB, server=True)
@@ -125,14 +128,14 @@ class Endpoint:
 
     def _send_frames(self, socket: zmq.Socket[bytes], frames: list[bytes], what: str) -> None:
         try:
-            socket.send_multipart(frames, zmq.NOBLOCK)
+            socket.send_multipart(frames, _NOBLOCK)
             return
         except zmq.Again:
             pass
         timeout_ms = int(self._bus.send_timeout_s * 1000)
         if socket.poll(timeout_ms, zmq.POLLOUT):
             try:
-                socket.send_multipart(frames, zmq.NOBLOCK)
+                socket.send_multipart(frames, _NOBLOCK)
                 return
             except zmq.Again:
                 pass
@@ -220,7 +223,7 @@ class Endpoint:
         """
         address = self._bus._address_of(publisher)
         if self._sub is None:
-            self._sub = self._bus._new_socket(zmq.SUB, server=False)
+            self._sub = self._bus._new_socket(zmq.SUB, server=False, reader=self._read_sub)
         if publisher not in self._sub_connected:
             self._bus._arm_client(self._sub, address.server_public_key)
             self._sub.connect(address.pub)
@@ -249,7 +252,9 @@ class Endpoint:
         The order does not depend on arrival timing: per-sender FIFO, senders by
         name. Call it after :meth:`Bus.settle` to be sure everything sent is in.
         """
-        self._pump()
+        if not self._closed:
+            self._read_router()
+            self._read_sub()
         inbox, self._inbox = self._inbox, []
         inbox.sort(key=lambda item: (item[0], item[1]))
         return [message for _, _, message in inbox]
@@ -266,9 +271,14 @@ class Endpoint:
         :class:`AuthenticationError` if a peer refused our key, and
         :class:`AckTimeoutError` when acks are still missing after ``retries`` resends.
         """
+        self._await_acks(timeout_s, retries, waited=False)
+
+    def _await_acks(self, timeout_s: float | None, retries: int | None, waited: bool) -> None:
+        """``waited``: one timeout has already passed (``Bus.settle``), so resend first."""
         timeout = timeout_s if timeout_s is not None else self._bus.ack_timeout_s
-        for attempt in range((retries if retries is not None else self._bus.retries) + 1):
-            if attempt:
+        attempts = (retries if retries is not None else self._bus.retries) + (0 if waited else 1)
+        for attempt in range(attempts):
+            if attempt or waited:
                 self._resend()
             deadline = time.monotonic() + timeout
             while self._pending and time.monotonic() < deadline:
@@ -308,24 +318,24 @@ class Endpoint:
                     "server key we pinned for it is wrong"
                 )
 
-    def _pump(self) -> int:
-        """Read every socket of this endpoint without blocking; returns frames handled."""
-        if self._closed:
-            return 0
-        handled = self._read_xpub()
-        if not self._in_handler:
-            # a handler that sends, requests or drains pumps again: its own ROUTER is read
-            # by the outer pump only, so requests are handled one at a time, in order
-            handled += self._flush_outbox() + self._read_router()
-        for peer, dealer in list(self._dealers.items()):
-            while _readable(dealer):
-                self._on_reply(peer, dealer.recv_multipart(zmq.NOBLOCK))
-                handled += 1
-        sub = self._sub
-        while sub is not None and _readable(sub):
-            self._on_publish(sub.recv_multipart(zmq.NOBLOCK))
+    def _read_dealer(self, peer: str) -> int:
+        dealer, handled = self._dealers[peer], 0
+        while _readable(dealer):
+            self._on_reply(peer, dealer.recv_multipart(_NOBLOCK))
             handled += 1
         return handled
+
+    def _read_sub(self) -> int:
+        sub, handled = self._sub, 0
+        while sub is not None and _readable(sub):
+            self._on_publish(sub.recv_multipart(_NOBLOCK))
+            handled += 1
+        return handled
+
+    def subscribers(self, topic: str) -> int:
+        """How many subscriptions to exactly ``topic`` this endpoint's publisher has seen."""
+        self._read_xpub()
+        return self.subscriber_counts.get(topic, 0)
 
     def _read_xpub(self) -> int:
         handled = 0
@@ -338,11 +348,15 @@ class Endpoint:
         return handled
 
     def _read_router(self) -> int:
+        if self._in_handler:
+            # a handler that sends, requests or drains pumps again: its own ROUTER is read
+            # by the outer pump only, so requests are handled one at a time, in order
+            return 0
         acks: dict[bytes, list[str]] = {}
-        handled = 0
+        handled = self._flush_outbox()
         copy = self._bus.curve is None
         while _readable(self._router):
-            frames = self._router.recv_multipart(zmq.NOBLOCK, copy=copy)
+            frames = self._router.recv_multipart(_NOBLOCK, copy=copy)
             handled += 1
             self._on_request(frames, acks)
         for ident, ids in acks.items():
@@ -451,7 +465,7 @@ class Endpoint:
         sent = 0
         while self._outbox:
             try:
-                self._router.send_multipart(self._outbox[0], zmq.NOBLOCK)
+                self._router.send_multipart(self._outbox[0], _NOBLOCK)
             except zmq.Again:
                 break  # the peer's queue is full: keep the reply and retry on the next pump
             except zmq.ZMQError as exc:
@@ -534,7 +548,9 @@ class Endpoint:
         dealer = self._dealers.get(to)
         if dealer is None:
             address = self._bus._address_of(to)
-            dealer = self._bus._new_socket(zmq.DEALER, server=False)
+            dealer = self._bus._new_socket(
+                zmq.DEALER, server=False, reader=lambda: self._read_dealer(to)
+            )
             dealer.setsockopt(zmq.ROUTING_ID, self._ident)
             self._bus._arm_client(dealer, address.server_public_key)
             if self._bus.curve is not None:

@@ -49,13 +49,15 @@ class Envelope(BaseModel):
 
 
 def _same_lengths(model: BaseModel, names: tuple[str, ...], unique: str | None = None) -> None:
-    lengths = {name: len(getattr(model, name)) for name in names}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"columns must have equal lengths, got {lengths}")
-    if unique is not None:
-        column = getattr(model, unique)
-        if len(set(column)) != len(column):
-            raise ValueError(f"{unique} must not repeat an entry")
+    """Columns of a batch describe the same rows: equal lengths, and (``unique``) no repeats."""
+    values = model.__dict__
+    size = len(values[names[0]])
+    for name in names[1:]:
+        if len(values[name]) != size:
+            lengths = {n: len(values[n]) for n in names}
+            raise ValueError(f"columns must have equal lengths, got {lengths}")
+    if unique is not None and len(set(values[unique])) != size:
+        raise ValueError(f"{unique} must not repeat an entry")
 
 
 # --- metering -------------------------------------------------------------------------

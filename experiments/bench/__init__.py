@@ -14,6 +14,7 @@ from typing import Any
 SUITES: dict[str, str] = {
     "market": "experiments.bench.market",
     "ledger": "experiments.bench.ledger",
+    "bus": "experiments.bench.bus",
 }
 
 

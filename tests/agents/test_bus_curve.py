@@ -124,7 +124,7 @@ def test_subscriber_needs_a_listed_key_too(keys: dict[str, CurveKeyPair]) -> Non
             spy.subscribe("market", "ledger")
             with Served(server):
                 deadline = 200
-                while market.subscriber_counts.get("ledger", 0) < 1 and deadline:
+                while market.subscribers("ledger") < 1 and deadline:
                     good.pump(0.01)
                     deadline -= 1
             block = LedgerBlock(height=0, block_hash="00" * 32, block_bytes=b"b")
@@ -136,7 +136,7 @@ def test_subscriber_needs_a_listed_key_too(keys: dict[str, CurveKeyPair]) -> Non
                     break
             assert [m.id for m in replica.drain()] == ["market:1"]
             assert spy.drain() == []
-            assert market.subscriber_counts["ledger"] == 1
+            assert market.subscribers("ledger") == 1
             assert server.stats.auth_refused >= 1
         finally:
             good.close()
