@@ -41,7 +41,7 @@ from agents.ev.profiles import (
     random_fleet,
 )
 from agents.ev.revenue import ApportionError, apportion, split_revenue
-from agents.ev.simulate import FleetHistory, SimulationOptions, simulate_fleet
+from agents.ev.simulate import FleetHistory, SimulationOptions, simulate_fleet, simulate_trips
 from agents.ev.trips import TripTable, generate_trips
 from agents.ev.v2g import CallAllocation, allocate_call, call_limits_kwh, v2g_limit_kwh
 
@@ -87,6 +87,7 @@ __all__ = [
     "render_newsletter",
     "settle_commitments",
     "simulate_fleet",
+    "simulate_trips",
     "split_revenue",
     "tolerant_labels",
     "v2g_limit_kwh",

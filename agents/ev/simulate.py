@@ -176,13 +176,47 @@ def simulate_fleet(fleet: Fleet, days: int, seed: int,
                    options: SimulationOptions | None = None) -> FleetHistory:
     """Draw trips and simulate plug-in, SoC and next-trip needs of every EV.
 
-    One extra day is simulated and dropped, so the needs of the last evening
-    see the next morning's trips.
+    One extra day is drawn and simulated, then dropped, so the needs of the
+    last evening see the next morning's trips.
     """
     opts = options or SimulationOptions()
-    ext_days = days + 1
-    trips = generate_trips(fleet, ext_days, seed, opts.start_weekday, opts.change_rate,
+    trips = generate_trips(fleet, days + 1, seed, opts.start_weekday, opts.change_rate,
                            opts.warn_probability)
+    return simulate_trips(fleet, trips, days, opts)
+
+
+def _check_trips(trips: TripTable, n: int, total_min: int) -> None:
+    ev, start, end = trips.ev, trips.start_min, trips.end_min
+    if ev.size == 0:
+        return
+    if ev.min() < 0 or ev.max() >= n:
+        raise EVConfigError(f"trip ev indices must be in 0..{n - 1}")
+    if np.any(end <= start) or start.min() < 0 or end.max() > total_min:
+        raise EVConfigError(f"every trip needs 0 <= start_min < end_min <= {total_min}")
+    same = ev[1:] == ev[:-1]
+    if np.any(ev[1:] < ev[:-1]) or np.any(same & (start[1:] < end[:-1])):
+        raise EVConfigError("trips must be sorted by ev then start, and never overlap")
+
+
+def simulate_trips(fleet: Fleet, trips: TripTable, days: int,
+                   options: SimulationOptions | None = None) -> FleetHistory:
+    """Simulate given trips; the table may run past ``days`` (the surplus is look-ahead).
+
+    The simulated horizon is the table's (``trips.changed.shape[1]`` days, at
+    least ``days``); the result keeps the first ``days`` days.
+    """
+    opts = options or SimulationOptions()
+    n = fleet.size
+    if days < 1:
+        raise EVConfigError(f"days must be >= 1, got {days}")
+    ext_days = trips.changed.shape[1]
+    if trips.changed.shape[0] != n or trips.warned.shape != trips.changed.shape or \
+            ext_days < days:
+        raise EVConfigError(
+            f"trips.changed and trips.warned must be ({n}, >= {days} days), got "
+            f"{trips.changed.shape} and {trips.warned.shape}"
+        )
+    _check_trips(trips, n, ext_days * MINUTES_PER_DAY)
     step = opts.step_min
     t_ext = ext_days * MINUTES_PER_DAY // step
     t_out = days * MINUTES_PER_DAY // step
@@ -219,7 +253,7 @@ def simulate_fleet(fleet: Fleet, days: int, seed: int,
         ev=trips.ev[inside], day=trips.day[inside], start_min=trips.start_min[inside],
         end_min=trips.end_min[inside], km=trips.km[inside], energy_kwh=trips.energy_kwh[inside],
         plug_after=trips.plug_after[inside], plug_delay_min=trips.plug_delay_min[inside],
-        changed=trips.changed[:, :days], warned=trips.warned[:, :days],
+        changed=trips.changed[:, :days].copy(), warned=trips.warned[:, :days].copy(),
     )
     return FleetHistory(fleet=fleet, days=days, step_min=step, start_weekday=opts.start_weekday,
                         trips=kept, plugged=plugged_out, soc_kwh=soc_out, need_kwh=need_out,
