@@ -36,7 +36,7 @@ from market.orders import (
 )
 from market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
 from market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
-from market.results import ClearingResult, Trade
+from market.results import ClearingResult, Trade, TradeArrays
 from market.settlement import (
     GridSettlement,
     LineKind,
@@ -84,6 +84,7 @@ __all__ = [
     "Tariff",
     "TimeOfUseTariff",
     "Trade",
+    "TradeArrays",
     "TradeColumns",
     "UnknownIntervalError",
     "UnknownMechanismError",

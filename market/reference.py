@@ -19,7 +19,7 @@ from market.prepared import (
     PreparedBook,
     TradeColumns,
 )
-from market.results import ClearingResult, ListSource, Trade
+from market.results import ClearingResult, ListSource, Trade, TradeList
 
 
 class ReferenceMatch(MeritOrderMatch):
@@ -176,11 +176,11 @@ class ReferenceBook(PreparedBook):
                     f"mechanism {mechanism!r} over-filled order {orders[k].order_id!r}"
                 )
         interval = self.interval if self.interval is not None else 0
-        trade_list = [
+        trade_list = TradeList([
             Trade(orders[b].order_id, orders[s].order_id, orders[b].participant,
                   orders[s].participant, to_kwh(u), p, interval)
             for b, s, u, p in zip(buys, sells, traded, prices, strict=True)
-        ]
+        ], buys, sells)
         unmatched = [
             o if f == 0 else o.with_quantity(to_kwh(units[k] - f))
             for k, (o, f) in enumerate(zip(orders, filled, strict=True))

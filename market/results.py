@@ -208,6 +208,32 @@ class RemainderView(Sequence[Order]):
         return f"RemainderView({len(self)} orders)"
 
 
+class TradeList(list[Trade]):
+    """The reference path's trades: a plain list that also remembers input positions."""
+
+    __slots__ = ("buy_positions", "sell_positions")
+
+    def __init__(self, trades: list[Trade], buy_positions: list[int],
+                 sell_positions: list[int]) -> None:
+        super().__init__(trades)
+        self.buy_positions = buy_positions
+        self.sell_positions = sell_positions
+
+
+@dataclass(frozen=True, slots=True)
+class TradeArrays:
+    """A clearing's trades as numpy columns; positions index the input orders.
+
+    For callers that keep their own columns (an agent model with node arrays)
+    and want no per-trade object at all.
+    """
+
+    buy_positions: NDArray[np.int64]
+    sell_positions: NDArray[np.int64]
+    quantity_kwh: NDArray[np.float64]
+    price_eur_per_kwh: NDArray[np.float64]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ClearingResult:
     """The outcome of one clearing of one delivery interval.
@@ -256,6 +282,23 @@ class ClearingResult:
     def average_price_eur_per_kwh(self) -> float | None:
         """Volume-weighted average trade price (``None`` when nothing traded)."""
         return self.value_eur / self.volume_kwh if self.volume_kwh > 0 else None
+
+    def trade_arrays(self) -> TradeArrays:
+        """The trades as numpy columns with input positions (either path)."""
+        trades = self.trades
+        if isinstance(trades, TradeView):
+            return TradeArrays(trades.buy_positions, trades.sell_positions,
+                               trades.quantity_kwh, trades.price_eur_per_kwh)
+        if isinstance(trades, TradeList):
+            return TradeArrays(
+                np.array(trades.buy_positions, dtype=np.int64),
+                np.array(trades.sell_positions, dtype=np.int64),
+                np.array([t.quantity_kwh for t in trades], dtype=np.float64),
+                np.array([t.price_eur_per_kwh for t in trades], dtype=np.float64),
+            )
+        raise TypeError(
+            "this result's trades carry no input positions (it was not built by clear())"
+        )
 
     def filled_kwh_by_order(self) -> dict[str, float]:
         """Traded kWh per order id (orders that did not trade are absent)."""

@@ -56,3 +56,14 @@ def test_lazy_views_behave_like_lists() -> None:
     assert isinstance(uniform, TradeView)
     assert set(uniform.price_eur_per_kwh.tolist()) == {uniform[0].price_eur_per_kwh}
     assert fast.summary()["path"] == "fast"
+
+
+@pytest.mark.parametrize("mechanism", ["pay_as_clear", "pay_as_bid", "continuous"])
+def test_trade_arrays_are_the_same_on_both_paths(mechanism: str) -> None:
+    orders = seeded_book(600, 4)
+    fast = clear(orders, mechanism, path="fast").trade_arrays()
+    reference = clear(orders, mechanism, path="reference").trade_arrays()
+    for name in ("buy_positions", "sell_positions", "quantity_kwh", "price_eur_per_kwh"):
+        assert np.array_equal(getattr(fast, name), getattr(reference, name))
+    assert all(orders[k].side is Side.BUY for k in fast.buy_positions.tolist())
+    assert all(orders[k].side is Side.SELL for k in fast.sell_positions.tolist())
