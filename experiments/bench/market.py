@@ -5,7 +5,8 @@ there are ties; quantities 0.1-10 kWh), built as :class:`market.Order` objects
 before the clock starts. Each figure is the median of several clearings, from
 the list of orders to the :class:`market.ClearingResult` (trades and remainders
 are returned as lazy sequences; ``materialise_trades_ms`` is what reading every
-trade as a ``Trade`` then costs). Medians, garbage collector paused per call.
+trade as a ``Trade`` then costs). Medians (and the best run, which is what a
+shared machine's contention disturbs least), garbage collector paused per call.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def make_book(n: int, seed: int = SEED) -> list[Order]:
 
 
 def _median_ms(call: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls; the garbage collector is paused while a
+    return _timings_ms(call, repeats)[0]
+
+
+def _timings_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """(median, best) wall time of ``repeats`` calls; the garbage collector is paused while a
     call runs, as ``timeit`` does, so a collection of the 200,000 orders alive in the
     benchmark does not land inside one clearing at random."""
     times = []
@@ -55,7 +60,7 @@ def _median_ms(call: Callable[[], object], repeats: int) -> float:
             times.append(time.perf_counter() - start)
         finally:
             gc.enable()
-    return statistics.median(times) * 1000.0
+    return statistics.median(times) * 1000.0, min(times) * 1000.0
 
 
 def _repeats(n: int) -> int:
@@ -67,10 +72,11 @@ def _size_figures(n: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for mechanism in MECHANISMS:
         repeats = _repeats(n) if mechanism != "continuous" else max(3, _repeats(n) // 2)
-        ms = _median_ms(lambda m=mechanism: clear(orders, m), repeats)  # type: ignore[misc]
+        ms, best = _timings_ms(lambda m=mechanism: clear(orders, m), repeats)  # type: ignore[misc]
         result = clear(orders, mechanism)
         figures[mechanism] = {
             "ms": ms,
+            "best_ms": best,
             "orders_per_s": 2 * n / (ms / 1000.0),
             "trades": len(result.trades),
             "volume_kwh": round(result.volume_kwh, 3),
@@ -80,8 +86,8 @@ def _size_figures(n: int) -> dict[str, Any]:
     figures["pay_as_clear"]["materialise_trades_ms"] = _median_ms(
         lambda: list(result.trades), 3)
     batch = OrderBatch.from_orders(orders)
-    batch_ms = _median_ms(lambda: clear(batch, "pay_as_clear"), _repeats(n))
-    figures["pay_as_clear_from_batch"] = {"ms": batch_ms,
+    batch_ms, batch_best = _timings_ms(lambda: clear(batch, "pay_as_clear"), _repeats(n))
+    figures["pay_as_clear_from_batch"] = {"ms": batch_ms, "best_ms": batch_best,
                                           "orders_per_s": 2 * n / (batch_ms / 1000.0)}
     if n <= 10_000:
         ref_ms = _median_ms(lambda: clear(orders, "pay_as_clear", path="reference"),
@@ -108,7 +114,7 @@ def run(quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {f"{n}+{n}": _size_figures(n) for n in sizes}
     figures["crossover"] = _crossover()
     if not quick:
-        ms = figures[f"{SIZES[-1]}+{SIZES[-1]}"]["pay_as_clear"]["ms"]
-        figures["target"] = {"pay_as_clear_100k_ms": ms, "limit_ms": TARGET_MS,
-                             "met": ms <= TARGET_MS}
+        big = figures[f"{SIZES[-1]}+{SIZES[-1]}"]["pay_as_clear"]
+        figures["target"] = {"pay_as_clear_100k_ms": big["ms"], "best_ms": big["best_ms"],
+                             "limit_ms": TARGET_MS, "met": big["ms"] <= TARGET_MS}
     return figures
