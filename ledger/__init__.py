@@ -5,7 +5,7 @@ only file is its own SQLite storage. Start with ``Ledger`` (see
 ``ledger.ledger`` for a worked example), ``KeyPair`` and ``Member``.
 """
 
-from ledger.block import Block, BlockHeader, Seal
+from ledger.block import Block, BlockHeader, Seal, verify_inclusion
 from ledger.envelope import SignedTx
 from ledger.errors import (
     AmountOverflowError,
@@ -49,5 +49,5 @@ __all__ = [
     "MemberRecord", "MerkleProof", "MeterError", "NonceError", "QuorumError", "ResourceError",
     "Role", "RoleError", "Seal", "SettlementError", "Shortfall", "SignedTx", "State",
     "StorageError", "Tx", "UnknownMemberError", "VerifyReport", "Wallet", "WrongKeyError",
-    "account_id", "leaf_hash", "payment_eur_u", "verify_proof",
+    "account_id", "leaf_hash", "payment_eur_u", "verify_inclusion", "verify_proof",
 ]

@@ -17,7 +17,7 @@ from typing import Any, Final
 from ledger.codec import U32, canonical_json, frame_tx, parse_json, unframe_txs
 from ledger.envelope import SignedTx
 from ledger.errors import MalformedBlockError
-from ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root
+from ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
 
 BLOCK_VERSION: Final = 1
 MAGIC: Final = b"GCB1"
@@ -76,6 +76,16 @@ class BlockHeader:
         if header.to_bytes() != data:
             raise MalformedBlockError(header.height, "header is not in canonical form")
         return header
+
+
+def verify_inclusion(body: bytes, sig: bytes, proof: MerkleProof, header: BlockHeader) -> bool:
+    """True when the transaction (body, signature) is in the block with this header.
+
+    A member needs only the transaction, the proof and the header (whose seals it
+    checks against the validator keys); the proof must cover the whole block.
+    """
+    return proof.count == header.tx_count and verify_proof(leaf_hash(body, sig), proof,
+                                                           header.merkle_root)
 
 
 def seal_message(header_hash: bytes) -> bytes:

@@ -35,6 +35,24 @@ _SCHEMA: Final = (
 Row = tuple[int, bytes, bytes, bytes, bytes]  # height, hash, header, seals, txs
 
 
+def _blob(value: object, what: str) -> bytes:
+    """A stored blob as bytes; text (e.g. after a manual edit) is read as its UTF-8 bytes."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    raise StorageError(f"the {what} column holds {type(value).__name__}, not bytes; the file "
+                       "was altered outside gridcoop")
+
+
+def _as_row(found: tuple[object, ...]) -> Row:
+    height = found[0]
+    if not isinstance(height, int):
+        raise StorageError(f"a block row has the height {height!r}; the file was altered")
+    return (height, _blob(found[1], "hash"), _blob(found[2], "header"),
+            _blob(found[3], "seals"), _blob(found[4], "txs"))
+
+
 class Store:
     """The ledger file. Not shared between writers; readers may open it read-only."""
 
@@ -115,7 +133,7 @@ class Store:
             found = self.db.execute(sql, args).fetchone()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot read {self.path}: {exc}") from exc
-        return None if found is None else (found[0], found[1], found[2], found[3], found[4])
+        return None if found is None else _as_row(found)
 
     def rows(self, start: int = 0, end: int | None = None) -> Iterator[Row]:
         """Stream stored block rows from ``start`` (one at a time: bounded memory)."""
@@ -128,7 +146,7 @@ class Store:
                 found = cursor.fetchone()
                 if found is None:
                     return
-                yield (found[0], found[1], found[2], found[3], found[4])
+                yield _as_row(found)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot read {self.path}: {exc}") from exc
 
@@ -140,13 +158,13 @@ class Store:
         """The newest snapshot at or below a height."""
         found = self.db.execute("SELECT height, state FROM snapshots WHERE height <= ? "
                                 "ORDER BY height DESC LIMIT 1", (at_most,)).fetchone()
-        return None if found is None else (int(found[0]), bytes(found[1]))
+        return None if found is None else (int(found[0]), _blob(found[1], "snapshot"))
 
     def snapshot(self, height: int) -> bytes | None:
         """The snapshot stored at a height, if any."""
         found = self.db.execute("SELECT state FROM snapshots WHERE height = ?",
                                 (height,)).fetchone()
-        return None if found is None else bytes(found[0])
+        return None if found is None else _blob(found[0], "snapshot")
 
     def member(self, account: str) -> Member | None:
         """A member's directory profile (operator's copy only)."""
