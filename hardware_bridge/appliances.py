@@ -44,12 +44,22 @@ class ApplianceState:
         self.level(ALL_APPLIANCES, now_s)  # expires a finished DR event
         return min(max([*self.levels.values(), self.default_level]), self.dr_cap_pct) > 0
 
-    def _set(self, appliance: int, value: int) -> None:
+    def _set(self, appliance: int, value: int, relative: bool = False) -> None:
+        """Set (or, relative, shift each selected appliance's own level by) ``value``."""
+
+        def clamp(level: int) -> int:
+            return max(0, min(100, level))
+
         if appliance == ALL_APPLIANCES:
-            self.levels.clear()
-            self.default_level = value
+            if relative:
+                self.default_level = clamp(self.default_level + value)
+                self.levels = {k: clamp(v + value) for k, v in self.levels.items()}
+            else:
+                self.levels.clear()
+                self.default_level = clamp(value)
         else:
-            self.levels[appliance] = value
+            base = self.levels.get(appliance, self.default_level) if relative else 0
+            self.levels[appliance] = clamp(base + value)
 
     def apply(self, cmd: Command, now_s: float) -> tuple[int, bool]:
         """Carry out ``cmd``; returns (result code, applied). A repeated id is not re-applied."""
@@ -61,13 +71,12 @@ class ApplianceState:
             return RESULT_OK, False
         self.recent_ids.append(cmd.command_id)
         target = cmd.appliance
-        current = self.levels.get(target, self.default_level)
         if cmd.action in ("on", "off"):
             self._set(target, 100 if cmd.action == "on" else 0)
         elif cmd.action == "increase":
-            self._set(target, min(100, current + cmd.level))
+            self._set(target, cmd.level, relative=True)
         elif cmd.action == "decrease":
-            self._set(target, max(0, current - cmd.level))
+            self._set(target, -cmd.level, relative=True)
         elif cmd.action == "set_level":
             self._set(target, cmd.level)
         elif cmd.action == "dr_event":

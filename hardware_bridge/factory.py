@@ -35,7 +35,9 @@ def _constructor(kind: str, sink: bool) -> Callable[..., Any]:
         from hardware_bridge.ttn import TtnBridge
 
         return TtnBridge
-    raise ConfigError(f"meter source kind {kind!r} is unknown; use one of {', '.join(SOURCE_KINDS)}")
+    raise ConfigError(
+        f"meter source kind {kind!r} is unknown; use one of {', '.join(SOURCE_KINDS)}"
+    )
 
 
 def _build(kind: str, sink: bool, settings: dict[str, Any]) -> Any:
