@@ -78,10 +78,15 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
 
     # --- inbox ----------------------------------------------------------------------
 
-    def handle_inbox(self) -> None:
-        """Act on everything the bus delivered, in the bus's deterministic order."""
+    def handle_inbox(self) -> bool:
+        """Act on everything the bus delivered, in the bus's deterministic order.
+
+        Returns True when handling sent messages on (readings forwarded to the centre).
+        """
+        sent = self.endpoint.stats.sent
         for message in self.endpoint.drain():
             self._handle(message)
+        return self.endpoint.stats.sent != sent
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, MeterReadingBatch):

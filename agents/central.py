@@ -248,6 +248,8 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         short_u = np.bincount(trades.buyer, weights=short_import_u, minlength=n).astype(np.int64)
         kpis.bill_u += bought_u - sold_u + short_u + residual_import_u - export_u + fee_u
         kpis.add_baseline(import_wh, export_wh, retail_u, feed_in_u)
+        kpis.node_bought_wh += delivery.received_wh
+        kpis.node_sold_wh += delivery.delivered_by_wh
         delivered_total = int(delivery.delivered_wh.sum())
         kpis.local_wh += delivered_total
         kpis.local_value_u += int(paid_u.sum())
@@ -271,11 +273,15 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         for array in day.values():
             array[:] = 0
 
-    def seal_and_publish(self, sim_time_s: int) -> None:
-        """Seal the open transactions into a block and publish it to the replicas."""
+    def seal_and_publish(self, sim_time_s: int) -> bool:
+        """Seal the open transactions into a block and publish it to the replicas.
+
+        Returns False when there was nothing to seal.
+        """
         if not self.accounts.ledger.pending_count:
-            return
+            return False
         block = self.accounts.seal(sim_time_s)
         self.endpoint.publish("blocks", LedgerBlock(
             sim_time_s=sim_time_s, height=block.height, block_hash=block.hash.hex(),
             block_bytes=block.to_bytes()))
+        return True

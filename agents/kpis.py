@@ -53,6 +53,10 @@ class Kpis:
         self.fees_u = 0
         self.tokens_wh = 0
         self.trades = 0
+        self.node_import_wh = np.zeros(n, dtype=np.int64)
+        self.node_export_wh = np.zeros(n, dtype=np.int64)
+        self.node_bought_wh = np.zeros(n, dtype=np.int64)
+        self.node_sold_wh = np.zeros(n, dtype=np.int64)
         self.bill_u = np.zeros(n, dtype=np.int64)
         self.baseline_u = np.zeros(n, dtype=np.int64)
         self.last: dict[str, float] = {}
@@ -82,6 +86,8 @@ class Kpis:
     def add_baseline(self, import_wh: IntArray, export_wh: IntArray, retail_u: int,
                      feed_in_u: int) -> None:
         """Grid-only cost of one delivery interval's metered energy."""
+        self.node_import_wh += import_wh
+        self.node_export_wh += export_wh
         self.baseline_u += import_wh * retail_u // 1000 - export_wh * feed_in_u // 1000
 
     def summary(self, *, days: int, members: int) -> dict[str, Any]:

@@ -196,9 +196,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                 self.last_export_wh[nodes] = columns.export_wh
                 endpoint.send(self.aggregators[r].name, meters.to_message(columns, now_s))
         self.bus.settle()
+        forwarded = False
         for ra in self.aggregators:
-            ra.handle_inbox()
-        self.bus.settle()
+            forwarded = ra.handle_inbox() or forwarded
+        if forwarded:
+            self.bus.settle()
 
     def act(self, k: int, gate: bool) -> None:
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
@@ -276,10 +278,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         central.settle_ready()
         if k and k % self.clock.steps_per_day == 0:
             central.bill_day(f"day {self.clock.day_of(k) - 1}")
-        central.seal_and_publish(now_s)
-        self.bus.settle()
-        for ra in self.aggregators:
-            ra.handle_inbox()
+        if central.seal_and_publish(now_s):
+            self.bus.settle()
+            for ra in self.aggregators:
+                ra.handle_inbox()
 
     def collect(self) -> None:
         """Phase 5: the time series."""

@@ -23,16 +23,34 @@ class ReplicaRefusedError(RuntimeError):
     """A block from the bus did not verify on a replica: the chain or the bus is corrupt."""
 
 
+class _Verified:
+    """The last block a shared replica verified, to recognise the same bytes again."""
+
+    __slots__ = ("block_bytes", "height")
+
+    def __init__(self) -> None:
+        self.height = -1
+        self.block_bytes = b""
+
+
 class ReplicaHandle:
     """One aggregator's view of a replica ledger."""
 
-    def __init__(self, ledger: Ledger, owner: str) -> None:
+    def __init__(self, ledger: Ledger, owner: str, verified: _Verified | None = None) -> None:
         self.ledger = ledger
         self.owner = owner
         self.received = 0
+        self._verified = verified if verified is not None else _Verified()
 
     def receive(self, height: int, block_hash: str, block_bytes: bytes) -> None:
         """Verify and store a block (or confirm it equals the one already verified)."""
+        last = self._verified
+        if height == last.height and block_bytes == last.block_bytes:
+            if self.ledger.head_hash != block_hash:
+                raise ReplicaRefusedError(f"{self.owner}: block {height} says hash {block_hash}, "
+                                          f"the verified block has {self.ledger.head_hash}")
+            self.received += 1
+            return
         try:
             block = self.ledger.apply_block(block_bytes)
         except LedgerError as exc:
@@ -42,6 +60,7 @@ class ReplicaHandle:
             raise ReplicaRefusedError(
                 f"{self.owner}: message says block {height} {block_hash}, its bytes are block "
                 f"{block.height} {block.hash.hex()}")
+        last.height, last.block_bytes = height, block_bytes
         self.received += 1
 
     @property
@@ -53,6 +72,7 @@ def make_replicas(genesis: bytes, owners: list[str], mode: ReplicaMode) -> list[
     """In-memory replicas for ``owners`` started from the trusted genesis block."""
     if mode == "shared":
         shared = Ledger.replica(":memory:", genesis, workers=0)
-        return [ReplicaHandle(shared, owner) for owner in owners]
+        verified = _Verified()
+        return [ReplicaHandle(shared, owner, verified) for owner in owners]
     return [ReplicaHandle(Ledger.replica(":memory:", genesis, workers=0), owner)
             for owner in owners]

@@ -1,0 +1,28 @@
+"""Scenario files: the built-in YAML scenarios, loading by name or path, ``--set`` overrides.
+
+The schema itself is ``agents.scenario`` (the model validates its own
+arguments with it); this package finds and reads the files::
+
+    from experiments.scenarios import load_scenario
+    kind, params = load_scenario("neighbourhood", ["households=1000", "signing=block"])
+    model = CommunityModel(kind, **params)
+"""
+
+from agents.scenario import KINDS, ScenarioError
+from experiments.scenarios.loader import (
+    BUILTIN_DIR,
+    builtin_scenarios,
+    describe_parameters,
+    load_scenario,
+    parse_sets,
+)
+
+__all__ = [
+    "BUILTIN_DIR",
+    "KINDS",
+    "ScenarioError",
+    "builtin_scenarios",
+    "describe_parameters",
+    "load_scenario",
+    "parse_sets",
+]
