@@ -12,6 +12,7 @@ from experiments.lazy_group import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
     "bench": "experiments.commands.bench:bench",
+    "run": "experiments.commands.run:run", "scenarios": "experiments.commands.scenarios:scenarios",
     "ledger": "experiments.commands.ledger:ledger",
 }
 
