@@ -81,15 +81,17 @@ class Commitment:
 
 
 #: Declared windows per profile (start, end, weekdays); taxis declare nothing.
+#: Routine owners commit their working day at the station and keep their nights
+#: free, so they can stand in for night-time commitments of others.
 DEFAULT_WINDOWS: dict[BehaviourProfile, tuple[tuple[int, int, frozenset[int]], ...]] = {
-    BehaviourProfile.ROUTINE: ((9, 17, WEEKDAYS), (21, 7, ALL_DAYS)),
+    BehaviourProfile.ROUTINE: ((9, 17, WEEKDAYS),),
     BehaviourProfile.KNOWN_PLACES: ((10, 16, WEEKDAYS), (22, 6, ALL_DAYS)),
     BehaviourProfile.RANDOM: ((23, 6, ALL_DAYS),),
     BehaviourProfile.TAXI: (),
 }
 
 
-def default_commitments(member_ids: Sequence[str], profiles: Sequence[int],
+def default_commitments(member_ids: Sequence[str], profiles: Sequence[int] | NDArray[np.int64],
                         energy_kwh: Sequence[float] | FloatArray) -> list[Commitment]:
     """The windows each profile typically declares (see :data:`DEFAULT_WINDOWS`)."""
     out: list[Commitment] = []
@@ -112,6 +114,20 @@ class CommitmentOutcome:
     energy_kwh: float
     replacement_id: str | None = None
     replacement_plugged_min: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        where = f"window of {self.member_id} on day {self.day}"
+        if not self.hours or len(self.plugged_min) != len(self.hours):
+            raise EVConfigError(f"{where}: give one plugged_min per hour (and at least one hour)")
+        if any(not 0 <= m <= 60 for m in (*self.plugged_min, *self.replacement_plugged_min)):
+            raise EVConfigError(f"{where}: plugged minutes per hour must be within 0..60")
+        replaced = self.status is CommitmentStatus.WARNED_REPLACED
+        if replaced != (self.replacement_id is not None) or (
+                replaced and len(self.replacement_plugged_min) != len(self.hours)):
+            raise EVConfigError(
+                f"{where}: a warned-replaced window needs a replacement_id and one "
+                "replacement_plugged_min per hour; other outcomes have no replacement"
+            )
 
     @property
     def missing_min(self) -> tuple[int, ...]:

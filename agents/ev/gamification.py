@@ -189,7 +189,8 @@ def settle_commitments(outcomes: Sequence[CommitmentOutcome], weights: NDArray[n
         if o.status is CommitmentStatus.KEPT:
             out.kept[o.member_id] = out.kept.get(o.member_id, 0) + 1
             continue
-        if o.status is CommitmentStatus.WARNED_REPLACED and o.replacement_id is not None:
+        if o.status is CommitmentStatus.WARNED_REPLACED:
+            assert o.replacement_id is not None  # checked by CommitmentOutcome
             out.handed_over[o.member_id] = out.handed_over.get(o.member_id, 0) + 1
             covered = [min(rm, mm) for rm, mm in zip(o.replacement_plugged_min, missing,
                                                      strict=True)]

@@ -8,6 +8,7 @@ import pytest
 from agents.ev.commitments import (
     WEEKDAYS,
     Commitment,
+    CommitmentOutcome,
     CommitmentStatus,
     default_commitments,
     evaluate_commitments,
@@ -29,7 +30,8 @@ def _prob(b: float = 0.6, c: float = 0.8, days: int = 1) -> np.ndarray:
 
 
 def _evaluate(warned_a: bool, commitments: list[Commitment] | None = None,
-              prob: np.ndarray | None = None, warned: np.ndarray | None = None):
+              prob: np.ndarray | None = None, warned: np.ndarray | None = None
+              ) -> list[CommitmentOutcome]:
     flags = np.array([[warned_a], [False], [False]]) if warned is None else warned
     return evaluate_commitments(
         MEMBERS, commitments or [Commitment("A", 4.0, 9, 12), Commitment("B", 3.0, 18, 20)],
@@ -100,7 +102,7 @@ def test_overnight_windows_weekdays_and_horizon() -> None:
 def test_default_commitments_per_profile() -> None:
     out = default_commitments(["r", "k", "x", "t"], [4, 3, 2, 1], [5.0, 4.0, 3.0, 0.0])
     assert [(c.member_id, c.start_hour, c.end_hour) for c in out] == [
-        ("r", 9, 17), ("r", 21, 7), ("k", 10, 16), ("k", 22, 6), ("x", 23, 6)]
+        ("r", 9, 17), ("k", 10, 16), ("k", 22, 6), ("x", 23, 6)]
 
 
 def test_bad_commitments_and_shapes_raise() -> None:

@@ -121,6 +121,17 @@ def test_small_unannounced_gap_still_costs_the_minimum_and_kept_costs_nothing() 
         settle_commitments([small], _weights()[:12])
 
 
+def test_inconsistent_outcomes_are_refused() -> None:
+    with pytest.raises(EVConfigError, match="replacement_id"):
+        _outcome(CommitmentStatus.WARNED_REPLACED)
+    with pytest.raises(EVConfigError, match="replacement_id"):
+        _outcome(CommitmentStatus.UNANNOUNCED, "C", (1, 2, 3))
+    with pytest.raises(EVConfigError, match="one plugged_min per hour"):
+        CommitmentOutcome("A", 0, 0, (9, 10), CommitmentStatus.KEPT, (60,), 1.0)
+    with pytest.raises(EVConfigError, match="must be within 0"):
+        CommitmentOutcome("A", 0, 0, (9,), CommitmentStatus.KEPT, (75,), 1.0)
+
+
 def test_ranking_ties_share_a_rank() -> None:
     net = {"a": 10, "b": 20, "c": 10, "d": 5}
     assert rank_members(net, {"a": 0, "c": 0}) == [(1, "b"), (2, "a"), (2, "c"), (4, "d")]
