@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from agents.dr.response import CommandResponse
 
@@ -105,13 +105,21 @@ def commitments_from(responses: Sequence[CommandResponse], rules: TokenRules) ->
             for k, kw in enumerate(r.expected_shift_kw):
                 t = r.start_s + k * r.step_s - start
                 wh[t // rules.slot_s] += kw * r.step_s / 3.6
-        out.append(Commitment(household, event, tuple(sorted(r.command_id for r in items)),
-                              start, tuple(int(x) for x in np.trunc(wh))))
+        out.append(
+            Commitment(
+                household,
+                event,
+                tuple(sorted(r.command_id for r in items)),
+                start,
+                tuple(int(x) for x in np.trunc(wh)),
+            )
+        )
     return out
 
 
-def verify_arrays(expected_wh: IntArray, baseline_wh: IntArray, metered_wh: IntArray,
-                  rules: TokenRules) -> dict[str, IntArray]:
+def verify_arrays(
+    expected_wh: ArrayLike, baseline_wh: ArrayLike, metered_wh: ArrayLike, rules: TokenRules
+) -> dict[str, IntArray]:
     """Vectorised verdicts for many commitments at once; arrays are (commitments, slots).
 
     Returns ``committed_wh``, ``delivered_wh``, ``honoured`` (0/1),
@@ -136,13 +144,15 @@ def verify_arrays(expected_wh: IntArray, baseline_wh: IntArray, metered_wh: IntA
         "delivered_wh": delivered,
         "honoured": honoured.astype(np.int64),
         "reward_tokens": np.where(honoured, credited * rules.reward_tokens_per_wh, 0),
-        "penalty_tokens": np.where(honoured, 0, (committed - credited)
-                                   * rules.penalty_tokens_per_wh),
+        "penalty_tokens": np.where(
+            honoured, 0, (committed - credited) * rules.penalty_tokens_per_wh
+        ),
     }
 
 
-def verify(commitment: Commitment, baseline_wh: Sequence[int], metered_wh: Sequence[int],
-           rules: TokenRules) -> Verdict:
+def verify(
+    commitment: Commitment, baseline_wh: Sequence[int], metered_wh: Sequence[int], rules: TokenRules
+) -> Verdict:
     """The verdict for one commitment from its household's baseline and metered Wh per slot."""
     slots = len(commitment.expected_wh)
     if len(baseline_wh) != slots or len(metered_wh) != slots:
@@ -151,13 +161,22 @@ def verify(commitment: Commitment, baseline_wh: Sequence[int], metered_wh: Seque
             f"{slots} slots of baseline and metered Wh; got {len(baseline_wh)} and "
             f"{len(metered_wh)}"
         )
-    result = verify_arrays(np.array([commitment.expected_wh], dtype=np.int64).reshape(1, slots),
-                           np.array([baseline_wh], dtype=np.int64).reshape(1, slots),
-                           np.array([metered_wh], dtype=np.int64).reshape(1, slots), rules)
-    return Verdict(commitment.household_id, commitment.event_id, commitment.command_ids,
-                   int(result["committed_wh"][0]), int(result["delivered_wh"][0]),
-                   bool(result["honoured"][0]), int(result["reward_tokens"][0]),
-                   int(result["penalty_tokens"][0]))
+    result = verify_arrays(
+        np.array([commitment.expected_wh], dtype=np.int64).reshape(1, slots),
+        np.array([baseline_wh], dtype=np.int64).reshape(1, slots),
+        np.array([metered_wh], dtype=np.int64).reshape(1, slots),
+        rules,
+    )
+    return Verdict(
+        commitment.household_id,
+        commitment.event_id,
+        commitment.command_ids,
+        int(result["committed_wh"][0]),
+        int(result["delivered_wh"][0]),
+        bool(result["honoured"][0]),
+        int(result["reward_tokens"][0]),
+        int(result["penalty_tokens"][0]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +206,9 @@ def token_balances(verdicts: Sequence[Verdict]) -> dict[str, int]:
     return out
 
 
-def slot_energy_wh(params_household: IntArray, households: int, power_kw: np.ndarray,
-                   step_s: int, slot_s: int) -> IntArray:
+def slot_energy_wh(
+    params_household: IntArray, households: int, power_kw: np.ndarray, step_s: int, slot_s: int
+) -> IntArray:
     """Per-household energy per slot (whole Wh, floored) from a (steps, devices) power series.
 
     ``params_household`` maps each device to its household (``FleetParams.household``);
@@ -196,9 +216,7 @@ def slot_energy_wh(params_household: IntArray, households: int, power_kw: np.nda
     """
     steps = power_kw.shape[0]
     if slot_s % step_s or (steps * step_s) % slot_s:
-        raise ComplianceError(
-            f"{steps} steps of {step_s} s do not tile {slot_s} s slots"
-        )
+        raise ComplianceError(f"{steps} steps of {step_s} s do not tile {slot_s} s slots")
     per = slot_s // step_s
     out = np.zeros((households, steps))
     np.add.at(out, params_household, power_kw.T * step_s / 3.6)

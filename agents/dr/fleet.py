@@ -296,13 +296,16 @@ def advance(
         state.temp_c,
     )
     energy = np.where(t3, energy + p * dt_h, energy)
-    work_left = np.where(shiftable, np.maximum(work_left - p * dt_h, 0.0), work_left)
+    work_left = np.where(shiftable, work_left - p * dt_h, work_left)
+    work_left = np.where(work_left > EPS, work_left, 0.0)  # no float dust left as "work"
     started = (started | (t1 & ~params.interruptible & (p > 0))) & (work_left > EPS)
     closing = inside & (left_s <= dt_s)
     missed = (
         state.missed_kwh
         + np.where(closing & t1, work_left, 0.0)
-        + np.where(closing & t3, np.maximum(params.target_kwh - energy, 0.0), 0.0)
+        + np.where(
+            closing & t3 & (params.target_kwh - energy > EPS), params.target_kwh - energy, 0.0
+        )
     )
     work_left = np.where(closing & shiftable, 0.0, work_left)
     new = FleetState(

@@ -56,8 +56,12 @@ class CommandResponse:
 
     def message_fields(self) -> dict[str, object]:
         """The fields of ``agents.messages.DRResponse``."""
-        return {"command_id": self.command_id, "household_id": self.household_id,
-                "response": "opt_in" if self.opt_in else "opt_out", "reason": self.reason}
+        return {
+            "command_id": self.command_id,
+            "household_id": self.household_id,
+            "response": "opt_in" if self.opt_in else "opt_out",
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +73,16 @@ class ResponseRun:
     commanded: Trajectory
 
 
-def command_arrays(params: FleetParams, commands: Sequence[ApplianceCommand], start_s: int,
-                   steps: int, step_s: int) -> tuple[np.ndarray, FloatArray]:
+def command_arrays(
+    params: FleetParams, commands: Sequence[ApplianceCommand], start_s: int, steps: int, step_s: int
+) -> tuple[np.ndarray, FloatArray]:
     """The (steps, devices) mode and value arrays that carry out ``commands``."""
     mode = np.zeros((steps, params.size), dtype=np.int64)
     value = np.zeros((steps, params.size))
-    index = {(params.household_ids[int(params.household[i])], params.device_ids[i]): i
-             for i in range(params.size)}
+    index = {
+        (params.household_ids[int(params.household[i])], params.device_ids[i]): i
+        for i in range(params.size)
+    }
     for c in commands:
         i = index[(c.household_id, c.device_id)]
         first = max((c.start_s - start_s) // step_s, 0)
@@ -90,34 +97,53 @@ def command_arrays(params: FleetParams, commands: Sequence[ApplianceCommand], st
     return mode, value
 
 
-def _refusal(params: FleetParams, state: FleetState, i: int, c: ApplianceCommand,
-             base: Trajectory, cmd: Trajectory) -> str:
+def _refusal(
+    params: FleetParams,
+    state: FleetState,
+    i: int,
+    c: ApplianceCommand,
+    base: Trajectory,
+    cmd: Trajectory,
+) -> str:
     """Why device ``i`` cannot take command ``c`` within comfort ("" when it can)."""
     template = Template(int(params.template[i]))
     if not params.flexible[i]:
         return "not flexible: the user does not let this appliance be commanded"
     if c.action in ("increase", "decrease") and not params.divisible[i]:
         return "on/off appliance: cannot run at part power"
-    if (template == Template.SCHEDULED and not params.interruptible[i] and state.started[i]
-            and c.action in ("off", "decrease")):
+    if (
+        template == Template.SCHEDULED
+        and not params.interruptible[i]
+        and state.started[i]
+        and c.action in ("off", "decrease")
+    ):
         return "running cycle cannot be interrupted"
     if template == Template.TEMPERATURE:
         worse = float(np.max(cmd.comfort_c[:, i] - base.comfort_c[:, i], initial=0.0))
         if worse > COMFORT_TOLERANCE:
             return f"comfort: temperature would leave the band by {worse:.2f} °C"
     if template in (Template.SCHEDULED, Template.BATTERY):
-        lost = (cmd.missed_kwh[i] + cmd.infeasible_kwh[i]
-                - base.missed_kwh[i] - base.infeasible_kwh[i])
+        lost = (
+            cmd.missed_kwh[i] + cmd.infeasible_kwh[i] - base.missed_kwh[i] - base.infeasible_kwh[i]
+        )
         if lost > COMFORT_TOLERANCE:
-            what = "job would miss its deadline" if template == Template.SCHEDULED \
+            what = (
+                "job would miss its deadline"
+                if template == Template.SCHEDULED
                 else "EV would not be charged by departure"
+            )
             return f"comfort: {what} by {lost:.3f} kWh"
     return ""
 
 
-def respond(params: FleetParams, state: FleetState, households: Sequence[HouseholdSpec],
-            commands: Sequence[ApplianceCommand], step_s: int,
-            rng: np.random.Generator) -> ResponseRun:
+def respond(
+    params: FleetParams,
+    state: FleetState,
+    households: Sequence[HouseholdSpec],
+    commands: Sequence[ApplianceCommand],
+    step_s: int,
+    rng: np.random.Generator,
+) -> ResponseRun:
     """Each household's answer to each command, decided at ``state.now_s``.
 
     Commands must start at or after now and cover whole steps. One uniform draw
@@ -139,8 +165,10 @@ def respond(params: FleetParams, state: FleetState, households: Sequence[Househo
     base = simulate(params, state, steps, step_s)
     cmd = simulate(params, state, steps, step_s, mode, value)
     draws = rng.random(len(commands))
-    index = {(params.household_ids[int(params.household[i])], params.device_ids[i]): i
-             for i in range(params.size)}
+    index = {
+        (params.household_ids[int(params.household[i])], params.device_ids[i]): i
+        for i in range(params.size)
+    }
     answers = []
     for c, draw in zip(commands, draws, strict=True):
         i = index[(c.household_id, c.device_id)]
@@ -154,23 +182,37 @@ def respond(params: FleetParams, state: FleetState, households: Sequence[Househo
             reason = "declined by the user"
         accepted = not reason
         committed = int(float(shift.sum()) * step_s / 3.6) if accepted else 0
-        answers.append(CommandResponse(
-            c.command_id, c.event_id, c.household_id, c.device_id, accepted,
-            reason or "accepted within comfort limits", c.start_s, step_s,
-            tuple(float(x) for x in shift) if accepted else (), committed))
+        answers.append(
+            CommandResponse(
+                c.command_id,
+                c.event_id,
+                c.household_id,
+                c.device_id,
+                accepted,
+                reason or "accepted within comfort limits",
+                c.start_s,
+                step_s,
+                tuple(float(x) for x in shift) if accepted else (),
+                committed,
+            )
+        )
     return ResponseRun(tuple(answers), base, cmd)
 
 
-def accepted_commands(commands: Sequence[ApplianceCommand],
-                      run: ResponseRun) -> list[ApplianceCommand]:
+def accepted_commands(
+    commands: Sequence[ApplianceCommand], run: ResponseRun
+) -> list[ApplianceCommand]:
     """The commands their households opted in to."""
     yes = {r.command_id for r in run.responses if r.opt_in}
     return [c for c in commands if c.command_id in yes]
 
 
-def honoured_commands(commands: Sequence[ApplianceCommand], run: ResponseRun,
-                      households: Sequence[HouseholdSpec],
-                      rng: np.random.Generator) -> list[ApplianceCommand]:
+def honoured_commands(
+    commands: Sequence[ApplianceCommand],
+    run: ResponseRun,
+    households: Sequence[HouseholdSpec],
+    rng: np.random.Generator,
+) -> list[ApplianceCommand]:
     """The accepted commands that households actually carry out.
 
     Each accepted command is overridden by its user with the household's
@@ -180,5 +222,8 @@ def honoured_commands(commands: Sequence[ApplianceCommand], run: ResponseRun,
     override = {h.household_id: h.override_probability for h in households}
     accepted = accepted_commands(commands, run)
     draws = rng.random(len(accepted))
-    return [c for c, draw in zip(accepted, draws, strict=True)
-            if draw >= override.get(c.household_id, 0.0)]
+    return [
+        c
+        for c, draw in zip(accepted, draws, strict=True)
+        if draw >= override.get(c.household_id, 0.0)
+    ]
