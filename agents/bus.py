@@ -137,6 +137,7 @@ class Bus:
         self._peers: dict[str, PeerAddress] = {}
         self._poller = zmq.Poller()
         self._readers: dict[zmq.Socket[bytes], Callable[[], int]] = {}
+        self._marked: dict[Callable[[], int], None] = {}
         self._closed = False
 
     # --- endpoints and peers --------------------------------------------------------
@@ -235,10 +236,7 @@ class Bus:
         for activity if there was none. Returns the number of frames handled."""
         if self._closed:
             raise BusClosedError("the bus is closed; create a new Bus")
-        handled = 0
-        for endpoint in self._endpoints.values():
-            if endpoint._outbox:
-                handled += endpoint._flush_outbox()
+        handled = self._run_marked()
         # one zmq_poll over every watched socket is far cheaper than asking each in Python
         ready = self._poller.poll(0)
         if not ready and not handled and timeout_s > 0:
@@ -250,6 +248,27 @@ class Bus:
                 handled += reader()
         return handled
 
+    def _mark(self, reader: Callable[[], int]) -> None:
+        """A local send put work on the socket ``reader`` reads: read it before polling."""
+        self._marked[reader] = None
+
+    def _run_marked(self) -> int:
+        """Run marked readers in marking order (a dict keeps it), and retry held-back replies."""
+        handled = 0
+        for endpoint in self._endpoints.values():
+            if endpoint._outbox:
+                handled += endpoint._flush_outbox()
+        marked = self._marked
+        while marked:
+            reader = next(iter(marked))
+            del marked[reader]
+            handled += reader()
+        return handled
+
+    def _progress(self, timeout_s: float) -> int:
+        """Do the local work we know of; only if there is none, poll every socket (and wait)."""
+        return self._run_marked() or self.pump(timeout_s)
+
     def settle(self, timeout_s: float | None = None) -> None:
         """Pump until every reliable send of every local endpoint is acknowledged and every
         local publication has reached its local subscribers; then drains are deterministic.
@@ -260,20 +279,20 @@ class Bus:
         timeout = timeout_s if timeout_s is not None else self.ack_timeout_s
         deadline = time.monotonic() + timeout
         while True:
-            self.pump()
             endpoints = list(self._endpoints.values())
-            waiting = [e for e in endpoints if e._pending]
-            late = [(e.name, p) for e in endpoints for p in e.unsettled_publications()]
-            for endpoint in endpoints:
+            for endpoint in [e for e in endpoints if e._rejections]:
                 endpoint.raise_rejections()
+            waiting = [e for e in endpoints if e._pending]
+            late = [(e.name, p) for e in endpoints if e._awaiting for p in e._awaiting]
             if not waiting and not late:
                 return
-            for endpoint in waiting:
-                endpoint._check_auth([peer for peer, _ in endpoint._pending])
+            if self.curve is not None:
+                for endpoint in waiting:
+                    endpoint._check_auth([peer for peer, _ in endpoint._pending])
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            self.pump(min(remaining, 0.05))
+            self._progress(min(remaining, 0.05))
         for endpoint in waiting:
             endpoint._await_acks(timeout, None, waited=True)  # resend, then AckTimeoutError
         if late:

@@ -38,6 +38,16 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from agents.bus_batches import (
+    ClearingResult,
+    MeterReadingBatch,
+    MeterReadingRow,
+    OrderBatch,
+    OrderRow,
+    SettlementBatch,
+    SettlementRow,
+    TradeRow,
+)
 from agents.bus_errors import (
     MalformedMessageError,
     MessageError,
@@ -46,12 +56,10 @@ from agents.bus_errors import (
     UnknownMessageTypeError,
 )
 from agents.bus_schema import (
-    MESSAGE_TYPES,
     SCHEMA_VERSION,
     Ack,
     Bid,
     CapacityOffer,
-    ClearingResult,
     DRCommand,
     DREvent,
     DRResponse,
@@ -62,18 +70,11 @@ from agents.bus_schema import (
     GateOpen,
     LedgerBlock,
     MeterReading,
-    MeterReadingBatch,
-    MeterReadingRow,
     Offer,
-    OrderBatch,
-    OrderRow,
     Penalty,
     ReserveCall,
     Reward,
     Settlement,
-    SettlementBatch,
-    SettlementRow,
-    TradeRow,
 )
 
 __all__ = [
@@ -148,6 +149,34 @@ Message: TypeAlias = Annotated[
     Field(discriminator="type"),
 ]
 """Any message: the union, discriminated on ``type``."""
+
+MESSAGE_TYPES: frozenset[str] = frozenset(
+    cls.model_fields["type"].default
+    for cls in (
+        MeterReading,
+        MeterReadingBatch,
+        GateOpen,
+        Offer,
+        Bid,
+        OrderBatch,
+        GateClosed,
+        ClearingResult,
+        Settlement,
+        SettlementBatch,
+        DREvent,
+        DRCommand,
+        DRResponse,
+        FlexibilityReport,
+        CapacityOffer,
+        ReserveCall,
+        Reward,
+        Penalty,
+        LedgerBlock,
+        Ack,
+        ErrorMessage,
+    )
+)
+"""The ``type`` strings of every message."""
 
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ by the 2,880 steps of 30 days. Best of three runs, garbage collector paused.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -226,5 +227,6 @@ def run(quick: bool) -> dict[str, Any]:
             result["model_30_days_s"] = step_us * STEPS_30_DAYS / 1e6
         figures[name] = result
     figures["round"] = ROUND
+    figures["load_average_1min"] = os.getloadavg()[0]  # the machine is shared: read with care
     figures["median_note"] = "best of 3 runs; " + ("quick sizes" if quick else "full sizes")
     return figures

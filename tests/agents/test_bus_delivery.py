@@ -298,3 +298,21 @@ def test_a_handler_may_request_and_send_to_other_endpoints() -> None:
         assert isinstance(reply, Reward) and reply.tokens == 2 and reply.member_id == "client"
         bus.settle(timeout_s=5)
         assert _key(market.drain()) == [("ra", "note")]
+
+
+def test_closing_an_endpoint_leaves_the_rest_of_the_bus_working() -> None:
+    with Bus() as bus:
+        market, gone, ra = bus.endpoint("market"), bus.endpoint("gone"), bus.endpoint("ra")
+        gone.subscribe("market", "ledger")
+        ra.subscribe("market", "ledger")
+        market.publish("ledger", _closed("b1"))
+        gone.close()  # never drained what was published to it
+        bus.settle(timeout_s=2)  # does not wait for the closed subscriber
+        with pytest.raises(UnknownPeerError):
+            ra.send("gone", _closed("x"))
+        market.publish("ledger", _closed("b2"))
+        ra.send("market", _closed("x"))
+        bus.settle(timeout_s=2)
+        assert _key(ra.drain()) == [("market", "b1"), ("market", "b2")]
+        assert _key(market.drain()) == [("ra", "x")]
+        assert set(bus.endpoints) == {"market", "ra"}
