@@ -13,16 +13,18 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
+from experiments.viz.figures import CHART_MARGINS, axes_for, rescale
 from experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
 from experiments.viz.protocol import PageSource
 
 
 @dataclass(frozen=True)
 class PriceView:
-    """Recent auctions: clearing price (NaN when nothing matched) and volume vs tariffs."""
+    """Recent auctions: clearing price and volume against the tariffs."""
 
     hours: tuple[float, ...]
-    clearing_price_eur_per_kwh: tuple[float, ...]
+    clearing_price_eur_per_kwh: tuple[float | None, ...]
+    """``None`` where nothing matched."""
     volume_kwh: tuple[float, ...]
     retail_eur_per_kwh: tuple[float, ...]
     feed_in_eur_per_kwh: tuple[float, ...]
@@ -37,20 +39,19 @@ def price_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> PriceVie
     """Prices of the recent auctions and their volume-weighted mean."""
     all_rows = source.auctions()
     rows = recent(all_rows, window_s)
-    prices: list[float] = []
+    prices: list[float | None] = []
     traded_kwh = 0.0
     traded_eur = 0.0
     for row in rows:
         if row.volume_kwh < 0:
             raise PageDataError(f"auction at {row.time_s} s has negative volume {row.volume_kwh}")
         price = row.clearing_price_eur_per_kwh
-        if price is None:
-            prices.append(math.nan)
-            continue
         prices.append(price)
+        if price is None:
+            continue
         traded_kwh += row.volume_kwh
         traded_eur += row.volume_kwh * price
-    last = next((p for p in reversed(prices) if not math.isnan(p)), None)
+    last = next((p for p in reversed(prices) if p is not None), None)
     return PriceView(
         hours=hours(rows),
         clearing_price_eur_per_kwh=tuple(prices),
@@ -66,18 +67,22 @@ def price_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> PriceVie
 
 def draw_prices(figure: Figure, view: PriceView) -> None:
     """Clearing price against the retail and feed-in tariffs; volume as bars below."""
-    price_ax, volume_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    price_ax, volume_ax = axes_for(figure, 2, {**CHART_MARGINS, "hspace": 0.1}, sharex=True,
+                                   height_ratios=(3, 1))
     if view.hours:
         price_ax.step(view.hours, view.retail_eur_per_kwh, where="post", color="#d62728",
                       lw=1, label="retail tariff")
         price_ax.step(view.hours, view.feed_in_eur_per_kwh, where="post", color="#2ca02c",
                       lw=1, label="feed-in tariff")
-        price_ax.plot(view.hours, view.clearing_price_eur_per_kwh, "o-", color="#1f77b4",
+        price_ax.plot(view.hours,
+                      [math.nan if p is None else p for p in view.clearing_price_eur_per_kwh],
+                      "o-", color="#1f77b4",
                       ms=3, lw=1.2, label="clearing price")
         width = min((b - a for a, b in zip(view.hours, view.hours[1:], strict=False)),
                     default=1.0) * 0.8
         volume_ax.bar(view.hours, view.volume_kwh, width=width, color="#1f77b4", alpha=0.6)
         price_ax.legend(fontsize=7, loc="upper left")
+        rescale(price_ax, volume_ax)
     else:
         price_ax.text(0.5, 0.5, "no auction cleared yet", ha="center", va="center",
                       transform=price_ax.transAxes, fontsize=9)
@@ -102,6 +107,7 @@ class BalanceView:
     import_kwh: tuple[float, ...]
     export_kwh: tuple[float, ...]
     storage_kwh: tuple[float, ...]
+    """Net energy into storage per interval (negative: discharge)."""
     window_production_kwh: float
     window_consumption_kwh: float
     window_import_kwh: float
@@ -115,8 +121,7 @@ def balance_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> Balanc
     """The recent energy balance and its totals."""
     rows = recent(source.energy_balance(), window_s)
     for row in rows:
-        values = (row.production_kwh, row.consumption_kwh, row.import_kwh, row.export_kwh,
-                  row.storage_kwh)
+        values = (row.production_kwh, row.consumption_kwh, row.import_kwh, row.export_kwh)
         if min(values) < 0:
             raise PageDataError(f"energy balance at {row.time_s} s has a negative entry: {values}")
     consumption = sum(row.consumption_kwh for row in rows)
@@ -138,21 +143,20 @@ def balance_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> Balanc
 
 
 def draw_balance(figure: Figure, view: BalanceView) -> None:
-    """Production, consumption, import, export per interval; storage on its own axis."""
-    ax = figure.add_subplot()
+    """Production, consumption, grid import and export, and storage, per interval."""
+    (ax,) = axes_for(figure)
     if view.hours:
         series = (("production", view.production_kwh, "#ff9f1c"),
                   ("consumption", view.consumption_kwh, "#8c564b"),
                   ("grid import", view.import_kwh, "#d62728"),
-                  ("grid export", view.export_kwh, "#2ca02c"))
+                  ("grid export", view.export_kwh, "#2ca02c"),
+                  ("into storage", view.storage_kwh, "#9467bd"))
         for label, values, colour in series:
-            ax.plot(view.hours, values, lw=1.2, color=colour, label=label)
-        storage_ax = ax.twinx()
-        storage_ax.fill_between(view.hours, view.storage_kwh, color="#9467bd", alpha=0.15,
-                                step="post", label="storage")
-        storage_ax.set_ylabel("stored kWh", fontsize=8)
-        storage_ax.tick_params(labelsize=7)
+            ax.plot(view.hours, values, lw=1.2, color=colour, label=label,
+                    marker="o" if len(view.hours) < 3 else None, ms=3)
+        ax.axhline(0.0, color="#999999", lw=0.5)
         ax.legend(fontsize=7, loc="upper left")
+        rescale(ax)
     else:
         ax.text(0.5, 0.5, "no metering interval yet", ha="center", va="center",
                 transform=ax.transAxes, fontsize=9)

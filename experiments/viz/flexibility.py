@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
+from experiments.viz.figures import axes_for, rescale
 from experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
 from experiments.viz.protocol import PageSource
 
@@ -67,7 +68,7 @@ def ev_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> EVView | No
 
 def draw_ev(figure: Figure, view: EVView) -> None:
     """Available capacity and commitment per hour; reserve calls as markers."""
-    ax = figure.add_subplot()
+    (ax,) = axes_for(figure)
     if view.hours:
         ax.fill_between(view.hours, view.available_kw, step="post", color="#1f77b4", alpha=0.3,
                         label="available")
@@ -81,6 +82,7 @@ def draw_ev(figure: Figure, view: EVView) -> None:
             ax.scatter([c.hour for c in shown], [c.served_kw for c in shown], marker="^",
                        color="#2ca02c", label="served", zorder=3)
         ax.legend(fontsize=7, loc="upper left")
+        rescale(ax)
     else:
         ax.text(0.5, 0.5, "no capacity forecast yet", ha="center", va="center",
                 transform=ax.transAxes, fontsize=9)
@@ -150,7 +152,7 @@ def dr_view(source: PageSource, latest: int = LATEST_EVENTS) -> DRView | None:
 
 def draw_dr(figure: Figure, view: DRView) -> None:
     """Targets, opt-ins and compliant households for the latest events."""
-    ax = figure.add_subplot()
+    (ax,) = axes_for(figure)
     events = list(reversed(view.latest))
     if events:
         x = range(len(events))
@@ -159,6 +161,7 @@ def draw_dr(figure: Figure, view: DRView) -> None:
         ax.bar(x, [e.complied for e in events], color="#2ca02c", label="complied")
         ax.set_xticks(list(x), [f"{e.hour:.0f} h\nL{e.level}" for e in events], fontsize=6)
         ax.legend(fontsize=7, loc="upper left")
+        rescale(ax)
     else:
         ax.text(0.5, 0.5, "no DR event yet", ha="center", va="center", transform=ax.transAxes,
                 fontsize=9)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
+from experiments.viz.figures import axes_for, rescale
 from experiments.viz.formatting import HISTORY_WINDOW_S, hours, recent
 from experiments.viz.protocol import PageSource
 
@@ -72,9 +73,11 @@ def leaderboard_view(source: PageSource, size: int = BOARD_SIZE,
 
 def draw_tokens(figure: Figure, view: LeaderboardView) -> None:
     """The community's token total over the recent window."""
-    ax = figure.add_subplot()
+    (ax,) = axes_for(figure)
     if view.hours:
-        ax.plot(view.hours, view.total_tokens_over_time, color="#9467bd", lw=1.5)
+        ax.plot(view.hours, view.total_tokens_over_time, color="#9467bd", lw=1.5,
+                marker="o" if len(view.hours) < 3 else None, ms=3)
+        rescale(ax)
     else:
         ax.text(0.5, 0.5, "no tokens yet", ha="center", va="center", transform=ax.transAxes,
                 fontsize=9)

@@ -76,8 +76,8 @@ class ChainVerifier:
         except Exception as exc:  # the badge reports any failure, naming its class and reason
             outcome = Verification(head, False, f"{type(exc).__name__}: {exc}")
         else:
-            outcome = Verification(head, True, f"{ledger.height} blocks verified up to "
-                                               f"{short_hash(head)}")
+            outcome = Verification(head, True, f"chain verified up to block {ledger.height} "
+                                               f"({short_hash(head)})")
         self.last = outcome
         return outcome
 

@@ -5,7 +5,9 @@ aggregators on a ring around it, and each aggregator's members on an outer arc
 in its sector. Each member's edge carries its net metered energy this
 interval (export minus import); an aggregator's edge carries the sum of its
 members', and the market-grid edge the community's, so what the picture shows
-is conserved at every node. Line width is proportional to kWh.
+is conserved at every node. Line width is proportional to kWh (with a thin
+floor so that small flows stay visible), green towards the market, red
+towards the members.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from experiments.viz.figures import axes_for
 from experiments.viz.formatting import PageDataError
 from experiments.viz.protocol import PageSource
 
@@ -25,6 +28,8 @@ MARKET = "market"
 GRID = "grid"
 MAX_EDGE_WIDTH_PT = 8.0
 ZERO_EDGE_WIDTH_PT = 0.4
+MIN_FLOW_WIDTH_PT = 0.6
+"""Floor for a non-zero flow, so a member's 0.1 kWh stays visible beside a feeder's 30 kWh."""
 AGGREGATOR_RADIUS = 1.0
 MEMBER_RADIUS = 2.0
 SECTOR_FILL = 0.8
@@ -90,10 +95,11 @@ def kind_colour(kind: str, known_kinds: Sequence[str] = ()) -> str:
 
 
 def edge_width_pt(energy_kwh: float, max_energy_kwh: float) -> float:
-    """Line width proportional to kWh: the largest flow gets ``MAX_EDGE_WIDTH_PT``."""
+    """Line width proportional to kWh (the largest flow gets ``MAX_EDGE_WIDTH_PT``),
+    never thinner than ``MIN_FLOW_WIDTH_PT`` when energy flows."""
     if energy_kwh <= 0.0 or max_energy_kwh <= 0.0:
         return ZERO_EDGE_WIDTH_PT
-    return MAX_EDGE_WIDTH_PT * energy_kwh / max_energy_kwh
+    return max(MIN_FLOW_WIDTH_PT, MAX_EDGE_WIDTH_PT * energy_kwh / max_energy_kwh)
 
 
 def _ring(count: int, radius: float) -> list[tuple[float, float]]:
@@ -108,11 +114,13 @@ def layout(regions: Sequence[str], members_by_region: dict[str, list[str]]
     Members of region ``""`` trade at the market directly and take the sector
     of an extra, invisible aggregator so they do not overlap the others.
     """
-    positions: dict[str, tuple[float, float]] = {MARKET: (0.0, 0.0), GRID: (0.0, -0.45)}
+    positions: dict[str, tuple[float, float]] = {MARKET: (0.0, 0.0), GRID: (0.0, -0.5)}
     sectors = list(regions) + ([""] if members_by_region.get("") else [])
     if not sectors:
         return positions
     width = 2 * math.pi / len(sectors)
+    between = math.pi / 2 - width / 2  # the grid sits between the first two aggregators
+    positions[GRID] = (0.5 * math.cos(between), 0.5 * math.sin(between))
     for (radius, angle), region in zip(_ring(len(sectors), AGGREGATOR_RADIUS), sectors,
                                        strict=True):
         if region:
@@ -201,7 +209,7 @@ _MARKERS = {MARKET: ("s", 160), GRID: ("^", 120), "aggregator": ("D", 90)}
 
 def draw_network(figure: Figure, view: NetworkView) -> None:
     """Draw the network into an empty figure."""
-    ax = figure.add_subplot()
+    (ax,) = axes_for(figure, margins={"left": 0.0, "right": 0.72, "bottom": 0.0, "top": 0.93})
     where = {node.node_id: (node.x, node.y) for node in view.nodes}
     flowing = [e for e in view.edges if e.energy_kwh > 0]
     idle = [e for e in view.edges if e.energy_kwh <= 0]
@@ -232,9 +240,9 @@ def draw_network(figure: Figure, view: NetworkView) -> None:
                 Line2D([], [], color=IMPORT_COLOUR, lw=3, label="flow towards members")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
               frameon=False)
-    ax.set_title(f"Step {view.step_count}: grid import {view.grid_import_kwh:.2f} kWh, "
-                 f"export {view.grid_export_kwh:.2f} kWh (widest {view.max_edge_kwh:.2f} kWh)",
-                 fontsize=8)
+    ax.set_title(f"step {view.step_count}: grid import {view.grid_import_kwh:.2f} kWh, "
+                 f"export {view.grid_export_kwh:.2f} kWh\nwidest line {view.max_edge_kwh:.2f} kWh",
+                 fontsize=7)
     ax.set_aspect("equal")
     ax.set_xlim(-2.6, 2.6)
     ax.set_ylim(-2.6, 2.6)

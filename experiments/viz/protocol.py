@@ -38,8 +38,11 @@ kW, tokens integers (1 token = 1 Wh in the pilot).
 ``energy_balance()``           each metering interval so far, community
                                totals: ``time_s``, ``production_kwh``,
                                ``consumption_kwh``, ``import_kwh``,
-                               ``export_kwh``, ``storage_kwh`` (energy held in
-                               batteries at the end of the interval).
+                               ``export_kwh`` (across the community's
+                               boundary), ``storage_kwh`` (net energy into
+                               batteries, negative when they discharge), so
+                               production + import = consumption + export +
+                               storage.
 ``ledger()``                   a :class:`LedgerSource`, or ``None`` when the
                                run keeps no ledger.
 ``tokens()``                   each member's token balance now
@@ -52,7 +55,8 @@ kW, tokens integers (1 token = 1 Wh in the pilot).
 
 ``LedgerSource``
 ----------------
-``head_hash`` (hex), ``height`` (number of blocks), ``latest_blocks(n)``
+``head_hash`` (hex), ``height`` (the head block's height; genesis is 0),
+``latest_blocks(n)``
 (newest first: ``height``, ``block_hash``, ``time_s``, ``transaction_count``),
 ``latest_transactions(n)`` (newest first: ``tx_id``, ``kind``, ``sender``,
 ``receiver``, ``amount``, ``unit``), and ``verify()`` which checks the whole

@@ -13,7 +13,6 @@ the browser to load, which matters on an offline campus server.
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +20,7 @@ from typing import TypeVar
 from matplotlib.figure import Figure
 
 from experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
+from experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_png
 from experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
 from experiments.viz.gamification import draw_tokens, leaderboard_view
 from experiments.viz.ledger_panel import ChainVerifier, ledger_view
@@ -29,9 +29,6 @@ from experiments.viz.protocol import PageSource
 
 V = TypeVar("V")
 
-CHART_SIZE_IN = (5.6, 3.0)
-NETWORK_SIZE_IN = (5.6, 4.0)
-DPI = 80
 NOT_IN_SCENARIO = "not in this scenario"
 
 
@@ -60,19 +57,39 @@ class Panel:
 
 @dataclass
 class PageState:
-    """What lives across redraws of one browser session."""
+    """What lives across redraws of one browser session.
+
+    ``panels`` keeps each panel with the view it was drawn from: a chart whose
+    view did not change since the last redraw (prices between two auctions,
+    tokens within a day) is not drawn again.
+    """
 
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
+    panels: dict[str, tuple[object, Panel]] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    draws: int = 0
+    """Charts drawn so far (for tests and the benchmark)."""
 
 
-def figure_png(draw: Callable[[Figure, V], None], view: V,
-               size_in: tuple[float, float] = CHART_SIZE_IN, dpi: int = DPI) -> bytes:
-    """Draw one view into a fresh figure and return the PNG bytes."""
-    figure = Figure(figsize=size_in, dpi=dpi, layout="constrained")
+def reuse_or_draw(state: PageState, key: str, view: object, make: Callable[[], Panel]) -> Panel:
+    """The panel drawn for an equal view last time, or ``make()``'s."""
+    cached = state.panels.get(key)
+    if cached is not None and cached[0] == view:
+        return cached[1]
+    panel = make()
+    state.panels[key] = (view, panel)
+    state.draws += 1
+    return panel
+
+
+def figure_png(state: PageState, key: str, draw: Callable[[Figure, V], None], view: V,
+               size_in: tuple[float, float] = CHART_SIZE_IN) -> bytes:
+    """Draw one view into the panel's figure (made once per session) and return PNG bytes."""
+    figure = state.figures.get(key)
+    if figure is None:
+        figure = state.figures[key] = new_figure(size_in)
     draw(figure, view)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return to_png(figure)
 
 
 def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -87,11 +104,11 @@ def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def network_panel(source: PageSource, state: PageState) -> Panel:
     """The community network with this interval's flows."""
     view = network_view(source)
-    return Panel("network", "Community network",
-                 f"{sum(1 for n in view.nodes if n.kind not in ('market', 'grid', 'aggregator'))}"
-                 f" members in {sum(1 for n in view.nodes if n.kind == 'aggregator')} "
-                 "aggregator regions",
-                 png=figure_png(draw_network, view, NETWORK_SIZE_IN))
+    members = sum(1 for n in view.nodes if n.kind not in ("market", "grid", "aggregator"))
+    regions = sum(1 for n in view.nodes if n.kind == "aggregator")
+    return reuse_or_draw(state, "network", view, lambda: Panel(
+        "network", "Community network", f"{members} members in {regions} aggregator regions",
+        png=figure_png(state, "network", draw_network, view, NETWORK_SIZE_IN)))
 
 
 def prices_panel(source: PageSource, state: PageState) -> Panel:
@@ -99,18 +116,18 @@ def prices_panel(source: PageSource, state: PageState) -> Panel:
     view = price_view(source)
     mean = ("-" if view.mean_price_eur_per_kwh is None
             else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
-    return Panel("prices", "Prices",
-                 f"{view.auction_count} auctions; volume-weighted mean price {mean}",
-                 png=figure_png(draw_prices, view))
+    return reuse_or_draw(state, "prices", view, lambda: Panel(
+        "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean}",
+        png=figure_png(state, "prices", draw_prices, view)))
 
 
 def balance_panel(source: PageSource, state: PageState) -> Panel:
     """Production, consumption, import, export, storage."""
     view = balance_view(source)
-    return Panel("balance", "Energy balance",
-                 f"import {view.window_import_kwh:.1f} kWh, export "
-                 f"{view.window_export_kwh:.1f} kWh in the window",
-                 png=figure_png(draw_balance, view))
+    return reuse_or_draw(state, "balance", view, lambda: Panel(
+        "balance", "Energy balance", f"import {view.window_import_kwh:.1f} kWh, export "
+        f"{view.window_export_kwh:.1f} kWh in the window",
+        png=figure_png(state, "balance", draw_balance, view)))
 
 
 def ledger_panel(source: PageSource, state: PageState) -> Panel:
@@ -124,7 +141,7 @@ def ledger_panel(source: PageSource, state: PageState) -> Panel:
     transactions = table_html(("tx", "kind", "from", "to", "amount"),
                               [(t.tx_id, t.kind, t.sender, t.receiver, f"{t.amount:,} {t.unit}")
                                for t in view.transactions])
-    return Panel("ledger", "Ledger", f"{view.height} blocks; head {view.head_hash}",
+    return Panel("ledger", "Ledger", f"head block {view.height}: {view.head_hash}",
                  html=blocks + transactions,
                  badge=Badge(view.verification.verified,
                              ("verified" if view.verification.verified else "NOT verified")
@@ -146,8 +163,10 @@ def leaderboard_panel(source: PageSource, state: PageState) -> Panel:
 def tokens_panel(source: PageSource, state: PageState) -> Panel:
     """The community's tokens over time."""
     view = leaderboard_view(source)
-    return Panel("tokens", "Tokens over time", f"{view.total_tokens:,} tokens in circulation",
-                 png=figure_png(draw_tokens, view))
+    chart = (view.hours, view.total_tokens_over_time, view.total_tokens, view.member_count)
+    return reuse_or_draw(state, "tokens", chart, lambda: Panel(
+        "tokens", "Tokens over time", f"{view.total_tokens:,} tokens in circulation",
+        png=figure_png(state, "tokens", draw_tokens, view)))
 
 
 def ev_panel(source: PageSource, state: PageState) -> Panel:
@@ -155,9 +174,10 @@ def ev_panel(source: PageSource, state: PageState) -> Panel:
     view = ev_view(source)
     if view is None:
         return Panel("ev", "EV community", f"EV community: {NOT_IN_SCENARIO}", absent=True)
-    return Panel("ev", "EV community",
-                 f"{len(view.calls)} reserve calls, {view.calls_fully_served} fully served",
-                 png=figure_png(draw_ev, view))
+    return reuse_or_draw(state, "ev", view, lambda: Panel(
+        "ev", "EV community",
+        f"{len(view.calls)} reserve calls, {view.calls_fully_served} fully served",
+        png=figure_png(state, "ev", draw_ev, view)))
 
 
 def dr_panel(source: PageSource, state: PageState) -> Panel:
@@ -166,8 +186,9 @@ def dr_panel(source: PageSource, state: PageState) -> Panel:
     if view is None:
         return Panel("dr", "Demand response", f"DR community: {NOT_IN_SCENARIO}", absent=True)
     share = "-" if view.compliance is None else f"{view.compliance:.0%}"
-    return Panel("dr", "Demand response", f"{view.event_count} events; compliance {share}",
-                 png=figure_png(draw_dr, view))
+    return reuse_or_draw(state, "dr", view, lambda: Panel(
+        "dr", "Demand response", f"{view.event_count} events; compliance {share}",
+        png=figure_png(state, "dr", draw_dr, view)))
 
 
 PANELS: tuple[Callable[[PageSource, PageState], Panel], ...] = (

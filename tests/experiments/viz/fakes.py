@@ -99,7 +99,7 @@ class FakeLedger:
 
     @property
     def height(self) -> int:
-        return len(self.blocks)
+        return len(self.blocks) - 1
 
     def latest_blocks(self, n: int) -> Sequence[Block]:
         return list(reversed(self.blocks[-n:])) if n > 0 else []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from matplotlib.figure import Figure
 
@@ -25,7 +23,7 @@ def test_price_view_hand_worked() -> None:
     view = price_view(source)
     assert view.hours == (0.0, 1.0, 2.0)
     assert view.clearing_price_eur_per_kwh[0] == 0.06
-    assert math.isnan(view.clearing_price_eur_per_kwh[1])
+    assert view.clearing_price_eur_per_kwh[1] is None
     assert view.volume_kwh == (10.0, 0.0, 30.0)
     assert view.retail_eur_per_kwh == (0.095,) * 3
     assert view.feed_in_eur_per_kwh == (0.039,) * 3
@@ -73,6 +71,10 @@ def test_balance_view_edge_cases() -> None:
     assert balance_view(FakeSource()).self_sufficiency is None
     with pytest.raises(PageDataError, match="negative entry"):
         balance_view(FakeSource(balance_rows=[Balance(0, -1.0, 0.0, 0.0, 0.0)]))
+    # batteries discharging: storage is negative, and the balance still holds
+    # production 0 + import 1 = consumption 3 + export 0 + storage (-2)
+    view = balance_view(FakeSource(balance_rows=[Balance(0, 0.0, 3.0, 1.0, 0.0, -2.0)]))
+    assert view.storage_kwh == (-2.0,)
 
 
 def test_charts_draw_empty_and_full() -> None:
@@ -95,3 +97,21 @@ def test_formatting() -> None:
     assert short_hash("ab" * 32) == "ab" * 6
     assert short_hash("abc") == "abc"
     assert recent([]) == []
+
+
+def test_redrawing_into_the_same_figure_replaces_the_data() -> None:
+    figure = Figure()
+    draw_prices(figure, price_view(FakeSource(auction_rows=[Auction(0, 0.06, 3.0)])))
+    assert [len(ax.lines) for ax in figure.axes] == [3, 0]  # retail, feed-in, clearing price
+    assert len(figure.axes[1].patches) == 1  # one volume bar
+    rows = [Auction(0, 0.06, 3.0), Auction(3600, 0.5, 40.0)]
+    draw_prices(figure, price_view(FakeSource(auction_rows=rows)))
+    assert len(figure.axes) == 2
+    assert [len(ax.lines) for ax in figure.axes] == [3, 0]
+    assert len(figure.axes[1].patches) == 2
+    price_ax, volume_ax = figure.axes
+    # the limits follow the new data: 0.5 €/kWh and 40 kWh are inside, old limits are gone
+    assert price_ax.get_ylim()[1] >= 0.5 and volume_ax.get_ylim()[1] >= 40.0
+    draw_prices(figure, price_view(FakeSource()))
+    assert sum(len(ax.lines) for ax in figure.axes) == 0
+    assert figure.axes[0].texts[0].get_text() == "no auction cleared yet"

@@ -21,7 +21,7 @@ def test_latest_blocks_and_transactions() -> None:
     ledger = chain(8)
     view = ledger_view(FakeSource(ledger_source=ledger), ChainVerifier())
     assert view is not None
-    assert view.height == 8 and view.head_hash == "07" * 32
+    assert view.height == 7 and view.head_hash == "07" * 32
     assert [b.height for b in view.blocks] == [7, 6, 5, 4, 3]
     assert view.blocks[0].block_hash == "07" * 6
     assert view.blocks[0].time == "day 1 07:00"
@@ -29,7 +29,7 @@ def test_latest_blocks_and_transactions() -> None:
     assert len(view.transactions) == 10 and view.transactions[0].sender == "m14"
     assert view.transactions[0].tx_id == "tx0014tx00"
     assert view.verification.verified
-    assert view.verification.message == f"8 blocks verified up to {'07' * 6}"
+    assert view.verification.message == f"chain verified up to block 7 ({'07' * 6})"
 
 
 def test_verifies_once_per_head() -> None:

@@ -15,6 +15,7 @@ from experiments.viz.network import (
     GRID,
     MARKET,
     MAX_EDGE_WIDTH_PT,
+    MIN_FLOW_WIDTH_PT,
     ZERO_EDGE_WIDTH_PT,
     NetworkEdge,
     NetworkView,
@@ -79,6 +80,8 @@ def test_edge_width_edge_cases() -> None:
     assert edge_width_pt(0.0, 5.0) == ZERO_EDGE_WIDTH_PT
     assert edge_width_pt(1.0, 0.0) == ZERO_EDGE_WIDTH_PT
     assert edge_width_pt(2.5, 5.0) == MAX_EDGE_WIDTH_PT / 2
+    # a tiny flow keeps a visible floor: 0.01 / 100 * 8 pt = 0.0008 pt -> 0.6 pt
+    assert edge_width_pt(0.01, 100.0) == MIN_FLOW_WIDTH_PT
 
 
 def test_empty_community() -> None:
@@ -147,3 +150,7 @@ def test_drawing_uses_the_view_widths() -> None:
     drawn = sorted(w for ws in widths if len(ws) > 1 for w in ws)
     assert drawn == pytest.approx(flowing)
     assert "grid import 1.00 kWh" in ax.get_title()
+    # drawing again into the same figure replaces the lines instead of adding to them
+    draw_network(figure, view)
+    assert len(figure.axes) == 1
+    assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == len(collections)

@@ -55,8 +55,8 @@ def test_full_community_renders_every_chart() -> None:
     assert all(not p.absent for p in by_key.values())
     assert by_key["ev"].png is not None and by_key["dr"].png is not None
     assert by_key["ledger"].badge is not None and by_key["ledger"].badge.ok
-    assert by_key["ledger"].badge.text.startswith("verified: 4 blocks")
-    assert by_key["ledger"].summary == f"4 blocks; head {'03' * 32}"
+    assert by_key["ledger"].badge.text.startswith("verified: chain verified up to block 3")
+    assert by_key["ledger"].summary == f"head block 3: {'03' * 32}"
     assert "&lt;b&gt;x&lt;/b&gt;" in (by_key["leaderboard"].html or "")
     assert by_key["dr"].summary == "1 events; compliance 50%"
     assert by_key["prices"].summary == "1 auctions; volume-weighted mean price 0.0600 €/kWh"
@@ -65,3 +65,18 @@ def test_full_community_renders_every_chart() -> None:
 def test_table_html_escapes_cells() -> None:
     html = table_html(("a",), [("<script>",)])
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_unchanged_views_are_not_drawn_again() -> None:
+    source = small_community()
+    source.auction_rows = [Auction(0, 0.06, 2.0)]
+    state = PageState()
+    first = {p.key: p for p in render_page(source, state)}
+    drawn = state.draws
+    assert drawn == 4  # network, prices, balance, tokens; EV and DR absent
+    again = {p.key: p for p in render_page(source, state)}
+    assert state.draws == drawn and again["prices"] is first["prices"]
+    source.auction_rows = [Auction(0, 0.06, 2.0), Auction(3600, 0.07, 1.0)]
+    after = {p.key: p for p in render_page(source, state)}
+    assert state.draws == drawn + 1 and after["prices"] is not first["prices"]
+    assert after["prices"].summary.startswith("2 auctions")

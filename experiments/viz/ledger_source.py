@@ -1,0 +1,149 @@
+"""A :class:`~experiments.viz.protocol.LedgerSource` over gridcoop's ``ledger.Ledger``.
+
+The "verified" badge must not take the writer's word: the page keeps its own
+in-memory replica, started from the chain's genesis block, and applies every
+new block to it (links, seals, Merkle root, signatures, every transaction's
+rules, state snapshots) exactly as an aggregator's replica does. That is
+incremental, so a redraw costs only the blocks sealed since the last one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import GRID_ACCOUNT, Ledger, LedgerError
+
+ASSET_UNITS = {"wh": "tokens", "eur_u": "µ€"}
+
+
+class BlockRefusedError(RuntimeError):
+    """The page's replica refused a block of the writer's chain."""
+
+
+class ChainMismatchError(RuntimeError):
+    """The replica accepted every block but ends on another head than the writer."""
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    """One block as the ledger panel lists it."""
+
+    height: int
+    block_hash: str
+    time_s: int
+    transaction_count: int
+
+
+@dataclass(frozen=True)
+class TxSummary:
+    """One transaction as the ledger panel lists it."""
+
+    tx_id: str
+    kind: str
+    sender: str
+    receiver: str
+    amount: int
+    unit: str
+
+
+def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, str]:
+    """``(kind, from, to, amount, unit)`` of a ledger transaction, accounts shown by name.
+
+    Energy moves from seller to buyer and from the grid to an importer; tokens
+    and money from issuer to recipient; orders and settlements point at their
+    listing or escrow.
+    """
+    def who(account: str) -> str:
+        return name.get(account, account[:10])
+
+    kind: str = tx.kind
+    issuer = who(tx.issuer)
+    if kind == "trade":
+        return kind, who(tx.seller), who(tx.buyer), tx.energy_wh, "Wh"
+    if kind == "grid_settlement":
+        member = who(tx.account)
+        ends = ("grid", member) if tx.direction == "import" else (member, "grid")
+        return kind, *ends, tx.energy_wh, "Wh"
+    if kind in ("offer", "bid"):
+        return kind, issuer, tx.listing_id, tx.energy_wh, "Wh"
+    if kind in ("transfer", "mint"):
+        return kind, issuer, who(tx.to), tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
+    if kind == "settle":
+        return kind, issuer, f"escrow {tx.escrow_id[:8]}", tx.delivered_wh, "Wh delivered"
+    if kind == "escrow_lock":
+        return kind, issuer, who(tx.payee), tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
+    if kind in ("escrow_release", "escrow_refund"):
+        return kind, issuer, f"escrow {tx.escrow_id[:8]}", tx.amount, ""
+    if kind in ("open_listing", "close_listing", "clear_listing"):
+        return kind, issuer, tx.listing_id, 0, ""
+    if kind == "register_member":
+        return kind, issuer, who(tx.account), 0, ""
+    if kind == "register_resource":
+        return kind, issuer, tx.resource_id, tx.capacity_w, "W"
+    return kind, issuer, "", 0, ""
+
+
+class LedgerReader:
+    """The ledger panel's view of a writer ledger, verified by a page-owned replica."""
+
+    def __init__(self, ledger: Ledger, names: Mapping[str, str]) -> None:
+        self._ledger = ledger
+        self._names = {GRID_ACCOUNT: "grid", ledger.authority: "market", **names}
+        self._replica: Ledger | None = None
+        self._tx_cache: tuple[str, int, list[TxSummary]] | None = None
+
+    @property
+    def head_hash(self) -> str:
+        return self._ledger.head_hash
+
+    @property
+    def height(self) -> int:
+        return self._ledger.height
+
+    def latest_blocks(self, n: int) -> list[BlockSummary]:
+        """The newest ``n`` blocks, newest first."""
+        top = self._ledger.height
+        blocks = (self._ledger.block(h) for h in range(top, max(-1, top - n), -1))
+        return [BlockSummary(b.height, b.hash.hex(), b.header.time_s, b.header.tx_count)
+                for b in blocks]
+
+    def latest_transactions(self, n: int) -> list[TxSummary]:
+        """The newest ``n`` sealed transactions, newest first (decoded once per head)."""
+        head = self._ledger.head_hash
+        if self._tx_cache is not None and self._tx_cache[:2] == (head, n):
+            return self._tx_cache[2]
+        found: list[TxSummary] = []
+        height = self._ledger.height
+        while height >= 0 and len(found) < n:
+            for stx in reversed(self._ledger.block(height).transactions()):
+                found.append(TxSummary(stx.txid_hex, *describe_tx(stx.tx, self._names)))
+                if len(found) == n:
+                    break
+            height -= 1
+        self._tx_cache = (head, n, found)
+        return found
+
+    def verify(self) -> None:
+        """Apply every block the replica has not seen; raise on the first it refuses."""
+        if self._replica is None:
+            self._replica = Ledger.replica(":memory:", self._ledger.block(0).to_bytes(),
+                                           workers=0)
+        replica = self._replica
+        for height in range(replica.height + 1, self._ledger.height + 1):
+            try:
+                replica.apply_block(self._ledger.block(height).to_bytes())
+            except LedgerError as exc:
+                raise BlockRefusedError(f"block {height} refused by the page's replica: "
+                                        f"{type(exc).__name__}: {exc}") from exc
+        if replica.head_hash != self._ledger.head_hash:
+            raise ChainMismatchError(
+                f"the replica's head {replica.head_hash[:12]} differs from the writer's "
+                f"{self._ledger.head_hash[:12]} at height {replica.height}")
+
+    def close(self) -> None:
+        """Close the replica (the writer ledger belongs to the model)."""
+        if self._replica is not None:
+            self._replica.close()
+            self._replica = None

@@ -1,0 +1,40 @@
+"""Assemble the page: Mesa's SolaraViz (controls, step / play / reset) plus gridcoop's panels.
+
+``GridcoopPage`` is model-agnostic: it takes the model class and the control
+specification, so the same page serves a simulated community and (through the
+same :class:`~experiments.viz.protocol.PageSource`) a live one.
+
+Each browser session builds its own model: a module-level model instance, as
+in Mesa's examples, would be shared (and stepped) by every visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import solara as _solara
+from mesa.visualization import SolaraViz
+
+from experiments.viz.components import PAGE_COMPONENTS, component
+
+# Solara re-exports its API implicitly, which mypy does not see; the page uses it untyped.
+solara: Any = _solara
+
+PLAY_INTERVAL_MS = 300
+
+
+def initial_values(model_params: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the first model: each control's value, or the fixed value."""
+    return {name: spec["value"] if isinstance(spec, dict) and "type" in spec else spec
+            for name, spec in model_params.items()}
+
+
+@component
+def GridcoopPage(model_class: Callable[..., Any], model_params: Mapping[str, Any],
+                 name: str = "gridcoop") -> None:
+    """SolaraViz with the gridcoop panels on one grid, for a model built from ``model_params``."""
+    model = solara.use_memo(lambda: model_class(**initial_values(model_params)), [])
+    solara.Title(name)
+    SolaraViz(model, components=[(component, 0) for component in PAGE_COMPONENTS],
+              model_params=dict(model_params), name=name, play_interval=PLAY_INTERVAL_MS)

@@ -1,0 +1,177 @@
+"""Fixtures for the page's browser tests: a real page server and headless Chromium.
+
+The server runs as a subprocess on a free loopback port, with its output in a
+log file; a test fails if that log says ``Could not load URL`` (a front-end
+asset missing from the offline cache). Chromium is Debian's ``/usr/bin/chromium``
+driven by Playwright; without it the browser tests skip with a reason, except
+under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+ARTIFACTS = REPO / "test-artifacts" / "viz"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ASSET_FAILURE = "Could not load URL"
+SERVER_START_TIMEOUT_S = 90.0
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one named by ``GRIDCOOP_CHROMIUM``."""
+    wanted = os.environ.get("GRIDCOOP_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).exists() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with the reason; under CI=true a missing browser is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests must run; see .ci/setup.d/viz.sh)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class PageServer:
+    """A page server process, its URL and its log."""
+
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    problems: list[str] = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def asset_failures(self) -> list[str]:
+        return [line for line in self.log().splitlines() if ASSET_FAILURE in line]
+
+    def wait_until_serving(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"page server exited with {self.process.returncode}:\n"
+                                   + self.log()[-4000:])
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"page server not serving {self.url} after {timeout_s:.0f} s:\n"
+                           + self.log()[-4000:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=15)
+
+
+def start_server(command: list[str], log_path: Path, port: int) -> PageServer:
+    """Start ``command`` (which must serve on ``port``) in its own process group."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                   env=env, start_new_session=True)
+    server = PageServer(f"http://127.0.0.1:{port}/", log_path, process)
+    try:
+        server.wait_until_serving()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+ServerFactory = Callable[[list[str], str, int], PageServer]
+
+
+@pytest.fixture
+def page_server_factory(request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
+    """Start page servers; at teardown stop them and fail on any asset that did not load."""
+    started: list[PageServer] = []
+
+    def start(command: list[str], name: str, port: int) -> PageServer:
+        server = start_server(command, ARTIFACTS / f"{name}.log", port)
+        started.append(server)
+        return server
+
+    yield start
+    failures: list[str] = []
+    for server in started:
+        server.stop()
+        failures += server.asset_failures()
+    if failures:
+        pytest.fail("the page could not load front-end assets (run "
+                    "`python -m experiments.viz.assets`):\n" + "\n".join(failures[:10]))
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright, shared by a module's tests."""
+    path = chromium_path()
+    if path is None:
+        skip_or_fail("Chromium not found (install Debian's `chromium` or set GRIDCOOP_CHROMIUM)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS,
+                                             headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh page that records console errors and failed requests in ``page.problems``."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.on("response", lambda resp: problems.append(f"HTTP {resp.status}: {resp.url}")
+            if resp.status >= 400 else None)
+    page.problems = problems
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def python_command(*args: str) -> list[str]:
+    """Run a module with the interpreter running the tests (the project's venv)."""
+    return [sys.executable, *args]
