@@ -103,12 +103,8 @@ class Ledger:
         snapshot = state.to_snapshot()
         header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
                              _check_time(time_s, 0), 1, snapshot_hash(snapshot))
-        if os.fspath(path) != ":memory:" and os.path.exists(path):
-            raise StorageError(f"{os.fspath(path)} already exists; open it with Ledger.open or "
-                               "choose a new path")
         block = Block.build(header, _seal(header, state.config, held), [stx])
-        store = Store(path, create=True)
-        store.append(block, snapshot)
+        store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, held, workers)
 
@@ -148,8 +144,7 @@ class Ledger:
         snapshot = state.to_snapshot()
         if block.header.state_hash != snapshot_hash(snapshot):
             raise BlockError(0, "the genesis state hash does not match its configuration")
-        store = Store(path, create=True)
-        store.append(block, snapshot)
+        store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, (), workers)
 

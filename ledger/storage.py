@@ -86,6 +86,47 @@ class Store:
         elif fmt is not None and fmt[0] != FORMAT:
             raise StorageError(f"{self.path} has format {fmt[0]!r}, this code reads {FORMAT!r}")
 
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], genesis: Block, snapshot: bytes) -> Store:
+        """A new ledger file holding its genesis block, created atomically.
+
+        The file is built under a temporary name and renamed into place, so a
+        crash during creation never leaves a half-made ledger at ``path``.
+        """
+        target = os.fspath(path)
+        if target == MEMORY:
+            store = cls(MEMORY, create=True)
+            store.append(genesis, snapshot)
+            return store
+        if os.path.exists(target):
+            raise StorageError(f"{target} already exists; open it with Ledger.open or choose "
+                               "a new path")
+        temporary = f"{target}.creating-{os.getpid()}"
+        for leftover in (temporary, temporary + "-wal", temporary + "-shm"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        store = cls(temporary, create=True)
+        try:
+            store.append(genesis, snapshot)
+            store.db.execute("PRAGMA journal_mode = DELETE")  # fold the WAL into the file
+        finally:
+            store.close()
+        try:
+            os.link(temporary, target)  # fails instead of replacing a file created meanwhile
+        except FileExistsError as exc:
+            os.remove(temporary)
+            raise StorageError(f"{target} was created by another process meanwhile") from exc
+        except OSError:
+            os.rename(temporary, target)  # a filesystem without hard links
+        else:
+            os.remove(temporary)
+        directory = os.open(os.path.dirname(os.path.abspath(target)), os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return cls(target)
+
     # -- writing -----------------------------------------------------------------------------
 
     def append(self, block: Block, snapshot: bytes | None = None,
