@@ -228,5 +228,5 @@ def run(quick: bool) -> dict[str, Any]:
         figures[name] = result
     figures["round"] = ROUND
     figures["load_average_1min"] = os.getloadavg()[0]  # the machine is shared: read with care
-    figures["median_note"] = "best of 3 runs; " + ("quick sizes" if quick else "full sizes")
+    figures["note"] = "best of 3 runs; " + ("quick sizes" if quick else "full sizes")
     return figures
