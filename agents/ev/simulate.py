@@ -38,7 +38,7 @@ class SimulationOptions:
     warn_probability: float = 0.6
     unlimited_charger_power: bool = True
     initial_soc: float = 0.9
-    block_size: int = 256
+    block_size: int = 64
 
     def __post_init__(self) -> None:
         if self.step_min < 1 or 60 % self.step_min:
