@@ -14,6 +14,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "experiments.commands.bench:bench",
     "run": "experiments.commands.run:run", "scenarios": "experiments.commands.scenarios:scenarios",
     "ledger": "experiments.commands.ledger:ledger",
+    "viz": "experiments.commands.viz:viz",
 }
 
 
