@@ -23,6 +23,7 @@ The availability payment of one hour is
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -125,11 +126,16 @@ def availability_payment_ueur(capacity_w: int, price_ueur_per_mw_h: int, hours: 
     return div_round_half_even(capacity_w * price_ueur_per_mw_h * hours, W_PER_MW)
 
 
-def _check_int(error: type[ReserveError], what: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise error(f"{what} must be an int, got {value!r}; convert kW with kw_to_w()")
+def _check_int(error: type[ReserveError], owner: object, name: str, minimum: int,
+               what: str) -> None:
+    """Require an integer field (numpy integers are accepted and stored as int)."""
+    value = getattr(owner, name)
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        hint = "; convert kW with kw_to_w()" if name.endswith("_w") else ""
+        raise error(f"{what} {name} must be an int, got {value!r}{hint}")
     if value < minimum:
-        raise error(f"{what} must be >= {minimum}, got {value}")
+        raise error(f"{what} {name} must be >= {minimum}, got {value}")
+    object.__setattr__(owner, name, int(value))
 
 
 def _check_id(error: type[ReserveError], what: str, value: object) -> None:
@@ -155,11 +161,10 @@ class ReserveOffer:
     def __post_init__(self) -> None:
         _check_id(InvalidReserveOfferError, "offer_id", self.offer_id)
         _check_id(InvalidReserveOfferError, "owner_id", self.owner_id)
-        _check_int(InvalidReserveOfferError, f"offer {self.offer_id} hour", self.hour, 0)
-        _check_int(InvalidReserveOfferError, f"offer {self.offer_id} capacity_w",
-                   self.capacity_w, 1)
-        _check_int(InvalidReserveOfferError, f"offer {self.offer_id} price_ueur_per_mw_h",
-                   self.price_ueur_per_mw_h, 0)
+        what = f"offer {self.offer_id}"
+        _check_int(InvalidReserveOfferError, self, "hour", 0, what)
+        _check_int(InvalidReserveOfferError, self, "capacity_w", 1, what)
+        _check_int(InvalidReserveOfferError, self, "price_ueur_per_mw_h", 0, what)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +176,10 @@ class ReserveRequest:
     max_price_ueur_per_mw_h: int | None = None
 
     def __post_init__(self) -> None:
-        _check_int(InvalidReserveRequestError, "request hour", self.hour, 0)
-        _check_int(InvalidReserveRequestError, "request capacity_w", self.capacity_w, 0)
+        _check_int(InvalidReserveRequestError, self, "hour", 0, "request")
+        _check_int(InvalidReserveRequestError, self, "capacity_w", 0, "request")
         if self.max_price_ueur_per_mw_h is not None:
-            _check_int(InvalidReserveRequestError, "request max_price_ueur_per_mw_h",
-                       self.max_price_ueur_per_mw_h, 0)
+            _check_int(InvalidReserveRequestError, self, "max_price_ueur_per_mw_h", 0, "request")
 
 
 @dataclass(frozen=True, slots=True)

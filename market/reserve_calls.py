@@ -16,6 +16,7 @@ accepted capacity (``activation_ppm`` = 1,000,000 by default).
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -119,19 +120,19 @@ class ReserveCallProcess:
         """The (start, duration) pairs drawn for contract year ``year``, before chaining."""
         cfg = self.config
         rng = random.Random(self.seed * 1_000_003 + year)
-        offsets: list[float] = []
+        offsets: list[float] = []  # in years, so tiny rates never underflow
         if cfg.mean_calls_per_year > 0:
-            rate_per_min = cfg.mean_calls_per_year / MINUTES_PER_YEAR
-            t = rng.expovariate(rate_per_min)
-            while t < MINUTES_PER_YEAR and len(offsets) < cfg.max_calls_per_year:
+            t = rng.expovariate(cfg.mean_calls_per_year)
+            while t < 1.0 and len(offsets) < cfg.max_calls_per_year:
                 offsets.append(t)
-                t += rng.expovariate(rate_per_min)
+                t += rng.expovariate(cfg.mean_calls_per_year)
         step = cfg.resolution_min
         longest = cfg.max_duration_min - cfg.max_duration_min % step
         drawn: list[tuple[int, int]] = []
         for offset in offsets:
             duration = step * round(rng.expovariate(1.0 / cfg.mean_duration_min) / step)
-            drawn.append((year * MINUTES_PER_YEAR + step * int(offset // step),
+            minute = int(offset * MINUTES_PER_YEAR)
+            drawn.append((year * MINUTES_PER_YEAR + minute - minute % step,
                           min(max(step, duration), longest)))
         return drawn
 
@@ -257,11 +258,12 @@ def verify_delivery(instructions: Sequence[CallInstruction],
     verdicts: list[DeliveryVerdict] = []
     for ins in instructions:
         got = delivered_wh[(ins.call_id, ins.offer_id)]
-        if not isinstance(got, int) or isinstance(got, bool) or got < 0:
+        if not isinstance(got, numbers.Integral) or isinstance(got, bool) or got < 0:
             raise MissingMeterReadingError(
                 f"metered delivery for {(ins.call_id, ins.offer_id)} must be an int >= 0 Wh, "
                 f"got {got!r}"
             )
+        got = int(got)
         shortfall = max(0, ins.energy_wh - got)
         tolerated = shortfall * PPM <= rules.tolerance_ppm * ins.energy_wh
         penalty = 0 if tolerated else div_round_half_even(

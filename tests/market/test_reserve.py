@@ -144,6 +144,14 @@ def test_bad_offers_raise_specific_errors(kwargs: dict[str, object], match: str)
         ReserveOffer(**fields)  # type: ignore[arg-type]
 
 
+def test_numpy_integers_are_accepted_and_stored_as_int() -> None:
+    import numpy as np
+
+    offer = ReserveOffer("n", "ra", np.int64(2), np.int64(3_650), np.int32(5))  # type: ignore[arg-type]
+    assert type(offer.capacity_w) is int and offer.capacity_w == 3_650
+    assert type(offer.hour) is int
+
+
 def test_bad_requests_and_mixed_books_raise() -> None:
     with pytest.raises(InvalidReserveRequestError, match="capacity_w"):
         ReserveRequest(0, -5)

@@ -70,6 +70,9 @@ def test_call_process_is_deterministic_and_window_independent() -> None:
     assert second_year == tuple(c for c in a if c.start_min >= MINUTES_PER_YEAR)
     assert ReserveCallProcess(6).calls(0, 2 * MINUTES_PER_YEAR) != a
     assert ReserveCallProcess(5, CallProcessConfig(mean_calls_per_year=0)).calls(0, 10**7) == ()
+    # A vanishing rate draws no call (and does not divide by zero).
+    tiny = CallProcessConfig(mean_calls_per_year=5e-324)
+    assert ReserveCallProcess(5, tiny).calls(0, 10**7) == ()
 
 
 @pytest.mark.parametrize(
