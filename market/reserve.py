@@ -126,8 +126,9 @@ def availability_payment_ueur(capacity_w: int, price_ueur_per_mw_h: int, hours: 
     return div_round_half_even(capacity_w * price_ueur_per_mw_h * hours, W_PER_MW)
 
 
-def _check_int(error: type[ReserveError], owner: object, name: str, minimum: int,
-               what: str) -> None:
+def _check_int(
+    error: type[ReserveError], owner: object, name: str, minimum: int, what: str
+) -> None:
     """Require an integer field (numpy integers are accepted and stored as int)."""
     value = getattr(owner, name)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
@@ -248,8 +249,9 @@ def _check_offers(request: ReserveRequest, offers: Sequence[ReserveOffer]) -> No
         seen.add(offer.offer_id)
 
 
-def clear_reserve(request: ReserveRequest, offers: Sequence[ReserveOffer],
-                  pricing: str = "pay-as-bid") -> ReserveClearing:
+def clear_reserve(
+    request: ReserveRequest, offers: Sequence[ReserveOffer], pricing: str = "pay-as-bid"
+) -> ReserveClearing:
     """Accept capacity against the grid's request in merit order.
 
     Offers are taken cheapest first; at equal price, in the order given
@@ -279,16 +281,29 @@ def clear_reserve(request: ReserveRequest, offers: Sequence[ReserveOffer],
     marginal = max((o.price_ueur_per_mw_h for o, _ in accepted), default=None)
     awards = []
     for offer, take in accepted:
-        price = marginal if rule == "pay-as-clear" and marginal is not None \
+        price = (
+            marginal
+            if rule == "pay-as-clear" and marginal is not None
             else offer.price_ueur_per_mw_h
-        awards.append(ReserveAward(
-            offer_id=offer.offer_id, owner_id=offer.owner_id, hour=offer.hour,
-            offered_w=offer.capacity_w, accepted_w=take, price_ueur_per_mw_h=price,
-            payment_ueur=availability_payment_ueur(take, price),
-        ))
+        )
+        awards.append(
+            ReserveAward(
+                offer_id=offer.offer_id,
+                owner_id=offer.owner_id,
+                hour=offer.hour,
+                offered_w=offer.capacity_w,
+                accepted_w=take,
+                price_ueur_per_mw_h=price,
+                payment_ueur=availability_payment_ueur(take, price),
+            )
+        )
     return ReserveClearing(
-        hour=request.hour, pricing=rule, requested_w=request.capacity_w, awards=tuple(awards),
-        rejected_offer_ids=tuple(rejected), clearing_price_ueur_per_mw_h=marginal,
+        hour=request.hour,
+        pricing=rule,
+        requested_w=request.capacity_w,
+        awards=tuple(awards),
+        rejected_offer_ids=tuple(rejected),
+        clearing_price_ueur_per_mw_h=marginal,
     )
 
 
@@ -363,6 +378,7 @@ class ReserveMarket:
         """Every award so far (of one owner if given), by hour then merit order."""
         out: list[ReserveAward] = []
         for hour in sorted(self._cleared):
-            out.extend(a for a in self._cleared[hour].awards
-                       if owner_id is None or a.owner_id == owner_id)
+            out.extend(
+                a for a in self._cleared[hour].awards if owner_id is None or a.owner_id == owner_id
+            )
         return tuple(out)

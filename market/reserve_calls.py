@@ -132,8 +132,12 @@ class ReserveCallProcess:
         for offset in offsets:
             duration = step * round(rng.expovariate(1.0 / cfg.mean_duration_min) / step)
             minute = int(offset * MINUTES_PER_YEAR)
-            drawn.append((year * MINUTES_PER_YEAR + minute - minute % step,
-                          min(max(step, duration), longest)))
+            drawn.append(
+                (
+                    year * MINUTES_PER_YEAR + minute - minute % step,
+                    min(max(step, duration), longest),
+                )
+            )
         return drawn
 
     def calls(self, start_min: int, end_min: int) -> tuple[ReserveCall, ...]:
@@ -157,8 +161,11 @@ class ReserveCallProcess:
                     continue
                 previous_end = start + duration
                 if start_min <= start < end_min:
-                    out.append(ReserveCall(f"call-{year}-{index}", start, duration,
-                                           self.config.activation_ppm))
+                    out.append(
+                        ReserveCall(
+                            f"call-{year}-{index}", start, duration, self.config.activation_ppm
+                        )
+                    )
         return tuple(out)
 
     def year_calls(self, year: int) -> tuple[ReserveCall, ...]:
@@ -197,8 +204,18 @@ def dispatch_call(call: ReserveCall, awards: Iterable[ReserveAward]) -> tuple[Ca
             continue
         power_w = div_round_half_even(award.accepted_w * call.activation_ppm, PPM)
         energy_wh = div_round_half_even(power_w * (end - start), 60)
-        out.append(CallInstruction(call.call_id, award.offer_id, award.owner_id, award.hour,
-                                   start, end, power_w, energy_wh))
+        out.append(
+            CallInstruction(
+                call.call_id,
+                award.offer_id,
+                award.owner_id,
+                award.hour,
+                start,
+                end,
+                power_w,
+                energy_wh,
+            )
+        )
     return tuple(out)
 
 
@@ -240,17 +257,20 @@ class DeliveryVerdict:
     activation_payment_ueur: int
 
 
-def verify_delivery(instructions: Sequence[CallInstruction],
-                    delivered_wh: Mapping[tuple[str, str], int],
-                    policy: ShortfallPolicy | None = None) -> tuple[DeliveryVerdict, ...]:
+def verify_delivery(
+    instructions: Sequence[CallInstruction],
+    delivered_wh: Mapping[tuple[str, str], int],
+    policy: ShortfallPolicy | None = None,
+) -> tuple[DeliveryVerdict, ...]:
     """Check metered energy against each instruction and price the shortfalls.
 
     ``delivered_wh`` maps ``(call_id, offer_id)`` to the metered watt-hours
     (an int >= 0; pass 0 explicitly when nothing was delivered).
     """
     rules = policy or ShortfallPolicy()
-    missing = [(i.call_id, i.offer_id) for i in instructions
-               if (i.call_id, i.offer_id) not in delivered_wh]
+    missing = [
+        (i.call_id, i.offer_id) for i in instructions if (i.call_id, i.offer_id) not in delivered_wh
+    ]
     if missing:
         raise MissingMeterReadingError(
             f"no metered delivery for {missing}; pass the meters' Wh (0 if none) for each"
@@ -266,12 +286,27 @@ def verify_delivery(instructions: Sequence[CallInstruction],
         got = int(got)
         shortfall = max(0, ins.energy_wh - got)
         tolerated = shortfall * PPM <= rules.tolerance_ppm * ins.energy_wh
-        penalty = 0 if tolerated else div_round_half_even(
-            shortfall * rules.penalty_ueur_per_mwh, WH_PER_MWH)
-        paid = div_round_half_even(min(got, ins.energy_wh) * rules.activation_price_ueur_per_mwh,
-                                   WH_PER_MWH)
-        verdicts.append(DeliveryVerdict(ins.call_id, ins.offer_id, ins.owner_id, ins.energy_wh,
-                                        got, shortfall, tolerated, penalty, paid))
+        penalty = (
+            0
+            if tolerated
+            else div_round_half_even(shortfall * rules.penalty_ueur_per_mwh, WH_PER_MWH)
+        )
+        paid = div_round_half_even(
+            min(got, ins.energy_wh) * rules.activation_price_ueur_per_mwh, WH_PER_MWH
+        )
+        verdicts.append(
+            DeliveryVerdict(
+                ins.call_id,
+                ins.offer_id,
+                ins.owner_id,
+                ins.energy_wh,
+                got,
+                shortfall,
+                tolerated,
+                penalty,
+                paid,
+            )
+        )
     return tuple(verdicts)
 
 
@@ -293,8 +328,9 @@ class ReserveSettlement:
         return self.availability_ueur + self.activation_ueur - self.penalty_ueur
 
 
-def settle_reserve(awards: Iterable[ReserveAward],
-                   verdicts: Iterable[DeliveryVerdict]) -> dict[str, ReserveSettlement]:
+def settle_reserve(
+    awards: Iterable[ReserveAward], verdicts: Iterable[DeliveryVerdict]
+) -> dict[str, ReserveSettlement]:
     """Net availability payments, activation payments and penalties per owner.
 
     A call counts as served for an owner when every one of its verdicts was

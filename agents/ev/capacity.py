@@ -56,10 +56,10 @@ def _exact_firm(prob: FloatArray, units: np.ndarray, confidence: float) -> Float
     for i, u in enumerate(units):
         if u == 0:
             continue
-        p = prob[:, i:i + 1]
-        shifted = dist[:, :top + 1] * p
-        dist[:, :top + 1] *= 1.0 - p
-        dist[:, u:u + top + 1] += shifted
+        p = prob[:, i : i + 1]
+        shifted = dist[:, : top + 1] * p
+        dist[:, : top + 1] *= 1.0 - p
+        dist[:, u : u + top + 1] += shifted
         top += int(u)
     # P(total >= c) for every c; the firm level is the largest c still >= confidence.
     at_least = np.cumsum(dist[:, ::-1], axis=1)[:, ::-1]
@@ -67,8 +67,13 @@ def _exact_firm(prob: FloatArray, units: np.ndarray, confidence: float) -> Float
     return np.where(ok.any(axis=1), total - np.argmax(ok[:, ::-1], axis=1), 0).astype(np.float64)
 
 
-def firm_power_kw(prob_by_hour: FloatArray, power_kw: FloatArray, confidence: float = 0.9,
-                  unit_kw: float = 0.1, method: str = "auto") -> FloatArray:
+def firm_power_kw(
+    prob_by_hour: FloatArray,
+    power_kw: FloatArray,
+    confidence: float = 0.9,
+    unit_kw: float = 0.1,
+    method: str = "auto",
+) -> FloatArray:
     """Power (kW) available with probability >= ``confidence`` in each hour.
 
     ``prob_by_hour`` is (n_ev, hours). ``method``: ``exact``, ``normal`` or
@@ -98,9 +103,15 @@ def firm_power_kw(prob_by_hour: FloatArray, power_kw: FloatArray, confidence: fl
     return np.maximum(mean - z * sd, 0.0)
 
 
-def community_capacity(prob_by_hour: FloatArray, power_kw: FloatArray, energy_kwh: FloatArray,
-                       members: BoolArray | None = None, confidence: float = 0.9,
-                       unit_kw: float = 0.1, method: str = "auto") -> HourlyCapacity:
+def community_capacity(
+    prob_by_hour: FloatArray,
+    power_kw: FloatArray,
+    energy_kwh: FloatArray,
+    members: BoolArray | None = None,
+    confidence: float = 0.9,
+    unit_kw: float = 0.1,
+    method: str = "auto",
+) -> HourlyCapacity:
     """The aggregator's view of its community, hour by hour.
 
     ``prob_by_hour`` (n_ev, hours) is each EV's probability of being plugged

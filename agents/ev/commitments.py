@@ -91,8 +91,11 @@ DEFAULT_WINDOWS: dict[BehaviourProfile, tuple[tuple[int, int, frozenset[int]], .
 }
 
 
-def default_commitments(member_ids: Sequence[str], profiles: Sequence[int] | NDArray[np.int64],
-                        energy_kwh: Sequence[float] | FloatArray) -> list[Commitment]:
+def default_commitments(
+    member_ids: Sequence[str],
+    profiles: Sequence[int] | NDArray[np.int64],
+    energy_kwh: Sequence[float] | FloatArray,
+) -> list[Commitment]:
     """The windows each profile typically declares (see :data:`DEFAULT_WINDOWS`)."""
     out: list[Commitment] = []
     for member, profile, energy in zip(member_ids, profiles, energy_kwh, strict=True):
@@ -123,7 +126,8 @@ class CommitmentOutcome:
             raise EVConfigError(f"{where}: plugged minutes per hour must be within 0..60")
         replaced = self.status is CommitmentStatus.WARNED_REPLACED
         if replaced != (self.replacement_id is not None) or (
-                replaced and len(self.replacement_plugged_min) != len(self.hours)):
+            replaced and len(self.replacement_plugged_min) != len(self.hours)
+        ):
             raise EVConfigError(
                 f"{where}: a warned-replaced window needs a replacement_id and one "
                 "replacement_plugged_min per hour; other outcomes have no replacement"
@@ -135,12 +139,12 @@ class CommitmentOutcome:
 
     @property
     def warned(self) -> bool:
-        return self.status in (CommitmentStatus.WARNED_REPLACED,
-                               CommitmentStatus.WARNED_UNREPLACED)
+        return self.status in (CommitmentStatus.WARNED_REPLACED, CommitmentStatus.WARNED_UNREPLACED)
 
 
-def _windows(commitments: Sequence[Commitment], index: dict[str, int], days: int,
-             start_weekday: int) -> list[tuple[int, int, int, int]]:
+def _windows(
+    commitments: Sequence[Commitment], index: dict[str, int], days: int, start_weekday: int
+) -> list[tuple[int, int, int, int]]:
     """(first absolute hour, member row, commitment index, day) of every whole window."""
     out = []
     for ci, c in enumerate(commitments):
@@ -152,11 +156,17 @@ def _windows(commitments: Sequence[Commitment], index: dict[str, int], days: int
     return out
 
 
-def evaluate_commitments(member_ids: Sequence[str], commitments: Sequence[Commitment],
-                         plugged_min_by_hour: NDArray[np.int64], warned: BoolArray,
-                         plug_probability_by_hour: FloatArray, start_weekday: int = 0,
-                         eligible: BoolArray | None = None, break_threshold: float = 0.9,
-                         min_replacement_probability: float = 0.7) -> list[CommitmentOutcome]:
+def evaluate_commitments(
+    member_ids: Sequence[str],
+    commitments: Sequence[Commitment],
+    plugged_min_by_hour: NDArray[np.int64],
+    warned: BoolArray,
+    plug_probability_by_hour: FloatArray,
+    start_weekday: int = 0,
+    eligible: BoolArray | None = None,
+    break_threshold: float = 0.9,
+    min_replacement_probability: float = 0.7,
+) -> list[CommitmentOutcome]:
     """Judge every window of every commitment over the run, in time order.
 
     ``plugged_min_by_hour`` (members × hours, ints 0..60) is what happened;
@@ -185,7 +195,7 @@ def evaluate_commitments(member_ids: Sequence[str], commitments: Sequence[Commit
     windows = _windows(commitments, index, days, start_weekday)
     committed = np.zeros(minutes.shape, dtype=bool)
     for first, row, ci, _ in windows:
-        committed[row, first:first + commitments[ci].n_hours] = True
+        committed[row, first : first + commitments[ci].n_hours] = True
     replacing = np.zeros(minutes.shape, dtype=bool)
     out: list[CommitmentOutcome] = []
     for first, row, ci, day in windows:
@@ -196,8 +206,12 @@ def evaluate_commitments(member_ids: Sequence[str], commitments: Sequence[Commit
         replacement: str | None = None
         replacement_min: tuple[int, ...] = ()
         if warned[row, day]:
-            free = (offered & ~warned[:, day] & ~committed[:, hours].any(axis=1)
-                    & ~replacing[:, hours].any(axis=1))
+            free = (
+                offered
+                & ~warned[:, day]
+                & ~committed[:, hours].any(axis=1)
+                & ~replacing[:, hours].any(axis=1)
+            )
             free[row] = False
             chance = np.where(free, plug_probability_by_hour[:, hours].mean(axis=1), -1.0)
             best = int(np.argmax(chance))
@@ -210,6 +224,17 @@ def evaluate_commitments(member_ids: Sequence[str], commitments: Sequence[Commit
                 status = CommitmentStatus.WARNED_UNREPLACED
         elif sum(plugged) < break_threshold * 60 * c.n_hours:
             status = CommitmentStatus.UNANNOUNCED
-        out.append(CommitmentOutcome(c.member_id, ci, day, tuple(range(first, first + c.n_hours)),
-                                     status, plugged, c.energy_kwh, replacement, replacement_min))
+        out.append(
+            CommitmentOutcome(
+                c.member_id,
+                ci,
+                day,
+                tuple(range(first, first + c.n_hours)),
+                status,
+                plugged,
+                c.energy_kwh,
+                replacement,
+                replacement_min,
+            )
+        )
     return out

@@ -57,8 +57,9 @@ def tolerant_labels(plugged: BoolArray, step_min: int, tolerance_min: int = 5) -
 N_CONTEXTS = 14  # a day's context: weekday (0..6) + 7 × warned (0/1)
 
 
-def _categories(feature: str, steps_per_day: int, step_min: int, slot_min: int
-                ) -> tuple[NDArray[np.int64], int]:
+def _categories(
+    feature: str, steps_per_day: int, step_min: int, slot_min: int
+) -> tuple[NDArray[np.int64], int]:
     """Category of every (day context, step of day) for one feature, and how many there are."""
     minute = np.arange(steps_per_day) * step_min
     context = np.arange(N_CONTEXTS)[:, None]
@@ -78,8 +79,9 @@ def _categories(feature: str, steps_per_day: int, step_min: int, slot_min: int
     return np.broadcast_to(cats, shape).astype(np.int64), k
 
 
-def _contexts(first_day: int, days: int, start_weekday: int, warned: BoolArray | None,
-              n_rows: int) -> NDArray[np.int64]:
+def _contexts(
+    first_day: int, days: int, start_weekday: int, warned: BoolArray | None, n_rows: int
+) -> NDArray[np.int64]:
     """Context (weekday + 7 × warned) of every (row, day)."""
     weekday = (start_weekday + first_day + np.arange(days)) % 7
     ctx = np.broadcast_to(weekday, (n_rows, days)).astype(np.int64)
@@ -94,8 +96,13 @@ def _contexts(first_day: int, days: int, start_weekday: int, warned: BoolArray |
 class NaiveBayesAvailability:
     """Per-group categorical Naive Bayes over calendar and warning features (module docstring)."""
 
-    def __init__(self, slot_min: int = 15, alpha: float = 1.0, tolerance_min: int = 5,
-                 features: tuple[str, ...] = ("slot_daytype", "warned")) -> None:
+    def __init__(
+        self,
+        slot_min: int = 15,
+        alpha: float = 1.0,
+        tolerance_min: int = 5,
+        features: tuple[str, ...] = ("slot_daytype", "warned"),
+    ) -> None:
         if slot_min < 1 or MINUTES_PER_DAY % slot_min:
             raise EVConfigError(f"slot_min must divide 1440, got {slot_min}")
         if alpha <= 0:
@@ -111,9 +118,14 @@ class NaiveBayesAvailability:
         self._groups: NDArray[np.int64] | None = None
         self.step_min = 0
 
-    def fit(self, plugged: BoolArray, step_min: int, start_weekday: int = 0,
-            groups: NDArray[np.int64] | None = None, warned: BoolArray | None = None
-            ) -> NaiveBayesAvailability:
+    def fit(
+        self,
+        plugged: BoolArray,
+        step_min: int,
+        start_weekday: int = 0,
+        groups: NDArray[np.int64] | None = None,
+        warned: BoolArray | None = None,
+    ) -> NaiveBayesAvailability:
         """Train on whole days: ``plugged`` is (n_ev, days × steps_per_day).
 
         ``warned`` (n_ev, days) marks days the owner warned of a change in
@@ -144,14 +156,19 @@ class NaiveBayesAvailability:
         positives = np.zeros((n_groups * N_CONTEXTS, spd))
         positives[sorted_key[starts]] = sums
         day_counts = np.bincount(key, minlength=n_groups * N_CONTEXTS).astype(np.float64)
-        self._table = self._posterior(positives.reshape(n_groups, N_CONTEXTS, spd),
-                                      day_counts.reshape(n_groups, N_CONTEXTS), step_min, spd)
+        self._table = self._posterior(
+            positives.reshape(n_groups, N_CONTEXTS, spd),
+            day_counts.reshape(n_groups, N_CONTEXTS),
+            step_min,
+            spd,
+        )
         self._groups = group
         self.step_min = step_min
         return self
 
-    def _posterior(self, positives: FloatArray, day_counts: FloatArray, step_min: int,
-                   spd: int) -> FloatArray:
+    def _posterior(
+        self, positives: FloatArray, day_counts: FloatArray, step_min: int, spd: int
+    ) -> FloatArray:
         a = self.alpha
         n_groups = positives.shape[0]
         totals = np.repeat(day_counts[:, :, None], spd, axis=2).reshape(n_groups, -1)
@@ -159,16 +176,20 @@ class NaiveBayesAvailability:
         pos_all = flat_pos.sum(axis=1)
         neg_all = totals.sum(axis=1) - pos_all
         log_odds = np.broadcast_to(
-            (np.log(pos_all + a) - np.log(neg_all + a))[:, None, None],
-            (n_groups, N_CONTEXTS, spd)).copy()
+            (np.log(pos_all + a) - np.log(neg_all + a))[:, None, None], (n_groups, N_CONTEXTS, spd)
+        ).copy()
         for feature in self.features:
             cats, k = _categories(feature, spd, step_min, self.slot_min)
             onehot = np.zeros((N_CONTEXTS * spd, k))
             onehot[np.arange(N_CONTEXTS * spd), cats.ravel()] = 1.0
             pos_k = flat_pos @ onehot
             neg_k = totals @ onehot - pos_k
-            log_like = (np.log(pos_k + a) - np.log(pos_all[:, None] + a * k)
-                        - np.log(neg_k + a) + np.log(neg_all[:, None] + a * k))
+            log_like = (
+                np.log(pos_k + a)
+                - np.log(pos_all[:, None] + a * k)
+                - np.log(neg_k + a)
+                + np.log(neg_all[:, None] + a * k)
+            )
             log_odds += log_like[:, cats]
         return np.asarray(1.0 / (1.0 + np.exp(-log_odds)), dtype=np.float64)
 
@@ -179,9 +200,14 @@ class NaiveBayesAvailability:
             raise EVConfigError("the forecaster is not trained; call fit() first")
         return self._table
 
-    def predict_proba(self, first_day: int, days: int, start_weekday: int = 0,
-                      rows: NDArray[np.int64] | None = None,
-                      warned: BoolArray | None = None) -> NDArray[np.float32]:
+    def predict_proba(
+        self,
+        first_day: int,
+        days: int,
+        start_weekday: int = 0,
+        rows: NDArray[np.int64] | None = None,
+        warned: BoolArray | None = None,
+    ) -> NDArray[np.float32]:
         """P(plugged) of EVs at every step of days ``[first_day, first_day + days)``.
 
         ``start_weekday`` is the weekday of day 0 of the run; ``rows`` picks EVs
@@ -202,8 +228,9 @@ def hourly(step_values: AnyFloatArray, steps_per_hour: int, how: str = "min") ->
     """Per-hour values from per-step ones: ``min`` (default, every instant), ``mean`` or ``max``."""
     values = np.asarray(step_values)
     if values.shape[-1] % steps_per_hour:
-        raise EVConfigError(f"{values.shape[-1]} steps do not split into hours of "
-                            f"{steps_per_hour} steps")
+        raise EVConfigError(
+            f"{values.shape[-1]} steps do not split into hours of {steps_per_hour} steps"
+        )
     shaped = values.reshape(*values.shape[:-1], -1, steps_per_hour)
     if how == "min":
         return np.asarray(shaped.min(axis=-1), dtype=np.float64)
@@ -240,10 +267,15 @@ def _scores(p: AnyFloatArray, y: BoolArray) -> tuple[float, float, float, FloatA
     return float(sq.mean()), float(((p >= 0.5) == y).mean()), float(loss), sq.mean(axis=1)
 
 
-def evaluate_holdout(plugged: BoolArray, step_min: int, train_days: int, start_weekday: int = 0,
-                     model: NaiveBayesAvailability | None = None,
-                     groups: NDArray[np.int64] | None = None,
-                     warned: BoolArray | None = None) -> ForecastScore:
+def evaluate_holdout(
+    plugged: BoolArray,
+    step_min: int,
+    train_days: int,
+    start_weekday: int = 0,
+    model: NaiveBayesAvailability | None = None,
+    groups: NDArray[np.int64] | None = None,
+    warned: BoolArray | None = None,
+) -> ForecastScore:
     """Train on the first ``train_days`` days, score on the rest.
 
     The baseline predicts each EV's training rate of being plugged at every
@@ -256,12 +288,21 @@ def evaluate_holdout(plugged: BoolArray, step_min: int, train_days: int, start_w
         raise EVConfigError(f"train_days must be in 1..{days - 1}, got {train_days}")
     cut = train_days * spd
     flags = None if warned is None else np.asarray(warned, dtype=bool)
-    nb.fit(plugged[:, :cut], step_min, start_weekday, groups,
-           None if flags is None else flags[:, :train_days])
+    nb.fit(
+        plugged[:, :cut],
+        step_min,
+        start_weekday,
+        groups,
+        None if flags is None else flags[:, :train_days],
+    )
     labels = tolerant_labels(plugged, step_min, nb.tolerance_min)
     truth = labels[:, cut:]
-    p = nb.predict_proba(train_days, days - train_days, start_weekday,
-                         warned=None if flags is None else flags[:, train_days:days])
+    p = nb.predict_proba(
+        train_days,
+        days - train_days,
+        start_weekday,
+        warned=None if flags is None else flags[:, train_days:days],
+    )
     p = p.astype(np.float64)
     rate = labels[:, :cut].mean(axis=1, keepdims=True) * np.ones_like(p)
     b, acc, loss, per_ev = _scores(p, truth)

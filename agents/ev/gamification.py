@@ -83,8 +83,9 @@ def _round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
 
-def hour_weight(hour_of_day: int, request_w: int, available_w: int,
-                rules: TokenRules | None = None) -> int:
+def hour_weight(
+    hour_of_day: int, request_w: int, available_w: int, rules: TokenRules | None = None
+) -> int:
     """Tokens one plugged hour earns at ``hour_of_day`` (formula in the module docstring)."""
     r = rules or TokenRules()
     if request_w < 0 or available_w < 0:
@@ -101,20 +102,27 @@ def hour_weight(hour_of_day: int, request_w: int, available_w: int,
     return _round_half_up(r.base_tokens_per_hour * period * (1 + scarcity))
 
 
-def hour_weights(first_hour: int, request_w: Sequence[int], available_w: Sequence[int],
-                 rules: TokenRules | None = None) -> NDArray[np.int64]:
+def hour_weights(
+    first_hour: int,
+    request_w: Sequence[int],
+    available_w: Sequence[int],
+    rules: TokenRules | None = None,
+) -> NDArray[np.int64]:
     """Weights of consecutive hours ``first_hour, first_hour + 1, ...`` of the run."""
     if len(request_w) != len(available_w):
         raise EVConfigError(
             f"request_w has {len(request_w)} hours but available_w {len(available_w)}"
         )
-    return np.array([hour_weight(first_hour + i, int(q), int(a), rules)
-                     for i, (q, a) in enumerate(zip(request_w, available_w, strict=True))],
-                    dtype=np.int64)
+    return np.array(
+        [
+            hour_weight(first_hour + i, int(q), int(a), rules)
+            for i, (q, a) in enumerate(zip(request_w, available_w, strict=True))
+        ],
+        dtype=np.int64,
+    )
 
 
-def plugged_tokens(plugged_min_by_hour: NDArray[np.int64], weights: NDArray[np.int64]
-                   ) -> list[int]:
+def plugged_tokens(plugged_min_by_hour: NDArray[np.int64], weights: NDArray[np.int64]) -> list[int]:
     """Tokens each member earns for plugged minutes: ``floor(Σ_h m_h × W_h / 60)``."""
     minutes = np.asarray(plugged_min_by_hour, dtype=np.int64)
     if minutes.ndim != 2 or minutes.shape[1] != len(weights):
@@ -152,8 +160,9 @@ class CommitmentSettlement:
 
     @property
     def replacements_needed(self) -> int:
-        return (self.counts.get(CommitmentStatus.WARNED_REPLACED.value, 0)
-                + self.counts.get(CommitmentStatus.WARNED_UNREPLACED.value, 0))
+        return self.counts.get(CommitmentStatus.WARNED_REPLACED.value, 0) + self.counts.get(
+            CommitmentStatus.WARNED_UNREPLACED.value, 0
+        )
 
     @property
     def replacements_found(self) -> int:
@@ -164,9 +173,12 @@ def _weighted_tokens(minutes: Sequence[int], weights: Sequence[int]) -> int:
     return sum(m * w for m, w in zip(minutes, weights, strict=True)) // 60
 
 
-def settle_commitments(outcomes: Sequence[CommitmentOutcome], weights: NDArray[np.int64],
-                       first_hour: int = 0, rules: TokenRules | None = None
-                       ) -> CommitmentSettlement:
+def settle_commitments(
+    outcomes: Sequence[CommitmentOutcome],
+    weights: NDArray[np.int64],
+    first_hour: int = 0,
+    rules: TokenRules | None = None,
+) -> CommitmentSettlement:
     """Apply the penalty rules to judged windows.
 
     ``weights[i]`` is the weight of hour ``first_hour + i`` of the run; every
@@ -192,19 +204,22 @@ def settle_commitments(outcomes: Sequence[CommitmentOutcome], weights: NDArray[n
         if o.status is CommitmentStatus.WARNED_REPLACED:
             assert o.replacement_id is not None  # checked by CommitmentOutcome
             out.handed_over[o.member_id] = out.handed_over.get(o.member_id, 0) + 1
-            covered = [min(rm, mm) for rm, mm in zip(o.replacement_plugged_min, missing,
-                                                     strict=True)]
+            covered = [
+                min(rm, mm) for rm, mm in zip(o.replacement_plugged_min, missing, strict=True)
+            ]
             bonus = _weighted_tokens(covered, w)
             out.bonuses[o.replacement_id] = out.bonuses.get(o.replacement_id, 0) + bonus
             out.replacements_made[o.replacement_id] = (
-                out.replacements_made.get(o.replacement_id, 0) + 1)
+                out.replacements_made.get(o.replacement_id, 0) + 1
+            )
         else:
             out.broken[o.member_id] = out.broken.get(o.member_id, 0) + 1
         if o.status is CommitmentStatus.WARNED_UNREPLACED:
             penalty = math.ceil(value * r.warned_fraction)
         elif o.status is CommitmentStatus.UNANNOUNCED:
             penalty = max(r.unannounced_minimum, r.unannounced_multiplier * value)
-            out.forwarded.append(ForwardedFailure(o.member_id, o.day, o.hours, missing,
-                                                  o.energy_kwh))
+            out.forwarded.append(
+                ForwardedFailure(o.member_id, o.day, o.hours, missing, o.energy_kwh)
+            )
         out.penalties[o.member_id] = out.penalties.get(o.member_id, 0) + penalty
     return out

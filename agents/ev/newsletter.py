@@ -73,21 +73,31 @@ def rank_members(net: Mapping[str, int], penalty: Mapping[str, int]) -> list[tup
     order = sorted(net, key=lambda m: (-net[m], penalty.get(m, 0), m))
     out: list[tuple[int, str]] = []
     for position, member in enumerate(order, start=1):
-        if out and (net[member], penalty.get(member, 0)) == (net[out[-1][1]],
-                                                            penalty.get(out[-1][1], 0)):
+        if out and (net[member], penalty.get(member, 0)) == (
+            net[out[-1][1]],
+            penalty.get(out[-1][1], 0),
+        ):
             out.append((out[-1][0], member))
         else:
             out.append((position, member))
     return out
 
 
-def week_summary(community: str, week: int, member_ids: Sequence[str],
-                 plugged_min_by_hour: NDArray[np.int64], weights: NDArray[np.int64],
-                 outcomes: Sequence[CommitmentOutcome], revenue_ueur: int,
-                 first_hour: int | None = None, rules: TokenRules | None = None,
-                 calls: int = 0, calls_served: int = 0,
-                 capacity_kw: Mapping[str, float] | None = None,
-                 abuse_contact: str = "the community aggregator") -> WeekSummary:
+def week_summary(
+    community: str,
+    week: int,
+    member_ids: Sequence[str],
+    plugged_min_by_hour: NDArray[np.int64],
+    weights: NDArray[np.int64],
+    outcomes: Sequence[CommitmentOutcome],
+    revenue_ueur: int,
+    first_hour: int | None = None,
+    rules: TokenRules | None = None,
+    calls: int = 0,
+    calls_served: int = 0,
+    capacity_kw: Mapping[str, float] | None = None,
+    abuse_contact: str = "the community aggregator",
+) -> WeekSummary:
     """Tokens, penalties, bonuses, revenue shares and ranks of one week.
 
     ``plugged_min_by_hour`` and ``weights`` cover the week's hours, starting at
@@ -106,23 +116,38 @@ def week_summary(community: str, week: int, member_ids: Sequence[str],
     unknown = sorted((set(settled.penalties) | set(settled.bonuses)) - set(tokens))
     if unknown:
         raise EVConfigError(f"windows name members {unknown} missing from member_ids")
-    net = {m: tokens[m] + settled.bonuses.get(m, 0) - settled.penalties.get(m, 0)
-           for m in member_ids}
+    net = {
+        m: tokens[m] + settled.bonuses.get(m, 0) - settled.penalties.get(m, 0) for m in member_ids
+    }
     shares = split_revenue(revenue_ueur, net)
     rows = tuple(
-        MemberWeek(rank=rank, member_id=m, tokens=tokens[m], bonus=settled.bonuses.get(m, 0),
-                   penalty=settled.penalties.get(m, 0), kept=settled.kept.get(m, 0),
-                   handed_over=settled.handed_over.get(m, 0), broken=settled.broken.get(m, 0),
-                   replacements_made=settled.replacements_made.get(m, 0),
-                   revenue_ueur=shares[m])
+        MemberWeek(
+            rank=rank,
+            member_id=m,
+            tokens=tokens[m],
+            bonus=settled.bonuses.get(m, 0),
+            penalty=settled.penalties.get(m, 0),
+            kept=settled.kept.get(m, 0),
+            handed_over=settled.handed_over.get(m, 0),
+            broken=settled.broken.get(m, 0),
+            replacements_made=settled.replacements_made.get(m, 0),
+            revenue_ueur=shares[m],
+        )
         for rank, m in rank_members(net, settled.penalties)
     )
     return WeekSummary(
-        community=community, week=week, first_day=start // 24, rows=rows,
-        revenue_ueur=revenue_ueur, replacements_needed=settled.replacements_needed,
+        community=community,
+        week=week,
+        first_day=start // 24,
+        rows=rows,
+        revenue_ueur=revenue_ueur,
+        replacements_needed=settled.replacements_needed,
         replacements_found=settled.replacements_found,
-        forwarded_failures=len(settled.forwarded), calls=calls, calls_served=calls_served,
-        capacity_kw=dict(capacity_kw or {}), abuse_contact=abuse_contact,
+        forwarded_failures=len(settled.forwarded),
+        calls=calls,
+        calls_served=calls_served,
+        capacity_kw=dict(capacity_kw or {}),
+        abuse_contact=abuse_contact,
         critical_periods=(rules or TokenRules()).critical_periods,
     )
 
@@ -146,8 +171,9 @@ def render_newsletter(summary: WeekSummary, top: int = 10) -> str:
         f"- Replacements found: {s.replacements_found} of {s.replacements_needed} needed",
         f"- Unannounced failures forwarded to the community: {s.forwarded_failures}",
     ]
-    lines += [f"- Available capacity, {name}: {value:.1f} kW"
-              for name, value in s.capacity_kw.items()]
+    lines += [
+        f"- Available capacity, {name}: {value:.1f} kW" for name, value in s.capacity_kw.items()
+    ]
     lines += [
         "",
         "## Ranking",
@@ -157,19 +183,21 @@ def render_newsletter(summary: WeekSummary, top: int = 10) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in s.rows[:top]:
-        lines.append(f"| {r.rank} | {r.member_id} | {r.tokens} | {r.bonus} | {r.penalty} | "
-                     f"{r.net} | {r.kept} | {r.handed_over} | {r.broken} | "
-                     f"{_eur(r.revenue_ueur)} |")
+        lines.append(
+            f"| {r.rank} | {r.member_id} | {r.tokens} | {r.bonus} | {r.penalty} | "
+            f"{r.net} | {r.kept} | {r.handed_over} | {r.broken} | "
+            f"{_eur(r.revenue_ueur)} |"
+        )
     if len(s.rows) > top:
         lines.append(f"| … | {len(s.rows) - top} more | | | | | | | | |")
     helpers = [r for r in s.rows if r.replacements_made]
     lines += ["", "## Thank you"]
     if s.rows:
         lines.append("")
-        lines.append(f"- Member of the week: **{s.rows[0].member_id}** "
-                     f"({s.rows[0].net} net tokens)")
-    lines += [f"- {r.member_id} stood in for others {r.replacements_made} time(s)"
-              for r in helpers]
+        lines.append(
+            f"- Member of the week: **{s.rows[0].member_id}** ({s.rows[0].net} net tokens)"
+        )
+    lines += [f"- {r.member_id} stood in for others {r.replacements_made} time(s)" for r in helpers]
     periods = ", ".join(f"{a:02d}:00–{b:02d}:00" for a, b in s.critical_periods)
     lines += [
         "",

@@ -112,6 +112,9 @@ def _round_trip(
     )
 
 
+# Known places: to work at ~08:00 and home at ~17:45, with a midday trip in between.
+_KNOWN_COMMUTE = _commute(480, 1065, 20, 20, 0.6, 1.0)
+
 PROFILES: dict[BehaviourProfile, ProfileParams] = {
     BehaviourProfile.ROUTINE: ProfileParams(
         weekday=(
@@ -127,9 +130,9 @@ PROFILES: dict[BehaviourProfile, ProfileParams] = {
     ),
     BehaviourProfile.KNOWN_PLACES: ProfileParams(
         weekday=(
-            _commute(480, 1065, 20, 20, 0.6, 1.0)[0],
+            _KNOWN_COMMUTE[0],
             *_round_trip(1, 0.3, 750, 30, (30, 90), 10, 0.8),
-            _commute(480, 1065, 20, 20, 0.6, 1.0)[1],
+            _KNOWN_COMMUTE[1],
             *_round_trip(2, 0.4, 1170, 40, (30, 90), 8, 0.8),
         ),
         weekend=_round_trip(0, 0.6, 630, 60, (60, 300), 40, 0.8),

@@ -92,8 +92,9 @@ class FleetHistory:
         return np.asarray(per_hour.sum(axis=2, dtype=np.int64) * self.step_min, dtype=np.int64)
 
 
-def _plug_intervals(trips: TripTable, fleet: Fleet, total_min: int, step_min: int
-                    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def _plug_intervals(
+    trips: TripTable, fleet: Fleet, total_min: int, step_min: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """(ev, first plugged step, end step) of every plugged stay, in whole steps."""
     n = fleet.size
     ev = trips.ev
@@ -109,13 +110,21 @@ def _plug_intervals(trips: TripTable, fleet: Fleet, total_min: int, step_min: in
         first_start[ev[::-1]] = trips.start_min[::-1]  # the earliest wins (written last)
     at_start = np.array([PROFILES[BehaviourProfile(p)].plugged_at_start for p in fleet.profile])
     starters = np.flatnonzero(at_start & (first_start >= step_min))
-    return (np.concatenate([ev[keep], starters]),
-            np.concatenate([begin[keep], np.zeros(starters.size, dtype=np.int64)]),
-            np.concatenate([end[keep], first_start[starters] // step_min]))
+    return (
+        np.concatenate([ev[keep], starters]),
+        np.concatenate([begin[keep], np.zeros(starters.size, dtype=np.int64)]),
+        np.concatenate([end[keep], first_start[starters] // step_min]),
+    )
 
 
-def _per_step(rows: NDArray[np.int64], starts: NDArray[np.int64], ends: NDArray[np.int64],
-              values: NDArray[np.float64], n_rows: int, n_steps: int) -> NDArray[np.float64]:
+def _per_step(
+    rows: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    ends: NDArray[np.int64],
+    values: NDArray[np.float64],
+    n_rows: int,
+    n_steps: int,
+) -> NDArray[np.float64]:
     """Spread each value evenly over steps [start, end) of its row: (n_rows, n_steps)."""
     rate = np.asarray(values, dtype=np.float64) / np.maximum(ends - starts, 1)
     width = n_steps + 1
@@ -131,9 +140,13 @@ def _next_index(mask: BoolArray) -> NDArray[np.int64]:
     return np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
 
 
-def _soc_loop(plugged: BoolArray, drive: NDArray[np.float64], capacity: NDArray[np.float64],
-              charge_kwh_per_step: NDArray[np.float64], initial_soc: float
-              ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _soc_loop(
+    plugged: BoolArray,
+    drive: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    charge_kwh_per_step: NDArray[np.float64],
+    initial_soc: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """SoC with a limited charger: one vectorised pass over time (rows are EVs)."""
     plugged_t, drive_t = np.ascontiguousarray(plugged.T), np.ascontiguousarray(drive.T)
     soc = np.empty(drive_t.shape)
@@ -148,9 +161,14 @@ def _soc_loop(plugged: BoolArray, drive: NDArray[np.float64], capacity: NDArray[
     return soc.T, external.T
 
 
-def _block(plugged: BoolArray, drive: NDArray[np.float64], capacity: NDArray[np.float64],
-           charge_kwh_per_step: NDArray[np.float64], initial_soc: float, unlimited: bool
-           ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _block(
+    plugged: BoolArray,
+    drive: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    charge_kwh_per_step: NDArray[np.float64],
+    initial_soc: float,
+    unlimited: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """SoC at step starts, next-trip need and external charging for one block of EVs."""
     width, t_steps = plugged.shape
     cum = np.zeros((width, t_steps + 1))
@@ -172,16 +190,18 @@ def _block(plugged: BoolArray, drive: NDArray[np.float64], capacity: NDArray[np.
     return soc, need, external
 
 
-def simulate_fleet(fleet: Fleet, days: int, seed: int,
-                   options: SimulationOptions | None = None) -> FleetHistory:
+def simulate_fleet(
+    fleet: Fleet, days: int, seed: int, options: SimulationOptions | None = None
+) -> FleetHistory:
     """Draw trips and simulate plug-in, SoC and next-trip needs of every EV.
 
     One extra day is drawn and simulated, then dropped, so the needs of the
     last evening see the next morning's trips.
     """
     opts = options or SimulationOptions()
-    trips = generate_trips(fleet, days + 1, seed, opts.start_weekday, opts.change_rate,
-                           opts.warn_probability)
+    trips = generate_trips(
+        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability
+    )
     return simulate_trips(fleet, trips, days, opts)
 
 
@@ -198,8 +218,9 @@ def _check_trips(trips: TripTable, n: int, total_min: int) -> None:
         raise EVConfigError("trips must be sorted by ev then start, and never overlap")
 
 
-def simulate_trips(fleet: Fleet, trips: TripTable, days: int,
-                   options: SimulationOptions | None = None) -> FleetHistory:
+def simulate_trips(
+    fleet: Fleet, trips: TripTable, days: int, options: SimulationOptions | None = None
+) -> FleetHistory:
     """Simulate given trips; the table may run past ``days`` (the surplus is look-ahead).
 
     The simulated horizon is the table's (``trips.changed.shape[1]`` days, at
@@ -210,8 +231,7 @@ def simulate_trips(fleet: Fleet, trips: TripTable, days: int,
     if days < 1:
         raise EVConfigError(f"days must be >= 1, got {days}")
     ext_days = trips.changed.shape[1]
-    if trips.changed.shape[0] != n or trips.warned.shape != trips.changed.shape or \
-            ext_days < days:
+    if trips.changed.shape[0] != n or trips.warned.shape != trips.changed.shape or ext_days < days:
         raise EVConfigError(
             f"trips.changed and trips.warned must be ({n}, >= {days} days), got "
             f"{trips.changed.shape} and {trips.warned.shape}"
@@ -221,8 +241,7 @@ def simulate_trips(fleet: Fleet, trips: TripTable, days: int,
     t_ext = ext_days * MINUTES_PER_DAY // step
     t_out = days * MINUTES_PER_DAY // step
     n = fleet.size
-    plug_ev, plug_begin, plug_end = _plug_intervals(trips, fleet, ext_days * MINUTES_PER_DAY,
-                                                    step)
+    plug_ev, plug_begin, plug_end = _plug_intervals(trips, fleet, ext_days * MINUTES_PER_DAY, step)
     drive_begin = trips.start_min // step
     drive_end = -(-trips.end_min // step)
     plugged_out = np.zeros((n, t_out), dtype=bool)
@@ -234,27 +253,58 @@ def simulate_trips(fleet: Fleet, trips: TripTable, days: int,
         hi = min(n, lo + opts.block_size)
         width = hi - lo
         sel = (plug_ev >= lo) & (plug_ev < hi)
-        flags = _per_step(plug_ev[sel] - lo, plug_begin[sel], plug_end[sel],
-                          (plug_end[sel] - plug_begin[sel]).astype(np.float64), width, t_ext)
+        flags = _per_step(
+            plug_ev[sel] - lo,
+            plug_begin[sel],
+            plug_end[sel],
+            (plug_end[sel] - plug_begin[sel]).astype(np.float64),
+            width,
+            t_ext,
+        )
         plugged = flags > 0.5
         tsel = (trips.ev >= lo) & (trips.ev < hi)
-        drive = _per_step(trips.ev[tsel] - lo, drive_begin[tsel], drive_end[tsel],
-                          trips.energy_kwh[tsel], width, t_ext)
+        drive = _per_step(
+            trips.ev[tsel] - lo,
+            drive_begin[tsel],
+            drive_end[tsel],
+            trips.energy_kwh[tsel],
+            width,
+            t_ext,
+        )
         drive = np.where(plugged, 0.0, np.maximum(drive, 0.0))
-        soc, need, external = _block(plugged, drive, fleet.capacity_kwh[lo:hi],
-                                     charge_step[lo:hi], opts.initial_soc,
-                                     opts.unlimited_charger_power)
+        soc, need, external = _block(
+            plugged,
+            drive,
+            fleet.capacity_kwh[lo:hi],
+            charge_step[lo:hi],
+            opts.initial_soc,
+            opts.unlimited_charger_power,
+        )
         plugged_out[lo:hi] = plugged[:, :t_out]
         soc_out[lo:hi] = soc[:, :t_out]
         need_out[lo:hi] = need[:, :t_out]
         external_out[lo:hi] = external[:, :t_out].reshape(width, days, -1).sum(axis=2)
     inside = trips.day < days
     kept = TripTable(
-        ev=trips.ev[inside], day=trips.day[inside], start_min=trips.start_min[inside],
-        end_min=trips.end_min[inside], km=trips.km[inside], energy_kwh=trips.energy_kwh[inside],
-        plug_after=trips.plug_after[inside], plug_delay_min=trips.plug_delay_min[inside],
-        changed=trips.changed[:, :days].copy(), warned=trips.warned[:, :days].copy(),
+        ev=trips.ev[inside],
+        day=trips.day[inside],
+        start_min=trips.start_min[inside],
+        end_min=trips.end_min[inside],
+        km=trips.km[inside],
+        energy_kwh=trips.energy_kwh[inside],
+        plug_after=trips.plug_after[inside],
+        plug_delay_min=trips.plug_delay_min[inside],
+        changed=trips.changed[:, :days].copy(),
+        warned=trips.warned[:, :days].copy(),
     )
-    return FleetHistory(fleet=fleet, days=days, step_min=step, start_weekday=opts.start_weekday,
-                        trips=kept, plugged=plugged_out, soc_kwh=soc_out, need_kwh=need_out,
-                        external_charge_kwh=external_out)
+    return FleetHistory(
+        fleet=fleet,
+        days=days,
+        step_min=step,
+        start_weekday=opts.start_weekday,
+        trips=kept,
+        plugged=plugged_out,
+        soc_kwh=soc_out,
+        need_kwh=need_out,
+        external_charge_kwh=external_out,
+    )

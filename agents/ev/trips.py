@@ -55,17 +55,25 @@ class TripTable:
         return int(self.ev.size)
 
 
-def _lognormal(rng: np.random.Generator, mean: float, cv: float, shape: tuple[int, ...]
-               ) -> FloatArray:
+def _lognormal(
+    rng: np.random.Generator, mean: float, cv: float, shape: tuple[int, ...]
+) -> FloatArray:
     if cv <= 0:
         return np.full(shape, mean)
     sigma2 = np.log1p(cv * cv)
     return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), shape)
 
 
-def _day_trips(rng: np.random.Generator, slots: tuple[TripSlot, ...], speed_kmh: float,
-               plug_delay_max_min: int, scale: FloatArray, offset: FloatArray,
-               shift: FloatArray, stretch: FloatArray) -> dict[str, FloatArray]:
+def _day_trips(
+    rng: np.random.Generator,
+    slots: tuple[TripSlot, ...],
+    speed_kmh: float,
+    plug_delay_max_min: int,
+    scale: FloatArray,
+    offset: FloatArray,
+    shift: FloatArray,
+    stretch: FloatArray,
+) -> dict[str, FloatArray]:
     """Trips of one day template for ``m`` EVs × ``nd`` days, as (m, nd, K) arrays."""
     m, nd = shift.shape
     k = len(slots)
@@ -83,8 +91,12 @@ def _day_trips(rng: np.random.Generator, slots: tuple[TripSlot, ...], speed_kmh:
             dep = last_arr + park
             happens &= any_prev
         else:
-            dep = (slot.depart_min + offset[:, None] + shift
-                   + slot.depart_sd_min * rng.standard_normal((m, nd)))
+            dep = (
+                slot.depart_min
+                + offset[:, None]
+                + shift
+                + slot.depart_sd_min * rng.standard_normal((m, nd))
+            )
             dep = np.where(any_prev, np.maximum(dep, last_arr + park), np.maximum(dep, 0.0))
         km = scale[:, None] * stretch * _lognormal(rng, slot.km, slot.km_cv, (m, nd))
         duration = np.maximum(MIN_TRIP_MIN, np.round(km / speed_kmh * 60.0))
@@ -100,8 +112,14 @@ def _day_trips(rng: np.random.Generator, slots: tuple[TripSlot, ...], speed_kmh:
     return out
 
 
-def generate_trips(fleet: Fleet, days: int, seed: int, start_weekday: int = 0,
-                   change_rate: float = 0.15, warn_probability: float = 0.6) -> TripTable:
+def generate_trips(
+    fleet: Fleet,
+    days: int,
+    seed: int,
+    start_weekday: int = 0,
+    change_rate: float = 0.15,
+    warn_probability: float = 0.6,
+) -> TripTable:
     """Draw every trip of ``fleet`` over ``days`` days (day 0 is weekday ``start_weekday``).
 
     Each profile draws from its own stream seeded by ``(seed, profile)``, so the
@@ -139,29 +157,47 @@ def generate_trips(fleet: Fleet, days: int, seed: int, start_weekday: int = 0,
             day_idx = np.flatnonzero(weekend == is_weekend)
             if day_idx.size == 0 or not slots:
                 continue
-            t = _day_trips(rng, slots, params.speed_kmh, params.plug_delay_max_min, scale, offset,
-                           shift[:, day_idx], stretch[:, day_idx])
+            t = _day_trips(
+                rng,
+                slots,
+                params.speed_kmh,
+                params.plug_delay_max_min,
+                scale,
+                offset,
+                shift[:, day_idx],
+                stretch[:, day_idx],
+            )
             plug = t["plug"].astype(bool) & ~no_plug[:, day_idx, None]
             ok = t["ok"].astype(bool)
             ev_grid = np.broadcast_to(members[:, None, None], ok.shape)
             day_grid = np.broadcast_to(day_idx[None, :, None], ok.shape)
-            parts.append({
-                "ev": ev_grid[ok], "day": day_grid[ok],
-                "start": (day_grid * MINUTES_PER_DAY + t["dep"])[ok].astype(np.int64),
-                "end": (day_grid * MINUTES_PER_DAY + t["arr"])[ok].astype(np.int64),
-                "km": t["km"][ok], "plug": plug[ok], "delay": t["delay"][ok].astype(np.int64),
-            })
-    cols = {key: np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
-            for key in ("ev", "day", "start", "end", "km", "plug", "delay")}
+            parts.append(
+                {
+                    "ev": ev_grid[ok],
+                    "day": day_grid[ok],
+                    "start": (day_grid * MINUTES_PER_DAY + t["dep"])[ok].astype(np.int64),
+                    "end": (day_grid * MINUTES_PER_DAY + t["arr"])[ok].astype(np.int64),
+                    "km": t["km"][ok],
+                    "plug": plug[ok],
+                    "delay": t["delay"][ok].astype(np.int64),
+                }
+            )
+    cols = {
+        key: np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
+        for key in ("ev", "day", "start", "end", "km", "plug", "delay")
+    }
     order = np.lexsort((cols["start"], cols["ev"]))
     ev = cols["ev"][order].astype(np.int64)
     km = cols["km"][order].astype(np.float64)
     return TripTable(
-        ev=ev, day=cols["day"][order].astype(np.int64),
+        ev=ev,
+        day=cols["day"][order].astype(np.int64),
         start_min=cols["start"][order].astype(np.int64),
-        end_min=cols["end"][order].astype(np.int64), km=km,
+        end_min=cols["end"][order].astype(np.int64),
+        km=km,
         energy_kwh=km * fleet.consumption_kwh_per_km[ev],
         plug_after=cols["plug"][order].astype(bool),
         plug_delay_min=cols["delay"][order].astype(np.int64),
-        changed=changed, warned=warned,
+        changed=changed,
+        warned=warned,
     )

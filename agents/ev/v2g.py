@@ -26,9 +26,15 @@ from agents.ev.revenue import apportion
 from agents.ev.simulate import FleetHistory
 
 
-def v2g_limit_kwh(soc_kwh: AnyFloatArray, need_kwh: AnyFloatArray, margin_kwh: FloatArray,
-                  plugged: BoolArray, power_kw: FloatArray, duration_h: float,
-                  allowance_kwh: FloatArray) -> FloatArray:
+def v2g_limit_kwh(
+    soc_kwh: AnyFloatArray,
+    need_kwh: AnyFloatArray,
+    margin_kwh: FloatArray,
+    plugged: BoolArray,
+    power_kw: FloatArray,
+    duration_h: float,
+    allowance_kwh: FloatArray,
+) -> FloatArray:
     """Energy each EV can give to a call without touching what its owner needs (kWh)."""
     if duration_h < 0:
         raise EVConfigError(f"duration_h must be >= 0, got {duration_h}")
@@ -54,8 +60,9 @@ class CallAllocation:
         return self.requested_wh - self.served_wh
 
 
-def allocate_call(requested_wh: int, limit_kwh: FloatArray,
-                  keys: tuple[str, ...] | None = None) -> CallAllocation:
+def allocate_call(
+    requested_wh: int, limit_kwh: FloatArray, keys: tuple[str, ...] | None = None
+) -> CallAllocation:
     """Share ``requested_wh`` among EVs in proportion to their limits (never above a limit).
 
     Limits are rounded down to whole Wh first, so an EV is never asked for
@@ -70,14 +77,19 @@ def allocate_call(requested_wh: int, limit_kwh: FloatArray,
     if total <= requested_wh:
         energy = limit_wh.copy()
     else:
-        energy = np.array(apportion(int(requested_wh), [int(x) for x in limit_wh], keys),
-                          dtype=np.int64)
+        energy = np.array(
+            apportion(int(requested_wh), [int(x) for x in limit_wh], keys), dtype=np.int64
+        )
     return CallAllocation(energy_wh=energy, limit_wh=limit_wh, requested_wh=int(requested_wh))
 
 
-def call_limits_kwh(history: FleetHistory, start_step: int, duration_steps: int,
-                    allowance_kwh: FloatArray | None = None,
-                    eligible: BoolArray | None = None) -> FloatArray:
+def call_limits_kwh(
+    history: FleetHistory,
+    start_step: int,
+    duration_steps: int,
+    allowance_kwh: FloatArray | None = None,
+    eligible: BoolArray | None = None,
+) -> FloatArray:
     """Each EV's V2G limit for a call over steps ``[start_step, start_step + duration_steps)``.
 
     An EV counts only if plugged in for every step of the call; its state of
@@ -98,7 +110,11 @@ def call_limits_kwh(history: FleetHistory, start_step: int, duration_steps: int,
     else:
         plugged &= fleet.offered
     return v2g_limit_kwh(
-        history.soc_kwh[:, start_step], history.need_kwh[:, start_step], fleet.margin_kwh,
-        plugged, fleet.v2g_power_kw, duration_steps * history.step_min / 60.0,
+        history.soc_kwh[:, start_step],
+        history.need_kwh[:, start_step],
+        fleet.margin_kwh,
+        plugged,
+        fleet.v2g_power_kw,
+        duration_steps * history.step_min / 60.0,
         fleet.committed_kwh if allowance_kwh is None else allowance_kwh,
     )

@@ -46,7 +46,10 @@ def test_pay_as_bid_merit_order_fifo_and_partial_acceptance() -> None:
     # Merit order B (4 €, first), C (4 €, later), A (6 €), D (9 €).
     # B 8,000 W -> 17,000 left; C 12,000 W -> 5,000 left; A 5,000 of 10,000 W -> 0; D rejected.
     assert [(a.offer_id, a.accepted_w) for a in result.awards] == [
-        ("B", 8_000), ("C", 12_000), ("A", 5_000)]
+        ("B", 8_000),
+        ("C", 12_000),
+        ("A", 5_000),
+    ]
     assert result.rejected_offer_ids == ("D",)
     # Payments: 8,000 W × 4,000,000 µEUR/MW-h / 10^6 = 32,000 µEUR;
     # 12,000 × 4 = 48,000; 5,000 × 6 = 30,000; total 110,000 µEUR = 0.11 €.
@@ -77,7 +80,10 @@ def test_indivisible_offer_that_does_not_fit_is_skipped() -> None:
     result = clear_reserve(ReserveRequest(3, 25_000), book)
     # After B and C, 5,000 W remain: A (10,000, all or nothing) is skipped; D fills 5,000 at 9 €.
     assert [(a.offer_id, a.accepted_w, a.payment_ueur) for a in result.awards] == [
-        ("B", 8_000, 32_000), ("C", 12_000, 48_000), ("D", 5_000, 45_000)]
+        ("B", 8_000, 32_000),
+        ("C", 12_000, 48_000),
+        ("D", 5_000, 45_000),
+    ]
     assert result.rejected_offer_ids == ("A",)
 
 
@@ -101,7 +107,7 @@ def test_availability_payment_rounds_half_to_even_only_below_a_micro_euro() -> N
     assert availability_payment_ueur(1_234, 333) == 0  # 0.41 -> 0
 
 
-@given(st.integers(-10**12, 10**12), st.integers(1, 10**7))
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**7))
 def test_div_round_half_even_matches_round(n: int, d: int) -> None:
     from fractions import Fraction
 
@@ -137,8 +143,13 @@ def test_unit_conversions_are_exact() -> None:
     ],
 )
 def test_bad_offers_raise_specific_errors(kwargs: dict[str, object], match: str) -> None:
-    fields: dict[str, object] = {"offer_id": "x", "owner_id": "ra", "hour": 0,
-                                 "capacity_w": 1_000, "price_ueur_per_mw_h": 1}
+    fields: dict[str, object] = {
+        "offer_id": "x",
+        "owner_id": "ra",
+        "hour": 0,
+        "capacity_w": 1_000,
+        "price_ueur_per_mw_h": 1,
+    }
     fields.update(kwargs)
     with pytest.raises(InvalidReserveOfferError, match=match):
         ReserveOffer(**fields)  # type: ignore[arg-type]
@@ -204,10 +215,13 @@ offer_strategy = st.lists(
 
 
 @given(offer_strategy, st.integers(0, 300_000), st.sampled_from(["pay-as-bid", "pay-as-clear"]))
-def test_clearing_invariants(raw: list[tuple[int, int, bool]], request_w: int,
-                             pricing: str) -> None:
-    offers = [ReserveOffer(f"o{i}", f"ra{i % 3}", 7, cap, price, divisible)
-              for i, (cap, price, divisible) in enumerate(raw)]
+def test_clearing_invariants(
+    raw: list[tuple[int, int, bool]], request_w: int, pricing: str
+) -> None:
+    offers = [
+        ReserveOffer(f"o{i}", f"ra{i % 3}", 7, cap, price, divisible)
+        for i, (cap, price, divisible) in enumerate(raw)
+    ]
     result = clear_reserve(ReserveRequest(7, request_w), offers, pricing)
     assert result.accepted_w <= request_w
     assert all(0 < a.accepted_w <= a.offered_w for a in result.awards)
@@ -218,8 +232,9 @@ def test_clearing_invariants(raw: list[tuple[int, int, bool]], request_w: int,
     accepted_prices = [own[a.offer_id] for a in result.awards]
     assert accepted_prices == sorted(accepted_prices)
     for award in result.awards:
-        assert award.payment_ueur == availability_payment_ueur(award.accepted_w,
-                                                               award.price_ueur_per_mw_h)
+        assert award.payment_ueur == availability_payment_ueur(
+            award.accepted_w, award.price_ueur_per_mw_h
+        )
     # If something was left unfilled, every divisible offer was taken in full.
     if result.unfilled_w > 0:
         for offer in offers:

@@ -28,16 +28,18 @@ from market.reserve_calls import (
 EUR = 1_000_000
 
 
-def _award(offer_id: str, hour: int, accepted_w: int, owner: str = "ra-1",
-           payment: int = 0) -> ReserveAward:
+def _award(
+    offer_id: str, hour: int, accepted_w: int, owner: str = "ra-1", payment: int = 0
+) -> ReserveAward:
     return ReserveAward(offer_id, owner, hour, accepted_w, accepted_w, 5 * EUR, payment)
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 10_000), st.floats(0.0, 200.0), st.integers(0, 30))
 def test_call_process_respects_the_yearly_cap(seed: int, rate: float, cap: int) -> None:
-    process = ReserveCallProcess(seed, CallProcessConfig(mean_calls_per_year=rate,
-                                                         max_calls_per_year=cap))
+    process = ReserveCallProcess(
+        seed, CallProcessConfig(mean_calls_per_year=rate, max_calls_per_year=cap)
+    )
     calls = process.calls(0, 3 * MINUTES_PER_YEAR)
     for year in range(3):
         in_year = [c for c in calls if c.start_min // MINUTES_PER_YEAR == year]
@@ -77,9 +79,15 @@ def test_call_process_is_deterministic_and_window_independent() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"mean_calls_per_year": -1.0}, {"mean_calls_per_year": float("inf")},
-     {"max_calls_per_year": -2}, {"resolution_min": 7}, {"mean_duration_min": 0.0},
-     {"max_duration_min": 2}, {"activation_ppm": 0}],
+    [
+        {"mean_calls_per_year": -1.0},
+        {"mean_calls_per_year": float("inf")},
+        {"max_calls_per_year": -2},
+        {"resolution_min": 7},
+        {"mean_duration_min": 0.0},
+        {"max_duration_min": 2},
+        {"activation_ppm": 0},
+    ],
 )
 def test_bad_call_process_configs_raise(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidCallProcessError):
@@ -111,17 +119,23 @@ def test_dispatch_splits_a_call_across_the_hours_it_overlaps() -> None:
 
 
 def test_verification_tolerance_penalty_and_activation_payment() -> None:
-    ins = dispatch_call(ReserveCall("c1", 150, 60), [_award("h2", 2, 10_000),
-                                                      _award("h3", 3, 6_000)])
-    policy = ShortfallPolicy(tolerance_ppm=50_000, penalty_ueur_per_mwh=200 * EUR,
-                             activation_price_ueur_per_mwh=100 * EUR)
+    ins = dispatch_call(
+        ReserveCall("c1", 150, 60), [_award("h2", 2, 10_000), _award("h3", 3, 6_000)]
+    )
+    policy = ShortfallPolicy(
+        tolerance_ppm=50_000,
+        penalty_ueur_per_mwh=200 * EUR,
+        activation_price_ueur_per_mwh=100 * EUR,
+    )
     verdicts = verify_delivery(ins, {("c1", "h2"): 4_800, ("c1", "h3"): 2_000}, policy)
     # h2: required 5,000 Wh, delivered 4,800: shortfall 200 <= 5 % of 5,000 = 250 -> no penalty.
     #     activation paid 4,800 Wh × 100 €/MWh = 0.48 € = 480,000 µEUR.
     # h3: required 3,000, delivered 2,000: shortfall 1,000 > 150 -> penalty on the whole
     #     shortfall, 1,000 Wh × 200 €/MWh = 0.2 € = 200,000 µEUR; activation 200,000 µEUR.
-    assert [(v.shortfall_wh, v.within_tolerance, v.penalty_ueur, v.activation_payment_ueur)
-            for v in verdicts] == [(200, True, 0, 480_000), (1_000, False, 200_000, 200_000)]
+    assert [
+        (v.shortfall_wh, v.within_tolerance, v.penalty_ueur, v.activation_payment_ueur)
+        for v in verdicts
+    ] == [(200, True, 0, 480_000), (1_000, False, 200_000, 200_000)]
     over = verify_delivery(ins, {("c1", "h2"): 6_000, ("c1", "h3"): 3_000}, policy)
     # Over-delivery is not paid beyond the requirement: 5,000 Wh -> 500,000 µEUR.
     assert [v.activation_payment_ueur for v in over] == [500_000, 300_000]
@@ -139,8 +153,11 @@ def test_missing_or_bad_meter_readings_raise() -> None:
 
 
 def test_settlement_nets_availability_activation_and_penalties_per_owner() -> None:
-    awards = [_award("h2", 2, 10_000, "ra-1", 50_000), _award("h3", 3, 6_000, "ra-1", 30_000),
-              _award("x3", 3, 4_000, "ra-2", 20_000)]
+    awards = [
+        _award("h2", 2, 10_000, "ra-1", 50_000),
+        _award("h3", 3, 6_000, "ra-1", 30_000),
+        _award("x3", 3, 4_000, "ra-2", 20_000),
+    ]
     call = ReserveCall("c1", 150, 60)
     ins = dispatch_call(call, awards)
     # ra-1: h2 5,000 Wh, h3 3,000 Wh; ra-2: x3 30 min × 4,000 W = 2,000 Wh.
@@ -154,4 +171,7 @@ def test_settlement_nets_availability_activation_and_penalties_per_owner() -> No
     assert (out["ra-1"].calls_served, out["ra-1"].calls_short) == (0, 1)
     assert out["ra-2"].net_ueur == 20_000
     assert (out["ra-2"].calls_served, out["ra-2"].calls_short, out["ra-2"].hours_awarded) == (
-        1, 0, 1)
+        1,
+        0,
+        1,
+    )

@@ -29,20 +29,31 @@ def _prob(b: float = 0.6, c: float = 0.8, days: int = 1) -> np.ndarray:
     return np.array([[0.9] * 24 * days, [b] * 24 * days, [c] * 24 * days])
 
 
-def _evaluate(warned_a: bool, commitments: list[Commitment] | None = None,
-              prob: np.ndarray | None = None, warned: np.ndarray | None = None
-              ) -> list[CommitmentOutcome]:
+def _evaluate(
+    warned_a: bool,
+    commitments: list[Commitment] | None = None,
+    prob: np.ndarray | None = None,
+    warned: np.ndarray | None = None,
+) -> list[CommitmentOutcome]:
     flags = np.array([[warned_a], [False], [False]]) if warned is None else warned
     return evaluate_commitments(
-        MEMBERS, commitments or [Commitment("A", 4.0, 9, 12), Commitment("B", 3.0, 18, 20)],
-        _minutes(), flags, _prob() if prob is None else prob)
+        MEMBERS,
+        commitments or [Commitment("A", 4.0, 9, 12), Commitment("B", 3.0, 18, 20)],
+        _minutes(),
+        flags,
+        _prob() if prob is None else prob,
+    )
 
 
 def test_unannounced_break_and_kept_window() -> None:
     a, b = _evaluate(warned_a=False)
     # A was plugged 60 + 30 + 0 = 90 of 180 minutes: 50 % < 90 % and no warning.
     assert (a.member_id, a.status, a.hours, a.plugged_min) == (
-        "A", CommitmentStatus.UNANNOUNCED, (9, 10, 11), (60, 30, 0))
+        "A",
+        CommitmentStatus.UNANNOUNCED,
+        (9, 10, 11),
+        (60, 30, 0),
+    )
     assert a.missing_min == (0, 30, 60)
     assert b.status is CommitmentStatus.KEPT and b.hours == (18, 19)
 
@@ -76,9 +87,14 @@ def test_replacement_candidates_exclude_committed_warned_and_busy_members() -> N
     tie = _evaluate(True, prob=np.array([[0.9] * 24, [0.8] * 24, [0.8] * 24]))[0]
     assert tie.replacement_id == "B"
     # Ineligible members (e.g. taxis) are never named.
-    only_a = evaluate_commitments(MEMBERS, [Commitment("A", 4.0, 9, 12)], _minutes(),
-                                  np.array([[True], [False], [False]]), _prob(c=0.95),
-                                  eligible=np.array([True, True, False]))
+    only_a = evaluate_commitments(
+        MEMBERS,
+        [Commitment("A", 4.0, 9, 12)],
+        _minutes(),
+        np.array([[True], [False], [False]]),
+        _prob(c=0.95),
+        eligible=np.array([True, True, False]),
+    )
     assert only_a[0].status is CommitmentStatus.WARNED_UNREPLACED
 
 
@@ -86,15 +102,27 @@ def test_overnight_windows_weekdays_and_horizon() -> None:
     c = Commitment("A", 5.0, 21, 7, WEEKDAYS)
     assert c.n_hours == 10
     minutes = np.full((3, 24 * 7), 60, dtype=np.int64)
-    out = evaluate_commitments(MEMBERS, [c], minutes, np.zeros((3, 7), dtype=bool),
-                               np.full((3, 24 * 7), 0.5), start_weekday=0)
+    out = evaluate_commitments(
+        MEMBERS,
+        [c],
+        minutes,
+        np.zeros((3, 7), dtype=bool),
+        np.full((3, 24 * 7), 0.5),
+        start_weekday=0,
+    )
     # Windows start Monday..Friday (days 0-4); each runs 21:00 -> 07:00 next day.
     assert [o.day for o in out] == [0, 1, 2, 3, 4]
     assert out[0].hours == tuple(range(21, 31))
     # Starting on a Wednesday, day 4 is Sunday (no window), day 5 Monday, and day 6's window
     # (Tuesday 21:00) would run past the end of the 7 days: dropped.
-    later = evaluate_commitments(MEMBERS, [c], minutes, np.zeros((3, 7), dtype=bool),
-                                 np.full((3, 24 * 7), 0.5), start_weekday=2)
+    later = evaluate_commitments(
+        MEMBERS,
+        [c],
+        minutes,
+        np.zeros((3, 7), dtype=bool),
+        np.full((3, 24 * 7), 0.5),
+        start_weekday=2,
+    )
     assert [o.day for o in later] == [0, 1, 2, 5]
     assert Commitment("A", 1.0, 0, 24).n_hours == 24
 
@@ -102,7 +130,11 @@ def test_overnight_windows_weekdays_and_horizon() -> None:
 def test_default_commitments_per_profile() -> None:
     out = default_commitments(["r", "k", "x", "t"], [4, 3, 2, 1], [5.0, 4.0, 3.0, 0.0])
     assert [(c.member_id, c.start_hour, c.end_hour) for c in out] == [
-        ("r", 9, 17), ("k", 10, 16), ("k", 22, 6), ("x", 23, 6)]
+        ("r", 9, 17),
+        ("k", 10, 16),
+        ("k", 22, 6),
+        ("x", 23, 6),
+    ]
 
 
 def test_bad_commitments_and_shapes_raise() -> None:
@@ -117,5 +149,4 @@ def test_bad_commitments_and_shapes_raise() -> None:
     with pytest.raises(EVConfigError, match="warned must be"):
         evaluate_commitments(MEMBERS, [], _minutes(), np.zeros((3, 2), dtype=bool), _prob())
     with pytest.raises(EVConfigError, match="plugged_min_by_hour"):
-        evaluate_commitments(MEMBERS, [], _minutes()[:, :5], np.zeros((3, 1), dtype=bool),
-                             _prob())
+        evaluate_commitments(MEMBERS, [], _minutes()[:, :5], np.zeros((3, 1), dtype=bool), _prob())

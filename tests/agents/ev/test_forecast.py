@@ -23,8 +23,9 @@ def test_naive_bayes_worked_by_hand() -> None:
     # all day at weekends. One feature (slot x day type, 4 categories), alpha = 1.
     week = [[1, 0]] * 5 + [[1, 1]] * 2
     plugged = np.array([[x for day in week for x in day]], dtype=bool)
-    nb = NaiveBayesAvailability(slot_min=720, alpha=1.0, tolerance_min=0,
-                                features=("slot_daytype",)).fit(plugged, step_min=720)
+    nb = NaiveBayesAvailability(
+        slot_min=720, alpha=1.0, tolerance_min=0, features=("slot_daytype",)
+    ).fit(plugged, step_min=720)
     p = nb.predict_proba(0, 7)[0]
     # 9 plugged steps of 14: prior odds (9 + 1) / (5 + 1) = 10/6.
     # Weekday morning: P(x | plugged) = (5 + 1)/(9 + 4), P(x | not) = (0 + 1)/(5 + 4):
@@ -60,8 +61,9 @@ def test_forecaster_beats_a_constant_rate_for_a_mixed_fleet_per_ev_and_per_profi
     fleet = random_fleet(150, seed=7)
     hist = simulate_fleet(fleet, 70, seed=2)
     per_ev = evaluate_holdout(hist.plugged, hist.step_min, 49, warned=hist.warned)
-    per_profile = evaluate_holdout(hist.plugged, hist.step_min, 49, warned=hist.warned,
-                                   groups=fleet.profile - 1)
+    per_profile = evaluate_holdout(
+        hist.plugged, hist.step_min, 49, warned=hist.warned, groups=fleet.profile - 1
+    )
     for score in (per_ev, per_profile):
         assert score.brier < score.brier_baseline
         assert score.accuracy > score.accuracy_baseline
@@ -121,8 +123,13 @@ def test_normal_approximation_is_close_to_the_exact_convolution() -> None:
 
 def test_community_capacity_excludes_unoffered_evs() -> None:
     prob = np.array([[1.0, 0.5], [1.0, 1.0], [0.5, 0.5]])
-    cap = community_capacity(prob, np.array([3.6, 3.6, 50.0]), np.array([5.0, 5.0, 9.0]),
-                             members=np.array([True, True, False]), confidence=0.9)
+    cap = community_capacity(
+        prob,
+        np.array([3.6, 3.6, 50.0]),
+        np.array([5.0, 5.0, 9.0]),
+        members=np.array([True, True, False]),
+        confidence=0.9,
+    )
     np.testing.assert_allclose(cap.expected_evs, [2.0, 1.5])
     np.testing.assert_allclose(cap.expected_power_kw, [7.2, 5.4])
     np.testing.assert_allclose(cap.expected_energy_kwh, [10.0, 7.5])

@@ -45,11 +45,20 @@ def test_hour_weights_worked_by_hand() -> None:
     # Hours of the run wrap to hours of the day: hour 24 + 9 is 09:00 on day 1.
     assert hour_weight(33, 15_000, 10_000) == 75
     w = _weights()
-    assert w[8] == 30 and w[9] == 75 and w[10] == 10 and w[11] == 13 and w[18:21].tolist() == [
-        30, 30, 30]
+    assert (
+        w[8] == 30
+        and w[9] == 75
+        and w[10] == 10
+        and w[11] == 13
+        and w[18:21].tolist() == [30, 30, 30]
+    )
     assert int(w.sum()) == 8 * 10 + 30 + 75 + 10 + 13 + 6 * 10 + 3 * 30 + 3 * 10  # 388
-    custom = TokenRules(base_tokens_per_hour=4, critical_periods=((0, 1),), critical_factor=2,
-                        max_scarcity=Fraction(1))
+    custom = TokenRules(
+        base_tokens_per_hour=4,
+        critical_periods=((0, 1),),
+        critical_factor=2,
+        max_scarcity=Fraction(1),
+    )
     assert hour_weight(0, 30_000, 10_000, custom) == 16  # 4 × 2 × (1 + min(1, 3))
     with pytest.raises(EVConfigError, match="critical period"):
         TokenRules(critical_periods=((20, 18),))
@@ -70,10 +79,12 @@ def test_plugged_tokens_worked_by_hand() -> None:
         plugged_tokens(np.full((1, 24), 61), _weights())
 
 
-def _outcome(status: CommitmentStatus, replacement: str | None = None,
-             replacement_min: tuple[int, ...] = ()) -> CommitmentOutcome:
-    return CommitmentOutcome("A", 0, 0, (9, 10, 11), status, (60, 30, 0), 4.0, replacement,
-                             replacement_min)
+def _outcome(
+    status: CommitmentStatus, replacement: str | None = None, replacement_min: tuple[int, ...] = ()
+) -> CommitmentOutcome:
+    return CommitmentOutcome(
+        "A", 0, 0, (9, 10, 11), status, (60, 30, 0), 4.0, replacement, replacement_min
+    )
 
 
 # A's window 09:00-12:00 with plugged minutes 60, 30, 0: missing 0, 30, 60 at weights
@@ -87,7 +98,11 @@ def test_unannounced_break_is_heavy_and_forwarded() -> None:
     assert len(out.forwarded) == 1
     failure = out.forwarded[0]
     assert (failure.member_id, failure.hours, failure.missing_min, failure.energy_kwh) == (
-        "A", (9, 10, 11), (0, 30, 60), 4.0)
+        "A",
+        (9, 10, 11),
+        (0, 30, 60),
+        4.0,
+    )
     assert out.broken == {"A": 1}
 
 
@@ -144,12 +159,23 @@ def test_week_summary_and_newsletter_worked_by_hand() -> None:
     minutes[0, 9:12] = [60, 30, 0]
     minutes[2, 9:12] = [60, 60, 45]
     minutes[1, 18:21] = 0
-    outcomes = [_outcome(CommitmentStatus.WARNED_UNREPLACED),
-                CommitmentOutcome("B", 0, 0, (18, 19, 20), CommitmentStatus.UNANNOUNCED,
-                                  (0, 0, 0), 3.0)]
-    summary = week_summary("Campus EV", 0, ["A", "B", "C"], minutes, _weights(), outcomes,
-                           revenue_ueur=1_000_001, first_hour=0, calls=1, calls_served=1,
-                           capacity_kw={"firm minimum": 7.25})
+    outcomes = [
+        _outcome(CommitmentStatus.WARNED_UNREPLACED),
+        CommitmentOutcome("B", 0, 0, (18, 19, 20), CommitmentStatus.UNANNOUNCED, (0, 0, 0), 3.0),
+    ]
+    summary = week_summary(
+        "Campus EV",
+        0,
+        ["A", "B", "C"],
+        minutes,
+        _weights(),
+        outcomes,
+        revenue_ueur=1_000_001,
+        first_hour=0,
+        calls=1,
+        calls_served=1,
+        capacity_kw={"firm minimum": 7.25},
+    )
     rows = {r.member_id: r for r in summary.rows}
     # Tokens: A 370 (above); B misses 18-21 at weight 30: 388 - 90 = 298;
     # C misses 15 min at 13: (23,280 - 195) / 60 = 384.75 -> 384.
@@ -174,22 +200,39 @@ def test_week_summary_and_newsletter_worked_by_hand() -> None:
     assert render_newsletter(summary) == text  # deterministic
 
 
-member_ids = st.lists(st.text("abcdef", min_size=1, max_size=3), min_size=1, max_size=8,
-                      unique=True)
+member_ids = st.lists(
+    st.text("abcdef", min_size=1, max_size=3), min_size=1, max_size=8, unique=True
+)
 
 
 @given(member_ids, st.integers(0, 10**9), st.data())
-def test_weekly_revenue_always_sums_to_the_market_revenue(members: list[str], revenue: int,
-                                                          data: st.DataObject) -> None:
-    minutes = np.array(data.draw(st.lists(st.lists(st.integers(0, 60), min_size=24,
-                                                   max_size=24),
-                                          min_size=len(members), max_size=len(members))))
-    outcomes = [CommitmentOutcome(m, 0, 0, (5, 6), CommitmentStatus.UNANNOUNCED,
-                                  (int(minutes[i, 5]), int(minutes[i, 6])), 1.0)
-                for i, m in enumerate(members) if data.draw(st.booleans())]
+def test_weekly_revenue_always_sums_to_the_market_revenue(
+    members: list[str], revenue: int, data: st.DataObject
+) -> None:
+    minutes = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.integers(0, 60), min_size=24, max_size=24),
+                min_size=len(members),
+                max_size=len(members),
+            )
+        )
+    )
+    outcomes = [
+        CommitmentOutcome(
+            m,
+            0,
+            0,
+            (5, 6),
+            CommitmentStatus.UNANNOUNCED,
+            (int(minutes[i, 5]), int(minutes[i, 6])),
+            1.0,
+        )
+        for i, m in enumerate(members)
+        if data.draw(st.booleans())
+    ]
     summary = week_summary("c", 0, members, minutes, _weights(), outcomes, revenue, first_hour=0)
     assert sum(r.revenue_ueur for r in summary.rows) == revenue
     assert sorted(r.member_id for r in summary.rows) == sorted(members)
     ranks = [r.rank for r in summary.rows]
     assert ranks == sorted(ranks) and ranks[0] == 1
-

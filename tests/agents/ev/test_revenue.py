@@ -51,10 +51,11 @@ def test_revenue_split_sums_exactly_and_is_fair(total: int, weights: list[int]) 
         assert exact - 1 < part < exact + 1  # within one unit of the exact share
 
 
-@given(st.integers(0, 10**9), st.dictionaries(st.text(min_size=1, max_size=5),
-                                               st.integers(-100, 10**5), min_size=1))
-def test_split_revenue_sums_exactly_and_ignores_order(revenue: int, scores: dict[str, int]
-                                                      ) -> None:
+@given(
+    st.integers(0, 10**9),
+    st.dictionaries(st.text(min_size=1, max_size=5), st.integers(-100, 10**5), min_size=1),
+)
+def test_split_revenue_sums_exactly_and_ignores_order(revenue: int, scores: dict[str, int]) -> None:
     shares = split_revenue(revenue, scores)
     assert sum(shares.values()) == revenue
     reversed_scores = dict(reversed(list(scores.items())))

@@ -24,18 +24,24 @@ def _one_ev_trips(n_days: int = 2) -> TripTable:
     # Day 0: 08:00-09:00 (3 kWh) and 17:00-18:00 (4 kWh); day 1: 08:00-09:00 (5 kWh).
     # Plugs in on arrival each time (no delay).
     return TripTable(
-        ev=np.array([0, 0, 0]), day=np.array([0, 0, 1]),
-        start_min=np.array([480, 1020, 1920]), end_min=np.array([540, 1080, 1980]),
-        km=np.zeros(3), energy_kwh=np.array([3.0, 4.0, 5.0]),
-        plug_after=np.array([True, True, True]), plug_delay_min=np.zeros(3, dtype=np.int64),
-        changed=np.zeros((1, n_days), dtype=bool), warned=np.zeros((1, n_days), dtype=bool),
+        ev=np.array([0, 0, 0]),
+        day=np.array([0, 0, 1]),
+        start_min=np.array([480, 1020, 1920]),
+        end_min=np.array([540, 1080, 1980]),
+        km=np.zeros(3),
+        energy_kwh=np.array([3.0, 4.0, 5.0]),
+        plug_after=np.array([True, True, True]),
+        plug_delay_min=np.zeros(3, dtype=np.int64),
+        changed=np.zeros((1, n_days), dtype=bool),
+        warned=np.zeros((1, n_days), dtype=bool),
     )
 
 
 def test_hand_worked_day_with_unlimited_charger() -> None:
     fleet = make_fleet([BehaviourProfile.ROUTINE], [LEAF_24])
-    hist = simulate_trips(fleet, _one_ev_trips(), days=1,
-                          options=SimulationOptions(step_min=60, initial_soc=0.5))
+    hist = simulate_trips(
+        fleet, _one_ev_trips(), days=1, options=SimulationOptions(step_min=60, initial_soc=0.5)
+    )
     plugged = hist.plugged[0].tolist()
     # Plugged from midnight until the 08:00 trip, 09:00-17:00, and from 18:00 on.
     assert plugged == [True] * 8 + [False] + [True] * 8 + [False] + [True] * 6
@@ -54,9 +60,12 @@ def test_hand_worked_day_with_unlimited_charger() -> None:
 
 def test_hand_worked_day_with_a_3_65_kw_charger() -> None:
     fleet = make_fleet([BehaviourProfile.ROUTINE], [LEAF_24])
-    hist = simulate_trips(fleet, _one_ev_trips(), days=1,
-                          options=SimulationOptions(step_min=60, initial_soc=0.5,
-                                                    unlimited_charger_power=False))
+    hist = simulate_trips(
+        fleet,
+        _one_ev_trips(),
+        days=1,
+        options=SimulationOptions(step_min=60, initial_soc=0.5, unlimited_charger_power=False),
+    )
     # 12 -> 15.65 -> 19.3 -> 22.95 -> 24 (capped); 24 - 3 = 21 -> 24 (21 + 3.65 capped).
     np.testing.assert_allclose(hist.soc_kwh[0, :5], [12.0, 15.65, 19.3, 22.95, 24.0], rtol=1e-6)
     np.testing.assert_allclose(hist.soc_kwh[0, 9:11], [21.0, 24.0], rtol=1e-6)
@@ -132,8 +141,9 @@ def test_same_seed_same_history_and_another_seed_differs() -> None:
 
 def test_simulated_fleet_is_physically_consistent() -> None:
     fleet = random_fleet(120, seed=5)
-    hist = simulate_fleet(fleet, 28, seed=2, options=SimulationOptions(
-        unlimited_charger_power=False))
+    hist = simulate_fleet(
+        fleet, 28, seed=2, options=SimulationOptions(unlimited_charger_power=False)
+    )
     trips = hist.trips
     # Trips are sorted per EV and never overlap.
     same = trips.ev[1:] == trips.ev[:-1]
@@ -159,8 +169,9 @@ def test_vectorised_unlimited_charging_matches_the_loop_with_a_huge_charger() ->
     fleet = random_fleet(60, seed=8)
     huge = dataclasses.replace(fleet, charge_power_kw=np.full(60, 1e6))
     fast = simulate_fleet(fleet, 10, seed=4)
-    loop = simulate_fleet(huge, 10, seed=4, options=SimulationOptions(
-        unlimited_charger_power=False, block_size=7))
+    loop = simulate_fleet(
+        huge, 10, seed=4, options=SimulationOptions(unlimited_charger_power=False, block_size=7)
+    )
     np.testing.assert_allclose(fast.soc_kwh, loop.soc_kwh, atol=1e-4)
     np.testing.assert_allclose(fast.external_charge_kwh, loop.external_charge_kwh, atol=1e-6)
     np.testing.assert_array_equal(fast.need_kwh, loop.need_kwh)

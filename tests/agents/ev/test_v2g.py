@@ -26,8 +26,15 @@ def test_limit_worked_by_hand() -> None:
     # EV1: charger 10 kWh -> allowance 5 binds.  EV2: 8 - 5 - 2 = 1.
     # EV3: not plugged -> 0.  EV4: 20 - 16 - 2 = 2.
     np.testing.assert_allclose(limit, [3.65, 5.0, 1.0, 0.0, 2.0])
-    below = v2g_limit_kwh(np.array([6.0]), np.array([5.0]), np.array([2.0]), np.array([True]),
-                          np.array([3.65]), 1.0, np.array([5.0]))
+    below = v2g_limit_kwh(
+        np.array([6.0]),
+        np.array([5.0]),
+        np.array([2.0]),
+        np.array([True]),
+        np.array([3.65]),
+        1.0,
+        np.array([5.0]),
+    )
     assert below.tolist() == [0.0]  # 6 - 5 - 2 < 0: nothing to give
 
 
@@ -48,18 +55,23 @@ def test_allocation_worked_by_hand() -> None:
 
 ev_rows = st.lists(
     st.tuples(
-        st.floats(0.0, 30.0), st.floats(0.0, 30.0), st.floats(0.0, 5.0), st.booleans(),
-        st.floats(0.0, 11.0), st.floats(0.0, 30.0),
+        st.floats(0.0, 30.0),
+        st.floats(0.0, 30.0),
+        st.floats(0.0, 5.0),
+        st.booleans(),
+        st.floats(0.0, 11.0),
+        st.floats(0.0, 30.0),
     ),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(ev_rows, st.integers(0, 60_000), st.sampled_from([0.25, 0.5, 1.0, 2.0]))
 def test_a_call_never_takes_energy_needed_for_the_next_trip(
-        rows: list[tuple[float, float, float, bool, float, float]], requested_wh: int,
-        duration_h: float) -> None:
+    rows: list[tuple[float, float, float, bool, float, float]], requested_wh: int, duration_h: float
+) -> None:
     soc, need, margin, plugged, power, allowance = (np.array(c) for c in zip(*rows, strict=True))
     limit = v2g_limit_kwh(soc, need, margin, plugged.astype(bool), power, duration_h, allowance)
     alloc = allocate_call(requested_wh, limit)
@@ -88,7 +100,7 @@ def test_calls_on_a_simulated_fleet_leave_every_owner_enough_for_the_next_trip()
         gave = alloc.energy_wh > 0
         assert np.all(left[gave] >= hist.need_kwh[gave, start] + fleet.margin_kwh[gave] - 1e-6)
         # Only offered EVs plugged in for the whole call take part.
-        whole = hist.plugged[:, start:start + duration].all(axis=1) & fleet.offered
+        whole = hist.plugged[:, start : start + duration].all(axis=1) & fleet.offered
         assert not np.any(gave & ~whole)
     with pytest.raises(EVConfigError, match="inside the history"):
         call_limits_kwh(hist, hist.n_steps - 1, 5)
