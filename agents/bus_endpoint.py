@@ -7,6 +7,7 @@ in :mod:`agents.bus_inbound`.
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ class Endpoint(Inbound):
     def __init__(self, bus: Bus, name: str) -> None:
         super().__init__(bus, name)
         self._ident = name.encode()
+        # tells this incarnation's ids from a restarted one's; never reaches the model
+        self._session = secrets.token_hex(4).encode()
         self._sub_connected: set[str] = set()
         self.subscriptions: dict[str, set[str]] = {}
         self._local_subscribers: list[tuple[Endpoint, str]] = []
@@ -59,7 +62,8 @@ class Endpoint(Inbound):
         :class:`BackpressureError` instead of dropping when the peer's queue is full.
         """
         seq = self._stamp(message)
-        frames = [make_header(KIND_SEND, self._bus.codec, seq), self._encode(message)]
+        header = make_header(KIND_SEND, self._bus.codec, seq, self._session)
+        frames = [header, self._encode(message)]
         self._send_frames(self._dealer(to), frames, f"endpoint {to!r}")
         self._pending[(to, message.id)] = (seq, frames)
         self._pending_by_seq[(to, seq)] = message.id
@@ -96,7 +100,8 @@ class Endpoint(Inbound):
         error reply, :class:`RequestTimeoutError` or :class:`AuthenticationError`.
         """
         seq = self._stamp(message)
-        frames = [make_header(KIND_REQUEST, self._bus.codec, seq), self._encode(message)]
+        header = make_header(KIND_REQUEST, self._bus.codec, seq, self._session)
+        frames = [header, self._encode(message)]
         self._waiting.add(message.id)
         timeout = timeout_s if timeout_s is not None else self._bus.ack_timeout_s
         deadline = time.monotonic() + timeout

@@ -42,6 +42,9 @@ Handler = Callable[[Message], Envelope]
 DEDUP_WINDOW = 100_000
 """Reliable message ids remembered per sender to recognise resends."""
 
+ACK_CHUNK = 10_000
+"""Most ids in one Ack (about 300 kB), well under any sane max_message_bytes."""
+
 _EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)
 
 
@@ -68,7 +71,7 @@ class Inbound:
         self._waiting: set[str] = set()
         self._handlers: dict[str, Handler] = {}
         self._outbox: deque[list[bytes]] = deque()
-        self._seen: dict[str, tuple[set[str], deque[str]]] = {}
+        self._seen: dict[str, tuple[bytes, set[str], deque[str]]] = {}
         self._dealers: dict[str, zmq.Socket[bytes]] = {}
         self._dealer_readers: dict[str, Callable[[], int]] = {}
         self._monitors: dict[str, zmq.Socket[bytes]] = {}
@@ -79,6 +82,9 @@ class Inbound:
         self.subscriber_counts: dict[str, int] = {}
         self._router = bus._new_socket(zmq.ROUTER, server=True, reader=self._read_router)
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        # a restarted peer reconnecting under its name takes the name over at once, instead
+        # of being refused until the dead connection times out
+        self._router.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self._xpub = bus._new_socket(zmq.XPUB, server=True)
         self._xpub.setsockopt(zmq.XPUB_VERBOSE, 1)
         self._xpub.setsockopt(zmq.XPUB_NODROP, 1)
@@ -98,9 +104,11 @@ class Inbound:
             handled += 1
             self._on_request(frames, acks)
         for ident, ids in acks.items():
-            self._seq += 1
-            ack = Ack(acked_ids=ids, sender=self.name, id=f"{self.name}:{self._seq}")
-            self._reply(ident, [make_header(KIND_REPLY, self._bus.codec, 0), encode(ack)])
+            for start in range(0, len(ids), ACK_CHUNK):
+                self._seq += 1
+                chunk = ids[start : start + ACK_CHUNK]
+                ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
+                self._reply(ident, [make_header(KIND_REPLY, self._bus.codec, 0), encode(ack)])
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
@@ -111,7 +119,7 @@ class Inbound:
                 raise MalformedMessageError(
                     f"expected [routing id, header, payload], got {len(frames)} frames"
                 )
-            kind, codec, seq = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
+            kind, codec, seq, session = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
             message = decode(frames[2], codec, self._bus.max_message_bytes)
             if not message.id:
                 raise MalformedMessageError(
@@ -132,7 +140,7 @@ class Inbound:
             return
         if kind == KIND_REQUEST:
             self._serve_request(ident, seq, message)
-        elif self._is_duplicate(message.sender, message.id):
+        elif self._is_duplicate(message.sender, session, message.id):
             self.stats.duplicates += 1
             acks.setdefault(ident, []).append(message.id)
         else:
@@ -218,8 +226,13 @@ class Inbound:
             sent += 1
         return sent
 
-    def _is_duplicate(self, sender: str, message_id: str) -> bool:
-        seen, order = self._seen.setdefault(sender, (set(), deque()))
+    def _is_duplicate(self, sender: str, session: bytes, message_id: str) -> bool:
+        """A resend of a message already queued? Ids are remembered per sender session: a
+        restarted sender starts a new session, and its ids count again from 1."""
+        known = self._seen.get(sender)
+        if known is None or known[0] != session:
+            known = self._seen[sender] = (session, set(), deque())
+        _, seen, order = known
         if message_id in seen:
             return True
         seen.add(message_id)
@@ -241,7 +254,7 @@ class Inbound:
         try:
             if len(frames) != 2:
                 raise MalformedMessageError(f"reply with {len(frames)} frames, expected 2")
-            _, codec, seq = parse_header(frames[0], KIND_REPLY)
+            _, codec, seq, _ = parse_header(frames[0], KIND_REPLY)
             message = decode(frames[1], codec, self._bus.max_message_bytes)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
@@ -295,7 +308,7 @@ class Inbound:
         try:
             if len(frames) != 3:
                 raise MalformedMessageError(f"publication with {len(frames)} frames, expected 3")
-            _, codec, seq = parse_header(frames[1], KIND_PUBLISH)
+            _, codec, seq, _ = parse_header(frames[1], KIND_PUBLISH)
             message = decode(frames[2], codec, self._bus.max_message_bytes)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)

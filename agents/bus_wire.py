@@ -8,9 +8,13 @@ Frames (ZeroMQ multipart):
 * XPUB -> SUB (publish): ``[topic, header, payload]``.
 
 ``header`` is one kind byte (``S`` send, ``Q`` request, ``P`` publish, ``R``
-reply), one codec byte (``j`` JSON, ``m`` msgpack) and the sender's sequence
-number in ASCII digits. A reply carries the sequence number of the frame it
-answers, so even an undecodable frame can be matched to what was sent.
+reply), one codec byte (``j`` JSON, ``m`` msgpack), the sender's sequence
+number in ASCII digits and, for sends and requests, ``.`` and the sending
+endpoint's session (8 hex digits, random per endpoint object): a receiver
+that outlives a restarted peer must not take the new incarnation's
+``ra-1:1`` for a resend of the old one's. A reply carries the sequence number
+of the frame it answers, so even an undecodable frame can be matched to what
+was sent.
 ``payload`` is :func:`agents.messages.encode` output.
 """
 
@@ -30,21 +34,30 @@ CODEC_BYTE: dict[str, bytes] = {"json": b"j", "msgpack": b"m"}
 _CODEC_OF: dict[bytes, Codec] = {b"j": "json", b"m": "msgpack"}
 
 
-def make_header(kind: bytes, codec: Codec, seq: int) -> bytes:
-    return kind + CODEC_BYTE[codec] + str(seq).encode()
+def make_header(kind: bytes, codec: Codec, seq: int, session: bytes = b"") -> bytes:
+    header = kind + CODEC_BYTE[codec] + str(seq).encode()
+    return header + b"." + session if session else header
 
 
-def parse_header(header: bytes, kinds: bytes) -> tuple[bytes, Codec, int]:
-    """Split a header into (kind, codec, seq); ``kinds`` lists the kind bytes allowed here."""
+def parse_header(header: bytes, kinds: bytes) -> tuple[bytes, Codec, int, bytes]:
+    """Split a header into (kind, codec, seq, session); ``kinds`` lists the kinds allowed here."""
     kind = header[:1]
     codec = _CODEC_OF.get(header[1:2])
-    digits = header[2:]
-    if not kind or kind not in kinds or codec is None or not digits.isdigit() or len(digits) > 19:
+    digits, _, session = header[2:].partition(b".")
+    if (
+        not kind
+        or kind not in kinds
+        or codec is None
+        or not digits.isdigit()
+        or len(digits) > 19
+        or len(session) > 16
+        or (session != b"" and not session.isalnum())
+    ):
         raise MalformedMessageError(
             f"bad frame header {header[:32]!r}: expected one of {kinds!r}, a codec byte "
             "(j or m) and a sequence number; use agents.bus to talk to a gridcoop bus"
         )
-    return kind, codec, int(digits)
+    return kind, codec, int(digits), session
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def test_garbage_replies_are_counted_and_a_later_ack_still_counts() -> None:
             message_id = sender.send("rogue", GateClosed(auction_id="a", order_count=0))
             assert rogue.poll(5_000)
             ident, header, _ = rogue.recv_multipart()
-            assert ident == b"ra" and header == b"Sj1"
+            assert ident == b"ra" and header.startswith(b"Sj1.")  # seq 1, then the session
             rogue.send_multipart([ident, b"Rj1", b"[]"])
             rogue.send_multipart([ident, b"junk"])
             ack = Ack(id="rogue:1", sender="rogue", acked_ids=[message_id])
@@ -180,3 +180,20 @@ def test_frame_past_the_hard_cap_drops_only_that_connection_over_tcp() -> None:
             polite.close()
         finally:
             context.term()
+
+
+def test_a_restarted_sender_is_not_mistaken_for_a_resend() -> None:
+    with Bus("inproc") as bus:
+        market = bus.endpoint("market")
+        for session in (b"aaaa0001", b"bbbb0002"):  # the same peer, before and after a restart
+            raw = bus.context.socket(zmq.DEALER)
+            raw.setsockopt(zmq.ROUTING_ID, b"ra-1")
+            raw.setsockopt(zmq.LINGER, 0)
+            raw.connect(market.address)
+            raw.send_multipart([b"Sj1." + session, _valid("ra-1", "ra-1:1")])
+            raw.send_multipart([b"Sj1." + session, _valid("ra-1", "ra-1:1")])  # a resend
+            _, ack = _reply(bus, raw)
+            assert isinstance(ack, Ack)
+            raw.close()
+        assert [m.id for m in market.drain()] == ["ra-1:1", "ra-1:1"]  # once per incarnation
+        assert market.stats.duplicates == 2 and market.stats.received == 2
