@@ -91,6 +91,24 @@ class FleetHistory:
         per_hour = self.plugged.reshape(self.fleet.size, -1, self.steps_per_hour)
         return np.asarray(per_hour.sum(axis=2, dtype=np.int64) * self.step_min, dtype=np.int64)
 
+    def plug_sessions(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Plug-in records: (ev row, plug-in minute, plug-out minute) of every plugged stretch.
+
+        Sorted by EV then time; a stretch still plugged at the end of the run
+        ends at the run's last minute.
+        """
+        n = self.fleet.size
+        padded = np.zeros((n, self.n_steps + 2), dtype=np.int8)
+        padded[:, 1:-1] = self.plugged
+        edges = np.diff(padded, axis=1)
+        rows_in, steps_in = np.nonzero(edges == 1)
+        _, steps_out = np.nonzero(edges == -1)
+        return (
+            rows_in.astype(np.int64),
+            steps_in.astype(np.int64) * self.step_min,
+            steps_out.astype(np.int64) * self.step_min,
+        )
+
 
 def _plug_intervals(
     trips: TripTable, fleet: Fleet, total_min: int, step_min: int

@@ -54,6 +54,10 @@ def test_hand_worked_day_with_unlimited_charger() -> None:
     expected_need = [3.0] * 9 + [4.0] * 9 + [5.0] * 6
     np.testing.assert_allclose(hist.need_kwh[0], expected_need)
     assert hist.plugged_minutes_by_hour()[0].tolist() == [60 if p else 0 for p in plugged]
+    # Plug-in records: 00:00-08:00, 09:00-17:00, 18:00-24:00 (cut at the end of the run).
+    rows, plug_in, plug_out = hist.plug_sessions()
+    assert rows.tolist() == [0, 0, 0]
+    assert plug_in.tolist() == [0, 540, 1080] and plug_out.tolist() == [480, 1020, 1440]
     assert hist.external_charge_kwh.tolist() == [[0.0]]
     assert hist.trips.size == 2  # the look-ahead day's trip is dropped
 
@@ -157,6 +161,10 @@ def test_simulated_fleet_is_physically_consistent() -> None:
     assert hist.soc_kwh.min() >= 0.0
     assert np.all(hist.soc_kwh <= fleet.capacity_kwh[:, None] + 1e-4)
     assert hist.need_kwh.min() >= 0.0
+    rows, plug_in, plug_out = hist.plug_sessions()
+    assert np.all(plug_out > plug_in)
+    minutes = np.bincount(rows, plug_out - plug_in, minlength=fleet.size)
+    np.testing.assert_array_equal(minutes, hist.plugged.sum(axis=1) * hist.step_min)
     # Behaviour changes on about 15 % of days; warnings only on changed days.
     assert 0.12 <= hist.changed.mean() <= 0.18
     assert not np.any(hist.warned & ~hist.changed)
