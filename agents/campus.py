@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.book import Orders, Trades
-from agents.physics.campus import nearest_transfers_kwh
+from agents.physics.campus import nearest_order
 
 IntArray = NDArray[np.int64]
 
@@ -27,12 +27,30 @@ class HallwayRouter:
         self.node_offset = node_offset
         self.price_u = price_u
         self.moved_wh = np.zeros((rooms, rooms), dtype=np.int64)
+        self._order = nearest_order(rooms)
 
     def add_interval(self, import_wh: IntArray, export_wh: IntArray) -> None:
-        """Route one metering interval: exporters' Wh to the nearest importers."""
-        moved = nearest_transfers_kwh(export_wh[None, :].astype(np.float64),
-                                      import_wh[None, :].astype(np.float64))[0]
-        self.moved_wh += np.rint(moved).astype(np.int64)
+        """Route one metering interval: exporters' Wh to the nearest importers.
+
+        The same rule as ``agents.physics.campus.nearest_transfers_kwh`` (sources in
+        classroom order, each filling its nearest neighbours first), on integer Wh.
+        """
+        left = export_wh.tolist()
+        need = import_wh.tolist()
+        if not any(left) or not any(need):
+            return
+        moved = self.moved_wh
+        for i, order in enumerate(self._order):
+            if not left[i]:
+                continue
+            for j in order:
+                if need[j]:
+                    amount = min(left[i], need[j])
+                    moved[i, j] += amount
+                    left[i] -= amount
+                    need[j] -= amount
+                    if not left[i]:
+                        break
 
     def flush(self, auction: str, node_ids: tuple[str, ...]) -> tuple[Trades, Orders]:
         """The interval's transfers as trades, and the matching offers and bids; then reset."""

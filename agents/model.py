@@ -39,7 +39,7 @@ from agents.meters import PhysicsFeed, RegionMeters, SmartMeter, simulated_sourc
 from agents.physics.clock import SimClock
 from agents.physics.traders import TraderPhysics
 from agents.population import NodeKind, build_population, seeded_streams
-from agents.replicas import ReplicaMode, make_replicas
+from agents.replicas import ReplicaMode, ReplicaRefusedError, make_replicas
 from agents.scenario import CampusMicrogrid, Scenario, build_scenario
 from agents.strategy import EUR_U_PER_EUR, PricingStrategy
 
@@ -63,7 +63,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                  market_minutes: int | None = None, mechanism: str | None = None,
                  signing: str | None = None, households: int | None = None,
                  ledger_path: str | os.PathLike[str] = ":memory:", transport: str = "inproc",
-                 replicas: ReplicaMode = "shared", ledger_workers: int | None = None,
+                 replicas: ReplicaMode = "auto", ledger_workers: int | None = None,
                  **params: Any) -> None:
         given = dict(zip(_EXPLICIT, (days, metering_minutes, market_minutes, mechanism, signing,
                                      households), strict=True))
@@ -90,6 +90,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.last_export_wh = np.zeros(n, dtype=np.int64)
         self.last_price_eur_per_kwh: float | None = None
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
+        self._flex_cache: tuple[int, dict[str, Any]] = (-1, {})
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
@@ -136,7 +137,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.bus = Bus(transport)  # type: ignore[arg-type]
         self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts)
         owners = [f"ra-{r}" for r in pop.region_ids]
-        replicas = make_replicas(self.accounts.genesis_bytes(), owners, replica_mode)
+        replicas, self.replicas = make_replicas(self.accounts.genesis_bytes(), owners,
+                                                replica_mode, pop.size)
         for replica in replicas:  # catch up on the registration block(s)
             for block in self.accounts.ledger.blocks(1):
                 replica.receive(block.height, block.hash.hex(), block.to_bytes())
@@ -300,6 +302,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.bus.settle()
         for ra in self.aggregators:
             ra.handle_inbox()
+        head = self.accounts.ledger.head_hash
+        for ra in self.aggregators:
+            if ra.replica.head_hash != head:
+                raise ReplicaRefusedError(f"{ra.name}: replica head {ra.replica.head_hash} differs "
+                                          f"from the ledger's {head}")
         self.running = False
 
     # --- running and results ----------------------------------------------------------
@@ -317,10 +324,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         forecast = getattr(self, "_forecast_kwh", None)
         hours = self.clock.market_minutes / 60
         demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
-        physics = self.population.physics
-        flexible = getattr(physics, "flexible_kw", None)
-        return demand, ({} if flexible is None else {
-            t: float(v[nodes].sum()) for t, v in flexible(interval).items()})
+        flexible = getattr(self.population.physics, "flexible_kw", None)
+        if flexible is None:
+            return demand, {}
+        if self._flex_cache[0] != interval:
+            self._flex_cache = (interval, flexible(interval))
+        return demand, {t: float(v[nodes].sum()) for t, v in self._flex_cache[1].items()}
 
     def summary(self) -> dict[str, Any]:
         """The KPIs (identical for the same scenario and seed)."""
@@ -338,5 +347,5 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         """Close the bus and the ledger files."""
         self.bus.close()
         self.accounts.close()
-        for ra in self.aggregators:
-            ra.replica.ledger.close()
+        for replica in self.replicas:
+            replica.close()

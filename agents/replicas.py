@@ -1,22 +1,34 @@
 """Ledger replicas held by the aggregators: every block from the bus is verified before it counts.
 
-Why a shared mode: aggregators that live in the same process would verify the
-same bytes against the same state; with ``shared`` one replica per process
-verifies each block fully (links, seals, Merkle root, every transaction's
-rules and, under ``full`` signing, every signature) and the other aggregators
-of that process check the block they received is byte for byte the verified
-one (same hash at the same height). ``per_aggregator`` gives each aggregator
-its own full replica, as when each runs in its own process.
+Three ways to hold them (``CommunityModel(replicas=...)``):
+
+* ``shared``: aggregators in one process share one in-memory replica. It
+  verifies each block fully (links, seals, Merkle root, every transaction's
+  rules and, under ``full`` signing, every signature); every other aggregator
+  checks that the block it received is byte for byte the verified one.
+* ``per_aggregator``: each aggregator verifies every block on its own replica,
+  as when each runs on its own machine.
+* ``process``: the shared replica lives in a child process; aggregators hand it
+  the blocks they received and the model goes on while it verifies (on another
+  core). Refusals surface at the next step; ``finish`` waits for the last
+  verdict and checks the replica's head equals the writer's.
+* ``auto``: ``process`` for 200 members or more, else ``shared``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import multiprocessing
+import struct
+from multiprocessing.connection import Connection
+from typing import Any, Literal
 
 from ledger.errors import LedgerError
 from ledger.ledger import Ledger
 
-ReplicaMode = Literal["shared", "per_aggregator"]
+ReplicaMode = Literal["auto", "shared", "per_aggregator", "process"]
+REPLICA_MODES = ("auto", "shared", "per_aggregator", "process")
+AUTO_PROCESS_MEMBERS = 200
+_HEAD = struct.Struct(">q64s")
 
 
 class ReplicaRefusedError(RuntimeError):
@@ -24,7 +36,7 @@ class ReplicaRefusedError(RuntimeError):
 
 
 class _Verified:
-    """The last block a shared replica verified, to recognise the same bytes again."""
+    """The last block a shared replica was given, to recognise the same bytes again."""
 
     __slots__ = ("block_bytes", "height")
 
@@ -33,46 +45,143 @@ class _Verified:
         self.block_bytes = b""
 
 
-class ReplicaHandle:
-    """One aggregator's view of a replica ledger."""
+class LocalReplica:
+    """A replica ledger in this process."""
 
-    def __init__(self, ledger: Ledger, owner: str, verified: _Verified | None = None) -> None:
-        self.ledger = ledger
+    def __init__(self, genesis: bytes) -> None:
+        self.ledger = Ledger.replica(":memory:", genesis, workers=0)
+
+    def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
+        try:
+            block = self.ledger.apply_block(block_bytes)
+        except LedgerError as exc:
+            raise ReplicaRefusedError(f"{owner}: block {height} refused by the replica: "
+                                      f"{exc}") from exc
+        if block.height != height or block.hash.hex() != block_hash:
+            raise ReplicaRefusedError(
+                f"{owner}: the message says block {height} {block_hash}, its bytes are block "
+                f"{block.height} {block.hash.hex()}")
+
+    def check(self) -> None:
+        """Nothing is pending in this process."""
+
+    def head_hash(self) -> str:
+        return self.ledger.head_hash
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _serve(conn: Connection, genesis: bytes) -> None:
+    """Child process: verify blocks in order, answer each with its height and the verdict."""
+    replica = Ledger.replica(":memory:", genesis, workers=0)
+    while True:
+        data = conn.recv_bytes()
+        if not data:
+            break
+        height, claimed = _HEAD.unpack_from(data)
+        try:
+            block = replica.apply_block(data[_HEAD.size:])
+            if block.height != height or block.hash.hex() != claimed.decode():
+                verdict = (f"the message says block {height} {claimed.decode()}, its bytes "
+                           f"are block {block.height} {block.hash.hex()}")
+            else:
+                verdict = ""
+        except LedgerError as exc:
+            verdict = f"block {height} refused by the replica: {exc}"
+        conn.send((height, verdict, replica.head_hash))
+    replica.close()
+    conn.close()
+
+
+class ProcessReplica:
+    """The shared replica, verifying in a child process while the model runs."""
+
+    def __init__(self, genesis: bytes) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, genesis),
+                                        name="gridcoop-replica", daemon=True)
+        self._process.start()
+        child.close()
+        self._sent = 0
+        self._answered = 0
+        self._head = ""
+        self._owner = ""
+
+    def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
+        self._owner = owner
+        self._conn.send_bytes(_HEAD.pack(height, block_hash.encode()) + block_bytes)
+        self._sent += 1
+        self.check()
+
+    def check(self, wait: bool = False) -> None:
+        """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
+        while self._answered < self._sent and (wait or self._conn.poll()):
+            try:
+                height, verdict, head = self._conn.recv()
+            except EOFError:
+                raise ReplicaRefusedError("the replica process died; see its error above") \
+                    from None
+            self._answered += 1
+            self._head = head
+            if verdict:
+                raise ReplicaRefusedError(f"{self._owner}: {verdict}")
+
+    def head_hash(self) -> str:
+        self.check(wait=True)
+        return self._head
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            try:
+                self._conn.send_bytes(b"")
+            except OSError:
+                pass
+            self._process.join(timeout=10)
+            if self._process.is_alive():
+                self._process.terminate()
+        self._conn.close()
+
+
+Replica = LocalReplica | ProcessReplica
+
+
+class ReplicaHandle:
+    """One aggregator's replica: verifies the blocks it receives from the bus."""
+
+    def __init__(self, replica: Replica, owner: str, verified: _Verified | None = None) -> None:
+        self.replica = replica
         self.owner = owner
         self.received = 0
         self._verified = verified if verified is not None else _Verified()
 
     def receive(self, height: int, block_hash: str, block_bytes: bytes) -> None:
-        """Verify and store a block (or confirm it equals the one already verified)."""
+        """Verify a block (or confirm it is the very block already handed to the replica)."""
         last = self._verified
-        if height == last.height and block_bytes == last.block_bytes:
-            if self.ledger.head_hash != block_hash:
-                raise ReplicaRefusedError(f"{self.owner}: block {height} says hash {block_hash}, "
-                                          f"the verified block has {self.ledger.head_hash}")
-            self.received += 1
-            return
-        try:
-            block = self.ledger.apply_block(block_bytes)
-        except LedgerError as exc:
-            raise ReplicaRefusedError(
-                f"{self.owner}: block {height} refused by the replica: {exc}") from exc
-        if block.height != height or block.hash.hex() != block_hash:
-            raise ReplicaRefusedError(
-                f"{self.owner}: message says block {height} {block_hash}, its bytes are block "
-                f"{block.height} {block.hash.hex()}")
-        last.height, last.block_bytes = height, block_bytes
+        if not (height == last.height and block_bytes == last.block_bytes):
+            self.replica.verify(self.owner, height, block_hash, block_bytes)
+            last.height, last.block_bytes = height, block_bytes
+        else:
+            self.replica.check()
         self.received += 1
 
     @property
     def head_hash(self) -> str:
-        return self.ledger.head_hash
+        """The replica's head after every block handed to it was verified."""
+        return self.replica.head_hash()
 
 
-def make_replicas(genesis: bytes, owners: list[str], mode: ReplicaMode) -> list[ReplicaHandle]:
-    """In-memory replicas for ``owners`` started from the trusted genesis block."""
-    if mode == "shared":
-        shared = Ledger.replica(":memory:", genesis, workers=0)
-        verified = _Verified()
-        return [ReplicaHandle(shared, owner, verified) for owner in owners]
-    return [ReplicaHandle(Ledger.replica(":memory:", genesis, workers=0), owner)
-            for owner in owners]
+def make_replicas(genesis: bytes, owners: list[str], mode: str,
+                  members: int) -> tuple[list[ReplicaHandle], list[Any]]:
+    """Replica handles for ``owners`` and the replicas behind them (to close at the end)."""
+    if mode not in REPLICA_MODES:
+        raise ValueError(f"replicas={mode!r}: use one of {', '.join(REPLICA_MODES)}")
+    if mode == "auto":
+        mode = "process" if members >= AUTO_PROCESS_MEMBERS else "shared"
+    if mode == "per_aggregator":
+        replicas = [LocalReplica(genesis) for _ in owners]
+        return [ReplicaHandle(r, o) for r, o in zip(replicas, owners, strict=True)], replicas
+    shared: Replica = ProcessReplica(genesis) if mode == "process" else LocalReplica(genesis)
+    verified = _Verified()
+    return [ReplicaHandle(shared, owner, verified) for owner in owners], [shared]
