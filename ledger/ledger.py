@@ -82,10 +82,14 @@ class Ledger:
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, authority: KeyPair,
                validators: Sequence[KeyPair | bytes] | None = None, quorum: int | None = None,
-               signing: str = "block", chain_id: str = "gridcoop", time_s: int = 0,
+               signing: str = "full", chain_id: str = "gridcoop", time_s: int = 0,
                snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
                signers: Sequence[KeyPair] = (), workers: int | None = None) -> Ledger:
         """Start a new chain: block 0 fixes the authority, validators, quorum and policy.
+
+        ``signing="full"`` (the default, for live use) verifies every issuer's
+        signature; ``"block"`` (simulations) trusts in-process issuers and relies
+        on the validators' block seals.
 
         ``validators`` are key pairs (this ledger can seal with them) or raw public
         keys (held elsewhere); the default is the authority alone. ``quorum``
@@ -409,7 +413,9 @@ class Ledger:
             return  # the rules raise UnknownMemberError
         if not stx.sig:
             raise InvalidSignatureError(f"{stx.tx.kind} by {stx.tx.issuer} is not signed; this "
-                                        "chain's policy is 'full'")
+                                        "chain's policy is 'full': sign it with the issuer's "
+                                        "key (in-process wallets sign once the key is held: "
+                                        "Ledger.add_signer)")
         if not verify_signature(record.public_key, stx.sig,
                                 tx_message(self.config.chain_id, stx.body)):
             raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "

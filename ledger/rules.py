@@ -117,10 +117,15 @@ def _issue(state: State, to: str, asset: str, amount: int) -> None:
     _credit(state, to, asset, amount)
 
 
-def _listing(state: State, listing_id: str, wanted: str, action: str) -> Listing:
+def _listing(state: State, listing_id: str, wanted: str, action: str,
+             issuer: str | None = None) -> Listing:
     listing = state.listings.get(listing_id)
     if listing is None:
         raise ListingError(f"listing {listing_id!r} does not exist; open it first")
+    if issuer is not None and issuer != listing.owner and \
+            state.members[issuer].role != "market":
+        raise RoleError(f"listing {listing_id!r} belongs to {listing.owner}; only its owner "
+                        f"or the market may {action} it")
     if listing.state != wanted:
         raise ListingError(f"cannot {action} listing {listing_id!r} in state {listing.state}; "
                            f"it must be {wanted}")
@@ -183,7 +188,7 @@ def _open_listing(state: State, stx: SignedTx, tx: OpenListing) -> None:
     if tx.end_s <= tx.start_s:
         raise MalformedTransactionError(f"listing {tx.listing_id!r} ends ({tx.end_s}) before "
                                         f"it starts ({tx.start_s})")
-    state.put(state.listings, tx.listing_id, Listing(tx.start_s, tx.end_s, OPEN))
+    state.put(state.listings, tx.listing_id, Listing(tx.start_s, tx.end_s, OPEN, tx.issuer))
 
 
 def _offer_or_bid(state: State, stx: SignedTx, tx: Offer | Bid) -> None:
@@ -194,13 +199,15 @@ def _offer_or_bid(state: State, stx: SignedTx, tx: Offer | Bid) -> None:
 
 
 def _close_listing(state: State, stx: SignedTx, tx: CloseListing) -> None:
-    listing = _listing(state, tx.listing_id, OPEN, "close")
-    state.put(state.listings, tx.listing_id, Listing(listing.start_s, listing.end_s, CLOSED))
+    listing = _listing(state, tx.listing_id, OPEN, "close", tx.issuer)
+    state.put(state.listings, tx.listing_id, Listing(listing.start_s, listing.end_s, CLOSED,
+                                                     listing.owner))
 
 
 def _clear_listing(state: State, stx: SignedTx, tx: ClearListing) -> None:
-    listing = _listing(state, tx.listing_id, CLOSED, "clear")
-    state.put(state.listings, tx.listing_id, Listing(listing.start_s, listing.end_s, CLEARED))
+    listing = _listing(state, tx.listing_id, CLOSED, "clear", tx.issuer)
+    state.put(state.listings, tx.listing_id, Listing(listing.start_s, listing.end_s, CLEARED,
+                                                     listing.owner))
     for table in (state.offers, state.bids):
         if tx.listing_id in table:
             state.drop(table, tx.listing_id)
@@ -217,7 +224,7 @@ def _trade(state: State, stx: SignedTx, tx: Trade) -> None:
             f"{tx.price_eur_u_per_kwh} eur_u/kWh // 1000 = {expected}")
     _known(state, tx.seller, "seller")
     _known(state, tx.buyer, "buyer")
-    _listing(state, tx.listing_id, CLOSED, "trade in")
+    _listing(state, tx.listing_id, CLOSED, "trade in", tx.issuer)
     offered = state.offers.get(tx.listing_id, {}).get(tx.seller, 0)
     if tx.energy_wh > offered:
         raise DoubleSaleError(f"seller {tx.seller} has {offered} Wh left unsold in listing "
@@ -230,8 +237,8 @@ def _trade(state: State, stx: SignedTx, tx: Trade) -> None:
     _add(state, state.offers, tx.listing_id, tx.seller, -tx.energy_wh)
     _add(state, state.bids, tx.listing_id, tx.buyer, -tx.energy_wh)
     state.put(state.balances, (tx.buyer, "eur_u"), have - tx.amount_eur_u)
-    state.put(state.escrows, stx.txid_hex, Escrow(tx.buyer, tx.seller, "eur_u",
-                                                  tx.amount_eur_u, tx.amount_eur_u, tx.energy_wh))
+    state.put(state.escrows, stx.txid_hex, Escrow(tx.buyer, tx.seller, "eur_u", tx.amount_eur_u,
+                                                  tx.amount_eur_u, tx.energy_wh, tx.issuer))
 
 
 def _escrow_lock(state: State, stx: SignedTx, tx: EscrowLock) -> None:
@@ -250,9 +257,10 @@ def _release_or_refund(state: State, stx: SignedTx, tx: EscrowRelease | EscrowRe
     escrow = _escrow(state, tx.escrow_id)
     release = type(tx) is EscrowRelease
     party = escrow.payer if release else escrow.payee
-    if state.members[tx.issuer].role != "market" and tx.issuer != party:
+    if tx.issuer not in (party, escrow.arbiter) and state.members[tx.issuer].role != "market":
         who = "payer" if release else "payee"
-        raise RoleError(f"only the market or the escrow's {who} ({party}) may {tx.kind} it")
+        raise RoleError(f"only the market, the escrow's arbiter or its {who} ({party}) may "
+                        f"{tx.kind} it")
     if tx.amount > escrow.remaining:
         raise EscrowError(f"escrow {tx.escrow_id} holds {escrow.remaining} {escrow.asset}; "
                           f"cannot {tx.kind} {tx.amount} (beyond its amount)")
@@ -262,13 +270,17 @@ def _release_or_refund(state: State, stx: SignedTx, tx: EscrowRelease | EscrowRe
     left = escrow.remaining - tx.amount
     if left:
         state.put(state.escrows, tx.escrow_id, Escrow(escrow.payer, escrow.payee, escrow.asset,
-                                                      escrow.amount, left, escrow.energy_wh))
+                                                      escrow.amount, left, escrow.energy_wh,
+                                                      escrow.arbiter))
     else:
         state.drop(state.escrows, tx.escrow_id)
 
 
 def _settle(state: State, stx: SignedTx, tx: Settle) -> None:
     escrow = _escrow(state, tx.escrow_id)
+    if tx.issuer != escrow.arbiter and state.members[tx.issuer].role != "market":
+        raise RoleError(f"escrow {tx.escrow_id} is settled by the market or its arbiter "
+                        f"{escrow.arbiter or '(the market)'}")
     if escrow.energy_wh <= 0:
         raise EscrowError(f"escrow {tx.escrow_id} is not for energy; use escrow_release or "
                           "escrow_refund")
@@ -363,16 +375,16 @@ _Rule = Callable[[State, SignedTx, Any], None]
 RULES: Final[dict[type[Any], tuple[frozenset[str], _Rule]]] = {
     RegisterMember: (_MARKET, _register_member),
     RegisterResource: (_MARKET, _register_resource),
-    OpenListing: (_MARKET, _open_listing),
+    OpenListing: (_COMMUNITY, _open_listing),
     Offer: (_TRADERS, _offer_or_bid),
     Bid: (_TRADERS, _offer_or_bid),
-    CloseListing: (_MARKET, _close_listing),
-    ClearListing: (_MARKET, _clear_listing),
-    Trade: (_MARKET, _trade),
+    CloseListing: (_COMMUNITY, _close_listing),
+    ClearListing: (_COMMUNITY, _clear_listing),
+    Trade: (_COMMUNITY, _trade),
     EscrowLock: (_PAYERS, _escrow_lock),
     EscrowRelease: (_PAYERS, _release_or_refund),
     EscrowRefund: (_PAYERS, _release_or_refund),
-    Settle: (_MARKET, _settle),
+    Settle: (_COMMUNITY, _settle),
     GridSettlement: (_MARKET, _grid_settlement),
     Transfer: (_PAYERS, _transfer),
     Mint: (_MARKET, _mint),

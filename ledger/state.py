@@ -48,7 +48,11 @@ class MemberRecord:
 
 @dataclass(frozen=True, slots=True)
 class Escrow:
-    """Funds locked by ``payer`` for ``payee``; ``energy_wh`` > 0 for a trade's escrow."""
+    """Funds locked by ``payer`` for ``payee``; ``energy_wh`` > 0 for a trade's escrow.
+
+    ``arbiter`` is the account that recorded the trade (market or aggregator) and
+    may settle it; empty for a member's own escrow (the market arbitrates).
+    """
 
     payer: str
     payee: str
@@ -56,15 +60,21 @@ class Escrow:
     amount: int
     remaining: int
     energy_wh: int
+    arbiter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """An hour's listing and its state: AUTHORIZE_OFFERS, BIDS_CLOSED or CLEARED."""
+    """An hour's listing, its state (AUTHORIZE_OFFERS, BIDS_CLOSED, CLEARED) and its owner.
+
+    The owner (the market, or an aggregator running its community's local
+    market) closes, clears and trades in it.
+    """
 
     start_s: int
     end_s: int
     state: str
+    owner: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +173,10 @@ class State:
             "nonces": self.nonces,
             "balances": balances,
             "supply": self.supply,
-            "escrows": {k: [e.payer, e.payee, e.asset, e.amount, e.remaining, e.energy_wh]
-                        for k, e in self.escrows.items()},
-            "listings": {k: [v.start_s, v.end_s, v.state] for k, v in self.listings.items()},
+            "escrows": {k: [e.payer, e.payee, e.asset, e.amount, e.remaining, e.energy_wh,
+                            e.arbiter] for k, e in self.escrows.items()},
+            "listings": {k: [v.start_s, v.end_s, v.state, v.owner]
+                         for k, v in self.listings.items()},
             "offers": self.offers,
             "bids": self.bids,
             "resources": {k: [r.owner, r.resource_kind, r.capacity_w]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import DoubleSaleError, InsufficientFundsError, ListingError, MalformedTransactionError
+from ledger import (
+    DoubleSaleError,
+    InsufficientFundsError,
+    ListingError,
+    MalformedTransactionError,
+    RoleError,
+)
 from tests.ledger.conftest import Community
 
 
@@ -96,3 +102,30 @@ def test_trade_checks_payment_parties_and_funds(block_community: Community) -> N
         c.market.trade("h3", alice, bob, 50_000, 30_000_000)
     with pytest.raises(MalformedTransactionError, match="positive"):
         c.wallet("alice").offer("h4", 0, 1)
+
+
+def test_an_aggregator_runs_its_communitys_local_market(block_community: Community) -> None:
+    c = block_community
+    agg, market = c.wallet("agg"), c.market
+    alice, bob = c.accounts["alice"], c.accounts["bob"]
+    with pytest.raises(RoleError, match="role 'member'"):
+        c.wallet("alice").open_listing("local-1", 0, 3_600)
+    agg.open_listing("local-1", 0, 3_600)
+    c.wallet("alice").offer("local-1", 300, 50_000)
+    c.wallet("bob").bid("local-1", 300, 60_000)
+    agg.close_listing("local-1")
+    escrow = agg.trade("local-1", alice, bob, 300, 55_000).txid_hex  # 16,500 eur_u locked
+    agg.clear_listing("local-1")
+    agg.settle(escrow, 300)
+    assert c.balance("alice") == 1_016_500 and c.balance("bob") == 983_500
+    # the market's own listing and escrows are not the aggregator's to run
+    market.open_listing("central-1", 0, 3_600)
+    c.wallet("alice").offer("central-1", 100, 50_000)
+    c.wallet("bob").bid("central-1", 100, 60_000)
+    with pytest.raises(RoleError, match="only its owner or the market"):
+        agg.close_listing("central-1")
+    market.close_listing("central-1")
+    central = market.trade("central-1", alice, bob, 100, 50_000).txid_hex
+    with pytest.raises(RoleError, match="arbiter"):
+        agg.settle(central, 100)
+    market.settle(central, 100)
