@@ -6,8 +6,8 @@ Example (a simulation: ``block`` signing, simulated time, deterministic keys)::
     seed = b"scenario-42"
     market = KeyPair.derive(seed, "market")
     book = Ledger.create("run/ledger.sqlite", authority=market, signing="block")
-    alice, alice_keys = Member.from_seed(seed, "grid-001", "Alice", "a@example.org")
-    bob, bob_keys = Member.from_seed(seed, "grid-002", "Bob", "b@example.org")
+    alice, _ = Member.from_seed(seed, "grid-001", "Alice", "a@example.org")
+    bob, _ = Member.from_seed(seed, "grid-002", "Bob", "b@example.org")
     book.register(alice); book.register(bob)
     book.market.mint(bob.account, "eur_u", 1_000_000)          # 1 EUR
     book.market.open_listing("h0001", start_s=3600, end_s=7200)
@@ -16,10 +16,13 @@ Example (a simulation: ``block`` signing, simulated time, deterministic keys)::
     book.market.close_listing("h0001")
     trade = book.market.trade("h0001", alice.account, bob.account, 500, 85_000)  # locks 42,500
     book.market.clear_listing("h0001")
-    book.seal_block(time_s=3600)
+    first = book.seal_block(time_s=3600)
     book.market.settle(trade.txid_hex, delivered_wh=400)      # pays 34,000, refunds 8,500
-    block = book.seal_block(time_s=7200)
-    replica.apply_block(block.to_bytes())                     # on an aggregator's copy
+    second = book.seal_block(time_s=7200)
+    replica = Ledger.replica("run/ra1.sqlite", book.block(0).to_bytes())  # an aggregator's copy
+    for block in (first, second):
+        replica.apply_block(block.to_bytes())
+    assert replica.head_hash == book.head_hash
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from ledger.block import Block
+from ledger.codec import parse_json
 from ledger.errors import StorageError
 from ledger.identity import Member, Role
 
@@ -194,6 +195,17 @@ class Store:
     def block_count(self) -> int:
         """Number of stored blocks."""
         return int(self.db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0])
+
+    def transaction_count(self) -> int:
+        """Transactions in all stored blocks (reads the headers only, not the bodies)."""
+        total = 0
+        for (header,) in self.db.execute("SELECT header FROM blocks"):
+            try:
+                total += int(parse_json(_blob(header, "header"))["tx_count"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StorageError(f"a stored header cannot be read ({exc}); run `gridcoop "
+                                   f"ledger verify {self.path}`") from exc
+        return total
 
     def latest_snapshot(self, at_most: int) -> tuple[int, bytes] | None:
         """The newest snapshot at or below a height."""

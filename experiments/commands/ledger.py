@@ -50,7 +50,7 @@ def verify(path: str, workers: int | None, as_json: bool) -> None:
 def _summary(book: Ledger, limit: int) -> dict[str, Any]:
     state = book.state
     head = book.head.header
-    total_txs = sum(block_header_count for block_header_count in _tx_counts(book))
+    total_txs = book.store.transaction_count()
     roles = Counter(m.role for m in state.members.values())
     listings = Counter(v.state for v in state.listings.values())
     eur = sorted(((amount, account) for (account, asset), amount in state.balances.items()
@@ -69,11 +69,6 @@ def _summary(book: Ledger, limit: int) -> dict[str, Any]:
                                for asset in ("eur_u", "wh", "token")}
                      for _amount, account in shown},
     }
-
-
-def _tx_counts(book: Ledger) -> Any:
-    for (header,) in book.store.db.execute("SELECT header FROM blocks ORDER BY height"):
-        yield json.loads(header)["tx_count"]
 
 
 @ledger.command()
