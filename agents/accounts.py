@@ -67,6 +67,7 @@ class CommunityLedger:
         self._nonce: dict[str, int] = {}
         self.initial_balance_u = initial_balance_u
         self.minted_u = 0
+        self.deposits_u = np.zeros(len(node_ids), dtype=np.int64)
         self.escrow_ids: dict[str, str] = {}
         for i, node in enumerate(node_ids):
             role = roles[i] if roles is not None else "member"
@@ -165,6 +166,7 @@ class CommunityLedger:
                 top_up = self.initial_balance_u + cost - have
                 batch.append(self._tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
                 self.minted_u += top_up
+                self.deposits_u[node] += top_up
             if export_wh[node]:
                 batch.append(self._tx(GridSettlement, market, account, "export",
                                       int(export_wh[node]), int(export_u[node]), ""))

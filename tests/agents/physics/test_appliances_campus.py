@@ -1,0 +1,103 @@
+"""DOMAIN appliance table, daily schedules, campus timetable and nearest-classroom routing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.physics.appliances import (
+    APPLIANCES,
+    ApplianceFleet,
+    ApplianceSchedule,
+    Template,
+    appliance_index,
+)
+from agents.physics.campus import (
+    Session,
+    nearest_order,
+    nearest_transfers_kwh,
+    occupancy_day,
+    random_timetable,
+)
+from agents.physics.clock import SimClock
+
+
+def test_table_matches_domain() -> None:
+    assert len(APPLIANCES) == 14
+    ev = APPLIANCES[appliance_index("electric vehicle")]
+    assert (ev.start_h, ev.end_h, ev.working_h, ev.power_kw, ev.flexible) == (19, 6, 6, 3.65, True)
+    assert ev.window_h == 11.0 and ev.template is Template.T3_BATTERY
+    ac = APPLIANCES[appliance_index("air conditioner")]
+    assert ac.window_h == 5.0 and ac.run_h == 5.0  # 7 working hours do not fit 19:00-24:00
+    assert APPLIANCES[appliance_index("refrigerator")].window_h == 24.0
+    with pytest.raises(KeyError, match="known"):
+        appliance_index("toaster")
+
+
+def test_schedule_power_covers_fractional_steps_exactly() -> None:
+    specs = (APPLIANCES[appliance_index("hair dryer")],)  # 1 kW
+    # start at step 1.0, run 0.5 h = 2 steps of 15 min, plus a second household at 1.5 steps
+    sched = ApplianceSchedule(np.array([[1.0, 1.5]]), np.array([[2.0, 2.0]]),
+                              np.array([[True, True]]))
+    power = sched.power_kw(specs, 5)
+    assert power[:, 0].tolist() == [0.0, 1.0, 1.0, 0.0, 0.0]
+    assert power[:, 1].tolist() == [0.0, 0.5, 1.0, 0.5, 0.0]
+    assert sched.power_kw(specs, 2, first=2)[:, 1].tolist() == [1.0, 0.5]
+
+
+def test_daily_energy_is_power_times_running_hours() -> None:
+    clock = SimClock(days=3)
+    fleet = ApplianceFleet(np.random.default_rng(5), 300, clock)
+    days = [fleet.day_power_kw(d) for d in range(3)]
+    energy = sum(d.sum() for d in days) * clock.step_h
+    expected = 0.0
+    # what was scheduled on each day (energy that spills past midnight is in the next day)
+    fleet2 = ApplianceFleet(np.random.default_rng(5), 300, clock)
+    for d in range(3):
+        sched = fleet2.plan_day(d)
+        for a, spec in enumerate(APPLIANCES):
+            expected += sched.on[a].sum() * spec.power_kw * spec.run_h
+    spill = fleet._carry.sum() * clock.step_h  # the third day's overflow, not yet delivered
+    assert energy + spill == pytest.approx(expected)
+
+
+def test_windows_are_respected_and_the_ev_wraps_midnight() -> None:
+    clock = SimClock(days=1)
+    fleet = ApplianceFleet(np.random.default_rng(9), 200, clock)
+    sched = fleet.plan_day(0)
+    for a, spec in enumerate(APPLIANCES):
+        start_h = sched.start_step[a] * clock.step_h
+        end_h = start_h + sched.duration_steps[a] * clock.step_h
+        assert (start_h >= spec.start_h - 1e-9).all()
+        assert (end_h <= spec.start_h + spec.window_h + 1e-9).all()
+
+
+def test_nearest_order_along_the_hallway() -> None:
+    order = nearest_order(8)
+    assert order[3] == [2, 4, 1, 5, 0, 6, 7]
+    assert order[0] == [1, 2, 3, 4, 5, 6, 7]
+    assert order[7] == [6, 5, 4, 3, 2, 1, 0]
+
+
+def test_nearest_transfers_hand_worked() -> None:
+    # rooms 0 and 3 are empty and export 0.5 and 0.4 kWh; rooms 1, 2 and 4 need 0.3, 0.2, 0.6.
+    surplus = np.array([[0.5, 0.0, 0.0, 0.4, 0.0]])
+    deficit = np.array([[0.0, 0.3, 0.2, 0.0, 0.6]])
+    moved = nearest_transfers_kwh(surplus, deficit)[0]
+    # room 0 fills room 1 (distance 1): 0.3, then room 2 (distance 2): 0.2 -> nothing left
+    assert moved[0].tolist() == pytest.approx([0, 0.3, 0.2, 0, 0])
+    # room 3: room 2 is full, room 4 (distance 1) takes 0.4
+    assert moved[3].tolist() == pytest.approx([0, 0, 0, 0, 0.4])
+    assert moved.sum(axis=1).tolist() == pytest.approx([0.5, 0, 0, 0.4, 0])
+
+
+def test_occupancy_follows_the_timetable() -> None:
+    clock = SimClock(days=1)
+    sessions = [Session(0, 0, 8.0, 9.5), Session(1, 0, 9.25, 10.0), Session(1, 1, 8.0, 9.0)]
+    occ = occupancy_day(sessions, 2, 0, clock)
+    assert occ[:, 0].sum() * clock.step_h == pytest.approx(1.5)
+    assert occ[32, 0] == 1.0 and occ[31, 0] == 0.0 and occ[38, 0] == 0.0
+    assert occ[:, 1].sum() * clock.step_h == pytest.approx(0.75)  # Tuesday's session not today
+    timetable = random_timetable(np.random.default_rng(0), 8, 0.5)
+    assert {s.weekday for s in timetable} <= set(range(5))
+    assert 0.3 < len(timetable) / (8 * 5 * 6) < 0.7

@@ -1,0 +1,90 @@
+"""Home batteries and electric vehicles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.physics.battery import BatteryError, HomeBatteries
+from agents.physics.clock import SimClock
+from agents.physics.ev import CONSUMPTION_KWH_PER_KM, PATTERNS, EVFleet, EVProfile
+
+
+def test_battery_dispatch_hand_worked() -> None:
+    # 10 kWh, 2 kW, round trip 0.81 -> 0.9 each way, starts at 5 kWh.
+    bat = HomeBatteries(np.array([10.0]), np.array([2.0]), round_trip_efficiency=0.81)
+    # 3 kW surplus for 1 h: the 2 kW limit takes 2 kWh at the terminals, 1.8 kWh are stored.
+    assert bat.dispatch(np.array([3.0]), 1.0).tolist() == [pytest.approx(2.0)]
+    assert bat.soc_kwh[0] == pytest.approx(6.8)
+    # 1 kW deficit for 0.5 h: 0.5 kWh out at the terminals, 0.5 / 0.9 = 0.5556 kWh from the cells.
+    assert bat.dispatch(np.array([-1.0]), 0.5).tolist() == [pytest.approx(-0.5)]
+    assert bat.soc_kwh[0] == pytest.approx(6.8 - 0.5 / 0.9)
+
+
+def test_battery_stops_when_full_or_empty() -> None:
+    bat = HomeBatteries(np.array([1.0, 1.0]), np.array([5.0, 5.0]), round_trip_efficiency=1.0,
+                        initial_soc=0.0)
+    assert bat.dispatch(np.array([-2.0, 2.0]), 1.0).tolist() == [0.0, 1.0]  # empty / fills to 1
+    assert bat.dispatch(np.array([2.0, 2.0]), 1.0).tolist() == [1.0, 0.0]  # fills / already full
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"capacity_kwh": np.array([-1.0]), "power_kw": np.array([1.0])},
+    {"capacity_kwh": np.array([1.0]), "power_kw": np.array([1.0]), "round_trip_efficiency": 0.0},
+    {"capacity_kwh": np.array([1.0]), "power_kw": np.array([1.0, 2.0])},
+])
+def test_battery_refuses_impossible_parameters(kwargs: dict[str, object]) -> None:
+    with pytest.raises(BatteryError):
+        HomeBatteries(**kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-20, 20), min_size=1, max_size=30),
+       st.floats(0.5, 1.0), st.floats(0.0, 1.0))
+def test_battery_state_stays_physical(surpluses: list[float], eff: float, soc: float) -> None:
+    bat = HomeBatteries(np.array([6.0]), np.array([3.0]), eff, soc)
+    for surplus in surpluses:
+        before = bat.soc_kwh.copy()
+        energy = bat.dispatch(np.array([surplus]), 0.25)[0]
+        assert 0.0 <= bat.soc_kwh[0] <= 6.0 + 1e-12
+        assert abs(energy) <= 3.0 * 0.25 + 1e-12
+        assert energy * surplus >= 0  # never charges from a deficit or discharges into a surplus
+        assert abs(energy) <= abs(surplus) * 0.25 + 1e-12
+        # stored change = eta * in - out / eta
+        eta = np.sqrt(eff)
+        change = bat.soc_kwh[0] - before[0]
+        assert change == pytest.approx(energy * eta if energy > 0 else energy / eta, abs=1e-9)
+
+
+def test_ev_day_plan_and_charging() -> None:
+    clock = SimClock(days=1)
+    fleet = EVFleet(np.random.default_rng(2), np.array([24.0] * 50), np.full(50, EVProfile.ROUTINE),
+                    clock)
+    plan = fleet.plan_day(0)  # a Monday: routine drivers all travel
+    steps = np.arange(96)[:, None]
+    away = (steps >= plan.depart_step) & (steps < plan.return_step)
+    assert not (plan.plugged & away).any()
+    assert (plan.depart_step >= 28).all() and (plan.return_step <= 80).all()  # ~8:00 .. ~19:00
+    expected = (PATTERNS[EVProfile.ROUTINE].km * CONSUMPTION_KWH_PER_KM)
+    assert plan.trip_kwh.mean() == pytest.approx(expected, rel=0.1)
+    soc_before = fleet.soc_kwh.copy()
+    preview = fleet.preview(plan, range(96), clock.step_h)
+    assert np.array_equal(fleet.soc_kwh, soc_before)  # preview changes nothing
+    total = sum(fleet.step(plan, s, clock.step_h) for s in range(96))
+    assert np.allclose(total, preview)
+    assert (total <= 3.65 * 24 + 1e-9).all() and (fleet.soc_kwh <= 24.0 + 1e-9).all()
+    # each car ends the day full again: it charged back what its trip took
+    assert np.allclose(fleet.soc_kwh, 24.0)
+    assert np.allclose(total, plan.trip_kwh + (24.0 - soc_before))
+
+
+def test_ev_tops_up_away_when_a_trip_needs_more_than_the_battery() -> None:
+    clock = SimClock(days=1)
+    fleet = EVFleet(np.random.default_rng(0), np.array([24.0]), np.array([EVProfile.TAXI]), clock,
+                    initial_soc=0.2)
+    plan = fleet.plan_day(0)
+    fleet.step(plan, int(plan.depart_step[0]), clock.step_h)
+    assert fleet.soc_kwh[0] == pytest.approx(24.0 * 0.1)  # never below min_soc
+    assert fleet.charged_away_kwh[0] > 0

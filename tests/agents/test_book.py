@@ -1,0 +1,84 @@
+"""Orders and trades as columns, through the clearing house and the bus schemas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.book import (
+    Orders,
+    build_orders,
+    clear_orders,
+    orders_from_message,
+    orders_to_message,
+    trades_from_message,
+    trades_to_message,
+)
+
+IDS = ("h0", "h1", "h2", "h3")
+
+
+def a(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def test_build_orders_skips_small_quantities_and_keeps_arrival_order() -> None:
+    orders = build_orders("a1", 0, a(500, 0, 9, 300), a(0, 800, 0, 0), a(90_000, 0, 90_000, 70_000),
+                          a(0, 50_000, 0, 0), IDS, min_wh=10)
+    assert orders.order_ids == ["a1:h0:b", "a1:h3:b", "a1:h1:o"]
+    assert orders.is_buy.tolist() == [True, True, False]
+    assert orders.energy_wh.tolist() == [500, 300, 800]
+
+
+def test_clear_average_bid_hand_worked() -> None:
+    # bids: h0 500 Wh @ 0.090, h3 300 Wh @ 0.070; offer: h1 800 Wh @ 0.050.
+    orders = build_orders("a1", 0, a(500, 0, 0, 300), a(0, 800, 0, 0),
+                          a(90_000, 0, 0, 70_000), a(0, 50_000, 0, 0), IDS, min_wh=10)
+    cleared = clear_orders(orders, "average_bid", 1, "a1:r0")
+    # both bids are accepted; the price is the average of the accepted bids:
+    # volume-weighted (0.090*500 + 0.070*300) / 800 = 0.0825 €/kWh
+    t = cleared.trades
+    assert t.buyer.tolist() == [0, 3] and t.seller.tolist() == [1, 1]
+    assert t.energy_wh.tolist() == [500, 300]
+    assert cleared.price_u == 82_500 and t.price_u.tolist() == [82_500, 82_500]
+    assert len(cleared.remainder) == 0
+
+
+def test_remainder_carries_unmatched_quantity() -> None:
+    orders = build_orders("a1", 0, a(500, 0, 0, 0), a(0, 200, 0, 0), a(90_000, 0, 0, 0),
+                          a(0, 50_000, 0, 0), IDS, min_wh=10)
+    cleared = clear_orders(orders, "pay_as_clear", 1, "x")
+    assert cleared.trades.energy_wh.tolist() == [200]
+    assert cleared.remainder.order_ids == ["a1:h0:b"]
+    assert cleared.remainder.energy_wh.tolist() == [300]
+    assert cleared.remainder.price_u.tolist() == [90_000]
+
+
+def test_one_sided_books_do_not_trade() -> None:
+    orders = build_orders("a1", 0, a(500, 10, 0, 0), a(0, 0, 0, 0), a(90_000, 80_000, 0, 0),
+                          a(0, 0, 0, 0), IDS, min_wh=10)
+    cleared = clear_orders(orders, "average_bid", 1, "x")
+    assert len(cleared.trades) == 0 and cleared.remainder is orders
+    assert len(clear_orders(Orders.empty(), "average_bid", 1, "x").trades) == 0
+
+
+def test_messages_round_trip_exactly() -> None:
+    orders = build_orders("a7", 0, a(1234, 0, 0, 1), a(0, 777, 5, 0), a(95_000, 0, 0, 65_001),
+                          a(0, 39_000, 41_234, 0), IDS, min_wh=1)
+    index = {node: i for i, node in enumerate(IDS)}
+    again = orders_from_message(orders_to_message(orders, "a7", "r0", IDS, 3600), index)
+    for field in ("node", "is_buy", "energy_wh", "price_u"):
+        assert np.array_equal(getattr(again, field), getattr(orders, field))
+    trades = clear_orders(orders, "pay_as_bid", 7, "a7:r0").trades
+    back = trades_from_message(trades_to_message(trades, "a7", "pay_as_bid", None, IDS, 3600),
+                               index)
+    assert back.trade_ids == trades.trade_ids
+    assert np.array_equal(back.energy_wh, trades.energy_wh)
+    assert np.array_equal(back.price_u, trades.price_u)
+
+
+def test_unknown_participant_in_a_message_is_refused() -> None:
+    orders = build_orders("a1", 0, a(500, 0, 0, 0), a(0, 0, 0, 0), a(90_000, 0, 0, 0),
+                          a(0, 0, 0, 0), IDS, min_wh=10)
+    with pytest.raises(KeyError):
+        orders_from_message(orders_to_message(orders, "a1", "r0", IDS, 0), {"h9": 0})

@@ -1,0 +1,126 @@
+"""Whole runs of CommunityModel: determinism, energy conservation, ledger balances, replicas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agents import CommunityModel
+from agents.members import DRHousehold, EVOwner, Prosumer
+from agents.physics.flows import Flows
+from ledger import GRID_ACCOUNT, Ledger
+
+SMALL: dict[str, Any] = {"households": 30, "regions": 3, "days": 1, "replicas": "shared"}
+
+
+def run(**kwargs: Any) -> tuple[CommunityModel, dict[str, Any]]:
+    model = CommunityModel("neighbourhood", **{**SMALL, **kwargs})
+    summary = model.run()
+    return model, summary
+
+
+def test_same_seed_gives_identical_kpis_and_head_hash_twice() -> None:
+    first, a = run(seed=11)
+    second, b = run(seed=11)
+    assert a == b
+    assert a["trades"] > 0 and a["ledger_height"] > 2
+    third, c = run(seed=12)
+    assert c["ledger_head_hash"] != a["ledger_head_hash"]
+    for m in (first, second, third):
+        m.close()
+
+
+def record_flows(model: CommunityModel) -> list[Flows]:
+    physics = model.population.physics
+    seen: list[Flows] = []
+    original = physics.step
+
+    def step(k: int) -> Flows:
+        flows = original(k)
+        seen.append(flows)
+        return flows
+
+    physics.step = step  # type: ignore[method-assign]
+    return seen
+
+
+def test_energy_is_conserved_every_interval_per_node_and_community() -> None:
+    model = CommunityModel("neighbourhood", **SMALL, seed=3)
+    flows = record_flows(model)
+    model.run()
+    assert len(flows) == model.clock.total_steps
+    for f in flows:
+        node = f.production_kwh + f.import_kwh - f.consumption_kwh - f.export_kwh - f.storage_kwh
+        assert np.abs(node).max() < 1e-9
+        community = (f.production_kwh.sum() + f.import_kwh.sum()
+                     - f.consumption_kwh.sum() - f.export_kwh.sum() - f.storage_kwh.sum())
+        assert abs(community) < 1e-9
+        assert (f.import_kwh >= 0).all() and (f.export_kwh >= 0).all()
+        assert not ((f.import_kwh > 0) & (f.export_kwh > 0)).any()
+    # the meters reported exactly what the physics did, to the Wh (cumulative rounding)
+    imported_wh = sum(f.import_kwh for f in flows) * 1000
+    exported_wh = sum(f.export_kwh for f in flows) * 1000
+    assert np.abs(model.kpis.node_import_wh - imported_wh).max() <= 0.5 + 1e-6
+    assert np.abs(model.kpis.node_export_wh - exported_wh).max() <= 0.5 + 1e-6
+    k = model.kpis
+    assert k.production_kwh + k.grid_import_kwh == pytest.approx(
+        k.consumption_kwh + k.grid_export_kwh + k.storage_kwh)
+    model.close()
+
+
+def test_ledger_balances_equal_settled_trades_fees_and_tariffs(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    model = CommunityModel("neighbourhood", **{**SMALL, "days": 2}, seed=5, ledger_path=str(path),
+                           tariffs={"grid_fee_eur_per_kwh": 0.005}, initial_balance_eur=2.0)
+    summary = model.run()
+    accounts, kpis = model.accounts, model.kpis
+    book = accounts.ledger
+    opening = accounts.initial_balance_u
+    for i, account in enumerate(accounts.accounts):
+        # opening balance + deposits - (local purchases + grid import + fees - sales - feed-in)
+        assert book.balance(account, "eur_u") == opening + accounts.deposits_u[i] - kpis.bill_u[i]
+        assert book.balance(account, "wh") == kpis.node_sold_wh[i]
+    assert accounts.deposits_u.sum() > 0  # the small opening balance forced top-ups
+    assert book.balance(book.authority, "eur_u") == kpis.fees_u > 0
+    assert book.balance(GRID_ACCOUNT, "eur_u") == kpis.retail_value_u - kpis.feed_in_value_u
+    assert not book.state.escrows and not book.state.shortfalls  # everything settled
+    total_tokens = sum(v for (acc, asset), v in book.balances().items() if asset == "wh")
+    assert total_tokens == summary["tokens_minted"] == kpis.local_wh
+    model.close()
+    with Ledger.open(path) as reopened:
+        report = reopened.verify(workers=0)
+        assert report.ok, str(report)
+        assert reopened.head_hash == summary["ledger_head_hash"]
+
+
+@pytest.mark.parametrize("mode", ["per_aggregator", "process"])
+def test_every_replica_mode_verifies_to_the_same_head(mode: str) -> None:
+    model, summary = run(seed=4, replicas=mode)
+    for ra in model.aggregators:
+        assert ra.replica.head_hash == summary["ledger_head_hash"]
+        assert ra.replica.received == model.accounts.ledger.height
+    model.close()
+    _, shared = run(seed=4, replicas="shared")
+    assert shared == summary
+
+
+def test_members_are_mesa_agents_with_views_of_their_state() -> None:
+    model, summary = run(seed=2)
+    kinds = {type(m) for m in model.members}
+    assert kinds == {Prosumer, EVOwner, DRHousehold}
+    assert len(model.agents) == 2 * 30 + 3 + 1  # members, meters, aggregators, central
+    prosumer = next(m for m in model.members if isinstance(m, Prosumer))
+    assert prosumer.pv_kwp > 0 and prosumer.account == model.accounts.accounts[prosumer.node]
+    ev = next(m for m in model.members if isinstance(m, EVOwner))
+    assert 0 < ev.ev_soc_kwh <= ev.ev_capacity_kwh
+    dr = next(m for m in model.members if isinstance(m, DRHousehold))
+    assert "refrigerator" in dr.appliances
+    total = sum(m.bill_eur for m in model.members)
+    assert total == pytest.approx(summary["bills_eur_total"])
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == model.clock.total_steps
+    assert {"production_kw", "grid_import_kw", "clearing_price_eur_per_kwh"} <= set(frame.columns)
+    model.close()
