@@ -71,15 +71,16 @@ def footprint(
         dtype=np.int64
     ) * n_intervals + readings["interval"].to_numpy(dtype=np.int64)
 
+    spans = merge_overlaps(presence)
     row, interval, seconds = expand_to_intervals(
-        presence["start_s"].to_numpy(dtype=np.int64),
-        presence["end_s"].to_numpy(dtype=np.int64),
+        spans["start_s"].to_numpy(dtype=np.int64),
+        spans["end_s"].to_numpy(dtype=np.int64),
         interval_s,
     )
-    people, person_index = np.unique(presence["person_id"].to_numpy(dtype=str), return_inverse=True)
-    room_index = presence["classroom"].map(room_of).to_numpy(dtype=np.int64)
+    people, person_index = np.unique(spans["person_id"].to_numpy(dtype=str), return_inverse=True)
+    room_index = spans["classroom"].map(room_of).to_numpy(dtype=np.int64)
     cell = room_index[row] * n_intervals + interval
-    # one row per (cell, person): a person tapping in twice in one interval counts once
+    # one row per (cell, person): a person who left and came back within an interval
     key = cell * len(people) + person_index[row]
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     weight = np.bincount(inverse, weights=seconds).astype(np.int64)
@@ -89,7 +90,11 @@ def footprint(
     groups, group_of_row = np.unique(u_cell, return_inverse=True)
     totals = np.zeros(groups.size, dtype=np.int64)
     match = np.searchsorted(groups, cell_of_reading)
-    found = (match < groups.size) & (groups[np.minimum(match, groups.size - 1)] == cell_of_reading)
+    found = (match < groups.size) & (
+        groups[np.minimum(match, max(groups.size - 1, 0))] == cell_of_reading
+        if groups.size
+        else np.zeros(match.size, dtype=bool)
+    )
     totals[match[found]] = energy[found]
     codes = person_codes(people)
     shares = split_groups(
@@ -120,6 +125,29 @@ def footprint(
         int(energy.sum()),
         int(shares.sum()),
     )
+
+
+def merge_overlaps(presence: pd.DataFrame) -> pd.DataFrame:
+    """Join one person's overlapping spans in one classroom, so no second is counted twice."""
+    if presence.empty:
+        return presence
+    ordered = presence.sort_values(
+        ["person_id", "classroom", "start_s", "end_s"], ignore_index=True
+    )
+    same = ordered["person_id"].eq(ordered["person_id"].shift()) & ordered["classroom"].eq(
+        ordered["classroom"].shift()
+    )
+    reach = ordered.groupby(["person_id", "classroom"], sort=False)["end_s"].cummax()
+    new_block = ~same | (ordered["start_s"] >= reach.shift())  # touching spans stay apart
+    block = new_block.cumsum()
+    merged = ordered.groupby(block, sort=False).agg(
+        {
+            **{c: "first" for c in ordered.columns if c not in ("start_s", "end_s")},
+            "start_s": "min",
+            "end_s": "max",
+        }
+    )
+    return merged.reset_index(drop=True)[list(presence.columns)]
 
 
 def _per_person(tokens: pd.DataFrame, presence: pd.DataFrame) -> pd.DataFrame:
