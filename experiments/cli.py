@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "run": "experiments.commands.run:run", "scenarios": "experiments.commands.scenarios:scenarios",
     "ledger": "experiments.commands.ledger:ledger",
     "viz": "experiments.commands.viz:viz",
+    "devices": "experiments.commands.devices:devices",
 }
 
 

@@ -132,8 +132,13 @@ class HardwareBridge:
             return out
 
     def stats(self) -> dict[str, int]:
-        """Counters: accepted, rejected.<reason>, lost_readings, joins, reboots, ..."""
+        """Counters: accepted, rejected.<reason>, lost_readings, joins, reboots, ...
+
+        Frames received so far are processed first (accepted readings stay held for
+        the next ``poll``), so the counters are current.
+        """
         with self._lock:
+            self._pump()
             counters = dict(self.guard.counters)
             counters["pending_commands"] = len(self.pending)
             counters["unmatched_acks"] = self.pending.unmatched

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -219,8 +220,18 @@ class MqttTransport:
         """Publishes paho has not yet handed over (queued or awaiting PUBACK)."""
         return len(self.client._out_messages)
 
-    def close(self) -> None:
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every QoS 1 publish is acknowledged (True) or the timeout passes."""
+        deadline = time.monotonic() + timeout_s
+        while self.outstanding() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.outstanding() == 0
+
+    def close(self, flush_s: float = 2.0) -> None:
+        """Disconnect, after giving outstanding QoS 1 publishes ``flush_s`` to be acknowledged."""
         if self._started:
+            if self.connected:
+                self.flush(flush_s)
             self.client.disconnect()
             self.client.loop_stop()
             self._started = False

@@ -136,7 +136,8 @@ class SimulatedMeterBank:
         before: NDArray[np.float64] = getattr(self, cum_name)
         cum = before[:, None] + np.cumsum(values, axis=1)
         setattr(self, cum_name, cum[:, -1] if cum.shape[1] else before)
-        edges = np.rint(np.concatenate([before[:, None], cum], axis=1)).astype(np.int64)
+        # half up (floor(x + 0.5)), so 1.5 Wh -> 2 Wh as anyone would round it by hand
+        edges = np.floor(np.concatenate([before[:, None], cum], axis=1) + 0.5).astype(np.int64)
         out: NDArray[np.int64] = np.diff(edges, axis=1)
         return out
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from hardware_bridge.mqtt_transport import MqttTransport
 from hardware_bridge.registry import Device, DeviceRegistry
 
+T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN_EUI = "70b3d57ed0000001"
@@ -66,3 +70,45 @@ def golden_registry() -> DeviceRegistry:
 def client_id(request: pytest.FixtureRequest) -> str:
     """A client id unique to the test (persistent sessions must not leak between tests)."""
     return f"t-{request.node.name[:40]}-{os.getpid()}"
+
+
+def load_fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def wait_until(check: Callable[[], object], timeout_s: float = 10.0, what: str = "") -> None:
+    """Poll ``check`` until it is truthy (brokers and ptys deliver asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or check}")
+
+
+def gather(
+    into: list[T],
+    fetch: Callable[[], list[T]],
+    count: int,
+    timeout_s: float = 10.0,
+    what: str = "",
+) -> list[T]:
+    """Keep calling ``fetch`` (drain, acks, messages) until ``into`` holds ``count`` items."""
+
+    def enough() -> bool:
+        into.extend(fetch())
+        return len(into) >= count
+
+    wait_until(enough, timeout_s, what or f"{count} items")
+    return into
+
+
+@pytest.fixture
+def mqtt_client(broker: MosquittoBroker, client_id: str) -> Iterator[MqttTransport]:
+    """A plain MQTT client playing the network server: publishes canned events."""
+    client = MqttTransport(
+        broker.host, broker.port, client_id=f"{client_id}-ns", persistent_session=False
+    )
+    client.start(10)
+    yield client
+    client.close()

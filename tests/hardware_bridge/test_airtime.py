@@ -52,10 +52,19 @@ def test_sf12_worked_example() -> None:
 
 def test_every_format_fits_dr0_with_room_for_fopts() -> None:
     reading = encode_reading(
-        MeterFrame(boot=255, seq=65535, energy_vah=2**32 - 1, irms_ca=65535, s_avg_va=65535,
-                   s_max_va=65535, interval_min=255, status=255), dev_eui=GOLDEN_EUI,
+        MeterFrame(
+            boot=255,
+            seq=65535,
+            energy_vah=2**32 - 1,
+            irms_ca=65535,
+            s_avg_va=65535,
+            s_max_va=65535,
+            interval_min=255,
+            status=255,
+        ),
+        dev_eui=GOLDEN_EUI,
         key=GOLDEN_KEY,
-    )  # fmt: skip
+    )
     ack = encode_ack(AckFrame(cmd_id=65535, result=3), dev_eui=GOLDEN_EUI, key=GOLDEN_KEY)
     longest_cmd = encode_command(
         Command(GOLDEN_EUI, 255, 65535, "dr_event", 3, duration_min=65535), key=GOLDEN_KEY

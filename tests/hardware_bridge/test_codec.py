@@ -56,9 +56,16 @@ from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY
 GOLDEN_HEX = "1503019c0012d68701a503c809060f00e9889336"
 GOLDEN_B64 = "FQMBnAAS1ocBpQPICQYPAOmIkzY="
 GOLDEN_FRAME = MeterFrame(
-    boot=3, seq=412, energy_vah=1_234_567, irms_ca=421, s_avg_va=968, s_max_va=2310,
-    interval_min=15, status=0, relay_on=True,
-)  # fmt: skip
+    boot=3,
+    seq=412,
+    energy_vah=1_234_567,
+    irms_ca=421,
+    s_avg_va=968,
+    s_max_va=2310,
+    interval_min=15,
+    status=0,
+    relay_on=True,
+)
 
 
 def test_public_names_exist() -> None:
@@ -101,7 +108,7 @@ def test_mac_is_hmac_sha256_over_eui_port_and_body() -> None:
             Command(GOLDEN_EUI, 255, 79, "dr_event", 2, duration_min=60),
             "BP8ATwIAPA==",
             "04ff004f02003c",
-        ),  # fmt: skip
+        ),
         (Command(GOLDEN_EUI, 1, 80, "on"), None, "0101005001"),
         # 02 ADJUST, appliance 01, cmd_id 0051 = 81, 0f = +15 %
         (Command(GOLDEN_EUI, 1, 81, "increase", 15), None, "020100510f"),
@@ -134,8 +141,9 @@ def test_command_with_mac_binds_it_to_the_device() -> None:
 
 def test_ack_frame_vector() -> None:
     # 15 = version 1, relay on, MAC; 004d = cmd 77; 00 = ok; then 4 MAC bytes
-    payload = encode_ack(AckFrame(cmd_id=77, result=0, relay_on=True), dev_eui=GOLDEN_EUI,
-                         key=GOLDEN_KEY)  # fmt: skip
+    payload = encode_ack(
+        AckFrame(cmd_id=77, result=0, relay_on=True), dev_eui=GOLDEN_EUI, key=GOLDEN_KEY
+    )
     assert payload.hex() == "15004d004b88bf1c"
     frame = decode_uplink(GOLDEN_EUI, ACK_PORT, payload, GOLDEN_KEY)
     assert isinstance(frame, AckFrame)
@@ -224,17 +232,27 @@ def test_invalid_commands_raise_command_error(cmd: Command, message: str) -> Non
 
 
 def test_out_of_range_reading_field_is_refused() -> None:
-    frame = MeterFrame(boot=256, seq=0, energy_vah=0, irms_ca=0, s_avg_va=0, s_max_va=0,
-                       interval_min=15)  # fmt: skip
+    frame = MeterFrame(
+        boot=256, seq=0, energy_vah=0, irms_ca=0, s_avg_va=0, s_max_va=0, interval_min=15
+    )
     with pytest.raises(PayloadError, match="boot=256"):
         encode_reading(frame, dev_eui=GOLDEN_EUI, key=GOLDEN_KEY)
 
 
 u8, u16, u32 = (st.integers(0, 2**n - 1) for n in (8, 16, 32))
 frames = st.builds(
-    MeterFrame, boot=u8, seq=u16, energy_vah=u32, irms_ca=u16, s_avg_va=u16, s_max_va=u16,
-    interval_min=u8, status=u8, relay_on=st.booleans(), clipped=st.booleans(),
-)  # fmt: skip
+    MeterFrame,
+    boot=u8,
+    seq=u16,
+    energy_vah=u32,
+    irms_ca=u16,
+    s_avg_va=u16,
+    s_max_va=u16,
+    interval_min=u8,
+    status=u8,
+    relay_on=st.booleans(),
+    clipped=st.booleans(),
+)
 euis = st.binary(min_size=8, max_size=8).map(bytes.hex)
 keys = st.binary(min_size=16, max_size=16)
 
@@ -258,17 +276,47 @@ def test_any_single_bit_flip_is_detected(
 
 
 commands = st.one_of(
-    st.builds(Command, device_id=euis, appliance=u8, command_id=u16,
-              action=st.sampled_from(["on", "off", "restore", "status"])),
-    st.builds(Command, device_id=euis, appliance=u8, command_id=u16,
-              action=st.sampled_from(["increase", "decrease"]), level=st.integers(1, 100)),
-    st.builds(Command, device_id=euis, appliance=u8, command_id=u16,
-              action=st.just("set_level"), level=st.integers(0, 100)),
-    st.builds(Command, device_id=euis, appliance=u8, command_id=u16, action=st.just("dr_event"),
-              level=st.integers(0, 3), duration_min=u16),
-    st.builds(Command, device_id=euis, appliance=u8, command_id=u16,
-              action=st.just("set_interval"), interval_s=st.integers(60, 65535)),
-)  # fmt: skip
+    st.builds(
+        Command,
+        device_id=euis,
+        appliance=u8,
+        command_id=u16,
+        action=st.sampled_from(["on", "off", "restore", "status"]),
+    ),
+    st.builds(
+        Command,
+        device_id=euis,
+        appliance=u8,
+        command_id=u16,
+        action=st.sampled_from(["increase", "decrease"]),
+        level=st.integers(1, 100),
+    ),
+    st.builds(
+        Command,
+        device_id=euis,
+        appliance=u8,
+        command_id=u16,
+        action=st.just("set_level"),
+        level=st.integers(0, 100),
+    ),
+    st.builds(
+        Command,
+        device_id=euis,
+        appliance=u8,
+        command_id=u16,
+        action=st.just("dr_event"),
+        level=st.integers(0, 3),
+        duration_min=u16,
+    ),
+    st.builds(
+        Command,
+        device_id=euis,
+        appliance=u8,
+        command_id=u16,
+        action=st.just("set_interval"),
+        interval_s=st.integers(60, 65535),
+    ),
+)
 
 
 @given(cmd=commands, key=st.one_of(st.none(), keys))

@@ -32,8 +32,17 @@ from hardware_bridge.readings import Command
 from hardware_bridge.serial_protocol import format_downlink, format_uplink
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY, need
 
-ACTIONS = ["on", "off", "increase", "decrease", "set_level", "dr_event", "set_interval",
-           "restore", "status"]  # fmt: skip
+ACTIONS = [
+    "on",
+    "off",
+    "increase",
+    "decrease",
+    "set_level",
+    "dr_event",
+    "set_interval",
+    "restore",
+    "status",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +64,37 @@ def test_sketch_compiles_for_the_uno_and_fits(tmp_path: Path) -> None:
 
 def _random_frame(rng: random.Random) -> MeterFrame:
     return MeterFrame(
-        boot=rng.randrange(256), seq=rng.randrange(65536), energy_vah=rng.randrange(2**32),
-        irms_ca=rng.randrange(65536), s_avg_va=rng.randrange(65536),
-        s_max_va=rng.randrange(65536), interval_min=rng.randrange(256),
-        status=rng.randrange(256), relay_on=rng.random() < 0.5, clipped=rng.random() < 0.5,
-    )  # fmt: skip
+        boot=rng.randrange(256),
+        seq=rng.randrange(65536),
+        energy_vah=rng.randrange(2**32),
+        irms_ca=rng.randrange(65536),
+        s_avg_va=rng.randrange(65536),
+        s_max_va=rng.randrange(65536),
+        interval_min=rng.randrange(256),
+        status=rng.randrange(256),
+        relay_on=rng.random() < 0.5,
+        clipped=rng.random() < 0.5,
+    )
 
 
 def test_reading_bytes_match_python(host_driver: Path) -> None:
     rng = random.Random(7)
     cases: list[tuple[MeterFrame, str, bytes | None]] = [
-        (MeterFrame(boot=3, seq=412, energy_vah=1_234_567, irms_ca=421, s_avg_va=968,
-                    s_max_va=2310, interval_min=15, relay_on=True), GOLDEN_EUI, GOLDEN_KEY),
-    ]  # fmt: skip
+        (
+            MeterFrame(
+                boot=3,
+                seq=412,
+                energy_vah=1_234_567,
+                irms_ca=421,
+                s_avg_va=968,
+                s_max_va=2310,
+                interval_min=15,
+                relay_on=True,
+            ),
+            GOLDEN_EUI,
+            GOLDEN_KEY,
+        ),
+    ]
     for _ in range(400):
         key = rng.randbytes(16) if rng.random() < 0.8 else None
         cases.append((_random_frame(rng), rng.randbytes(8).hex(), key))
@@ -84,8 +111,16 @@ def test_reading_bytes_match_python(host_driver: Path) -> None:
 
 def test_ack_bytes_match_python(host_driver: Path) -> None:
     rng = random.Random(8)
-    cases = [(rng.randrange(65536), rng.randrange(5), rng.random() < 0.5, rng.randbytes(8).hex(),
-              rng.randbytes(16)) for _ in range(200)]  # fmt: skip
+    cases = [
+        (
+            rng.randrange(65536),
+            rng.randrange(5),
+            rng.random() < 0.5,
+            rng.randbytes(8).hex(),
+            rng.randbytes(16),
+        )
+        for _ in range(200)
+    ]
     answers = run_host_driver(
         host_driver, [f"A {e} {k.hex()} {c} {r} {int(on)}" for c, r, on, e, k in cases]
     )
@@ -105,8 +140,15 @@ def _random_command(rng: random.Random, eui: str) -> Command:
         level, duration = rng.randint(0, 3), rng.randrange(65536)
     elif action == "set_interval":
         interval = rng.randint(60, 65535)
-    return Command(eui, rng.choice([0, 1, 2, 3, 255]), rng.randrange(65536), action, level,
-                   duration_min=duration, interval_s=interval)  # fmt: skip
+    return Command(
+        eui,
+        rng.choice([0, 1, 2, 3, 255]),
+        rng.randrange(65536),
+        action,
+        level,
+        duration_min=duration,
+        interval_s=interval,
+    )
 
 
 def test_commands_from_python_decode_in_c(host_driver: Path) -> None:
@@ -122,10 +164,16 @@ def test_commands_from_python_decode_in_c(host_driver: Path) -> None:
         assert status == "ok" and had_mac == "1"
         assert (int(op), int(target), int(cmd_id)) == (payload[0], cmd.appliance, cmd.command_id)
         expected = {
-            "on": (1, 0), "off": (0, 0), "increase": (cmd.level, 0), "decrease": (-cmd.level, 0),
-            "set_level": (cmd.level, 0), "dr_event": (cmd.level, cmd.duration_min),
-            "set_interval": (0, cmd.interval_s), "restore": (0, 0), "status": (0, 0),
-        }[cmd.action]  # fmt: skip
+            "on": (1, 0),
+            "off": (0, 0),
+            "increase": (cmd.level, 0),
+            "decrease": (-cmd.level, 0),
+            "set_level": (cmd.level, 0),
+            "dr_event": (cmd.level, cmd.duration_min),
+            "set_interval": (0, cmd.interval_s),
+            "restore": (0, 0),
+            "status": (0, 0),
+        }[cmd.action]
         assert (int(arg0), int(arg1)) == expected
         assert decode_command(payload, dev_eui=cmd.device_id, key=key, require_mac=True) == cmd
 
@@ -144,8 +192,15 @@ def test_c_refuses_what_python_refuses(host_driver: Path) -> None:
         f"C {GOLDEN_EUI} - 0 0102004d00",  # fine without MAC when not required
     ]
     assert run_host_driver(host_driver, requests) == [
-        "err -3", "err -3", "err -4", "err -2", "err -1", "err -5", "err -1", "ok 1 2 77 0 0 0",
-    ]  # fmt: skip
+        "err -3",
+        "err -3",
+        "err -4",
+        "err -2",
+        "err -1",
+        "err -5",
+        "err -1",
+        "ok 1 2 77 0 0 0",
+    ]
 
 
 def test_sha256_and_hmac_match_hashlib(host_driver: Path) -> None:
@@ -163,12 +218,22 @@ def test_sha256_and_hmac_match_hashlib(host_driver: Path) -> None:
 
 def test_serial_lines_match_python(host_driver: Path) -> None:
     frame = encode_reading(
-        MeterFrame(boot=3, seq=412, energy_vah=1_234_567, irms_ca=421, s_avg_va=968,
-                   s_max_va=2310, interval_min=15, relay_on=True), dev_eui=GOLDEN_EUI,
+        MeterFrame(
+            boot=3,
+            seq=412,
+            energy_vah=1_234_567,
+            irms_ca=421,
+            s_avg_va=968,
+            s_max_va=2310,
+            interval_min=15,
+            relay_on=True,
+        ),
+        dev_eui=GOLDEN_EUI,
         key=GOLDEN_KEY,
-    )  # fmt: skip
-    command = encode_command(Command(GOLDEN_EUI, 255, 79, "dr_event", 2, duration_min=60),
-                             key=GOLDEN_KEY)  # fmt: skip
+    )
+    command = encode_command(
+        Command(GOLDEN_EUI, 255, 79, "dr_event", 2, duration_min=60), key=GOLDEN_KEY
+    )
     down = format_downlink(20, command).decode().strip()
     bad = down[:-1] + ("0" if down[-1] != "0" else "1")
     answers = run_host_driver(
@@ -186,13 +251,33 @@ def test_at_modem_lines(host_driver: Path) -> None:
     # 7 tx done, 8 rx
     answers = run_host_driver(
         host_driver,
-        ["T OK", "T AT_PARAM_ERROR", "T AT_BUSY_ERROR", "T AT_NO_NETWORK_JOINED",
-         "T +EVT:JOINED", "T +EVT:JOIN FAILED", "T +EVT:TX_DONE",
-         "T +EVT:RX_1:-70:8:UNICAST:20:0102004d00", "T +EVT:RX_2:-101:-3:UNICAST:20:06ff0054",
-         "T AT+SEND=10:15", "T +EVT:RX_1:-70:8:UNICAST:20:zz"],
-    )  # fmt: skip
-    assert answers == ["1", "2", "3", "4", "5", "6", "7", "8 20 0102004d00", "8 20 06ff0054",
-                       "0", "0"]  # fmt: skip
+        [
+            "T OK",
+            "T AT_PARAM_ERROR",
+            "T AT_BUSY_ERROR",
+            "T AT_NO_NETWORK_JOINED",
+            "T +EVT:JOINED",
+            "T +EVT:JOIN FAILED",
+            "T +EVT:TX_DONE",
+            "T +EVT:RX_1:-70:8:UNICAST:20:0102004d00",
+            "T +EVT:RX_2:-101:-3:UNICAST:20:06ff0054",
+            "T AT+SEND=10:15",
+            "T +EVT:RX_1:-70:8:UNICAST:20:zz",
+        ],
+    )
+    assert answers == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8 20 0102004d00",
+        "8 20 06ff0054",
+        "0",
+        "0",
+    ]
 
 
 def test_rms_current_from_the_reference_formulas(host_driver: Path) -> None:
@@ -204,11 +289,13 @@ def test_rms_current_from_the_reference_formulas(host_driver: Path) -> None:
     small_counts = 4.21 * 2**0.5 / 2000 * 33 / (5 / 1024)
     answers = run_host_driver(
         host_driver,
-        [f"I 60.606 5000 1480 {peak_counts:.4f} 512 14",
-         f"I 60.606 5000 1480 {small_counts:.4f} 512 14",
-         "I 60.606 5000 1480 0 512 14",  # no current: quantisation noise only
-         "I 60.606 5000 1480 600 512 14"],  # beyond full scale: clipped
-    )  # fmt: skip
+        [
+            f"I 60.606 5000 1480 {peak_counts:.4f} 512 14",
+            f"I 60.606 5000 1480 {small_counts:.4f} 512 14",
+            "I 60.606 5000 1480 0 512 14",  # no current: quantisation noise only
+            "I 60.606 5000 1480 600 512 14",
+        ],  # beyond full scale: clipped
+    )
     amps = [float(a.split()[0]) for a in answers]
     assert amps[0] == pytest.approx(10.0, rel=0.01)
     assert amps[1] == pytest.approx(4.21, rel=0.03)  # one ADC count is ~0.3 A
@@ -238,7 +325,6 @@ def test_appliance_rules_match_python(host_driver: Path) -> None:
         result, applied = state.apply(cmd, now_ms / 1000)
         levels = [state.level(a, now_ms / 1000) for a in range(4)]
         requests.append(f"P {now_ms} {encode_command(cmd).hex()}")
-        expected.append(
-            f"{result} {int(applied)} {' '.join(map(str, levels))} {int(state.relay_on(now_ms / 1000))}"
-        )
+        relay = int(state.relay_on(now_ms / 1000))
+        expected.append(f"{result} {int(applied)} {' '.join(map(str, levels))} {relay}")
     assert run_host_driver(host_driver, requests) == expected
