@@ -42,7 +42,10 @@ def component(function: Callable[..., None]) -> Any:
 @component
 def PanelCard(panel: Panel) -> None:
     """One card: title, summary line, badge, chart and table as the panel has them."""
-    with solara.Card(panel.title, classes=[f"gridcoop-{panel.key}"], margin=0):
+    # The card fills its grid cell and scrolls inside it, so a long table never
+    # spills over the card below.
+    with solara.Card(panel.title, classes=[f"gridcoop-{panel.key}"], margin=0,
+                     style={"height": "100%", "overflow-y": "auto"}):
         solara.Text(panel.summary, classes=["gridcoop-summary"],
                     style={"font-size": "13px", "color": "#666" if panel.absent else "#222"})
         if panel.badge is not None:

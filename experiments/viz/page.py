@@ -30,11 +30,29 @@ def initial_values(model_params: Mapping[str, Any]) -> dict[str, Any]:
             for name, spec in model_params.items()}
 
 
+def close_model(model: Any) -> None:
+    """Release what a replaced model holds (its bus sockets, its ledger file)."""
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
+
+
 @component
 def GridcoopPage(model_class: Callable[..., Any], model_params: Mapping[str, Any],
                  name: str = "gridcoop") -> None:
-    """SolaraViz with the gridcoop panels on one grid, for a model built from ``model_params``."""
-    model = solara.use_memo(lambda: model_class(**initial_values(model_params)), [])
+    """SolaraViz with the gridcoop panels on one grid, for a model built from ``model_params``.
+
+    Mesa's Reset replaces the model in ``model``; the effect closes the one it
+    replaced (and the last one when the session ends).
+    """
+    first = solara.use_memo(lambda: model_class(**initial_values(model_params)), [])
+    model = solara.use_reactive(first)
+
+    def close_when_replaced() -> Callable[[], None]:
+        current = model.value
+        return lambda: close_model(current)
+
+    solara.use_effect(close_when_replaced, [model.value])
     solara.Title(name)
-    SolaraViz(model, components=[(component, 0) for component in PAGE_COMPONENTS],
+    SolaraViz(model, components=[(panel, 0) for panel in PAGE_COMPONENTS],
               model_params=dict(model_params), name=name, play_interval=PLAY_INTERVAL_MS)

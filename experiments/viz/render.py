@@ -141,8 +141,10 @@ def ledger_panel(source: PageSource, state: PageState) -> Panel:
     transactions = table_html(("tx", "kind", "from", "to", "amount"),
                               [(t.tx_id, t.kind, t.sender, t.receiver, f"{t.amount:,} {t.unit}")
                                for t in view.transactions])
-    return Panel("ledger", "Ledger", f"head block {view.height}: {view.head_hash}",
-                 html=blocks + transactions,
+    head = (f"<div style='font-family:monospace;font-size:11px;word-break:break-all'>"
+            f"head {html.escape(view.head_hash)}</div>")
+    return Panel("ledger", "Ledger", f"head block {view.height}, {len(view.transactions)} "
+                 "latest transactions", html=head + blocks + transactions,
                  badge=Badge(view.verification.verified,
                              ("verified" if view.verification.verified else "NOT verified")
                              + f": {view.verification.message}"))
@@ -151,13 +153,15 @@ def ledger_panel(source: PageSource, state: PageState) -> Panel:
 def leaderboard_panel(source: PageSource, state: PageState) -> Panel:
     """The top and bottom ten of the gamification."""
     view = leaderboard_view(source)
-    rows: list[tuple[object, ...]] = [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.top]
-    if view.bottom:
-        rows.append(("…", "", ""))
-        rows += [(r.rank, r.member_id, f"{r.tokens:,}") for r in reversed(view.bottom)]
+    top = table_html(("rank", "most tokens", ""),
+                     [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.top])
+    bottom = table_html(("rank", "fewest tokens", ""),
+                        [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.bottom])
+    columns = f"<div style='flex:1'>{top}</div>" + (
+        f"<div style='flex:1'>{bottom}</div>" if view.bottom else "")
     return Panel("leaderboard", "Leaderboard",
                  f"top {len(view.top)} and bottom {len(view.bottom)} of {view.member_count}",
-                 html=table_html(("rank", "member", "tokens"), rows))
+                 html=f"<div style='display:flex;gap:16px'>{columns}</div>")
 
 
 def tokens_panel(source: PageSource, state: PageState) -> Panel:

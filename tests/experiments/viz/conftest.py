@@ -158,7 +158,7 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def browser_page(chromium: Any) -> Iterator[Any]:
     """A fresh page that records console errors and failed requests in ``page.problems``."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1400, "height": 2200})
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))

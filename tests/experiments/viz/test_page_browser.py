@@ -1,0 +1,138 @@
+"""`gridcoop viz` in headless Chromium: loads offline, steps, resets, every scenario renders.
+
+One page server for the module (started as `python -m experiments.cli viz` on a
+free port); each test opens its own browser context, i.e. its own session and
+model. Screenshots go to test-artifacts/viz/.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from experiments.scenarios import builtin_scenarios
+from tests.experiments.viz.conftest import ARTIFACTS, PageServer, free_port, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PANELS = ("network", "prices", "balance", "ledger", "leaderboard", "tokens", "ev", "dr")
+ERROR_TEXT = re.compile(r"Traceback|Error|error in step|exception", re.IGNORECASE)
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def viz_server(chromium: Any) -> Iterator[PageServer]:
+    """`gridcoop viz` on a free port for the whole module; fails on any asset not loaded."""
+    port = free_port()
+    server = start_server([sys.executable, "-m", "experiments.cli", "viz", "--host",
+                           "127.0.0.1", "--port", str(port), "--set", "days=2"],
+                          ARTIFACTS / "gridcoop-viz.log", port)
+    yield server
+    server.stop()
+    failures = server.asset_failures()
+    if failures:
+        pytest.fail("the page could not load front-end assets (run "
+                    "`python -m experiments.viz.assets`):\n" + "\n".join(failures[:10]))
+
+
+def open_page(browser_page: Any, server: PageServer) -> Any:
+    browser_page.goto(server.url, timeout=TIMEOUT_MS)
+    browser_page.get_by_role("button", name="Step").wait_for(timeout=TIMEOUT_MS)
+    for key in PANELS:
+        browser_page.locator(f".gridcoop-{key}").wait_for(timeout=TIMEOUT_MS)
+    return browser_page
+
+
+def assert_clean(page: Any, server: PageServer) -> None:
+    """No error text on the page, no failed request or script error, no missing asset."""
+    text = page.inner_text("body")
+    assert not ERROR_TEXT.search(text), ERROR_TEXT.search(text)
+    assert page.problems == []
+    assert server.asset_failures() == []
+
+
+def summary(page: Any, key: str) -> str:
+    text: str = page.locator(f".gridcoop-{key} .gridcoop-summary").inner_text()
+    return text
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def step(page: Any, to: int) -> None:
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text(f"Step: {to}", exact=True).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_page_loads_offline_steps_and_changes_the_price_chart(
+        viz_server: PageServer, browser_page: Any) -> None:
+    page = open_page(browser_page, viz_server)
+    page.get_by_text("Step: 0", exact=True).wait_for()
+    assert summary(page, "network") == "100 members in 4 aggregator regions"
+    assert summary(page, "prices").startswith("0 auctions")
+    assert summary(page, "ev") == "EV community: not in this scenario"
+    assert summary(page, "dr") == "DR community: not in this scenario"
+    chart = page.locator(".gridcoop-prices img")
+    before = chart.screenshot()
+    step(page, 1)
+    # the first gate clears the auction for the next hour: the chart now shows it
+    wait_for(lambda: summary(page, "prices").startswith("1 auctions"), "the first auction")
+    wait_for(lambda: chart.screenshot() != before, "the price chart to change")
+    step(page, 2)
+    badge = page.locator(".gridcoop-ledger .gridcoop-badge")
+    wait_for(lambda: badge.inner_text().startswith("verified: chain verified up to block"),
+             "the verified badge")
+    assert "verified" in (badge.get_attribute("class") or "").split()
+    assert_clean(page, viz_server)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-neighbourhood.png"), full_page=True)
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick ``option`` in the Vuetify select labelled ``label``."""
+    page.locator(".v-select", has_text=label).click()
+    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+
+
+def test_changing_a_parameter_and_resetting_rebuilds_the_model(
+        viz_server: PageServer, browser_page: Any) -> None:
+    page = open_page(browser_page, viz_server)
+    step(page, 1)
+    households = page.locator(".v-input", has_text="Households (neighbourhood)")
+    households.locator("[role=slider]").focus()
+    page.keyboard.press("Home")  # the slider's minimum: 10 households
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("Step: 0", exact=True).wait_for(timeout=TIMEOUT_MS)
+    wait_for(lambda: summary(page, "network") == "10 members in 4 aggregator regions",
+             "the rebuilt community")
+    step(page, 1)
+    assert_clean(page, viz_server)
+
+
+def test_every_builtin_scenario_renders(viz_server: PageServer, browser_page: Any) -> None:
+    page = open_page(browser_page, viz_server)
+    # consecutive scenarios differ in their network summary, so a stale page cannot pass
+    expected = {"campus-microgrid": "8 members in 1 aggregator regions",
+                "market-only": "9 members in 1 aggregator regions",
+                "neighbourhood": "100 members in 4 aggregator regions"}
+    assert set(expected) == set(builtin_scenarios())
+    step(page, 1)
+    for scenario, network in expected.items():
+        choose(page, "Scenario", scenario)
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("Step: 0", exact=True).wait_for(timeout=TIMEOUT_MS)
+        assert summary(page, "network") == network
+        for count in (1, 2, 3):
+            step(page, count)
+        assert_clean(page, viz_server)
+        page.screenshot(path=str(ARTIFACTS / f"page-{scenario}.png"), full_page=True)
