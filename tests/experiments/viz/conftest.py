@@ -14,12 +14,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,6 @@ class PageServer:
     url: str
     log_path: Path
     process: subprocess.Popen[bytes]
-    problems: list[str] = field(default_factory=list)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -96,10 +94,12 @@ class PageServer:
                 self.process.wait(timeout=15)
 
 
-def start_server(command: list[str], log_path: Path, port: int) -> PageServer:
+def start_server(command: list[str], log_path: Path, port: int,
+                 extra_env: dict[str, str] | None = None) -> PageServer:
     """Start ``command`` (which must serve on ``port``) in its own process group."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           **(extra_env or {})}
     env.pop("PYTEST_CURRENT_TEST", None)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
@@ -111,29 +111,6 @@ def start_server(command: list[str], log_path: Path, port: int) -> PageServer:
         server.stop()
         raise
     return server
-
-
-ServerFactory = Callable[[list[str], str, int], PageServer]
-
-
-@pytest.fixture
-def page_server_factory(request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
-    """Start page servers; at teardown stop them and fail on any asset that did not load."""
-    started: list[PageServer] = []
-
-    def start(command: list[str], name: str, port: int) -> PageServer:
-        server = start_server(command, ARTIFACTS / f"{name}.log", port)
-        started.append(server)
-        return server
-
-    yield start
-    failures: list[str] = []
-    for server in started:
-        server.stop()
-        failures += server.asset_failures()
-    if failures:
-        pytest.fail("the page could not load front-end assets (run "
-                    "`python -m experiments.viz.assets`):\n" + "\n".join(failures[:10]))
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +147,3 @@ def browser_page(chromium: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
-
-
-def python_command(*args: str) -> list[str]:
-    """Run a module with the interpreter running the tests (the project's venv)."""
-    return [sys.executable, *args]

@@ -206,3 +206,28 @@ def test_cli_check_and_fill(registry: tuple[str, type[FakeRegistry]], tmp_path: 
     assert run_cli(tmp_path, [log], None, None, force=False, check=True) == 0
     assert run_cli(tmp_path, [], url, False, force=True, check=False) == 1
     assert "error: cannot read the npm registry entry" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_missing_asset_shows_in_the_server_log(tmp_path: Path) -> None:
+    """The browser tests' offline check reads the real log line Solara writes."""
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.experiments.viz.conftest import free_port, start_server
+
+    port = free_port()
+    env = {"SOLARA_ASSETS_PROXY_CACHE_DIR": str(tmp_path / "empty-cache"),
+           "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/"}  # nothing listens on port 9
+    server = start_server([sys.executable, "-m", "experiments.cli", "viz", "--port", str(port)],
+                          tmp_path / "server.log", port, env)
+    try:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{server.url}_solara/cdn/requirejs@2.3.6/require.js",
+                                   timeout=60)
+    finally:
+        server.stop()
+    failures = server.asset_failures()
+    assert failures and "requirejs@2.3.6/require.js" in failures[0]
+    assert packages_from_log("\n".join(failures)) == [NpmPackage("requirejs", "2.3.6")]
