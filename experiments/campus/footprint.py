@@ -102,14 +102,16 @@ def footprint(
     )
 
     role_of = presence.drop_duplicates("person_id").set_index("person_id")["role"]
+    names = people.astype(object)
+    roles = role_of.reindex(names).to_numpy(dtype=object)
     interval_col = u_cell % n_intervals
     tokens = pd.DataFrame(
         {
             "interval": interval_col,
             "interval_start_s": interval_col * interval_s,
             "classroom": np.array(rooms, dtype=object)[u_cell // n_intervals],
-            "person_id": people[u_person],
-            "role": role_of.reindex(people[u_person]).to_numpy(),
+            "person_id": names[u_person],
+            "role": roles[u_person],
             "seconds": weight,
             "tokens": shares,
         }

@@ -19,8 +19,9 @@ from market.excess_sharing import (
 T1, T2, T3, T4 = Template.SCHEDULED, Template.TEMPERATURE, Template.BATTERY, Template.FLEXIBLE
 
 
-def load(appliance_id: str, template: Template, priority: int, demand_w: int,
-         divisible: bool = True) -> FlexibleLoad:
+def load(
+    appliance_id: str, template: Template, priority: int, demand_w: int, divisible: bool = True
+) -> FlexibleLoad:
     return FlexibleLoad(appliance_id, template, priority, demand_w, divisible)
 
 
@@ -64,14 +65,23 @@ def test_excess_below_flexible_demand_rations_by_template_then_priority() -> Non
     # Inside h1 the user's equipment priority decides: the EV (priority 1)
     # takes the 2000 W that the pump's T1 demand earned; the pump gets 0.
     assert result.load_w() == {
-        ("h1", "pump"): 0, ("h1", "ev"): 2_000,
+        ("h1", "pump"): 0,
+        ("h1", "ev"): 2_000,
         ("h2", "ac"): 500,
-        ("h3", "pump"): 1_000, ("h3", "heater"): 0,
-        ("h4", "ac"): 1_500, ("h4", "ev"): 0,
+        ("h3", "pump"): 1_000,
+        ("h3", "heater"): 0,
+        ("h4", "ac"): 1_500,
+        ("h4", "ev"): 0,
     }
     assert result.remainder_w == 0
     assert {(g.household_id, g.appliance_id) for g in result.short_loads()} == {
-        ("h1", "pump"), ("h1", "ev"), ("h2", "ac"), ("h3", "heater"), ("h4", "ac"), ("h4", "ev")}
+        ("h1", "pump"),
+        ("h1", "ev"),
+        ("h2", "ac"),
+        ("h3", "heater"),
+        ("h4", "ac"),
+        ("h4", "ev"),
+    }
 
 
 def test_marginal_level_inside_t3() -> None:
@@ -108,11 +118,14 @@ def test_equal_priority_lower_template_first() -> None:
 def test_equal_priority_and_template_indivisible_first_then_proportional() -> None:
     # Group (priority 1, T1) with 1500 W: on/off loads in id order: "dryer" 1000
     # fits (500 left), "washer" 740 does not; divisible "pump" gets the 500.
-    hh = HouseholdDemand("h", (
-        load("washer", T1, 1, 740, divisible=False),
-        load("dryer", T1, 1, 1000, divisible=False),
-        load("pump", T1, 1, 2000),
-    ))
+    hh = HouseholdDemand(
+        "h",
+        (
+            load("washer", T1, 1, 740, divisible=False),
+            load("dryer", T1, 1, 1000, divisible=False),
+            load("pump", T1, 1, 2000),
+        ),
+    )
     ra = AggregatorDemand("ra", (hh,))
     result = share_excess(1_500, [ra])
     assert result.load_w() == {("h", "washer"): 0, ("h", "dryer"): 1_000, ("h", "pump"): 500}
@@ -120,8 +133,10 @@ def test_equal_priority_and_template_indivisible_first_then_proportional() -> No
 
 
 def test_on_off_loads_that_do_not_fit_send_the_power_to_storage() -> None:
-    hh = HouseholdDemand("h", (load("washer", T1, 1, 740, divisible=False),
-                               load("dryer", T1, 2, 1000, divisible=False)))
+    hh = HouseholdDemand(
+        "h",
+        (load("washer", T1, 1, 740, divisible=False), load("dryer", T1, 2, 1000, divisible=False)),
+    )
     result = share_excess(700, [AggregatorDemand("ra", (hh,))])
     # neither 740 nor 1000 fits in 700: nothing runs, all 700 W go to storage.
     assert result.granted_w == 0
@@ -132,16 +147,22 @@ def test_on_off_loads_that_do_not_fit_send_the_power_to_storage() -> None:
 def test_proportional_split_among_equal_priority_divisible_loads() -> None:
     # 1000 W among EVs of 3000, 2000, 1000 W at equal priority: 500, 333.3, 166.7
     # floors 500/333/166 (999); remainders 0, 2000, 4000 (of 6000) -> "c" gets +1.
-    hh = HouseholdDemand("h", (load("a", T3, 1, 3000), load("b", T3, 1, 2000),
-                               load("c", T3, 1, 1000)))
+    hh = HouseholdDemand(
+        "h", (load("a", T3, 1, 3000), load("b", T3, 1, 2000), load("c", T3, 1, 1000))
+    )
     result = share_excess(1_000, [AggregatorDemand("ra", (hh,))])
     assert result.load_w() == {("h", "a"): 500, ("h", "b"): 333, ("h", "c"): 167}
 
 
 def test_proportional_split_between_households_inside_an_aggregator() -> None:
     # One RA, T2 demands 1000 and 3000, 2000 W granted: 500 and 1500.
-    ra = AggregatorDemand("ra", (HouseholdDemand("h1", (load("ac", T2, 1, 1000),)),
-                                 HouseholdDemand("h2", (load("ac", T2, 1, 3000),))))
+    ra = AggregatorDemand(
+        "ra",
+        (
+            HouseholdDemand("h1", (load("ac", T2, 1, 1000),)),
+            HouseholdDemand("h2", (load("ac", T2, 1, 3000),)),
+        ),
+    )
     assert share_excess(2_000, [ra]).household_w() == {"h1": 500, "h2": 1_500}
 
 
@@ -192,8 +213,12 @@ def test_bad_community_is_refused() -> None:
 
 
 def test_turn_off_in_order_turns_down_the_last_divisible_load_only_as_needed() -> None:
-    running = [RunningLoad("fridge", 125), RunningLoad("ac", 1000, divisible=True),
-               RunningLoad("heater", 2000), RunningLoad("ev", 3650, divisible=True)]
+    running = [
+        RunningLoad("fridge", 125),
+        RunningLoad("ac", 1000, divisible=True),
+        RunningLoad("heater", 2000),
+        RunningLoad("ev", 3650, divisible=True),
+    ]
     # total 6775, limit 3000: heater off -> 4775; EV is divisible and 3650 > 1775
     # over, so it is turned down by 1775 to 1875 -> exactly 3000.
     result = turn_off_in_order(running, ["heater", "ev", "ac"], 3_000)
@@ -204,8 +229,12 @@ def test_turn_off_in_order_turns_down_the_last_divisible_load_only_as_needed() -
 
 
 def test_turn_off_in_order_never_touches_unlisted_appliances() -> None:
-    running = [RunningLoad("fridge", 125), RunningLoad("ac", 1000, divisible=True),
-               RunningLoad("heater", 2000), RunningLoad("ev", 3650, divisible=True)]
+    running = [
+        RunningLoad("fridge", 125),
+        RunningLoad("ac", 1000, divisible=True),
+        RunningLoad("heater", 2000),
+        RunningLoad("ev", 3650, divisible=True),
+    ]
     # limit 100: heater off (4775), EV 3650 <= 4675 over -> off (1125),
     # AC 1000 <= 1025 over -> off (125); the fridge stays: 25 W over the limit.
     result = turn_off_in_order(running, ["heater", "ev", "ac"], 100)
