@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "market": "experiments.bench.market",
     "ledger": "experiments.bench.ledger",
     "bus": "experiments.bench.bus",
+    "viz": "experiments.bench.viz",
 }
 
 
