@@ -1,4 +1,5 @@
-"""Checks shared by the writer, replicas and ``verify``: links, seals, roots, batches.
+"""Checks shared by the writer, replicas and ``verify``: links, seals, roots, batches;
+sealing a header, and loading a stored chain from its newest anchored snapshot.
 
 Why in one place: a replica refusing a block, ``verify`` naming the first bad
 block and the writer accepting a batch must agree exactly, or a chain the
@@ -7,21 +8,25 @@ writer produced could fail on a replica.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, seal_message
+from ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, Seal, seal_message
 from ledger.envelope import SignedTx, tx_message
 from ledger.errors import (
     BlockError,
+    ConfigError,
     ForkError,
     InvalidSignatureError,
     LedgerError,
     QuorumError,
+    StorageError,
 )
-from ledger.identity import verify_signature
+from ledger.identity import KeyPair, verify_signature
 from ledger.rules import apply, config_from_genesis
 from ledger.signatures import Item, SignatureVerifier
-from ledger.state import ChainConfig, State
+from ledger.state import ChainConfig, State, snapshot_hash
+from ledger.storage import Store
 from ledger.transactions import Genesis, RegisterMember
 
 
@@ -169,3 +174,101 @@ def apply_batch(state: State, txs: Sequence[SignedTx], verifier: SignatureVerifi
         index, error = failure
         error.index = index
         raise error
+
+
+def _decode(block: Block) -> list[SignedTx]:
+    out = []
+    for index, (body, sig) in enumerate(block.frames()):
+        try:
+            out.append(SignedTx.from_parts(body, sig))
+        except LedgerError as exc:
+            raise BlockError(block.height, f"transaction {index} is malformed: {exc}") from exc
+    return out
+
+
+def replay_block(state: State, block: Block, config: ChainConfig,
+                 verifier: SignatureVerifier) -> bytes | None:
+    """Check a linked block's seals, root and transactions and apply it to ``state``.
+
+    Returns the state snapshot at snapshot heights (checked against the header),
+    else None. On any refusal the state is rolled back and ``BlockError`` names
+    the block, the transaction and the reason. The caller commits the state.
+    """
+    check_seals(block, config)
+    check_merkle(block)
+    txs = _decode(block)
+    mark = state.mark()
+    try:
+        apply_batch(state, txs, verifier, config.signing)
+    except LedgerError as exc:
+        raise BlockError(block.height, f"transaction {exc.index} is refused: "
+                                       f"{type(exc).__name__}: {exc}") from exc
+    if block.height % config.snapshot_interval == 0:
+        snapshot = state.to_snapshot()
+        if snapshot_hash(snapshot) == block.header.state_hash:
+            return snapshot
+        reason = "state hash mismatch: replaying the transactions gives another state than " \
+                 "the header anchors"
+    elif block.header.state_hash:
+        reason = "state hash present at a non-snapshot height"
+    else:
+        return None
+    state.rollback(mark)
+    raise BlockError(block.height, reason)
+
+
+def check_time(time_s: Any, previous: int, height: int = 0) -> int:
+    if type(time_s) is not int or time_s < previous:
+        raise BlockError(height, f"time_s must be an integer >= the previous block's time "
+                                 f"({previous} s), got {time_s!r}")
+    return time_s
+
+
+def seal_header(header: BlockHeader, config: ChainConfig | None,
+                held: Iterable[KeyPair]) -> list[Seal]:
+    """Sign the header with every held validator key; refuse below quorum."""
+    if config is None:
+        raise ConfigError("no chain configuration")
+    message = seal_message(header.hash)
+    validators = {k.public_key: k for k in held if k.public_key in config.validator_keys}
+    if len(validators) < config.quorum:
+        raise QuorumError(header.height, f"this ledger holds {len(validators)} validator "
+                                         f"key(s), the quorum is {config.quorum}; pass the "
+                                         "validators' key pairs as signers")
+    return [Seal(key, keys.sign(message)) for key, keys in sorted(validators.items())]
+
+
+def load_chain(store: Store) -> tuple[State, Block, int]:
+    """State and head of a stored chain, from its newest anchored snapshot."""
+    head_row = store.head()
+    genesis_row = store.row(0)
+    if head_row is None or genesis_row is None:
+        raise StorageError(f"{store.path} holds no genesis block; it is not a ledger")
+    try:
+        config = genesis_config(Block.from_parts(genesis_row[2], genesis_row[3],
+                                                 genesis_row[4]))
+        found = store.latest_snapshot(head_row[0])
+        if found is None:
+            raise StorageError(f"{store.path} has no state snapshot")
+        snap_height, snapshot = found
+        anchor = Block.from_parts(*store.row(snap_height)[2:])  # type: ignore[index]
+        if snapshot_hash(snapshot) != anchor.header.state_hash:
+            raise StorageError(f"the snapshot at height {snap_height} does not match the hash "
+                               "anchored in its block")
+        state = State.from_snapshot(snapshot)
+        if state.config != config:
+            raise StorageError(f"the snapshot at height {snap_height} has another configuration")
+        prev = anchor
+        for row in store.rows(snap_height + 1):
+            block = Block.from_parts(row[2], row[3], row[4])
+            check_link(block, prev.header, prev.hash, config)
+            check_merkle(block)
+            apply_batch(state, block.transactions(), None, config.signing)
+            state.commit()
+            prev = block
+    except (LedgerError, TypeError) as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"cannot load {store.path}: {exc}; run `gridcoop ledger verify "
+                           f"{store.path}`") from exc
+    return state, prev, snap_height

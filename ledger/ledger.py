@@ -31,10 +31,19 @@ import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Any
 
-from ledger.block import ZERO_HASH, Block, BlockHeader, Seal, seal_message
-from ledger.chain import apply_batch, check_link, check_merkle, check_seals, genesis_config
+from ledger.block import ZERO_HASH, Block, BlockHeader
+from ledger.chain import (
+    apply_batch,
+    check_link,
+    check_merkle,
+    check_seals,
+    check_time,
+    genesis_config,
+    load_chain,
+    replay_block,
+    seal_header,
+)
 from ledger.envelope import SignedTx, tx_message
 from ledger.errors import (
     BlockError,
@@ -42,7 +51,6 @@ from ledger.errors import (
     ForkError,
     InvalidSignatureError,
     LedgerError,
-    QuorumError,
     StorageError,
 )
 from ledger.identity import KeyPair, Member, verify_signature
@@ -109,8 +117,8 @@ class Ledger:
         held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
         snapshot = state.to_snapshot()
         header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
-                             _check_time(time_s, 0), 1, snapshot_hash(snapshot))
-        block = Block.build(header, _seal(header, state.config, held), [stx])
+                             check_time(time_s, 0), 1, snapshot_hash(snapshot))
+        block = Block.build(header, seal_header(header, state.config, held), [stx])
         store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, held, workers)
@@ -124,7 +132,7 @@ class Ledger:
         """
         store = Store(path, readonly=readonly)
         try:
-            state, head, snapshot_height = _load(store)
+            state, head, snapshot_height = load_chain(store)
         except BaseException:
             store.close()
             raise
@@ -240,14 +248,14 @@ class Ledger:
         self._writable()
         head = self._head.header
         height = head.height + 1
-        time_s = _check_time(time_s, head.time_s, height)
+        time_s = check_time(time_s, head.time_s, height)
         pending = self._pending
         root = merkle_root([leaf_hash(t.body, t.sig) for t in pending])
         snapshot = self.state.to_snapshot() if height % self.config.snapshot_interval == 0 \
             else None
         header = BlockHeader(self.config.chain_id, height, self._head.hash, root, time_s,
                              len(pending), snapshot_hash(snapshot) if snapshot else b"")
-        block = Block.build(header, _seal(header, self.config, self._validator_keys.values()),
+        block = Block.build(header, seal_header(header, self.config, self._validator_keys.values()),
                             pending)
         self.store.append(block, snapshot, self._pending_members)
         self.state.commit()
@@ -277,26 +285,7 @@ class Ledger:
             raise BlockError(block.height, f"our head is {head.height}; apply blocks "
                                            f"{head.height + 1}..{block.height - 1} first")
         check_link(block, head.header, head.hash, self.config)
-        check_seals(block, self.config)
-        check_merkle(block)
-        try:
-            txs = block.transactions()
-            apply_batch(self.state, txs, self.verifier, self.config.signing)
-        except BlockError:
-            raise
-        except LedgerError as exc:
-            raise BlockError(block.height, f"transaction {exc.index}: "
-                                           f"{type(exc).__name__}: {exc}") from exc
-        snapshot = None
-        if block.height % self.config.snapshot_interval == 0:
-            snapshot = self.state.to_snapshot()
-            if snapshot_hash(snapshot) != block.header.state_hash:
-                self.state.rollback(0)
-                raise BlockError(block.height, "state hash mismatch: our state after this "
-                                               "block differs from the writer's")
-        elif block.header.state_hash:
-            self.state.rollback(0)
-            raise BlockError(block.height, "state hash present at a non-snapshot height")
+        snapshot = replay_block(self.state, block, self.config, self.verifier)
         try:
             self.store.append(block, snapshot)
         except BaseException:
@@ -423,59 +412,3 @@ class Ledger:
                                 tx_message(self.config.chain_id, stx.body)):
             raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "
                                         "not verify with its registered key (forged or altered)")
-
-
-def _check_time(time_s: Any, previous: int, height: int = 0) -> int:
-    if type(time_s) is not int or time_s < previous:
-        raise BlockError(height, f"time_s must be an integer >= the previous block's time "
-                                 f"({previous} s), got {time_s!r}")
-    return time_s
-
-
-def _seal(header: BlockHeader, config: ChainConfig | None, held: Any) -> list[Seal]:
-    """Sign the header with every held validator key; refuse below quorum."""
-    if config is None:
-        raise ConfigError("no chain configuration")
-    message = seal_message(header.hash)
-    validators = {k.public_key: k for k in held if k.public_key in config.validator_keys}
-    if len(validators) < config.quorum:
-        raise QuorumError(header.height, f"this ledger holds {len(validators)} validator "
-                                         f"key(s), the quorum is {config.quorum}; pass the "
-                                         "validators' key pairs as signers")
-    return [Seal(key, keys.sign(message)) for key, keys in sorted(validators.items())]
-
-
-def _load(store: Store) -> tuple[State, Block, int]:
-    """State and head of a stored chain, from its newest anchored snapshot."""
-    head_row = store.head()
-    genesis_row = store.row(0)
-    if head_row is None or genesis_row is None:
-        raise StorageError(f"{store.path} holds no genesis block; it is not a ledger")
-    try:
-        config = genesis_config(Block.from_parts(genesis_row[2], genesis_row[3],
-                                                 genesis_row[4]))
-        found = store.latest_snapshot(head_row[0])
-        if found is None:
-            raise StorageError(f"{store.path} has no state snapshot")
-        snap_height, snapshot = found
-        anchor = Block.from_parts(*store.row(snap_height)[2:])  # type: ignore[index]
-        if snapshot_hash(snapshot) != anchor.header.state_hash:
-            raise StorageError(f"the snapshot at height {snap_height} does not match the hash "
-                               "anchored in its block")
-        state = State.from_snapshot(snapshot)
-        if state.config != config:
-            raise StorageError(f"the snapshot at height {snap_height} has another configuration")
-        prev = anchor
-        for row in store.rows(snap_height + 1):
-            block = Block.from_parts(row[2], row[3], row[4])
-            check_link(block, prev.header, prev.hash, config)
-            check_merkle(block)
-            apply_batch(state, block.transactions(), None, config.signing)
-            state.commit()
-            prev = block
-    except (LedgerError, TypeError) as exc:
-        if isinstance(exc, StorageError):
-            raise
-        raise StorageError(f"cannot load {store.path}: {exc}; run `gridcoop ledger verify "
-                           f"{store.path}`") from exc
-    return state, prev, snap_height

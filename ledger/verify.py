@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.block import ZERO_HASH, Block, BlockHeader
-from ledger.chain import apply_batch, check_link, check_merkle, check_seals, genesis_config
-from ledger.envelope import SignedTx
+from ledger.chain import check_link, genesis_config, replay_block
 from ledger.errors import BlockError, LedgerError
 from ledger.signatures import SignatureVerifier
-from ledger.state import ChainConfig, State, snapshot_hash
+from ledger.state import ChainConfig, State
 from ledger.storage import Store
 
 
@@ -47,39 +46,18 @@ class VerifyReport:
                 "bad_height": self.bad_height, "reason": self.reason}
 
 
-def _decode(block: Block) -> list[SignedTx]:
-    out = []
-    for index, (body, sig) in enumerate(block.frames()):
-        try:
-            out.append(SignedTx.from_parts(body, sig))
-        except LedgerError as exc:
-            raise BlockError(block.height, f"transaction {index} is malformed: {exc}") from exc
-    return out
-
-
 def _check_block(store: Store, state: State, block: Block, config: ChainConfig,
                  verifier: SignatureVerifier) -> None:
-    check_seals(block, config)
-    check_merkle(block)
-    txs = _decode(block)
-    try:
-        apply_batch(state, txs, verifier, config.signing)
-    except LedgerError as exc:
-        raise BlockError(block.height, f"transaction {exc.index} is refused: "
-                                       f"{type(exc).__name__}: {exc}") from exc
-    height = block.height
-    if height % config.snapshot_interval == 0:
-        snapshot = state.to_snapshot()
-        if snapshot_hash(snapshot) != block.header.state_hash:
-            raise BlockError(height, "state hash mismatch: replaying the transactions gives "
-                                     "another state than the header anchors")
-        stored = store.snapshot(height)
+    snapshot = replay_block(state, block, config, verifier)
+    if snapshot is not None:
+        stored = store.snapshot(block.height)
         if stored is None:
-            raise BlockError(height, "the state snapshot of this block is missing")
+            state.rollback(0)
+            raise BlockError(block.height, "the state snapshot of this block is missing")
         if stored != snapshot:
-            raise BlockError(height, "the stored state snapshot differs from the replayed state")
-    elif block.header.state_hash:
-        raise BlockError(height, "state hash present at a non-snapshot height")
+            state.rollback(0)
+            raise BlockError(block.height, "the stored state snapshot differs from the "
+                                           "replayed state")
     state.commit()
 
 

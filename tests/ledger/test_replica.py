@@ -136,7 +136,7 @@ def test_validly_sealed_block_with_an_invalid_transaction(block_community: Commu
     overdraft = SignedTx.build(Transfer(alice, c.book.next_nonce(alice), c.accounts["bob"],
                                         "eur_u", 5_000_000, ""), c.book.config.chain_id)
     before = replica.state.to_snapshot()
-    with pytest.raises(BlockError, match="transaction 0: InsufficientFundsError"):
+    with pytest.raises(BlockError, match="transaction 0 is refused: InsufficientFundsError"):
         replica.apply_block(_forge(c, 2, [overdraft], [c.keys["market"]]))
     assert replica.state.to_snapshot() == before
 
