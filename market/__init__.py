@@ -1,4 +1,5 @@
-"""The clearing house: orders, order books, clearing mechanisms, tariffs.
+"""The clearing house: orders, order books, clearing mechanisms, tariffs, and the
+ancillary-service markets (spinning reserve, renewable-excess sharing).
 
 Pure: imports nothing from the rest of gridcoop, no Mesa, no ZeroMQ. The one-call
 entry point is :func:`clear`; see the README section on the market.
@@ -24,6 +25,20 @@ from market.errors import (
     UnknownMechanismError,
     UnknownOrderError,
 )
+from market.excess_sharing import (
+    AggregatorDemand,
+    ExcessSharingError,
+    FlexibleLoad,
+    HouseholdDemand,
+    LoadGrant,
+    RunningLoad,
+    SharingResult,
+    ShedResult,
+    Template,
+    share_excess,
+    split_largest_remainder,
+    turn_off_in_order,
+)
 from market.hierarchical import HierarchicalResult, clear_hierarchical
 from market.order_book import ClearingHouse, GateState, OrderBook
 from market.orders import (
@@ -36,6 +51,22 @@ from market.orders import (
 )
 from market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
 from market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
+from market.reserve import (
+    ReserveClearing,
+    ReserveError,
+    ReserveMarket,
+    ReserveOffer,
+    ReserveRequest,
+    clear_reserve,
+)
+from market.reserve_calls import (
+    CallProcessConfig,
+    ReserveCallProcess,
+    ShortfallPolicy,
+    dispatch_call,
+    settle_reserve,
+    verify_delivery,
+)
 from market.results import ClearingResult, Trade, TradeArrays
 from market.settlement import (
     GridSettlement,
@@ -55,20 +86,26 @@ __all__ = [
     "MECHANISMS",
     "QUANTITY_RESOLUTION_KWH",
     "QUANTITY_TOLERANCE_KWH",
+    "AggregatorDemand",
+    "CallProcessConfig",
     "ClearingHouse",
     "ClearingResult",
     "DuplicateMechanismError",
     "DuplicateOrderError",
+    "ExcessSharingError",
+    "FlexibleLoad",
     "GateClosedError",
     "GateState",
     "GateStateError",
     "GridSettlement",
     "HierarchicalResult",
+    "HouseholdDemand",
     "InvalidAllocationError",
     "InvalidOptionError",
     "InvalidOrderError",
     "InvalidTariffError",
     "LineKind",
+    "LoadGrant",
     "LocalMoneyFlows",
     "Margin",
     "MarketError",
@@ -79,9 +116,20 @@ __all__ = [
     "OrderBook",
     "PreparedBook",
     "PriceCapExceededError",
+    "ReserveCallProcess",
+    "ReserveClearing",
+    "ReserveError",
+    "ReserveMarket",
+    "ReserveOffer",
+    "ReserveRequest",
+    "RunningLoad",
     "SettlementLine",
+    "SharingResult",
+    "ShedResult",
+    "ShortfallPolicy",
     "Side",
     "Tariff",
+    "Template",
     "TimeOfUseTariff",
     "Trade",
     "TradeArrays",
@@ -91,11 +139,18 @@ __all__ = [
     "UnknownOrderError",
     "clear",
     "clear_hierarchical",
+    "clear_reserve",
+    "dispatch_call",
     "get_mechanism",
     "local_money_flows",
     "mechanism_names",
     "prepare",
     "register_mechanism",
     "settle_hierarchical",
+    "settle_reserve",
     "settle_with_grid",
+    "share_excess",
+    "split_largest_remainder",
+    "turn_off_in_order",
+    "verify_delivery",
 ]
