@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import struct
 from dataclasses import dataclass
@@ -127,14 +128,21 @@ class AckFrame:
 
 def eui_bytes(dev_eui: str | bytes) -> bytes:
     """The 8 bytes of a devEUI given as hex (any case, ``:``/``-`` allowed) or bytes."""
-    if isinstance(dev_eui, bytes | bytearray):
-        raw = bytes(dev_eui)
-    else:
-        text = dev_eui.replace(":", "").replace("-", "").strip()
-        try:
-            raw = bytes.fromhex(text)
-        except ValueError:
-            raw = b""
+    if isinstance(dev_eui, str):
+        return _eui_from_text(dev_eui)
+    raw = bytes(dev_eui)
+    if len(raw) != 8:
+        raise MalformedMessageError(f"devEUI {dev_eui!r} is {len(raw)} bytes, not 8")
+    return raw
+
+
+@functools.lru_cache(maxsize=65_536)
+def _eui_from_text(dev_eui: str) -> bytes:
+    """Parsed once per distinct spelling: every frame of a meter repeats it."""
+    try:
+        raw = bytes.fromhex(dev_eui.replace(":", "").replace("-", "").strip())
+    except ValueError:
+        raw = b""
     if len(raw) != 8:
         raise MalformedMessageError(
             f"devEUI {dev_eui!r} is not 8 bytes of hex; give 16 hex digits like 70b3d57ed0000001"

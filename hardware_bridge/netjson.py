@@ -56,14 +56,20 @@ def number(data: Mapping[str, Any], key: str) -> float | None:
 
 
 def parse_time(text: object) -> float | None:
-    """Seconds since the epoch from an RFC 3339 string (any fraction length); None if absent."""
+    """Seconds since the epoch from an RFC 3339 string (any fraction length); None if absent.
+
+    A time without an offset is taken as UTC (both servers send UTC).
+    """
     if not isinstance(text, str) or not text:
         return None
-    cleaned = _FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError as exc:
-        raise MalformedMessageError(f"time {text!r} is not RFC 3339") from exc
+    try:  # the common case: Python reads RFC 3339 with up to 6 fraction digits directly
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        cleaned = _FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(cleaned)
+        except ValueError as exc:
+            raise MalformedMessageError(f"time {text!r} is not RFC 3339") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()

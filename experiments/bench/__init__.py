@@ -13,8 +13,10 @@ from typing import Any
 
 SUITES: dict[str, str] = {
     "market": "experiments.bench.market",
+    "model": "experiments.bench.model",
     "ledger": "experiments.bench.ledger",
     "bus": "experiments.bench.bus",
+    "bridge": "experiments.bench.bridge",
     "viz": "experiments.bench.viz",
 }
 

@@ -96,7 +96,9 @@ def test_ttn_reconnects_and_resubscribes(
         wait_until(lambda: received(bridge, readings, 5), what="round 1")
         broker.restart()
         wait_until(
-            lambda: bridge.transport.wait_ready(0.1) and sim.transport.wait_ready(0.1),
+            lambda: all(
+                t.connects == 2 and t.wait_ready(0.1) for t in (bridge.transport, sim.transport)
+            ),
             what="both clients back with their subscriptions",
         )
         sim.step()

@@ -15,6 +15,7 @@ from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_comma
 from hardware_bridge.errors import MalformedMessageError
 from hardware_bridge.mosquitto import MosquittoBroker
 from hardware_bridge.mqtt_transport import MqttTransport
+from hardware_bridge.netjson import parse_time
 from hardware_bridge.readings import Command, CommandAck, MeterReading
 from hardware_bridge.registry import DeviceRegistry
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY, gather, load_fixture, wait_until
@@ -271,3 +272,18 @@ def test_downlinks_and_ack_correlation(
         (81, "timeout", "bridge"),
     ]
     assert bridge.stats()["pending_commands"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("2025-03-10T14:15:02.412310+00:00", 1741616102.41231),  # ChirpStack
+        ("2025-03-10T14:15:02.412Z", 1741616102.412),  # TTN
+        ("2025-03-10T14:15:02.412310123Z", 1741616102.41231),  # nanoseconds: cut to micro
+        ("2025-03-10T15:15:02+01:00", 1741616102.0),
+        ("2025-03-10T14:15:02", 1741616102.0),  # no offset: UTC, whatever the local zone
+    ],
+)
+def test_rfc3339_times(text: str, seconds: float) -> None:
+    assert parse_time(text) == pytest.approx(seconds)
+    assert parse_time(None) is None and parse_time("") is None
