@@ -66,7 +66,7 @@ class Orders:
 def build_orders(auction: str, node_offset: int, bid_wh: IntArray, offer_wh: IntArray,
                  bid_price_u: IntArray, offer_price_u: IntArray, node_ids: tuple[str, ...],
                  min_wh: int) -> Orders:
-    """Orders of one region: a bid where ``bid_wh >= min_wh``, an offer where ``offer_wh >= min_wh``.
+    """One region's orders: a bid where ``bid_wh >= min_wh``, an offer where ``offer_wh`` is.
 
     Arrays are the region's slice; ``node_offset`` is the slice's start. Bids
     come first, then offers, each in node order (the arrival order).

@@ -121,9 +121,10 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
                 interval = message.start_s // (self.model.clock.market_minutes * 60)
                 auction = self.auctions.get(interval)
             else:
-                auction = self._auction(str(auction_id))
-                if auction is None and self.model.nearest and auction_id[1:7].isdigit():
-                    interval = int(auction_id[1:7])
+                name = str(auction_id)
+                auction = self._auction(name)
+                if auction is None and self.model.nearest and name[1:7].isdigit():
+                    interval = int(name[1:7])
                     auction = self.auctions[interval] = Auction(f"a{interval:06d}", interval)
                     self._posthoc.append(interval)
             if auction is None:

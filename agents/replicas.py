@@ -17,6 +17,7 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import struct
 from multiprocessing.connection import Connection
@@ -119,7 +120,7 @@ class ProcessReplica:
         """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
         while self._answered < self._sent and (wait or self._conn.poll()):
             try:
-                height, verdict, head = self._conn.recv()
+                _height, verdict, head = self._conn.recv()
             except EOFError:
                 raise ReplicaRefusedError("the replica process died; see its error above") \
                     from None
@@ -134,10 +135,8 @@ class ProcessReplica:
 
     def close(self) -> None:
         if self._process.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self._conn.send_bytes(b"")
-            except OSError:
-                pass
             self._process.join(timeout=10)
             if self._process.is_alive():
                 self._process.terminate()

@@ -29,7 +29,9 @@ IntArray = NDArray[np.int64]
 
 def payment_u(energy_wh: IntArray | int, price_u_per_kwh: IntArray | int) -> IntArray:
     """Money for energy at a price: Wh × µ€/kWh // 1000 (the ledger's rounding)."""
-    return np.asarray(energy_wh, dtype=np.int64) * np.asarray(price_u_per_kwh, dtype=np.int64) // 1000
+    energy = np.asarray(energy_wh, dtype=np.int64)
+    result: IntArray = energy * np.asarray(price_u_per_kwh, dtype=np.int64) // 1000
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,4 +172,5 @@ class CampusPhysics:
         sl = slice(s0, s0 + clock.steps_per_market)
         sigma = self.forecast_error
         noise = self._forecast_rng.lognormal(-0.5 * sigma**2, sigma, size=self.n)
-        return (light[sl].sum(axis=0) - pv[sl].sum(axis=0) * noise) * clock.step_h
+        net: FloatArray = (light[sl].sum(axis=0) - pv[sl].sum(axis=0) * noise) * clock.step_h
+        return net

@@ -146,8 +146,8 @@ class HouseholdPhysics:
             for i in range(len(steps)):
                 storage[i] = self.batteries.dispatch((pv[i] - load[i]) / step_h, step_h)
             self.batteries.soc_kwh = soc
-        net = load + storage - pv
-        return net.sum(axis=0)
+        net: FloatArray = (load + storage - pv).sum(axis=0)
+        return net
 
     def flexible_kw(self, market: int) -> dict[str, FloatArray]:
         """Flexible power per DR template over market interval ``market``, per node (kW).

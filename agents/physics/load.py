@@ -84,7 +84,8 @@ def shape_per_step(clock: SimClock, weekend: bool) -> FloatArray:
     hours = (np.arange(clock.steps_per_day) + 0.5) * clock.step_h
     shape = WEEKEND_SHAPE if weekend else WEEKDAY_SHAPE
     cyclic = np.append(shape, shape[0])
-    return np.interp(hours - 0.5, np.arange(25.0), cyclic, period=24.0)
+    values: FloatArray = np.interp(hours - 0.5, np.arange(25.0), cyclic, period=24.0)
+    return values
 
 
 class BaseLoad:
@@ -121,4 +122,5 @@ class BaseLoad:
         noise = self._rng.lognormal(
             -0.5 * self.noise_sigma**2, self.noise_sigma, size=(steps, mean_kw.size)
         )
-        return shape[index] * mean_kw[None, :] * noise
+        power: FloatArray = shape[index] * mean_kw[None, :] * noise
+        return power

@@ -28,7 +28,7 @@ def clear_sky_ghi_w_per_m2(
     cos_zenith = np.sin(latitude) * np.sin(declination) + np.cos(latitude) * np.cos(
         declination
     ) * np.cos(hour_angle)
-    ghi = np.zeros_like(cos_zenith)
+    ghi: FloatArray = np.zeros_like(cos_zenith)
     up = cos_zenith > 0.01
     ghi[up] = 1098.0 * cos_zenith[up] * np.exp(-0.057 / cos_zenith[up])
     return ghi
@@ -93,4 +93,6 @@ def pv_power_kw(
     ``ghi_w_per_m2`` has shape (steps,), ``cloud_factors`` (steps, nodes) and
     ``peak_kw`` (nodes,); the result has shape (steps, nodes).
     """
-    return (ghi_w_per_m2[:, None] / 1000.0) * cloud_factors * (PERFORMANCE_RATIO * peak_kw)[None, :]
+    power: FloatArray = ((ghi_w_per_m2[:, None] / 1000.0) * cloud_factors
+                         * (PERFORMANCE_RATIO * peak_kw)[None, :])
+    return power

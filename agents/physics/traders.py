@@ -120,7 +120,8 @@ class TraderPhysics:
     def _row(self, market: int, which: FloatArray) -> FloatArray:
         if market >= self.table.intervals:
             return np.zeros(self.n)
-        return which[market]
+        row: FloatArray = which[market]
+        return row
 
     def step(self, step: int) -> Flows:
         market = self.clock.market_of(step)

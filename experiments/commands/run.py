@@ -41,7 +41,8 @@ def _fresh_ledger(out: Path) -> Path:
 
 @click.command()
 @click.argument("scenario")
-@click.option("--days", type=click.IntRange(min=1), help="Simulated days (default: the scenario's).")
+@click.option("--days", type=click.IntRange(min=1),
+              help="Simulated days (default: the scenario's).")
 @click.option("--seed", type=int, help="Seed of every random stream (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: out/SCENARIO).")

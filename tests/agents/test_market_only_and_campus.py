@@ -11,7 +11,7 @@ from agents import CommunityModel
 from agents.physics.flows import Flows
 from agents.physics.traders import TraderCsvError, load_trader_table
 from experiments.scenarios import load_scenario
-from market import Order, clear
+from market import Order, Side, clear
 
 
 def test_market_only_trades_equal_market_clear_on_the_csv_orders() -> None:
@@ -22,15 +22,13 @@ def test_market_only_trades_equal_market_clear_on_the_csv_orders() -> None:
     names = model.population.node_ids
     compared = 0
     for interval, trades, _ in model.central.trade_log:
-        orders = []
-        for i, who in enumerate(names):
-            if table.buy_kwh[interval, i] >= 0.01:
-                orders.append(Order(f"{who}:b", who, "buy", round(table.buy_kwh[interval, i], 3),
-                                    table.buy_price[interval, i], interval, len(orders)))
-        for i, who in enumerate(names):
-            if table.sell_kwh[interval, i] >= 0.01:
-                orders.append(Order(f"{who}:o", who, "sell", round(table.sell_kwh[interval, i], 3),
-                                    table.sell_price[interval, i], interval, len(orders)))
+        orders: list[Order] = []
+        for side, kwh, price, tag in ((Side.BUY, table.buy_kwh, table.buy_price, "b"),
+                                      (Side.SELL, table.sell_kwh, table.sell_price, "o")):
+            for i, who in enumerate(names):
+                if kwh[interval, i] >= 0.01:  # the model's minimum order (10 Wh)
+                    orders.append(Order(f"{who}:{tag}", who, side, round(kwh[interval, i], 3),
+                                        price[interval, i], interval, len(orders)))
         expected = clear(orders, mechanism="pay_as_clear")
         got = sorted(zip((names[b] for b in trades.buyer), (names[s] for s in trades.seller),
                          trades.energy_wh.tolist(), trades.price_u.tolist(), strict=True))
@@ -74,7 +72,7 @@ def test_campus_surplus_goes_to_the_nearest_classroom_that_uses_it() -> None:
         seen.append(flows)
         return flows
 
-    physics.step = step  # type: ignore[method-assign]
+    physics.step = step  # type: ignore[method-assign,assignment]
     summary = model.run()
     # per interval (rounded to Wh by the meters) classroom 2 sends min(its export, 1's import)
     imports = np.array([f.import_kwh for f in seen]) * 1000

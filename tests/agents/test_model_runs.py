@@ -43,7 +43,7 @@ def record_flows(model: CommunityModel) -> list[Flows]:
         seen.append(flows)
         return flows
 
-    physics.step = step  # type: ignore[method-assign]
+    physics.step = step  # type: ignore[method-assign,assignment]
     return seen
 
 

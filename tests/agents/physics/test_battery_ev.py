@@ -74,7 +74,7 @@ def test_ev_day_plan_and_charging() -> None:
     assert np.array_equal(fleet.soc_kwh, soc_before)  # preview changes nothing
     total = sum(fleet.step(plan, s, clock.step_h) for s in range(96))
     assert np.allclose(total, preview)
-    assert (total <= 3.65 * 24 + 1e-9).all() and (fleet.soc_kwh <= 24.0 + 1e-9).all()
+    assert bool(np.all(total <= 3.65 * 24 + 1e-9)) and (fleet.soc_kwh <= 24.0 + 1e-9).all()
     # each car ends the day full again: it charged back what its trip took
     assert np.allclose(fleet.soc_kwh, 24.0)
     assert np.allclose(total, plan.trip_kwh + (24.0 - soc_before))

@@ -28,8 +28,9 @@ def test_clear_sky_is_dark_at_night_and_peaks_at_noon() -> None:
 
 def test_summer_days_are_longer_and_brighter_than_winter() -> None:
     hours = np.arange(0.0, 24.0, 0.25)
-    assert clear_sky_ghi_w_per_m2(172, hours).sum() > 2 * clear_sky_ghi_w_per_m2(355, hours).sum()
-    assert (clear_sky_ghi_w_per_m2(172, hours) > 0).sum() > (clear_sky_ghi_w_per_m2(355, hours) > 0).sum()
+    summer, winter = clear_sky_ghi_w_per_m2(172, hours), clear_sky_ghi_w_per_m2(355, hours)
+    assert summer.sum() > 2 * winter.sum()
+    assert (summer > 0).sum() > (winter > 0).sum()
 
 
 def test_pv_power_hand_worked() -> None:

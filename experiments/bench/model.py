@@ -1,0 +1,107 @@
+"""``gridcoop bench model``: the community model's speed and memory (issue 4's figures).
+
+Each configuration runs in a fresh Python process, so its peak memory is its
+own (the replica's child process is reported beside it) and no cache from a
+previous run helps. Wall time depends on what else the machine runs, so the
+main process's CPU time and the load average at the start are reported too.
+
+Figures:
+
+* ``neighbourhood_1000``: 1,000 households (40 % prosumers, 20 % EV owners,
+  40 % DR households), 10 regions, 30 days, 15-minute metering, hourly auctions,
+  every trade settled on the ledger, with ``block`` and with ``full`` signing
+  (targets: 60 s and 300 s, 2 GB);
+* ``per_day``: seconds per simulated day for 250 / 500 / 1,000 / 2,000
+  households (block signing), and the growth ratio per household;
+* ``campus_3_months``: ``campus-microgrid`` for 91 days (target: 10 s).
+
+``quick=True`` runs small sizes for a smoke check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MIX = {"prosumer": 0.4, "ev_owner": 0.2, "dr_household": 0.4}
+
+
+def _one(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one configuration in this process and measure it."""
+    from agents.model import CommunityModel
+
+    with tempfile.TemporaryDirectory(prefix="gridcoop-bench-") as folder:
+        params = dict(spec["params"])
+        started_wall, started_cpu = time.perf_counter(), time.process_time()
+        model = CommunityModel(spec["scenario"], ledger_path=str(Path(folder) / "ledger.sqlite"),
+                               **params)
+        summary = model.run()
+        wall = time.perf_counter() - started_wall
+        cpu = time.process_time() - started_cpu
+        txs = sum(block.header.tx_count for block in model.accounts.ledger.blocks())
+        model.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s_main_process": round(cpu, 2),
+        "cpu_s_replica_process": round(children.ru_utime + children.ru_stime, 2),
+        "peak_rss_mb_main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb_replica": round(children.ru_maxrss / 1024, 1),
+        "days": summary["days"],
+        "members": summary["members"],
+        "trades": summary["trades"],
+        "ledger_blocks": summary["ledger_height"] + 1,
+        "ledger_transactions": txs,
+        "local_traded_kwh": summary["local_traded_kwh"],
+    }
+
+
+def _spawn(scenario: str, **params: Any) -> dict[str, Any]:
+    """Run ``_one`` in a fresh interpreter and return its figures."""
+    spec = json.dumps({"scenario": scenario, "params": params})
+    done = subprocess.run([sys.executable, "-m", "experiments.bench.model", spec],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark run {spec} failed:\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _neighbourhood(households: int, days: int, signing: str) -> dict[str, Any]:
+    return _spawn("neighbourhood", households=households, regions=10, days=days,
+                  signing=signing, mix=MIX, metering_minutes=15, market_minutes=60, seed=1)
+
+
+def run(quick: bool) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    big, days = (200, 3) if quick else (1000, 30)
+    sizes = (50, 100, 200) if quick else (250, 500, 1000, 2000)
+    scale_days = 1 if quick else 2
+    figures: dict[str, Any] = {"load_average_at_start": round(load, 2)}
+    figures[f"neighbourhood_{big}"] = {
+        "block": _neighbourhood(big, days, "block"),
+        "full": _neighbourhood(big, days, "full"),
+    }
+    per_day: dict[str, Any] = {}
+    for n in sizes:
+        result = _neighbourhood(n, scale_days, "block")
+        per_day[str(n)] = {"wall_s_per_day": round(result["wall_s"] / scale_days, 3),
+                           "cpu_s_per_day": round(result["cpu_s_main_process"] / scale_days, 3)}
+    first, last = sizes[0], sizes[-1]
+    per_day["cpu_growth_vs_linear"] = round(
+        (per_day[str(last)]["cpu_s_per_day"] / per_day[str(first)]["cpu_s_per_day"])
+        / (last / first), 3)
+    figures["per_day"] = per_day
+    figures["campus_3_months"] = _spawn("campus-microgrid", days=7 if quick else 91)
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(_one(json.loads(sys.argv[1]))))
