@@ -6,15 +6,8 @@ shared shapes ``MeterReading``, ``Command``, ``CommandAck``, ``MeterSource``,
 ``CommandSink``. Imports nothing of market, ledger, agents or experiments.
 """
 
-from hardware_bridge.codec import (
-    AckFrame,
-    MeterFrame,
-    decode_command,
-    decode_uplink,
-    encode_ack,
-    encode_command,
-    encode_reading,
-)
+from hardware_bridge.codec import AckFrame, MeterFrame, decode_uplink, encode_ack, encode_reading
+from hardware_bridge.command_codec import decode_command, encode_command
 from hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,

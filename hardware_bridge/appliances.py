@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from hardware_bridge.codec import ALL_APPLIANCES, encode_command
+from hardware_bridge.codec import ALL_APPLIANCES
+from hardware_bridge.command_codec import encode_command
 from hardware_bridge.errors import CommandError
 from hardware_bridge.readings import Command
 

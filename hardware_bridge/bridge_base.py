@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hardware_bridge.codec import COMMAND_PORT, encode_command
+from hardware_bridge.codec import COMMAND_PORT
+from hardware_bridge.command_codec import encode_command
 from hardware_bridge.errors import CommandError, TransportError, UnknownDeviceError
 from hardware_bridge.ingest import DeviceAck, Ingest, Uplink
 from hardware_bridge.pending import PendingCommands

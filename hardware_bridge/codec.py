@@ -8,7 +8,8 @@ the reference design (lorawan.md section 9a):
   room for 15 B of FOpts. Energy is cumulative VAh since boot, so a lost frame
   loses no energy; ``(boot, seq)`` is the end-to-end replay key.
 * fPort 12, command ack: ``>BHB`` (hdr, cmd_id, result) + 4 B MAC = 8 B.
-* fPort 20, command: ``>BBH`` (opcode, target, cmd_id) + args, + optional 4 B MAC.
+* fPort 20, command: ``>BBH`` (opcode, target, cmd_id) + args, + optional 4 B MAC
+  (``command_codec.py``).
 
 The MAC is the first 4 bytes of HMAC-SHA256(device key, devEUI(8) || fPort(1) ||
 frame bytes before the MAC), so a broker or network server that can read and
@@ -27,16 +28,13 @@ from dataclasses import dataclass
 from hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,
-    CommandError,
     MalformedMessageError,
     MissingMacError,
     PayloadError,
     ShortPayloadError,
-    UnknownOpcodeError,
     UnknownPortError,
     UnsupportedVersionError,
 )
-from hardware_bridge.readings import Command
 
 READING_PORT = 10
 ACK_PORT = 12
@@ -51,7 +49,6 @@ HDR_MAC_PRESENT = 0x04
 
 _READING = struct.Struct(">BBHIHHHBB")
 _ACK = struct.Struct(">BHB")
-_CMD_HEADER = struct.Struct(">BBH")
 
 READING_LEN = _READING.size  # 16
 ACK_LEN = _ACK.size  # 4
@@ -65,28 +62,6 @@ ACK_RESULTS: dict[int, str] = {
     3: "unsupported",
     4: "unauthenticated",
 }
-
-# opcode -> (name, struct of the arguments after the 4-byte header)
-OPCODES: dict[int, tuple[str, struct.Struct]] = {
-    0x01: ("SET_POWER", struct.Struct(">B")),
-    0x02: ("ADJUST", struct.Struct(">b")),
-    0x03: ("SET_LEVEL", struct.Struct(">B")),
-    0x04: ("DR_EVENT", struct.Struct(">BH")),
-    0x05: ("SET_INTERVAL", struct.Struct(">H")),
-    0x06: ("RESTORE", struct.Struct(">")),
-    0x07: ("STATUS_REQUEST", struct.Struct(">")),
-}
-ACTIONS = (
-    "on",
-    "off",
-    "increase",
-    "decrease",
-    "set_level",
-    "dr_event",
-    "set_interval",
-    "restore",
-    "status",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +151,18 @@ def b64encode(payload: bytes) -> str:
     return base64.b64encode(payload).decode("ascii")
 
 
-def _check_range(name: str, value: int, low: int, high: int) -> None:
+def check_range(name: str, value: int, low: int, high: int) -> None:
+    """Refuse a field value outside the range its wire type holds."""
     if not low <= value <= high:
         raise PayloadError(f"{name}={value} is outside {low}..{high}; clamp it on the device")
 
 
-def _as_bytes(payload: bytes | str) -> bytes:
+def as_bytes(payload: bytes | str) -> bytes:
+    """Raw bytes, decoding base64 text (what network servers send)."""
     return b64decode_strict(payload) if isinstance(payload, str) else bytes(payload)
 
 
-def _verify(
+def verify_mac(
     key: bytes | None,
     dev_eui: str | bytes,
     f_port: int,
@@ -249,7 +226,7 @@ def encode_reading(frame: MeterFrame, *, dev_eui: str | bytes, key: bytes | None
         ("interval_min", frame.interval_min, 0xFF),
         ("status", frame.status, 0xFF),
     ):
-        _check_range(name, value, 0, high)
+        check_range(name, value, 0, high)
     hdr = (frame.version << 4) | (HDR_RELAY_ON if frame.relay_on else 0)
     hdr |= (HDR_CLIPPED if frame.clipped else 0) | (HDR_MAC_PRESENT if key is not None else 0)
     body = _READING.pack(
@@ -270,12 +247,12 @@ def decode_reading(
     dev_eui: str | bytes, payload: bytes | str, key: bytes | None, *, require_mac: bool = True
 ) -> MeterFrame:
     """Decode and authenticate one fPort-10 reading."""
-    frame = _as_bytes(payload)
+    frame = as_bytes(payload)
     if len(frame) < 1:
         raise ShortPayloadError("reading frame is empty; fPort 10 needs 16 bytes + 4 MAC")
     _check_header(frame[0], "reading")
     body, tag = _split_mac(frame[0], frame, READING_LEN, "reading")
-    verified = _verify(key, dev_eui, READING_PORT, body, tag, require_mac)
+    verified = verify_mac(key, dev_eui, READING_PORT, body, tag, require_mac)
     hdr, boot, seq, energy, irms, s_avg, s_max, interval, status = _READING.unpack(body)
     return MeterFrame(
         boot=boot,
@@ -295,8 +272,8 @@ def decode_reading(
 
 def encode_ack(frame: AckFrame, *, dev_eui: str | bytes, key: bytes | None) -> bytes:
     """The fPort-12 bytes of a command ack."""
-    _check_range("cmd_id", frame.cmd_id, 0, 0xFFFF)
-    _check_range("result", frame.result, 0, 0xFF)
+    check_range("cmd_id", frame.cmd_id, 0, 0xFFFF)
+    check_range("result", frame.result, 0, 0xFF)
     hdr = (frame.version << 4) | (HDR_RELAY_ON if frame.relay_on else 0)
     hdr |= HDR_MAC_PRESENT if key is not None else 0
     body = _ACK.pack(hdr, frame.cmd_id, frame.result)
@@ -307,12 +284,12 @@ def decode_ack(
     dev_eui: str | bytes, payload: bytes | str, key: bytes | None, *, require_mac: bool = True
 ) -> AckFrame:
     """Decode and authenticate one fPort-12 command ack."""
-    frame = _as_bytes(payload)
+    frame = as_bytes(payload)
     if len(frame) < 1:
         raise ShortPayloadError("ack frame is empty; fPort 12 needs 4 bytes + 4 MAC")
     _check_header(frame[0], "ack")
     body, tag = _split_mac(frame[0], frame, ACK_LEN, "ack")
-    verified = _verify(key, dev_eui, ACK_PORT, body, tag, require_mac)
+    verified = verify_mac(key, dev_eui, ACK_PORT, body, tag, require_mac)
     hdr, cmd_id, result = _ACK.unpack(body)
     return AckFrame(
         cmd_id=cmd_id,
@@ -345,105 +322,3 @@ def decode_uplink(
         f"uplink on fPort {f_port} from {normalize_eui(dev_eui)}; this bridge decodes "
         f"fPort {READING_PORT} (reading) and {ACK_PORT} (command ack)"
     )
-
-
-def _command_args(cmd: Command) -> tuple[int, tuple[int, ...]]:
-    """Validate one command and return its opcode and argument values."""
-    action, level = cmd.action, cmd.level
-    if action not in ACTIONS:
-        raise CommandError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-    if not 0 <= cmd.appliance <= ALL_APPLIANCES:
-        raise CommandError(f"appliance {cmd.appliance} is outside 0..255 (255 = all)")
-    if not 0 <= cmd.command_id <= 0xFFFF:
-        raise CommandError(f"command_id {cmd.command_id} is outside 0..65535 (u16 on the wire)")
-
-    def level_in(low: int, high: int) -> None:
-        if not low <= level <= high:
-            raise CommandError(f"{action} level {level} is outside {low}..{high}")
-
-    if action not in ("dr_event",) and cmd.duration_min:
-        raise CommandError(f"duration_min only applies to dr_event, not {action}")
-    if action != "set_interval" and cmd.interval_s:
-        raise CommandError(f"interval_s only applies to set_interval, not {action}")
-    if action in ("on", "off", "restore", "status", "set_interval") and level != 0:
-        raise CommandError(f"{action} takes no level (got {level}); leave level=0")
-    if action in ("on", "off"):
-        return 0x01, (1 if action == "on" else 0,)
-    if action in ("increase", "decrease"):
-        level_in(1, 100)
-        return 0x02, (level if action == "increase" else -level,)
-    if action == "set_level":
-        level_in(0, 100)
-        return 0x03, (level,)
-    if action == "dr_event":
-        level_in(0, 3)
-        if not 0 <= cmd.duration_min <= 0xFFFF:
-            raise CommandError(f"duration_min {cmd.duration_min} is outside 0..65535")
-        return 0x04, (level, cmd.duration_min)
-    if action == "set_interval":
-        if not 60 <= cmd.interval_s <= 0xFFFF:
-            raise CommandError(f"interval_s {cmd.interval_s} is outside 60..65535")
-        return 0x05, (cmd.interval_s,)
-    return (0x06 if action == "restore" else 0x07), ()
-
-
-def encode_command(
-    cmd: Command, *, key: bytes | None = None, dev_eui: str | bytes | None = None
-) -> bytes:
-    """The fPort-20 bytes of a command; with a key a 4-byte MAC is appended.
-
-    ``dev_eui`` defaults to ``cmd.device_id`` (the MAC binds the command to one device).
-    """
-    opcode, args = _command_args(cmd)
-    body = _CMD_HEADER.pack(opcode, cmd.appliance, cmd.command_id) + OPCODES[opcode][1].pack(*args)
-    if key is None:
-        return body
-    return body + mac_tag(
-        key, dev_eui if dev_eui is not None else cmd.device_id, COMMAND_PORT, body
-    )
-
-
-def decode_command(
-    payload: bytes | str,
-    *,
-    dev_eui: str | bytes,
-    key: bytes | None = None,
-    require_mac: bool = False,
-) -> Command:
-    """Decode one fPort-20 command (what the firmware does), checking its MAC if present."""
-    frame = _as_bytes(payload)
-    if len(frame) < _CMD_HEADER.size:
-        raise ShortPayloadError(f"command frame is {len(frame)} bytes; the header alone is 4")
-    opcode, target, cmd_id = _CMD_HEADER.unpack_from(frame)
-    if opcode not in OPCODES:
-        known = ", ".join(f"0x{op:02x} {name}" for op, (name, _) in OPCODES.items())
-        raise UnknownOpcodeError(f"command opcode 0x{opcode:02x} is not defined; known: {known}")
-    args_struct = OPCODES[opcode][1]
-    body_len = _CMD_HEADER.size + args_struct.size
-    if len(frame) not in (body_len, body_len + MAC_LEN):
-        raise ShortPayloadError(
-            f"{OPCODES[opcode][0]} command is {len(frame)} bytes; expected {body_len} "
-            f"or {body_len + MAC_LEN} with a MAC"
-        )
-    body, tag = frame[:body_len], (frame[body_len:] if len(frame) > body_len else None)
-    _verify(key, dev_eui, COMMAND_PORT, body, tag, require_mac)
-    args = args_struct.unpack_from(body, _CMD_HEADER.size)
-    base = {"device_id": normalize_eui(dev_eui), "appliance": target, "command_id": cmd_id}
-    if opcode == 0x01:
-        if args[0] > 1:
-            raise PayloadError(f"SET_POWER argument {args[0]} is not 0 (off) or 1 (on)")
-        return Command(action="on" if args[0] else "off", **base)
-    if opcode == 0x02:
-        if args[0] == 0 or abs(args[0]) > 100:
-            raise PayloadError(f"ADJUST by {args[0]} % is outside -100..-1, 1..100")
-        return Command(action="increase" if args[0] > 0 else "decrease", level=abs(args[0]), **base)
-    if opcode == 0x03:
-        _check_range("SET_LEVEL", args[0], 0, 100)
-        return Command(action="set_level", level=args[0], **base)
-    if opcode == 0x04:
-        _check_range("DR_EVENT level", args[0], 0, 3)
-        return Command(action="dr_event", level=args[0], duration_min=args[1], **base)
-    if opcode == 0x05:
-        _check_range("SET_INTERVAL seconds", args[0], 60, 0xFFFF)
-        return Command(action="set_interval", interval_s=args[0], **base)
-    return Command(action="restore" if opcode == 0x06 else "status", **base)

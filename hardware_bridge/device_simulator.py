@@ -32,10 +32,10 @@ from hardware_bridge.codec import (
     AckFrame,
     MeterFrame,
     b64decode_strict,
-    decode_command,
     encode_ack,
     encode_reading,
 )
+from hardware_bridge.command_codec import decode_command
 from hardware_bridge.errors import (
     BadMacError,
     ConfigError,

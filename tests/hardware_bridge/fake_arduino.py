@@ -16,13 +16,8 @@ import tty
 from pathlib import Path
 
 from hardware_bridge.appliances import RESULT_BAD_ARG, ApplianceState
-from hardware_bridge.codec import (
-    AckFrame,
-    MeterFrame,
-    decode_command,
-    encode_ack,
-    encode_reading,
-)
+from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from hardware_bridge.command_codec import decode_command
 from hardware_bridge.errors import PayloadError
 from hardware_bridge.serial_protocol import (
     DownlinkLine,

@@ -16,7 +16,8 @@ from hardware_bridge.airtime import (
     lora_airtime_s,
     uplink_airtime_s,
 )
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_command, encode_reading
+from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from hardware_bridge.command_codec import encode_command
 from hardware_bridge.errors import ConfigError, DutyCycleError, PayloadTooLargeError
 from hardware_bridge.readings import Command
 from hardware_bridge.registry import Device

@@ -18,15 +18,14 @@ from hardware_bridge.codec import (
     MeterFrame,
     b64decode_strict,
     decode_ack,
-    decode_command,
     decode_reading,
     decode_uplink,
     encode_ack,
-    encode_command,
     encode_reading,
     mac_tag,
     normalize_eui,
 )
+from hardware_bridge.command_codec import decode_command, encode_command
 from hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,

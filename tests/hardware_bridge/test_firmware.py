@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 
 from hardware_bridge.appliances import ApplianceState
-from hardware_bridge.codec import (
-    AckFrame,
-    MeterFrame,
-    decode_command,
-    encode_ack,
-    encode_command,
-    encode_reading,
-)
+from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from hardware_bridge.command_codec import decode_command, encode_command
 from hardware_bridge.firmware_build import (
     UNO_FLASH_BYTES,
     UNO_RAM_BYTES,

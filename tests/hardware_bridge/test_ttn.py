@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from hardware_bridge import ttn
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_command, encode_reading
+from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from hardware_bridge.command_codec import encode_command
 from hardware_bridge.errors import CommandError, MalformedMessageError
 from hardware_bridge.mosquitto import MosquittoBroker
 from hardware_bridge.mqtt_transport import MqttTransport
