@@ -2,7 +2,7 @@
 
 A 100-household ``neighbourhood`` (the page's default), stepped one interval
 at a time; after each step every view-model is recomputed and every chart the
-page shows is drawn to PNG, exactly as the Solara components do
+page shows is drawn to SVG, exactly as the Solara components do
 (``experiments.viz.render.render_page``). Two figures per step:
 
 * ``step_and_redraw_ms``: as the page runs; a chart whose view did not change
@@ -11,7 +11,7 @@ page shows is drawn to PNG, exactly as the Solara components do
   emptied first), the worst case.
 
 The issue asks for at most 300 ms per step and redraw. Browser-side costs
-(websocket transfer of the PNGs, the DOM update) are not in these figures.
+(websocket transfer of the charts, the DOM update) are not in these figures.
 The run starts at midnight; ``quick`` covers half a day, the full run two days
 (every hour of PV, trading and billing).
 """

@@ -14,6 +14,7 @@ from typing import Any
 import solara as _solara
 from mesa.visualization.utils import update_counter
 
+from experiments.viz.figures import SVG_MIME
 from experiments.viz.render import (
     PageState,
     Panel,
@@ -53,8 +54,8 @@ def PanelCard(panel: Panel) -> None:
                           color="success" if panel.badge.ok else "error",
                           class_="gridcoop-badge " + ("verified" if panel.badge.ok
                                                       else "not-verified"))
-        if panel.png is not None:
-            solara.Image(panel.png, classes=["gridcoop-chart"])
+        if panel.chart_svg is not None:
+            solara.Image(panel.chart_svg, format=SVG_MIME, classes=["gridcoop-chart"])
         if panel.html is not None:
             solara.HTML(tag="div", unsafe_innerHTML=panel.html, classes=["gridcoop-tables"])
 

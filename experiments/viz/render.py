@@ -1,12 +1,12 @@
 """Server-side rendering of every panel of the page, with no Solara in sight.
 
 Each ``*_panel`` function turns a :class:`PageSource` into a :class:`Panel`:
-a title, a one-line summary, a PNG chart and/or an HTML table, a "verified"
+a title, a one-line summary, an SVG chart and/or an HTML table, a "verified"
 badge, or the sentence saying the community is absent from this scenario. The
 Solara components (``experiments.viz.components``) only display panels; the
 benchmark times :func:`render_page`, which is exactly one full redraw.
 
-Charts are matplotlib figures rendered to PNG on the server: nothing extra for
+Charts are matplotlib figures rendered to SVG on the server: nothing extra for
 the browser to load, which matters on an offline campus server.
 """
 
@@ -20,7 +20,7 @@ from typing import TypeVar
 from matplotlib.figure import Figure
 
 from experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
-from experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_png
+from experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_svg
 from experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
 from experiments.viz.gamification import draw_tokens, leaderboard_view
 from experiments.viz.ledger_panel import ChainVerifier, ledger_view
@@ -48,7 +48,7 @@ class Panel:
     """Stable name, used as the card's CSS class ``gridcoop-<key>``."""
     title: str
     summary: str
-    png: bytes | None = None
+    chart_svg: bytes | None = None
     html: str | None = None
     badge: Badge | None = None
     absent: bool = False
@@ -82,14 +82,14 @@ def reuse_or_draw(state: PageState, key: str, view: object, make: Callable[[], P
     return panel
 
 
-def figure_png(state: PageState, key: str, draw: Callable[[Figure, V], None], view: V,
+def figure_svg(state: PageState, key: str, draw: Callable[[Figure, V], None], view: V,
                size_in: tuple[float, float] = CHART_SIZE_IN) -> bytes:
-    """Draw one view into the panel's figure (made once per session) and return PNG bytes."""
+    """Draw one view into the panel's figure (made once per session) and return SVG bytes."""
     figure = state.figures.get(key)
     if figure is None:
         figure = state.figures[key] = new_figure(size_in)
     draw(figure, view)
-    return to_png(figure)
+    return to_svg(figure)
 
 
 def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -108,7 +108,7 @@ def network_panel(source: PageSource, state: PageState) -> Panel:
     regions = sum(1 for n in view.nodes if n.kind == "aggregator")
     return reuse_or_draw(state, "network", view, lambda: Panel(
         "network", "Community network", f"{members} members in {regions} aggregator regions",
-        png=figure_png(state, "network", draw_network, view, NETWORK_SIZE_IN)))
+        chart_svg=figure_svg(state, "network", draw_network, view, NETWORK_SIZE_IN)))
 
 
 def prices_panel(source: PageSource, state: PageState) -> Panel:
@@ -118,7 +118,7 @@ def prices_panel(source: PageSource, state: PageState) -> Panel:
             else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
     return reuse_or_draw(state, "prices", view, lambda: Panel(
         "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean}",
-        png=figure_png(state, "prices", draw_prices, view)))
+        chart_svg=figure_svg(state, "prices", draw_prices, view)))
 
 
 def balance_panel(source: PageSource, state: PageState) -> Panel:
@@ -127,7 +127,7 @@ def balance_panel(source: PageSource, state: PageState) -> Panel:
     return reuse_or_draw(state, "balance", view, lambda: Panel(
         "balance", "Energy balance", f"import {view.window_import_kwh:.1f} kWh, export "
         f"{view.window_export_kwh:.1f} kWh in the window",
-        png=figure_png(state, "balance", draw_balance, view)))
+        chart_svg=figure_svg(state, "balance", draw_balance, view)))
 
 
 def ledger_panel(source: PageSource, state: PageState) -> Panel:
@@ -170,7 +170,7 @@ def tokens_panel(source: PageSource, state: PageState) -> Panel:
     chart = (view.hours, view.total_tokens_over_time, view.total_tokens, view.member_count)
     return reuse_or_draw(state, "tokens", chart, lambda: Panel(
         "tokens", "Tokens over time", f"{view.total_tokens:,} tokens in circulation",
-        png=figure_png(state, "tokens", draw_tokens, view)))
+        chart_svg=figure_svg(state, "tokens", draw_tokens, view)))
 
 
 def ev_panel(source: PageSource, state: PageState) -> Panel:
@@ -181,7 +181,7 @@ def ev_panel(source: PageSource, state: PageState) -> Panel:
     return reuse_or_draw(state, "ev", view, lambda: Panel(
         "ev", "EV community",
         f"{len(view.calls)} reserve calls, {view.calls_fully_served} fully served",
-        png=figure_png(state, "ev", draw_ev, view)))
+        chart_svg=figure_svg(state, "ev", draw_ev, view)))
 
 
 def dr_panel(source: PageSource, state: PageState) -> Panel:
@@ -192,7 +192,7 @@ def dr_panel(source: PageSource, state: PageState) -> Panel:
     share = "-" if view.compliance is None else f"{view.compliance:.0%}"
     return reuse_or_draw(state, "dr", view, lambda: Panel(
         "dr", "Demand response", f"{view.event_count} events; compliance {share}",
-        png=figure_png(state, "dr", draw_dr, view)))
+        chart_svg=figure_svg(state, "dr", draw_dr, view)))
 
 
 PANELS: tuple[Callable[[PageSource, PageState], Panel], ...] = (

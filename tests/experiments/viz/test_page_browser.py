@@ -93,6 +93,14 @@ def test_page_loads_offline_steps_and_changes_the_price_chart(
     wait_for(lambda: badge.inner_text().startswith("verified: chain verified up to block"),
              "the verified badge")
     assert "verified" in (badge.get_attribute("class") or "").split()
+    # Mesa's render interval: one click on Step now runs 1 + 2 x 24 = 49 steps, to 13:00
+    interval = page.locator(".v-input", has_text="Render Interval")
+    interval.locator("[role=slider]").focus()
+    for _ in range(24):
+        page.keyboard.press("ArrowRight")
+    step(page, 51)
+    wait_for(lambda: summary(page, "prices").startswith("13 auctions"), "13 auctions")
+    assert "volume-weighted mean price -" not in summary(page, "prices")  # midday trades
     assert_clean(page, viz_server)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-neighbourhood.png"), full_page=True)

@@ -1,4 +1,4 @@
-"""A full redraw: every panel, PNG charts, absent communities, escaped tables."""
+"""A full redraw: every panel, SVG charts, absent communities, escaped tables."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.experiments.viz.fakes import (
 )
 from tests.experiments.viz.test_ledger_panel import chain
 
-PNG = b"\x89PNG\r\n\x1a\n"
+SVG = b"<?xml"
 
 
 def test_every_panel_renders_without_ev_and_dr() -> None:
@@ -33,11 +33,11 @@ def test_every_panel_renders_without_ev_and_dr() -> None:
     assert len(panels) == len(PANELS)
     by_key = {p.key: p for p in panels}
     for key in ("network", "prices", "balance", "tokens"):
-        png = by_key[key].png
-        assert png is not None and png.startswith(PNG)
+        svg = by_key[key].chart_svg
+        assert svg is not None and svg.startswith(SVG) and b"<svg" in svg
     for key in ("ev", "dr", "ledger"):
         assert by_key[key].absent and NOT_IN_SCENARIO in by_key[key].summary
-        assert by_key[key].png is None
+        assert by_key[key].chart_svg is None
     assert by_key["network"].summary == "5 members in 2 aggregator regions"
 
 
@@ -53,7 +53,7 @@ def test_full_community_renders_every_chart() -> None:
     state = PageState()
     by_key = {p.key: p for p in render_page(source, state)}
     assert all(not p.absent for p in by_key.values())
-    assert by_key["ev"].png is not None and by_key["dr"].png is not None
+    assert by_key["ev"].chart_svg is not None and by_key["dr"].chart_svg is not None
     assert by_key["ledger"].badge is not None and by_key["ledger"].badge.ok
     assert by_key["ledger"].badge.text.startswith("verified: chain verified up to block 3")
     assert by_key["ledger"].summary == "head block 3, 10 latest transactions"
@@ -81,3 +81,12 @@ def test_unchanged_views_are_not_drawn_again() -> None:
     after = {p.key: p for p in render_page(source, state)}
     assert state.draws == drawn + 1 and after["prices"] is not first["prices"]
     assert after["prices"].summary.startswith("2 auctions")
+
+
+def test_charts_are_svg_with_text_as_text_and_reproducible() -> None:
+    network = render_page(small_community(), PageState())[0]
+    again = render_page(small_community(), PageState())[0]
+    svg = network.chart_svg
+    assert svg is not None and b"<text" in svg
+    assert b"grid import 1.00 kWh" in svg  # the title, searchable, not glyph outlines
+    assert svg == again.chart_svg  # no timestamp, fixed ids: the same view, the same bytes
