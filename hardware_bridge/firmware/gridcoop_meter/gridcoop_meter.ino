@@ -19,6 +19,9 @@
 #include "meter.h"
 #include "payload.h"
 
+#define GC_STR2(x) #x
+#define GC_STR(x) GC_STR2(x) /* a number from config.h as a string literal */
+
 static const uint8_t DEVICE_EUI[8] = {GC_DEVICE_EUI};
 static const uint8_t DEVICE_KEY[GC_KEY_LEN] = {GC_DEVICE_KEY};
 static const uint8_t OUT_PINS[GC_APPLIANCES] = OUTPUT_PINS;
@@ -128,7 +131,7 @@ static void lora_setup() {
     lora_command(F("AT+BAND=4"), 0);
     lora_command(F("AT+CLASS=A"), 0);
     lora_command(F("AT+ADR=0"), 0);
-    lora_command(F("AT+DR="), LORA_DATA_RATE == 0 ? "0" : "3");
+    lora_command(F("AT+DR="), GC_STR(LORA_DATA_RATE));
     gc_hex_encode(hex, DEVICE_EUI, 8);
     lora_command(F("AT+DEVEUI="), hex);
     lora_command(F("AT+APPEUI="), GC_APP_EUI);
