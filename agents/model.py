@@ -234,7 +234,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         else:
             forecast = physics.forecast_import_kwh(interval)
             self._forecast_kwh = forecast
-            bid_kwh, offer_kwh = np.maximum(forecast, 0.0), np.maximum(-forecast, 0.0)
+            share = self.scenario.strategy.quantity_share
+            bid_kwh = np.maximum(forecast, 0.0) * share
+            offer_kwh = np.maximum(-forecast, 0.0) * share
             retail_u, feed_in_u, _ = self.tariff_u(interval)
             bid_u, offer_u = self.strategy.prices_u(retail_u / EUR_U_PER_EUR,
                                                     feed_in_u / EUR_U_PER_EUR)
@@ -336,7 +338,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         kpis = self.kpis.summary(days=self.clock.days, members=self.population.size)
         kpis["scenario"] = self.scenario.kind
         kpis["seed"] = self.scenario.seed
-        kpis["mechanism"] = self.mechanism
+        kpis["mechanism"] = "nearest classroom, static price" if self.nearest else self.mechanism
         kpis["signing"] = self.scenario.signing
         kpis["ledger_height"] = self.accounts.ledger.height
         kpis["ledger_head_hash"] = self.accounts.ledger.head_hash

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +19,7 @@ from agents.physics.clock import SimClock
 from agents.physics.ev import EV_CAPACITY_KWH
 from agents.physics.flows import NodePhysics
 from agents.physics.households import HouseholdPhysics, HouseholdSetup
+from agents.physics.profiles import Profile, read_profile
 from agents.physics.traders import TraderPhysics, load_trader_table
 from agents.scenario import CampusMicrogrid, MarketOnly, Neighbourhood, Scenario, ScenarioError
 
@@ -66,6 +68,10 @@ def _slices(region: IntArray, regions: int) -> tuple[slice, ...]:
     return tuple(slice(int(bounds[r]), int(bounds[r + 1])) for r in range(regions))
 
 
+def _profile(path: Path | None) -> Profile | None:
+    return None if path is None else read_profile(path)
+
+
 def build_neighbourhood(
     scenario: Neighbourhood, clock: SimClock, streams: dict[str, np.random.Generator]
 ) -> Population:
@@ -107,6 +113,8 @@ def build_neighbourhood(
         ev_profile=ev_profile.astype(np.int64),
         ev_charger_kw=scenario.ev.charger_kw,
         dr_nodes=np.flatnonzero(kind == NodeKind.DR_HOUSEHOLD),
+        pv_profile=_profile(scenario.profile_path("pv")),
+        load_profile=_profile(scenario.profile_path("load")),
     )
     physics = HouseholdPhysics(setup, clock, streams, scenario.forecast_error)
     width = len(str(n))

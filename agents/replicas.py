@@ -18,18 +18,19 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import struct
-from multiprocessing.connection import Connection
+import json
+import select
+import subprocess
+import sys
 from typing import Any, Literal
 
+from agents.replica_worker import HEADER, check_block
 from ledger.errors import LedgerError
 from ledger.ledger import Ledger
 
 ReplicaMode = Literal["auto", "shared", "per_aggregator", "process"]
 REPLICA_MODES = ("auto", "shared", "per_aggregator", "process")
 AUTO_PROCESS_MEMBERS = 200
-_HEAD = struct.Struct(">q64s")
 
 
 class ReplicaRefusedError(RuntimeError):
@@ -53,15 +54,9 @@ class LocalReplica:
         self.ledger = Ledger.replica(":memory:", genesis, workers=0)
 
     def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
-        try:
-            block = self.ledger.apply_block(block_bytes)
-        except LedgerError as exc:
-            raise ReplicaRefusedError(f"{owner}: block {height} refused by the replica: "
-                                      f"{exc}") from exc
-        if block.height != height or block.hash.hex() != block_hash:
-            raise ReplicaRefusedError(
-                f"{owner}: the message says block {height} {block_hash}, its bytes are block "
-                f"{block.height} {block.hash.hex()}")
+        verdict = check_block(self.ledger, height, block_hash, block_bytes, LedgerError)
+        if verdict:
+            raise ReplicaRefusedError(f"{owner}: {verdict}")
 
     def check(self) -> None:
         """Nothing is pending in this process."""
@@ -73,74 +68,70 @@ class LocalReplica:
         self.ledger.close()
 
 
-def _serve(conn: Connection, genesis: bytes) -> None:
-    """Child process: verify blocks in order, answer each with its height and the verdict."""
-    replica = Ledger.replica(":memory:", genesis, workers=0)
-    while True:
-        data = conn.recv_bytes()
-        if not data:
-            break
-        height, claimed = _HEAD.unpack_from(data)
-        try:
-            block = replica.apply_block(data[_HEAD.size:])
-            if block.height != height or block.hash.hex() != claimed.decode():
-                verdict = (f"the message says block {height} {claimed.decode()}, its bytes "
-                           f"are block {block.height} {block.hash.hex()}")
-            else:
-                verdict = ""
-        except LedgerError as exc:
-            verdict = f"block {height} refused by the replica: {exc}"
-        conn.send((height, verdict, replica.head_hash))
-    replica.close()
-    conn.close()
-
-
 class ProcessReplica:
     """The shared replica, verifying in a child process while the model runs."""
 
     def __init__(self, genesis: bytes) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, genesis),
-                                        name="gridcoop-replica", daemon=True)
-        self._process.start()
-        child.close()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "agents.replica_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE)
         self._sent = 0
         self._answered = 0
         self._head = ""
-        self._owner = ""
+        self._owner = "replica"
+        self._send(-1, "", genesis)
+        self.check(wait=True)
+
+    def _send(self, height: int, block_hash: str, data: bytes) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)))
+            stdin.write(data)
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise ReplicaRefusedError("the replica process is gone; see its error above") \
+                from None
+        self._sent += 1
 
     def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
         self._owner = owner
-        self._conn.send_bytes(_HEAD.pack(height, block_hash.encode()) + block_bytes)
-        self._sent += 1
+        self._send(height, block_hash, block_bytes)
         self.check()
 
     def check(self, wait: bool = False) -> None:
         """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
-        while self._answered < self._sent and (wait or self._conn.poll()):
-            try:
-                _height, verdict, head = self._conn.recv()
-            except EOFError:
-                raise ReplicaRefusedError("the replica process died; see its error above") \
-                    from None
+        stdout = self._process.stdout
+        assert stdout is not None
+        while self._answered < self._sent:
+            if not wait and not select.select([stdout], [], [], 0)[0]:
+                return
+            line = stdout.readline()
+            if not line:
+                raise ReplicaRefusedError("the replica process died; see its error above")
+            answer = json.loads(line)
             self._answered += 1
-            self._head = head
-            if verdict:
-                raise ReplicaRefusedError(f"{self._owner}: {verdict}")
+            self._head = answer["head"]
+            if answer["verdict"]:
+                raise ReplicaRefusedError(f"{self._owner}: {answer['verdict']}")
 
     def head_hash(self) -> str:
         self.check(wait=True)
         return self._head
 
     def close(self) -> None:
-        if self._process.is_alive():
+        process = self._process
+        if process.poll() is None and process.stdin is not None:
             with contextlib.suppress(OSError):
-                self._conn.send_bytes(b"")
-            self._process.join(timeout=10)
-            if self._process.is_alive():
-                self._process.terminate()
-        self._conn.close()
+                process.stdin.write(HEADER.pack(0, b"0" * 64, 0))
+                process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 Replica = LocalReplica | ProcessReplica

@@ -82,6 +82,8 @@ class Strategy(_Strict):
 
     ``zero_intelligence``: each member draws a fixed markup from its range and a
     small jitter per auction; ``fixed``: everyone at ``fixed_share``.
+    ``quantity_share`` of the forecast is ordered (below 1 hedges forecast error:
+    fewer undelivered trades, less traded); orders under ``min_order_kwh`` are dropped.
     """
 
     kind: Literal["zero_intelligence", "fixed"] = "zero_intelligence"
@@ -90,6 +92,7 @@ class Strategy(_Strict):
     fixed_share: Annotated[float, Field(ge=0, le=1)] = 0.5
     jitter: Annotated[float, Field(ge=0, le=0.5)] = 0.05
     min_order_kwh: Annotated[float, Field(gt=0, le=10)] = 0.01
+    quantity_share: Annotated[float, Field(gt=0, le=1)] = 1.0
 
     @model_validator(mode="after")
     def _ranges(self) -> Strategy:
@@ -189,7 +192,17 @@ class Neighbourhood(ScenarioBase):
     dr_base_load_share: Annotated[float, Field(ge=0, le=1)] = 0.3
     prosumer: ProsumerParams = ProsumerParams()
     ev: EVParams = EVParams()
-    feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
+    pv_profile_csv: str = ""
+    load_profile_csv: str = ""
+    base_dir: str = ""
+
+    def profile_path(self, which: Literal["pv", "load"]) -> Path | None:
+        """A measured profile CSV (columns hour,value), relative to ``base_dir``; None if unset."""
+        raw = self.pv_profile_csv if which == "pv" else self.load_profile_csv
+        if not raw:
+            return None
+        path = Path(raw)
+        return path if path.is_absolute() else Path(self.base_dir or ".") / path
 
     @model_validator(mode="after")
     def _regions(self) -> Neighbourhood:

@@ -18,6 +18,7 @@ from agents.physics.clock import SimClock
 from agents.physics.ev import EVDayPlan, EVFleet
 from agents.physics.flows import Flows, balance
 from agents.physics.load import BaseLoad
+from agents.physics.profiles import Profile
 from agents.physics.pv import PVWeather, clear_sky_ghi_w_per_m2, pv_power_kw, step_mid_hours
 
 FloatArray = NDArray[np.float64]
@@ -39,6 +40,8 @@ class HouseholdSetup:
     ev_profile: IntArray
     ev_charger_kw: float
     dr_nodes: IntArray  # node index of each DR household
+    pv_profile: Profile | None = None  # measured kW per kWp instead of the synthetic shape
+    load_profile: Profile | None = None  # measured typical-household kW instead of the shape
 
 
 @dataclass(slots=True)
@@ -64,7 +67,8 @@ class HouseholdPhysics:
         self.n = int(setup.pv_kwp.size)
         self.zones = int(setup.zone.max()) + 1 if self.n else 1
         self.weather = PVWeather(streams["weather"], self.zones, clock)
-        self.base_load = BaseLoad(streams["load"], setup.annual_load_kwh, clock)
+        self.base_load = BaseLoad(streams["load"], setup.annual_load_kwh, clock,
+                                  profile=setup.load_profile)
         self.appliances = ApplianceFleet(streams["appliances"], int(setup.dr_nodes.size), clock)
         self.evs = EVFleet(
             streams["ev"],
@@ -88,9 +92,12 @@ class HouseholdPhysics:
 
     def _make_day(self, day: int) -> _Day:
         clock, setup = self.clock, self.setup
-        ghi = clear_sky_ghi_w_per_m2(clock.day_of_year(day), self._mid_hours)
-        clouds = self.weather.day_factors(day)[:, setup.zone]
-        pv = pv_power_kw(setup.pv_kwp, ghi, clouds)
+        if setup.pv_profile is None:
+            ghi = clear_sky_ghi_w_per_m2(clock.day_of_year(day), self._mid_hours)
+            clouds = self.weather.day_factors(day)[:, setup.zone]
+            pv = pv_power_kw(setup.pv_kwp, ghi, clouds)
+        else:
+            pv = setup.pv_profile.day(clock, day)[:, None] * setup.pv_kwp[None, :]
         load = self.base_load.day_power_kw(day)
         schedule = None
         if setup.dr_nodes.size:

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.physics.clock import SimClock
+from agents.physics.profiles import Profile
 
 FloatArray = NDArray[np.float64]
 
@@ -93,6 +94,7 @@ class BaseLoad:
 
     ``annual_kwh`` is each household's yearly base consumption; per-step noise is
     log-normal (``noise_sigma``), each household's timing is shifted by up to ±1 h.
+    A measured ``profile`` replaces the built-in daily shape and seasonal factor.
     """
 
     def __init__(
@@ -101,11 +103,13 @@ class BaseLoad:
         annual_kwh: FloatArray,
         clock: SimClock,
         noise_sigma: float = 0.35,
+        profile: Profile | None = None,
     ) -> None:
         self._rng = rng
         self.annual_kwh = np.asarray(annual_kwh, dtype=np.float64)
         self.clock = clock
         self.noise_sigma = noise_sigma
+        self.profile = profile
         steps_per_hour = max(1, 60 // clock.metering_minutes)
         self.shift_steps = rng.integers(
             -steps_per_hour, steps_per_hour + 1, size=self.annual_kwh.size
@@ -114,11 +118,15 @@ class BaseLoad:
     def day_power_kw(self, day: int) -> FloatArray:
         """Base load of shape (steps_per_day, n) for run day ``day``."""
         clock = self.clock
-        weekend = clock.weekday(day) >= 5
-        shape = shape_per_step(clock, weekend)
         steps = clock.steps_per_day
+        if self.profile is None:
+            shape = shape_per_step(clock, clock.weekday(day) >= 5)
+            season = seasonal_load_factor(clock.day_of_year(day))
+        else:  # a measured profile already holds its weekdays and seasons
+            shape = self.profile.day(clock, day) / max(self.profile.mean, 1e-12)
+            season = 1.0
         index = (np.arange(steps)[:, None] - self.shift_steps[None, :]) % steps
-        mean_kw = self.annual_kwh / 8760.0 * seasonal_load_factor(clock.day_of_year(day))
+        mean_kw = self.annual_kwh / 8760.0 * season
         noise = self._rng.lognormal(
             -0.5 * self.noise_sigma**2, self.noise_sigma, size=(steps, mean_kw.size)
         )

@@ -17,7 +17,7 @@ import yaml
 from agents.scenario import KINDS, ScenarioError, build_scenario, merge_params
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-_PATH_KEYS = ("buyers_csv", "sellers_csv")
+_PATH_KEYS = ("buyers_csv", "sellers_csv", "pv_profile_csv", "load_profile_csv")
 
 
 def builtin_scenarios() -> dict[str, Path]:
@@ -90,7 +90,7 @@ def load_scenario(name_or_path: str, sets: list[str] | tuple[str, ...] = (),
     if not isinstance(kind, str):
         raise ScenarioError(f"{path} has no 'kind'; use one of {', '.join(KINDS)}")
     data.setdefault("name", path.stem)
-    if kind == "market-only":
+    if kind in ("market-only", "neighbourhood"):
         data.setdefault("base_dir", str(path.parent.resolve()))
     params = merge_params(data, parse_sets(sets))
     params = merge_params(params, {k: v for k, v in overrides.items() if v is not None})

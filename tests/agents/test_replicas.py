@@ -1,0 +1,72 @@
+"""Replicas verify every block they receive and refuse altered or out-of-order ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents import CommunityModel
+from agents.replicas import (
+    LocalReplica,
+    ProcessReplica,
+    ReplicaHandle,
+    ReplicaRefusedError,
+    make_replicas,
+)
+
+
+@pytest.fixture(scope="module")
+def blocks() -> list[tuple[int, str, bytes]]:
+    model = CommunityModel("neighbourhood", households=12, regions=2, days=1, seed=3,
+                           replicas="shared")
+    model.run()
+    chain = [(b.height, b.hash.hex(), b.to_bytes()) for b in model.accounts.ledger.blocks()]
+    model.close()
+    return chain
+
+
+def altered(data: bytes) -> bytes:
+    """Change one byte of a transaction (the last bytes of a block are transaction bodies)."""
+    i = len(data) - 10
+    return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+
+
+@pytest.mark.parametrize("kind", [LocalReplica, ProcessReplica])
+def test_replica_accepts_the_chain_and_refuses_alterations(
+        blocks: list[tuple[int, str, bytes]], kind: type[LocalReplica | ProcessReplica]) -> None:
+    genesis = blocks[0][2]
+    replica = kind(genesis)
+    handle = ReplicaHandle(replica, "ra-test")
+    try:
+        for height, block_hash, data in blocks[1:4]:
+            handle.receive(height, block_hash, data)
+        assert handle.head_hash == blocks[3][1]
+        height, block_hash, data = blocks[4]
+        with pytest.raises(ReplicaRefusedError, match="block 4"):
+            handle.receive(height, block_hash, altered(data))
+            handle.head_hash  # noqa: B018  (a process replica answers asynchronously)
+    finally:
+        replica.close()
+
+
+def test_replica_refuses_a_gap_and_a_lying_message(blocks: list[tuple[int, str, bytes]]) -> None:
+    replica = LocalReplica(blocks[0][2])
+    handle = ReplicaHandle(replica, "ra-test")
+    with pytest.raises(ReplicaRefusedError, match="apply blocks"):
+        handle.receive(2, blocks[2][1], blocks[2][2])
+    with pytest.raises(ReplicaRefusedError, match="its bytes are block 1"):
+        handle.receive(1, blocks[2][1], blocks[1][2])
+    replica.close()
+
+
+def test_shared_handles_confirm_the_same_bytes_only(blocks: list[tuple[int, str, bytes]]) -> None:
+    handles, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "shared", members=10)
+    height, block_hash, data = blocks[1]
+    handles[0].receive(height, block_hash, data)
+    handles[1].receive(height, block_hash, data)  # same bytes: confirmed without re-applying
+    assert handles[1].received == 1 and handles[1].head_hash == block_hash
+    with pytest.raises(ReplicaRefusedError):
+        handles[1].receive(height, block_hash, altered(data))  # not the verified bytes
+    for replica in replicas:
+        replica.close()
+    with pytest.raises(ValueError, match="replicas="):
+        make_replicas(blocks[0][2], ["ra-a"], "everywhere", members=10)
