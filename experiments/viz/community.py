@@ -120,7 +120,7 @@ class CommunitySource:
 
     def interval_flows(self) -> list[MeteredFlow]:
         imports = self.model.last_import_wh.tolist()
-        exports = self.model.last_export_wh.tolist()
+        exports = self.model.last_export_wh.tolist()  # both whole arrays, fixed length
         return [MeteredFlow(m.member_id, i / 1000, e / 1000)
                 for m, i, e in zip(self._members, imports, exports, strict=True)]
 
@@ -133,7 +133,7 @@ class CommunitySource:
                                        int((trades.energy_wh * trades.price_u).sum()))
         self._settled_seen = len(log)
         totals = dict(self._settled)
-        for interval, auction in central.auctions.items():
+        for interval, auction in list(central.auctions.items()):  # copied: Play steps meanwhile
             trades = auction.trades
             if interval not in totals and len(trades):
                 totals[interval] = (int(trades.energy_wh.sum()),
@@ -162,10 +162,12 @@ class CommunitySource:
     def energy_balance(self) -> list[IntervalBalance]:
         series = self.model.datacollector.model_vars
         step_h = self.model.clock.step_h
+        names = ("time_h", "production_kw", "consumption_kw", "grid_import_kw", "grid_export_kw")
+        # Under Play the model steps in another thread: read the rows every series has.
+        count = min(len(series[name]) for name in names)
+        columns = [series[name][:count] for name in names]
         rows = []
-        for time_h, prod_kw, cons_kw, imp_kw, exp_kw in zip(
-                series["time_h"], series["production_kw"], series["consumption_kw"],
-                series["grid_import_kw"], series["grid_export_kw"], strict=True):
+        for time_h, prod_kw, cons_kw, imp_kw, exp_kw in zip(*columns, strict=True):
             prod, cons, imp, exp = (prod_kw * step_h, cons_kw * step_h, imp_kw * step_h,
                                     exp_kw * step_h)
             rows.append(IntervalBalance(round(time_h * 3600), prod, cons, imp, exp,

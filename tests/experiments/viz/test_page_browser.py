@@ -124,6 +124,12 @@ def test_changing_a_parameter_and_resetting_rebuilds_the_model(
     wait_for(lambda: summary(page, "network") == "10 members in 4 aggregator regions",
              "the rebuilt community")
     step(page, 1)
+    # Play: the model steps in a thread while the panels redraw; then pause
+    page.get_by_role("button", name="▶").click()
+    page.get_by_text(re.compile(r"^Step: ([5-9]|\d\d+)$")).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="Step").wait_for(state="visible")
+    wait_for(lambda: page.get_by_role("button", name="Step").is_enabled(), "the pause")
     assert_clean(page, viz_server)
 
 
