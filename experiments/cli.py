@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, str] = {
     "ledger": "experiments.commands.ledger:ledger",
     "viz": "experiments.commands.viz:viz",
     "devices": "experiments.commands.devices:devices",
+    "batch": "experiments.commands.batch:batch",
 }
 
 
