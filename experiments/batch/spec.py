@@ -204,7 +204,8 @@ def check_names(sweep: Sweep) -> None:
         kind, base = load_scenario(sweep.scenario, (), days=sweep.days, **sweep.overrides)
         known = describe_parameters(kind, base)
     except ScenarioError as exc:
-        raise SweepError(f"scenario '{sweep.scenario}' with the fixed overrides: {exc}") from None
+        fixed = " with the fixed overrides (--set)" if sweep.overrides else ""
+        raise SweepError(f"scenario '{sweep.scenario}'{fixed}: {exc}") from None
     groups = {".".join(k.split(".")[:i]) for k in known for i in range(1, k.count(".") + 1)}
     names = set(known) | groups
     for name in sweep.params:

@@ -35,6 +35,8 @@ class SweepResult:
     skipped: int
     failed: int
     wall_s: float
+    execute_s: float
+    report_s: float
     executor: str
 
     @property
@@ -100,6 +102,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
         chosen = executor if executor is not None else (
             make_executor(workers, dask, shared_fs) if pending else None)
         description = chosen.description if chosen is not None else "no executor (nothing left)"
+        execute_started = time.perf_counter()
         try:
             if pending and chosen is not None:
                 label = f"{sweep.scenario_label} ({len(runs) - len(pending)} already done)"
@@ -110,6 +113,8 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
         finally:
             if own and chosen is not None:
                 chosen.close()
+        execute_s = time.perf_counter() - execute_started
+        report_started = time.perf_counter()
         table = results_table(runs, out)
         write_table(table, out)
         facts = [("scenario", f"`{sweep.scenario_label}`"),
@@ -122,7 +127,9 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
                                      f"{len(runs) - len(pending)} finished before")]
         write_report(table, out, title=f"Batch sweep: {sweep.scenario_label}",
                      parameters=list(sweep.params), kpis=table.attrs["kpis"], facts=facts)
+        report_s = time.perf_counter() - report_started
     return SweepResult(out_dir=out, table=table, executed=executed + failed,
                        skipped=len(runs) - len(pending), failed=int((table["status"] != "ok")
                                                                     .sum()),
-                       wall_s=time.perf_counter() - started, executor=description)
+                       wall_s=time.perf_counter() - started, execute_s=execute_s,
+                       report_s=report_s, executor=description)

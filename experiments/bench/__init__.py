@@ -18,6 +18,7 @@ SUITES: dict[str, str] = {
     "bus": "experiments.bench.bus",
     "bridge": "experiments.bench.bridge",
     "viz": "experiments.bench.viz",
+    "batch": "experiments.bench.batch",
 }
 
 
