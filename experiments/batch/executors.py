@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,9 +44,11 @@ class Executor(Protocol):
 class LocalProcesses:
     """``workers`` spawned processes on this machine.
 
-    When a worker process dies, Python fails every task of the pool; those
-    tasks run once more in a fresh pool, and a task whose process dies again
-    is reported as failed with ``WorkerDiedError`` (the sweep goes on).
+    At most ``workers`` tasks are in flight, so when a worker process dies
+    (``BrokenProcessPool`` fails every task in flight) only those few are
+    suspects: the rest of the queue goes on in a fresh pool, and each suspect
+    runs once more alone; only a task that kills its own process is reported
+    as failed (``WorkerDiedError``), and the sweep goes on.
     """
 
     ships_files = False
@@ -56,44 +59,55 @@ class LocalProcesses:
 
     def map_unordered(self, fn: Callable[..., Result], items: Sequence[T],
                       *args: Any) -> Iterator[tuple[T, Result | BaseException]]:
-        pending = list(items)
-        for attempt in (1, 2):
-            broken: list[T] = []
-            yield from self._one_pool(fn, pending, args, broken)
-            if not broken:
-                return
-            if attempt == 2:
-                for item in broken:
-                    yield item, WorkerDiedError(
-                        "the worker process running it died twice (killed, out of memory or "
-                        "a crash in native code); it is run again on the next resume")
-            pending = broken
+        queue = deque(items)
+        suspects: list[T] = []
+        while queue:
+            yield from self._until_broken(fn, queue, args, suspects, self.workers)
+        for item in suspects:
+            again: list[T] = []
+            yield from self._until_broken(fn, deque([item]), args, again, 1)
+            if again:
+                yield item, WorkerDiedError(
+                    "the worker process running it died, also when run alone (killed, out of "
+                    "memory or a crash in native code); it is run again on the next resume")
 
-    def _one_pool(self, fn: Callable[..., Result], items: list[T], args: tuple[Any, ...],
-                  broken: list[T]) -> Iterator[tuple[T, Result | BaseException]]:
-        if not items:
-            return
+    @staticmethod
+    def _until_broken(fn: Callable[..., Result], queue: deque[T], args: tuple[Any, ...],
+                      broken: list[T], workers: int
+                      ) -> Iterator[tuple[T, Result | BaseException]]:
+        """Run items off ``queue`` in one pool until it is empty or the pool breaks."""
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context)
+        in_flight: dict[Future[Result], T] = {}
         try:
-            futures: dict[Future[Result], T] = {pool.submit(fn, item, *args): item
-                                                for item in items}
-            waiting = set(futures)
-            while waiting:
-                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            while queue or in_flight:
+                while queue and len(in_flight) < workers:
+                    item = queue.popleft()
+                    in_flight[pool.submit(fn, item, *args)] = item
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                before = len(broken)
                 for future in done:
-                    item = futures[future]
-                    try:
-                        yield item, future.result()
-                    except BrokenProcessPool:
-                        broken.append(item)
-                    except Exception as exc:
-                        yield item, exc
+                    yield from _settle(future, in_flight.pop(future), broken)
+                if len(broken) > before:  # the pool is dead: settle the rest, then stop
+                    for future, item in in_flight.items():
+                        yield from _settle(future, item, broken)
+                    return
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         """Nothing outlives ``map_unordered``: each call opens and shuts its own pool."""
+
+
+def _settle(future: Future[Result], item: T,
+            broken: list[T]) -> Iterator[tuple[T, Result | BaseException]]:
+    """Yield a finished task's result or error; a task lost with its pool goes to ``broken``."""
+    try:
+        yield item, future.result()
+    except BrokenProcessPool:
+        broken.append(item)
+    except Exception as exc:
+        yield item, exc
 
 
 class DaskExecutor:
