@@ -30,6 +30,15 @@ _RESULT: Final = struct.Struct(">q")
 _ITEM_HEAD: Final = struct.Struct(">I")
 
 
+def local_share(workers: int) -> float:
+    """Share of a batch the calling process verifies itself.
+
+    It also decodes and applies the batch (about 15% of a verification's cost per
+    transaction), so with W workers an equal finish needs (1 - 0.15 W) / (W + 1).
+    """
+    return max(0.0, (1.0 - 0.15 * workers) / (workers + 1))
+
+
 def verify_chunk(offset: int, items: Sequence[Item]) -> int | None:
     """Verify items in order; return the absolute index of the first bad one, else None."""
     for index, (public_key, signature, message) in enumerate(items):
@@ -132,11 +141,18 @@ class _Worker:
 
 
 class PendingCheck:
-    """The outcome of a verification started by ``SignatureVerifier.start``."""
+    """The outcome of a verification started by ``SignatureVerifier.start``.
 
-    def __init__(self, items: Sequence[Item], jobs: list[tuple[_Worker, int]]) -> None:
+    The workers check their shares meanwhile; the items from ``local_from`` on
+    are checked by the calling process itself in ``first_bad`` (after it has
+    applied the state), so its otherwise idle wait does useful work.
+    """
+
+    def __init__(self, items: Sequence[Item], jobs: list[tuple[_Worker, int]],
+                 local_from: int = 0) -> None:
         self._items = items
         self._jobs = jobs
+        self._local_from = local_from
         self._result: int | None = None
         self._done = False
 
@@ -144,24 +160,23 @@ class PendingCheck:
         """Wait for the result: index of the first invalid signature, or None if all valid."""
         if self._done:
             return self._result
-        if not self._jobs:
-            self._result = verify_chunk(0, self._items)
-        else:
-            found: list[int] = []
-            failure: LedgerError | None = None
-            for worker, offset in self._jobs:
-                try:
-                    bad = worker.receive()
-                except LedgerError as exc:
-                    failure = exc
-                    continue
-                if bad is not None:
-                    found.append(offset + bad)
-            if failure is not None:
-                self._done = True
-                raise failure
-            self._result = min(found) if found else None
+        found: list[int] = []
+        local = verify_chunk(self._local_from, self._items[self._local_from:])
+        if local is not None:
+            found.append(local)
+        failure: LedgerError | None = None
+        for worker, offset in self._jobs:
+            try:
+                bad = worker.receive()
+            except LedgerError as exc:
+                failure = exc
+                continue
+            if bad is not None:
+                found.append(offset + bad)
         self._done = True
+        if failure is not None:
+            raise failure
+        self._result = min(found) if found else None
         return self._result
 
 
@@ -178,16 +193,18 @@ class SignatureVerifier:
         """Begin verifying ``items``; returns at once when workers are used."""
         self._drain()
         if self.workers < 1 or len(items) < self.min_parallel:
-            return PendingCheck(items, [])
+            return PendingCheck(items, [], 0)
         if len(self._pool) != self.workers or not all(w.alive() for w in self._pool):
             self.close()
             self._pool = [_Worker() for _ in range(self.workers)]
-        size = -(-len(items) // len(self._pool))
+        local = int(len(items) * local_share(self.workers))
+        shared = len(items) - local
+        size = -(-shared // len(self._pool))
         jobs = []
-        for worker, start in zip(self._pool, range(0, len(items), size), strict=False):
-            worker.send(_encode(items[start:start + size]))
+        for worker, start in zip(self._pool, range(0, shared, size), strict=False):
+            worker.send(_encode(items[start:min(start + size, shared)]))
             jobs.append((worker, start))
-        pending = PendingCheck(items, jobs)
+        pending = PendingCheck(items, jobs, shared)
         self._outstanding = pending
         return pending
 

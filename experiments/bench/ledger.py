@@ -11,6 +11,10 @@ verification workers) is measured alone. Figures:
 - ``block.append_tx_per_s``: the simulation path (bound wallets build, encode
   and apply transactions; validators seal and commit each block).
 - ``block.reverify_tx_per_s``: the same full re-verification for that chain.
+
+The machine may be shared: each phase also reports the CPU seconds it used
+(main process plus verification workers), the load average, and
+``cpu_bound_tx_per_s``, the rate it would reach with every core to itself.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ def _setup(path: str, signing: str) -> tuple[Ledger, list[str]]:
 def _append_full(path: str, total: int) -> dict[str, Any]:
     book, _accounts = _setup(path, "full")
     context = multiprocessing.get_context("spawn")
-    timed = 0.0
+    timed = main_cpu = 0.0
     blocks = 0
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as signers:
         for chunk_start in range(0, total, SIGN_CHUNK):
@@ -91,7 +95,7 @@ def _append_full(path: str, total: int) -> dict[str, Any]:
                                  for s in range(chunk_start, chunk_stop, step)],
                                 ["gridcoop"] * 8)
             wire = [pair for part in parts for pair in part]
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time()
             for offset in range(0, len(wire), BLOCK_TXS):
                 batch = [SignedTx.from_parts(body, sig)
                          for body, sig in wire[offset:offset + BLOCK_TXS]]
@@ -99,16 +103,19 @@ def _append_full(path: str, total: int) -> dict[str, Any]:
                 blocks += 1
                 book.seal_block(blocks)
             timed += time.perf_counter() - began
+            main_cpu += time.process_time() - cpu_began
+    signers_cpu = _children_cpu()
     head = book.head_hash
-    book.close()
+    book.close()  # reaps the verification workers
+    workers_cpu = _children_cpu() - signers_cpu
     return {"transactions": total, "seconds": timed, "tx_per_s": total / timed,
-            "blocks": blocks, "head_hash": head}
+            "blocks": blocks, "head_hash": head, **_cpu_figures(total, main_cpu, workers_cpu)}
 
 
 def _append_block(path: str, total: int) -> dict[str, Any]:
     book, accounts = _setup(path, "block")
     wallets = [book.wallet(a) for a in accounts]
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     blocks = 0
     for t in range(total):
         member, rounds = t % MEMBERS, t // MEMBERS
@@ -118,23 +125,45 @@ def _append_block(path: str, total: int) -> dict[str, Any]:
             blocks += 1
             book.seal_block(blocks)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_began
     head = book.head_hash
     book.close()
     return {"transactions": total, "seconds": seconds, "tx_per_s": total / seconds,
-            "blocks": blocks, "head_hash": head}
+            "blocks": blocks, "head_hash": head, **_cpu_figures(total, cpu, 0.0)}
 
 
 def _reverify(path: str, _total: int) -> dict[str, Any]:
     began = time.perf_counter()
     with Ledger.open(path, readonly=True) as book:
         opened = time.perf_counter() - began
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         report = book.verify()
         seconds = time.perf_counter() - began
+        main_cpu = time.process_time() - cpu_began
     if not report.ok:
         raise RuntimeError(f"benchmark chain failed verification: {report}")
     return {"transactions": report.transactions, "blocks": report.blocks, "seconds": seconds,
-            "tx_per_s": report.transactions / seconds, "open_seconds": opened}
+            "tx_per_s": report.transactions / seconds, "open_seconds": opened,
+            **_cpu_figures(report.transactions, main_cpu, _children_cpu())}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_figures(transactions: int, main_cpu: float, workers_cpu: float) -> dict[str, float]:
+    """CPU used by the phase (main process and its verification workers).
+
+    ``cpu_bound_tx_per_s`` is the rate if the phase had every core to itself
+    (the work spread over the cores, but never faster than the main process
+    alone): the machine is shared, so wall-clock rates vary with others' load.
+    """
+    cores = os.cpu_count() or 1
+    floor_s = max(main_cpu, (main_cpu + workers_cpu) / cores, 1e-9)
+    return {"cpu_seconds": main_cpu + workers_cpu, "main_cpu_seconds": main_cpu,
+            "cpu_bound_tx_per_s": transactions / floor_s,
+            "load_average_1min": os.getloadavg()[0]}
 
 
 _PHASES: dict[str, Callable[[str, int], dict[str, Any]]] = {
@@ -174,6 +203,8 @@ def _policy(signing: str, total: int, folder: str) -> dict[str, Any]:
     size_mb = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p)) / 2**20
     reverify = _in_child("reverify", path, total)
     return {"append_tx_per_s": append["tx_per_s"], "reverify_tx_per_s": reverify["tx_per_s"],
+            "append_cpu_bound_tx_per_s": append["cpu_bound_tx_per_s"],
+            "reverify_cpu_bound_tx_per_s": reverify["cpu_bound_tx_per_s"],
             "reverify_peak_rss_mb": reverify["peak_rss_total_mb_upper_bound"],
             "file_mb": size_mb, "append": append, "reverify": reverify}
 
