@@ -107,6 +107,25 @@ class CommunityLedger:
             self._nonce.clear()
             raise
 
+    def _top_ups(self, payer: IntArray, amount_u: IntArray, memo: str) -> list[SignedTx]:
+        """Deposits for members whose balance cannot cover ``amount_u`` (summed per payer):
+        each is brought back to its opening balance plus what it is about to pay."""
+        if not payer.size:
+            return []
+        need = np.bincount(payer, weights=amount_u, minlength=len(self.accounts)).astype(np.int64)
+        balances = self.ledger.state.balances
+        batch = []
+        for node in np.flatnonzero(need).tolist():
+            account = self.accounts[node]
+            have = balances.get((account, "eur_u"), 0)
+            if have < need[node]:
+                top_up = self.initial_balance_u + int(need[node]) - have
+                batch.append(self._tx(Mint, self.authority, account, "eur_u", top_up,
+                                      f"deposit {memo}"))
+                self.minted_u += top_up
+                self.deposits_u[node] += top_up
+        return batch
+
     def member_account(self, node: int) -> str:
         return self.accounts[node]
 
@@ -121,7 +140,8 @@ class CommunityLedger:
         Returns the batch; after it is submitted each trade's escrow id is kept by trade id.
         """
         acc, market = self.accounts, self.authority
-        batch = [self._tx(OpenListing, market, listing_id, start_s, end_s)]
+        batch = self._top_ups(buyer, energy_wh * price_u // 1000, listing_id)
+        batch.append(self._tx(OpenListing, market, listing_id, start_s, end_s))
         for node, is_buy, wh, price in zip(book_node.tolist(), book_is_buy.tolist(),
                                            book_wh.tolist(), book_price_u.tolist(), strict=True):
             batch.append(self._tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
@@ -136,10 +156,11 @@ class CommunityLedger:
         return batch
 
     def settlement_txs(self, trade_ids: Sequence[str], buyer: IntArray, delivered_wh: IntArray,
-                       shortfall_wh: IntArray, shortfall_import_u: IntArray) -> list[SignedTx]:
+                       shortfall_wh: IntArray, shortfall_import_u: IntArray,
+                       memo: str = "settlement") -> list[SignedTx]:
         """Settle each trade's escrow; close each shortfall against the buyer's grid import."""
         acc, market = self.accounts, self.authority
-        batch = []
+        batch = self._top_ups(buyer, shortfall_import_u, memo)
         for tid, b, delivered, short, paid in zip(
                 trade_ids, buyer.tolist(), delivered_wh.tolist(), shortfall_wh.tolist(),
                 shortfall_import_u.tolist(), strict=True):

@@ -226,7 +226,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
                 trades.trade_ids, trades.buyer, delivery.delivered_wh, delivery.shortfall_wh,
-                short_import_u))
+                short_import_u, f"settlement a{interval:06d}"))
         paid_u = trades.energy_wh * 0
         if len(trades):
             # what the escrow pays: amount * delivered // energy (the ledger's rule)

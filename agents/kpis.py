@@ -9,6 +9,8 @@ Definitions (community = all nodes behind the central market's boundary):
 * **share traded locally** = energy delivered through local trades / Σ node import;
 * **mean local price** = value / energy of delivered local trades, beside the
   import-weighted mean retail price and the feed-in tariff;
+* **feeders**: the largest net import of one region in an interval (kW), and
+  how many region-intervals exceeded ``feeder_capacity_kw`` (when set);
 * **bills**: each member's net cost (local purchases + grid import + grid fees
   - local sales - feed-in) against its grid-only baseline (the same meter
   readings priced at retail and feed-in);
@@ -32,8 +34,14 @@ IntArray = NDArray[np.int64]
 class Kpis:
     """Running totals; ``summary()`` turns them into the run's KPIs."""
 
-    def __init__(self, n: int, step_h: float) -> None:
+    def __init__(self, n: int, step_h: float, region_starts: IntArray | None = None,
+                 feeder_capacity_kw: float | None = None) -> None:
         self.step_h = step_h
+        self.region_starts = (np.zeros(1, dtype=np.int64) if region_starts is None
+                              else np.asarray(region_starts, dtype=np.int64))
+        self.feeder_capacity_kw = feeder_capacity_kw
+        self.peak_region_import_kw = 0.0
+        self.feeder_overloads = 0
         self.production_kwh = 0.0
         self.consumption_kwh = 0.0
         self.storage_kwh = 0.0
@@ -78,6 +86,11 @@ class Kpis:
         self.grid_export_kwh += grid_out
         self.ev_kwh += float(flows.ev_kwh.sum())
         self.peak_grid_import_kw = max(self.peak_grid_import_kw, grid_in / self.step_h)
+        region_kw = np.add.reduceat(flows.import_kwh - flows.export_kwh, self.region_starts)
+        region_kw /= self.step_h
+        self.peak_region_import_kw = max(self.peak_region_import_kw, float(region_kw.max()))
+        if self.feeder_capacity_kw is not None:
+            self.feeder_overloads += int((region_kw > self.feeder_capacity_kw).sum())
         self.last = {
             "production_kw": prod / self.step_h, "consumption_kw": cons / self.step_h,
             "grid_import_kw": grid_in / self.step_h, "grid_export_kw": grid_out / self.step_h,
@@ -122,6 +135,8 @@ class Kpis:
                                           if self.feed_in_wh else None),
             "grid_fees_eur": self.fees_u / 1e6,
             "peak_grid_import_kw": round(self.peak_grid_import_kw, 3),
+            "peak_region_import_kw": round(self.peak_region_import_kw, 3),
+            "feeder_overload_intervals": self.feeder_overloads,
             "tokens_minted": self.tokens_wh,
             "bills_eur_total": round(float(bills.sum()), 6),
             "baseline_bills_eur_total": round(float(baseline.sum()), 6),

@@ -83,7 +83,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.population = build_population(sc, self.clock, self.streams)
         pop = self.population
         n = pop.size
-        self.kpis = Kpis(n, self.clock.step_h)
+        self.kpis = Kpis(n, self.clock.step_h,
+                         np.array([s.start for s in pop.region_slices], dtype=np.int64),
+                         sc.feeder_capacity_kw)
         self.strategy = PricingStrategy(sc.strategy, n, self.streams["strategy"])
         self.min_order_wh = max(1, round(sc.strategy.min_order_kwh * 1000))
         self.last_import_wh = np.zeros(n, dtype=np.int64)

@@ -119,6 +119,7 @@ class ScenarioBase(_Strict):
     tariffs: Tariffs = Tariffs()
     strategy: Strategy = Strategy()
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
+    feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
     initial_balance_eur: Annotated[float, Field(ge=0, le=1e6)] = 200.0
 
     @model_validator(mode="after")
@@ -227,6 +228,7 @@ class CampusMicrogrid(ScenarioBase):
     """Campus case 2: classrooms along a hallway share their panels' surplus."""
 
     kind: Literal["campus-microgrid"] = "campus-microgrid"
+    signing: Signing = "block"
     days: Annotated[int, Field(ge=1, le=3660)] = 91
     start_day_of_year: Annotated[int, Field(ge=1, le=365)] = 46
     classrooms: Annotated[int, Field(ge=2, le=200)] = 8

@@ -124,3 +124,26 @@ def test_members_are_mesa_agents_with_views_of_their_state() -> None:
     assert len(frame) == model.clock.total_steps
     assert {"production_kw", "grid_import_kw", "clearing_price_eur_per_kwh"} <= set(frame.columns)
     model.close()
+
+
+def test_feeder_capacity_counts_overloaded_region_intervals() -> None:
+    _, unlimited = run(seed=6)
+    assert unlimited["feeder_overload_intervals"] == 0
+    assert 0 < unlimited["peak_region_import_kw"] <= unlimited["peak_grid_import_kw"] + 1e-9
+    _, tight = run(seed=6, feeder_capacity_kw=unlimited["peak_region_import_kw"] / 2)
+    assert tight["feeder_overload_intervals"] > 0
+    assert {k: v for k, v in tight.items() if k != "feeder_overload_intervals"} == {
+        k: v for k, v in unlimited.items() if k != "feeder_overload_intervals"}
+
+
+def test_a_member_who_cannot_pay_gets_a_recorded_deposit_first() -> None:
+    # an opening balance of 1 µ€ cannot cover any escrow: every buyer is topped up before
+    # its first trade, and the run still settles everything
+    model, summary = run(seed=7, initial_balance_eur=0.000001)
+    assert summary["trades"] > 0
+    accounts = model.accounts
+    assert (accounts.deposits_u > 0).sum() >= 1
+    for i, account in enumerate(accounts.accounts):
+        assert accounts.ledger.balance(account, "eur_u") == (
+            accounts.initial_balance_u + accounts.deposits_u[i] - model.kpis.bill_u[i])
+    model.close()
