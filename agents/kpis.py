@@ -103,6 +103,36 @@ class Kpis:
         self.node_export_wh += export_wh
         self.baseline_u += import_wh * retail_u // 1000 - export_wh * feed_in_u // 1000
 
+    def running(self) -> dict[str, Any]:
+        """The cumulative KPIs so far, cheap enough to record every step."""
+        def share(a: float, b: float) -> float:
+            return a / b if b > 0 else 0.0
+
+        return {
+            "local_traded_kwh": self.local_wh / 1000,
+            "self_sufficiency": share(self.consumption_kwh - self.grid_import_kwh,
+                                      self.consumption_kwh),
+            "self_consumption": share(self.production_kwh - self.grid_export_kwh,
+                                      self.production_kwh),
+            "share_traded_locally": share(self.local_wh / 1000, self.node_import_kwh),
+            "mean_local_price_eur_per_kwh": (self.local_value_u / self.local_wh / 1000
+                                             if self.local_wh else None),
+            "mean_retail_price_eur_per_kwh": (self.retail_value_u / self.retail_wh / 1000
+                                              if self.retail_wh else None),
+            "peak_grid_import_kw": self.peak_grid_import_kw,
+            "tokens_minted": self.tokens_wh,
+            "bills_eur": self.bills_total_u / 1e6,
+            "baseline_bills_eur": self.baseline_total_u / 1e6,
+        }
+
+    @property
+    def bills_total_u(self) -> int:
+        return int(self.bill_u.sum())
+
+    @property
+    def baseline_total_u(self) -> int:
+        return int(self.baseline_u.sum())
+
     def summary(self, *, days: int, members: int) -> dict[str, Any]:
         """The run's KPIs as plain JSON numbers (rounded so two identical runs compare equal)."""
         def share(a: float, b: float) -> float:

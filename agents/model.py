@@ -13,7 +13,8 @@ One ``step()`` is one metering interval and runs five phases in a fixed order
 4. ``record_ledger``- trades lock payment in escrow; delivered intervals are
    settled against the meters; the day is billed; one block is sealed and
    published to the aggregators' replicas;
-5. ``collect``      - Mesa's DataCollector records the time series.
+5. ``collect``      - Mesa's DataCollector records the time series and running
+   KPIs (and, once a day, every member's bill against its grid-only baseline).
 
 Randomness comes only from generators seeded by ``seed`` (one stream per
 purpose), so the same scenario and seed give the same KPIs and ledger head hash.
@@ -33,6 +34,7 @@ from agents.aggregator import RegionalAggregator
 from agents.book import build_orders, orders_to_message
 from agents.bus import Bus
 from agents.central import CentralMarket
+from agents.collect import add_daily_bills, current_values, make_datacollector
 from agents.kpis import Kpis
 from agents.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
 from agents.meters import PhysicsFeed, RegionMeters, SmartMeter, simulated_source
@@ -99,16 +101,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             initial_balance_u=round(sc.initial_balance_eur * EUR_U_PER_EUR),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
         self._wire_bus(transport, replicas)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "time_h": lambda m: m.clock.start_s(m.steps - 1) / 3600,
-            "production_kw": lambda m: m.kpis.last.get("production_kw", 0.0),
-            "consumption_kw": lambda m: m.kpis.last.get("consumption_kw", 0.0),
-            "grid_import_kw": lambda m: m.kpis.last.get("grid_import_kw", 0.0),
-            "grid_export_kw": lambda m: m.kpis.last.get("grid_export_kw", 0.0),
-            "clearing_price_eur_per_kwh": lambda m: m.last_price_eur_per_kwh,
-            "local_traded_kwh": lambda m: m.kpis.local_wh / 1000,
-            "ledger_height": lambda m: m.accounts.ledger.height,
-        })
+        self.current: dict[str, Any] = {}
+        self.datacollector = make_datacollector()
 
     # --- construction ---------------------------------------------------------------
 
@@ -186,9 +180,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         if gate:
             self.clear_market(k)
         self.record_ledger(k, gate)
-        self.collect()
         if k + 1 >= self.clock.total_steps:
             self.finish()
+        self.collect()
 
     def read_meters(self, now_s: int) -> None:
         """Phase 1: each region's meters report every interval that ended by ``now_s``."""
@@ -290,8 +284,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                 ra.handle_inbox()
 
     def collect(self) -> None:
-        """Phase 5: the time series."""
+        """Phase 5: the time series (running KPIs included); members' bills once a day."""
+        self.current = current_values(self)
         self.datacollector.collect(self)
+        k = self.steps - 1
+        if (k + 1) % self.clock.steps_per_day == 0:
+            add_daily_bills(self, self.clock.day_of(k))
 
     def finish(self) -> None:
         """After the last interval: read it, settle it, bill the last day, seal, stop."""

@@ -147,3 +147,20 @@ def test_a_member_who_cannot_pay_gets_a_recorded_deposit_first() -> None:
         assert accounts.ledger.balance(account, "eur_u") == (
             accounts.initial_balance_u + accounts.deposits_u[i] - model.kpis.bill_u[i])
     model.close()
+
+
+def test_datacollector_holds_the_kpis_and_daily_bills() -> None:
+    model, summary = run(seed=9, days=2)
+    series = model.datacollector.get_model_vars_dataframe()
+    last = series.iloc[-1]
+    for name in ("self_sufficiency", "self_consumption", "share_traded_locally",
+                 "mean_local_price_eur_per_kwh", "peak_grid_import_kw", "tokens_minted"):
+        assert last[name] == pytest.approx(summary[name], abs=1e-3), name  # summary rounds
+    assert last["bills_eur"] == pytest.approx(summary["bills_eur_total"])
+    assert last["baseline_bills_eur"] == pytest.approx(summary["baseline_bills_eur_total"])
+    bills = model.datacollector.get_table_dataframe("bills")
+    assert len(bills) == 2 * 30 and set(bills["day"]) == {0, 1}
+    final = bills[bills["day"] == 1].set_index("member")
+    for member in model.members:
+        assert final.loc[member.member_id, "bill_eur"] == pytest.approx(member.bill_eur)
+    model.close()
