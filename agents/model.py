@@ -160,6 +160,20 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.member_endpoints.append(members_ep)
             self.meter_endpoints.append(self.bus.endpoint(f"meters-{region}"))
 
+    def use_meter_source(self, region_id: str, source: Any) -> None:
+        """Read ``region_id``'s meters from another ``MeterSource`` (e.g. real hardware from
+        ``hardware_bridge.make_source("serial", ...)``) instead of the simulated bank.
+
+        The source must report the region's meter ids (``m-<member>``) at the model's
+        metering interval; the physics still runs, but settlement uses what the meters say.
+        """
+        index = self.population.region_ids.index(region_id)
+        old = self.region_meters[index].source
+        self.region_meters[index].source = source
+        close = getattr(old, "close", None)
+        if close is not None:
+            close()
+
     # --- tariffs --------------------------------------------------------------------
 
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
