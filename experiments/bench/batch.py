@@ -11,12 +11,18 @@ last run recorded, including starting the worker processes), ``total_s``
 calling process and do not depend on the workers), ``mean_run_s`` (the mean
 of each run's own wall time, measured in its worker). ``speedup_2_workers`` =
 execute_s(1) / execute_s(2). The machine may be shared: the load average
-before and after and the CPU count are reported beside the figures.
+before and after and the CPU count are reported beside the figures, and
+``worker_cpu_s`` (CPU seconds used by the worker processes, from
+``getrusage(RUSAGE_CHILDREN)`` once they are reaped) with ``cores_used`` =
+worker_cpu_s / execute_s: how many cores' worth the sweep actually got. When
+other work keeps the cores busy, ``cores_used`` stays near 1 with 2 workers
+and the speed-up with it.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 from typing import Any
 
@@ -24,9 +30,15 @@ from experiments.batch import Sweep, run_sweep
 from experiments.batch.sweep import SweepResult
 
 
-def _figures(result: SweepResult) -> dict[str, Any]:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _figures(result: SweepResult, cpu_s: float) -> dict[str, Any]:
     durations = result.table["duration_s"].astype(float)
     return {"execute_s": round(result.execute_s, 2), "total_s": round(result.wall_s, 2),
+            "worker_cpu_s": round(cpu_s, 2), "cores_used": round(cpu_s / result.execute_s, 2),
             "report_s": round(result.report_s, 2), "mean_run_s": round(durations.mean(), 2),
             "runs_per_minute": round(60 * len(result.table) / result.execute_s, 2),
             "failed": result.failed}
@@ -46,9 +58,10 @@ def run(quick: bool) -> dict[str, Any]:
     tables = {}
     for name, workers, dask in (("workers_1", 1, None), ("workers_2", 2, None),
                                 ("dask_local_2", 2, "local")):
+        cpu_before = _children_cpu_s()
         with tempfile.TemporaryDirectory(prefix="gridcoop-bench-batch-") as folder:
             result = run_sweep(sweep, folder, workers=workers, dask=dask, progress=False)
-        figures[name] = _figures(result)
+        figures[name] = _figures(result, _children_cpu_s() - cpu_before)
         tables[name] = result.table
     figures["speedup_2_workers"] = round(figures["workers_1"]["execute_s"]
                                          / figures["workers_2"]["execute_s"], 2)
