@@ -95,6 +95,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.last_price_eur_per_kwh: float | None = None
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
         self._flex_cache: tuple[int, dict[str, Any]] = (-1, {})
+        self._unsettled = False
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
@@ -207,12 +208,20 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                 self.last_import_wh[nodes] = columns.import_wh
                 self.last_export_wh[nodes] = columns.export_wh
                 endpoint.send(self.aggregators[r].name, meters.to_message(columns, now_s))
-        self.bus.settle()
-        forwarded = False
+        self.settle()
         for ra in self.aggregators:
-            forwarded = ra.handle_inbox() or forwarded
-        if forwarded:
-            self.bus.settle()
+            # readings forwarded to the centre travel with the phase's next settle
+            self._unsettled = ra.handle_inbox() or self._unsettled
+
+    def settle(self) -> None:
+        """Deliver and acknowledge everything sent so far (drains are deterministic after)."""
+        self.bus.settle()
+        self._unsettled = False
+
+    def _open_gate(self, interval: int, now_s: int) -> None:
+        if not self.nearest and interval < self.clock.total_markets:
+            self.central.open_gate(interval, now_s)
+            self._unsettled = True
 
     def act(self, k: int, gate: bool) -> None:
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
@@ -226,12 +235,13 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         target = self.clock.market_of(k) + 1
         if not gate or self.nearest or target >= self.clock.total_markets:
             return
-        auction = self.central.open_gate(target, start_s)
-        self.bus.settle()
+        if target not in self.central.auctions:  # the first gate; later ones open an hour ahead
+            self._open_gate(target, start_s)
+            self.settle()
         for endpoint in self.member_endpoints:
             endpoint.drain()  # the invitation; members answer with their orders below
-        self._send_orders(auction, target, start_s)
-        self.bus.settle()
+        self._send_orders(self.central.auctions[target].auction_id, target, start_s)
+        self.settle()
 
     def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
         pop = self.population
@@ -269,11 +279,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             ra.handle_inbox()
         self.central.close_gate(target, sum(len(ra.pending_orders(target)) for ra in
                                             self.aggregators), now_s)
-        self.bus.settle()
+        self.settle()
         for ra in self.aggregators:
             ra.handle_inbox()
             ra.clear_local(self.central.auctions[target].auction_id, target, now_s)
-        self.bus.settle()
+        self.settle()
         self.central.handle_inbox()
         self.central.clear_central(target)
         price = self.central.last_price_u
@@ -282,6 +292,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     def record_ledger(self, k: int, gate: bool) -> None:
         """Phase 4: escrow for new trades, settlement of delivered intervals, billing, a block."""
         central = self.central
+        if self._unsettled:
+            self.settle()
         central.handle_inbox()
         now_s = self.clock.start_s(k)
         target = self.clock.market_of(k) + 1
@@ -292,8 +304,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         central.settle_ready()
         if k and k % self.clock.steps_per_day == 0:
             central.bill_day(f"day {self.clock.day_of(k) - 1}")
-        if central.seal_and_publish(now_s):
-            self.bus.settle()
+        if gate:  # invite orders for the interval after next: the gate stays open an hour
+            self._open_gate(target + 1, now_s)
+        if central.seal_and_publish(now_s) or self._unsettled:
+            self.settle()
             for ra in self.aggregators:
                 ra.handle_inbox()
 
@@ -309,13 +323,14 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         """After the last interval: read it, settle it, bill the last day, seal, stop."""
         end_s = self.clock.start_s(self.clock.total_steps)
         self.read_meters(end_s)
+        self.settle()
         self.central.handle_inbox()
         if self.nearest:
             self.central.record_posthoc()
         self.central.settle_ready()
         self.central.bill_day(f"day {self.clock.days - 1}")
         self.central.seal_and_publish(end_s)
-        self.bus.settle()
+        self.settle()
         for ra in self.aggregators:
             ra.handle_inbox()
         head = self.accounts.ledger.head_hash
