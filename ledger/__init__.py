@@ -1,7 +1,8 @@
 """gridcoop's shared ledger: signed, hash-chained, with wallets and escrow.
 
-Pure: imports nothing of gridcoop's other packages, no Mesa, no ZeroMQ; its
-only file is its own SQLite storage. Start with ``Ledger`` (see
+Pure: imports nothing of gridcoop's other packages, no Mesa, no ZeroMQ; the
+only files it touches are its own SQLite storage, key files and the exports it
+is asked to write. Start with ``Ledger`` (see
 ``ledger.ledger`` for a worked example), ``KeyPair`` and ``Member``.
 """
 
