@@ -15,13 +15,16 @@ SEED = b"gridcoop-crash-test"
 MEMBERS = 20
 
 
-def main(path: str) -> None:
+def main(path: str, signing: str) -> None:
     market = KeyPair.derive(SEED, "market")
-    members = [Member.from_seed(SEED, f"grid-{i:02d}")[0] for i in range(MEMBERS)]
+    pairs = [Member.from_seed(SEED, f"grid-{i:02d}") for i in range(MEMBERS)]
+    members = [member for member, _keys in pairs]
+    signers = [market, *(keys for _member, keys in pairs)]
     if os.path.exists(path):
-        book = Ledger.open(path, signers=[market], workers=0)
+        book = Ledger.open(path, signers=signers, workers=0)
     else:
-        book = Ledger.create(path, authority=market, snapshot_interval=5, workers=0)
+        book = Ledger.create(path, authority=market, signing=signing, snapshot_interval=5,
+                             signers=signers, workers=0)
         for member in members:
             book.register(member)
             book.market.mint(member.account, "eur_u", 10**9)
@@ -39,4 +42,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
