@@ -104,6 +104,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self._wire_bus(transport, replicas)
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
+        self.extensions = sc.extensions(self)
 
     # --- construction ---------------------------------------------------------------
 
@@ -227,6 +228,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
         flows = self.population.physics.step(k)
         self.kpis.add_flows(flows)
+        for extension in self.extensions:
+            extension.after_physics(k)
         start_s = self.clock.start_s(k)
         imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
         for r, feed in enumerate(self.meter_feeds):
@@ -304,6 +307,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         central.settle_ready()
         if k and k % self.clock.steps_per_day == 0:
             central.bill_day(f"day {self.clock.day_of(k) - 1}")
+            for extension in self.extensions:
+                extension.end_of_day(self.clock.day_of(k) - 1)
+        for extension in self.extensions:
+            extension.before_seal(k, now_s)
         if gate:  # invite orders for the interval after next: the gate stays open an hour
             self._open_gate(target + 1, now_s)
         if central.seal_and_publish(now_s) or self._unsettled:
@@ -329,6 +336,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.central.record_posthoc()
         self.central.settle_ready()
         self.central.bill_day(f"day {self.clock.days - 1}")
+        for extension in self.extensions:
+            extension.end_of_day(self.clock.days - 1)
+            extension.finish()
         self.central.seal_and_publish(end_s)
         self.settle()
         for ra in self.aggregators:
@@ -372,10 +382,14 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         kpis["ledger_height"] = self.accounts.ledger.height
         kpis["ledger_head_hash"] = self.accounts.ledger.head_hash
         kpis["bus_rejected"] = self.bus.stats.rejected
+        for extension in self.extensions:
+            kpis.update(extension.summary())
         return kpis
 
     def close(self) -> None:
         """Close the bus and the ledger files."""
+        for extension in self.extensions:
+            extension.close()
         self.bus.close()
         self.accounts.close()
         for replica in self.replicas:

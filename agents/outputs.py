@@ -76,4 +76,6 @@ def tables(model: CommunityModel) -> dict[str, pd.DataFrame]:
     }
     if model.scenario.kind == "campus-microgrid":
         out["transfers"] = transfer_matrix_kwh(model)
+    for extension in model.extensions:
+        out.update(extension.tables())
     return out

@@ -12,12 +12,17 @@ Errors name the bad key by its dotted path and suggest the closest known key
 from __future__ import annotations
 
 import difflib
+import importlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from market.tariffs import TimeOfUseTariff
+
+if TYPE_CHECKING:
+    from agents.extensions import CommunityExtension
+    from agents.model import CommunityModel
 
 Mechanism = Literal["average_bid", "pay_as_clear", "pay_as_bid"]
 Signing = Literal["full", "block"]
@@ -118,6 +123,10 @@ class ScenarioBase(_Strict):
     start_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     tariffs: Tariffs = Tariffs()
     strategy: Strategy = Strategy()
+
+    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
+        """The community mechanisms this kind plugs into the model (none by default)."""
+        return []
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
     initial_balance_eur: Annotated[float, Field(ge=0, le=1e6)] = 200.0
@@ -281,11 +290,30 @@ class MarketOnly(ScenarioBase):
 
 
 Scenario = Neighbourhood | CampusMicrogrid | MarketOnly
-KINDS: dict[str, type[ScenarioBase]] = {
+# A kind is a schema class, or "package.module:Class" imported on first use (so
+# kinds defined in agents.ev / agents.dr can subclass these without a cycle).
+KINDS: dict[str, type[ScenarioBase] | str] = {
     "neighbourhood": Neighbourhood,
     "campus-microgrid": CampusMicrogrid,
     "market-only": MarketOnly,
 }
+
+
+def scenario_class(kind: str) -> type[ScenarioBase]:
+    """The schema class of scenario ``kind``, importing a lazily registered one."""
+    if kind not in KINDS:
+        close = difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.4)
+        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(KINDS)
+        raise ScenarioError(f"unknown scenario kind '{kind}'; {hint}")
+    entry = KINDS[kind]
+    if isinstance(entry, str):
+        module_name, attribute = entry.split(":")
+        entry = getattr(importlib.import_module(module_name), attribute)
+        if not (isinstance(entry, type) and issubclass(entry, ScenarioBase)):
+            raise TypeError(f"scenario kind {kind!r} names {module_name}:{attribute}, "
+                            "which is not a ScenarioBase subclass")
+        KINDS[kind] = entry
+    return entry
 
 
 def _check_keys(model: type[BaseModel], params: dict[str, Any], prefix: str) -> None:
@@ -328,11 +356,7 @@ def _explain(exc: ValidationError, kind: str) -> ScenarioError:
 
 def build_scenario(kind: str, params: dict[str, Any] | None = None) -> Scenario:
     """Validate ``params`` for scenario ``kind`` (defaults fill the rest)."""
-    if kind not in KINDS:
-        close = difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.4)
-        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(KINDS)
-        raise ScenarioError(f"unknown scenario kind '{kind}'; {hint}")
-    model = KINDS[kind]
+    model = scenario_class(kind)
     values = dict(params or {})
     values.pop("kind", None)
     _check_keys(model, values, "")

@@ -25,7 +25,8 @@ def _print_figures(prefix: str, figures: Any) -> None:
 @click.command()
 @click.argument("suites", nargs=-1, type=click.Choice(sorted(SUITES)))
 @click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
-@click.option("--quick", is_flag=True, help="Smaller sizes, for a smoke check (figures not comparable).")
+@click.option("--quick", is_flag=True,
+              help="Smaller sizes, for a smoke check (figures not comparable).")
 def bench(suites: tuple[str, ...], as_json: bool, quick: bool) -> None:
     """Run benchmark SUITES (all when none is named) and print their figures."""
     chosen = suites or tuple(SUITES)

@@ -29,6 +29,8 @@ def write_outputs(model: Any, summary: dict[str, Any], out: Path) -> list[Path]:
         path = out / f"{stem}.csv"
         frame.to_csv(path, index=stem == "transfers")
         written.append(path)
+    for extension in getattr(model, "extensions", ()):
+        written.extend(extension.write_files(out))
     return written
 
 

@@ -23,12 +23,12 @@ from typing import Any, get_args
 
 from agents.model import CommunityModel
 from agents.scenario import (
-    KINDS,
     Mechanism,
     ScenarioError,
     Signing,
     build_scenario,
     merge_params,
+    scenario_class,
 )
 from experiments.scenarios import builtin_scenarios, load_scenario, parse_sets
 
@@ -102,7 +102,7 @@ def scenario_arguments(scenario: str, controls: Mapping[str, Any],
     """``(kind, params)`` for ``CommunityModel``: the scenario file, the controls that
     apply to its kind, then ``overrides``; validated (raises ``ScenarioError``)."""
     kind, params = load_scenario(scenario)
-    fields = KINDS[kind].model_fields
+    fields = scenario_class(kind).model_fields
     chosen: dict[str, Any] = {name: controls[name] for name in DIRECT
                               if name in controls and name in fields
                               and ONLY_FOR.get(name, kind) == kind}
@@ -122,7 +122,7 @@ def scenario_arguments(scenario: str, controls: Mapping[str, Any],
 def initial_controls(settings: PageSettings) -> tuple[dict[str, Any], dict[str, Any]]:
     """The controls' first values (the scenario's own, then ``--set``) and the fixed rest."""
     kind, params = load_scenario(settings.scenario, settings.sets)
-    defaults = KINDS[kind]().model_dump()
+    defaults = scenario_class(kind)().model_dump()
     merged = {**defaults, **params}
     mix = merged.get("mix") or {"prosumer": 0.4, "ev_owner": 0.2, "dr_household": 0.4}
     others = 1.0 - mix["prosumer"]

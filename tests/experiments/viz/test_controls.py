@@ -74,7 +74,7 @@ def test_initial_controls_come_from_the_scenario_then_set() -> None:
     assert values["signing"] == "block" and values["days"] == 7
     assert fixed == {"tariffs": {"feed_in_eur_per_kwh": 0.04}}
     values, _ = initial_controls(PageSettings("campus-microgrid"))
-    assert (values["days"], values["classrooms"], values["signing"]) == (91, 8, "full")
+    assert (values["days"], values["classrooms"], values["signing"]) == (91, 8, "block")
 
 
 def test_model_params_list_every_control() -> None:
