@@ -39,6 +39,8 @@ from agents.kpis import Kpis
 from agents.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
 from agents.meters import PhysicsFeed, RegionMeters, SmartMeter, simulated_source
 from agents.physics.clock import SimClock
+from agents.physics.flows import Flows
+from agents.physics.regional import RegionalPhysics
 from agents.physics.traders import TraderPhysics
 from agents.population import NodeKind, build_population, seeded_streams
 from agents.replicas import ReplicaMode, ReplicaRefusedError, make_replicas
@@ -202,6 +204,15 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
 
     def read_meters(self, now_s: int) -> None:
         """Phase 1: each region's meters report every interval that ended by ``now_s``."""
+        self._read_regions(now_s)
+        self.settle()
+        for ra in self.aggregators:
+            # readings forwarded to the centre travel with the phase's next settle
+            self._unsettled = ra.handle_inbox() or self._unsettled
+
+    def _read_regions(self, now_s: int) -> None:
+        """Each region's meters send their readings to the aggregator (a worker's job when
+        regions run in other processes, see ``agents.distributed``)."""
         for r, meters in enumerate(self.region_meters):
             endpoint = self.meter_endpoints[r]
             for columns in meters.read(now_s):
@@ -209,10 +220,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                 self.last_import_wh[nodes] = columns.import_wh
                 self.last_export_wh[nodes] = columns.export_wh
                 endpoint.send(self.aggregators[r].name, meters.to_message(columns, now_s))
-        self.settle()
-        for ra in self.aggregators:
-            # readings forwarded to the centre travel with the phase's next settle
-            self._unsettled = ra.handle_inbox() or self._unsettled
 
     def settle(self) -> None:
         """Deliver and acknowledge everything sent so far (drains are deterministic after)."""
@@ -226,15 +233,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
 
     def act(self, k: int, gate: bool) -> None:
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
-        flows = self.population.physics.step(k)
+        flows = self._step_physics(k)
         self.kpis.add_flows(flows)
         for extension in self.extensions:
             extension.after_physics(k)
         start_s = self.clock.start_s(k)
-        imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
-        for r, feed in enumerate(self.meter_feeds):
-            nodes = self.population.region_slices[r]
-            feed.record(k, imp[nodes], exp[nodes])
+        self._record_feeds(k, flows)
         target = self.clock.market_of(k) + 1
         if not gate or self.nearest or target >= self.clock.total_markets:
             return
@@ -245,6 +249,17 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             endpoint.drain()  # the invitation; members answer with their orders below
         self._send_orders(self.central.auctions[target].auction_id, target, start_s)
         self.settle()
+
+    def _step_physics(self, k: int) -> Flows:
+        """Every node's physics for interval ``k`` (workers step theirs in parallel)."""
+        return self.population.physics.step(k)
+
+    def _record_feeds(self, k: int, flows: Flows) -> None:
+        """What the simulated meters will read for interval ``k``."""
+        imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
+        for r, feed in enumerate(self.meter_feeds):
+            nodes = self.population.region_slices[r]
+            feed.record(k, imp[nodes], exp[nodes])
 
     def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
         pop = self.population
@@ -365,7 +380,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         forecast = getattr(self, "_forecast_kwh", None)
         hours = self.clock.market_minutes / 60
         demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
-        flexible = getattr(self.population.physics, "flexible_kw", None)
+        physics = self.population.physics
+        if isinstance(physics, RegionalPhysics):  # per region, as a worker computes it
+            region = self.population.region_slices.index(nodes)
+            parts = physics.flexible_region(interval, region)
+            return demand, {t: float(v.sum()) for t, v in parts.items()}
+        flexible = getattr(physics, "flexible_kw", None)
         if flexible is None:
             return demand, {}
         if self._flex_cache[0] != interval:

@@ -2,11 +2,14 @@
 
 Why nodes are sorted by region: each region then owns one contiguous slice of
 every array, so a region's meters, orders and readings are numpy views, never
-gathers.
+gathers. A neighbourhood's physics is one part per region with the region's own
+random streams (``region_streams``), so a process hosting some regions draws
+exactly what a single process draws for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -20,6 +23,7 @@ from agents.physics.ev import EV_CAPACITY_KWH
 from agents.physics.flows import NodePhysics
 from agents.physics.households import HouseholdPhysics, HouseholdSetup
 from agents.physics.profiles import Profile, read_profile
+from agents.physics.regional import RegionalPhysics
 from agents.physics.traders import TraderPhysics, load_trader_table
 from agents.scenario import CampusMicrogrid, MarketOnly, Neighbourhood, Scenario, ScenarioError
 
@@ -61,6 +65,29 @@ class Population:
 def seeded_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per purpose, so adding draws to one leaves the others alone."""
     return {name: np.random.default_rng([seed, i]) for i, name in enumerate(STREAMS)}
+
+
+def region_streams(seed: int, region: int) -> dict[str, np.random.Generator]:
+    """Region ``region``'s own generators (physics drawn per region, see ``RegionalPhysics``)."""
+    return {name: np.random.default_rng([seed, i, region]) for i, name in enumerate(STREAMS)}
+
+
+def _region_setup(setup: HouseholdSetup, nodes: slice) -> HouseholdSetup:
+    """The households of one region, as a setup of their own (one weather zone)."""
+    def local(index: IntArray) -> tuple[IntArray, NDArray[np.bool_]]:
+        keep = (index >= nodes.start) & (index < nodes.stop)
+        return index[keep] - nodes.start, keep
+
+    ev_nodes, ev_keep = local(setup.ev_nodes)
+    dr_nodes, _ = local(setup.dr_nodes)
+    return HouseholdSetup(
+        zone=np.zeros(nodes.stop - nodes.start, dtype=np.int64),
+        pv_kwp=setup.pv_kwp[nodes], annual_load_kwh=setup.annual_load_kwh[nodes],
+        battery_kwh=setup.battery_kwh[nodes], battery_kw=setup.battery_kw[nodes],
+        battery_round_trip=setup.battery_round_trip, ev_nodes=ev_nodes,
+        ev_capacity_kwh=setup.ev_capacity_kwh[ev_keep], ev_profile=setup.ev_profile[ev_keep],
+        ev_charger_kw=setup.ev_charger_kw, dr_nodes=dr_nodes, pv_profile=setup.pv_profile,
+        load_profile=setup.load_profile)
 
 
 def _slices(region: IntArray, regions: int) -> tuple[slice, ...]:
@@ -116,14 +143,20 @@ def build_neighbourhood(
         pv_profile=_profile(scenario.profile_path("pv")),
         load_profile=_profile(scenario.profile_path("load")),
     )
-    physics = HouseholdPhysics(setup, clock, streams, scenario.forecast_error)
+    slices = _slices(region, scenario.regions)
+
+    def part(r: int) -> Callable[[], HouseholdPhysics]:
+        return lambda: HouseholdPhysics(_region_setup(setup, slices[r]), clock,
+                                        region_streams(scenario.seed, r), scenario.forecast_error)
+
+    physics = RegionalPhysics([part(r) for r in range(scenario.regions)], slices)
     width = len(str(n))
     return Population(
         node_ids=tuple(f"h{i:0{width}d}" for i in range(n)),
         kind=kind.astype(np.int64),
         region=region.astype(np.int64),
         region_ids=tuple(f"r{r}" for r in range(scenario.regions)),
-        region_slices=_slices(region, scenario.regions),
+        region_slices=slices,
         physics=physics,
         pv_kwp=pv_kwp,
         battery_kwh=battery_kwh,
@@ -187,6 +220,9 @@ def build_population(
     scenario: Scenario, clock: SimClock, streams: dict[str, np.random.Generator]
 ) -> Population:
     """The population of any scenario kind."""
+    custom = getattr(scenario, "build_population", None)  # kinds that bring their own nodes
+    if custom is not None:
+        return custom(clock, streams)  # type: ignore[no-any-return]
     if isinstance(scenario, Neighbourhood):
         return build_neighbourhood(scenario, clock, streams)
     if isinstance(scenario, CampusMicrogrid):
