@@ -296,6 +296,10 @@ KINDS: dict[str, type[ScenarioBase] | str] = {
     "neighbourhood": Neighbourhood,
     "campus-microgrid": CampusMicrogrid,
     "market-only": MarketOnly,
+    "dr-community": "agents.dr.scenario:DRCommunity",
+    "dr-community-large": "agents.dr.scenario:DRCommunityLarge",
+    "campus-footprint": "experiments.campus.scenario:CampusFootprint",
+    "campus-lighting": "experiments.campus.scenario:CampusLighting",
 }
 
 
