@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "viz": "experiments.commands.viz:viz",
     "devices": "experiments.commands.devices:devices",
     "batch": "experiments.commands.batch:batch",
+    "live": "experiments.commands.live:live",
 }
 
 
