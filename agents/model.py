@@ -134,7 +134,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
 
     def _wire_bus(self, transport: str, replica_mode: ReplicaMode) -> None:
         pop = self.population
-        self.bus = Bus(transport)  # type: ignore[arg-type]
+        self.bus = self._make_bus(transport)
         self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts)
         owners = [f"ra-{r}" for r in pop.region_ids]
         replicas, self.replicas = make_replicas(self.accounts.genesis_bytes(), owners,
@@ -163,6 +163,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.aggregators.append(ra)
             self.member_endpoints.append(members_ep)
             self.meter_endpoints.append(self.bus.endpoint(f"meters-{region}"))
+
+    def _make_bus(self, transport: str) -> Bus:
+        """The model's bus (the multi-process model binds it for its workers)."""
+        return Bus(transport)  # type: ignore[arg-type]
 
     def use_meter_source(self, region_id: str, source: Any) -> None:
         """Read ``region_id``'s meters from another ``MeterSource`` (e.g. real hardware from
