@@ -29,6 +29,7 @@ import pandas as pd
 
 from agents.dr.aggregation import aggregate
 from agents.dr.compliance import TokenRules, commitments_from, rank_members, verify_arrays
+from agents.dr.fleet import FleetParams
 from agents.dr.flexibility import FlexibilityForecast
 from agents.dr.openadr import (
     ApplianceCommand,
@@ -47,9 +48,11 @@ from agents.dr.response import (
 from agents.dr.scenario import PLANT_REGION, DRCommunity, DRPhysics
 from agents.extensions import CommunityExtension
 from agents.messages import DRCommand, DREvent, DRResponse, FlexibilityReport
+from agents.physics.clock import SimClock
 from ledger.transactions import DrCommand, Penalty, Reward
 
 if TYPE_CHECKING:
+    from agents.bus_endpoint import Endpoint
     from agents.model import CommunityModel
 
 
@@ -83,6 +86,18 @@ class DRExtension(CommunityExtension):
     """Runs the DR exchange every period and writes it to the bus, the ledger and the outputs."""
 
     name = "dr"
+    params: FleetParams
+    rules: TokenRules
+    rng_response: np.random.Generator
+    rng_override: np.random.Generator
+    simple_at: dict[int, int]
+    households: int
+    regions: list[str]
+    central: Endpoint
+    ra_eps: dict[str, Endpoint]
+    member_eps: dict[str, Endpoint]
+    tokens: dict[str, int]
+    penalty_eur_u: int
 
     def __init__(self, model: CommunityModel) -> None:
         super().__init__(model)
@@ -90,11 +105,12 @@ class DRExtension(CommunityExtension):
         physics = model.population.physics
         if not isinstance(sc, DRCommunity) or not isinstance(physics, DRPhysics):
             raise TypeError("DRExtension needs a dr-community scenario (DRPhysics nodes)")
-        self.sc, self.physics = sc, physics
+        self.sc: DRCommunity = sc
+        self.physics: DRPhysics = physics
         self.params = physics.params
-        self.clock = model.clock
-        self.step_s = self.clock.step_s
-        self.period_steps = sc.dr_period_minutes // sc.metering_minutes
+        self.clock: SimClock = model.clock
+        self.step_s: int = self.clock.step_s
+        self.period_steps: int = sc.dr_period_minutes // sc.metering_minutes
         self.rules = TokenRules(self.step_s, sc.tolerance_pct, sc.reward_tokens_per_wh,
                                 sc.penalty_tokens_per_wh)
         self.rng_response = np.random.default_rng([sc.seed, 201])
@@ -208,7 +224,7 @@ class DRExtension(CommunityExtension):
             demand = max(float(agg.demand_kw[0]), 0.0)
             self.ra_eps[region].send("dr-central", FlexibilityReport(
                 sim_time_s=start_s, aggregator_id=ra_id, start_s=start_s,
-                step_s=agg.step_s, demand_kw=[demand], flexible_kw=flex))  # type: ignore[arg-type]
+                step_s=agg.step_s, demand_kw=[demand], flexible_kw=flex))
             self.flex_rows.append({"time_s": start_s, "aggregator_id": ra_id,
                                    "demand_kw": round(demand, 4),
                                    **{f"up_{k}_kw": round(v[0], 4) for k, v in flex.items()}})
@@ -233,7 +249,7 @@ class DRExtension(CommunityExtension):
             ra.drain()  # the event
             for c in by_region[region]:
                 ra.send(f"dr-members-{region}", DRCommand(sim_time_s=event.start_s,
-                                                          **c.message_fields()))  # type: ignore[arg-type]
+                                                          **c.message_fields()))
         self.model.bus.settle()
         received: list[ApplianceCommand] = []
         by_id = {c.command_id: c for c in commands}
@@ -247,7 +263,7 @@ class DRExtension(CommunityExtension):
         for r in run.responses:
             region = region_of[r.household_id]
             self.member_eps[region].send(f"dr-ra-{region}", DRResponse(
-                sim_time_s=event.start_s, **r.message_fields()))  # type: ignore[arg-type]
+                sim_time_s=event.start_s, **r.message_fields()))
         self.model.bus.settle()
         answered = {m.command_id for region in sorted(by_region)
                     for m in self.ra_eps[region].drain() if isinstance(m, DRResponse)}

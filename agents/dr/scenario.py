@@ -78,7 +78,8 @@ class DRCommunity(ScenarioBase):
                 f"metering_minutes={self.metering_minutes} and divide a day")
         low, high = self.production_event_hours
         if not 0 < low <= high <= 24:
-            raise ValueError("production_event_hours must be [low, high] with 0 < low <= high <= 24")
+            raise ValueError(
+                "production_event_hours must be [low, high] with 0 < low <= high <= 24")
         if not 0 <= self.peak_hours[0] < self.peak_hours[1] <= 24:
             raise ValueError("peak_hours must be [start, end) with 0 <= start < end <= 24")
         if self.layout == "random" and self.aggregators > self.dr_households:
@@ -118,7 +119,7 @@ class DRCommunity(ScenarioBase):
         pv = np.zeros(n)
         pv[-1] = self.plant_kw
         return Population(
-            node_ids=tuple(h.household_id for h in homes) + ("renewable-plant",),
+            node_ids=(*(h.household_id for h in homes), "renewable-plant"),
             kind=kind, region=region, region_ids=tuple(regions),
             region_slices=tuple(slice(int(bounds[r]), int(bounds[r + 1]))
                                 for r in range(len(regions))),

@@ -192,11 +192,36 @@ class CommunitySource:
         return None
 
     def dr(self) -> DRSource | None:
+        """The DR extension's events (``dr-community`` kinds), else None."""
+        for extension in getattr(self.model, "extensions", ()):
+            if extension.name == "dr" and hasattr(extension, "event_rows"):
+                return _DRPanel(extension)
         return None
 
     def close(self) -> None:
         """Release the page's ledger replica."""
         self._ledger.close()
+
+
+@dataclass(frozen=True)
+class DREventInfo:
+    time_s: int
+    level: int
+    targets: int
+    opted_in: int
+    complied: int
+
+
+class _DRPanel:
+    """The DR panel's rows: each event's start, SIMPLE level (0 for a load dispatch),
+    commands sent, opt-ins, and commitments the meters found honoured."""
+
+    def __init__(self, extension: Any) -> None:
+        self._extension = extension
+
+    def events(self) -> list[DREventInfo]:
+        return [DREventInfo(e.time_s, e.level, e.targets, e.opted_in, e.complied)
+                for e in self._extension.event_rows()]
 
 
 _SOURCES: weakref.WeakKeyDictionary[Any, CommunitySource] = weakref.WeakKeyDictionary()
