@@ -14,7 +14,8 @@ Why a ledger of its own and these encodings:
 * An estimated interval is attested by the ``estimator`` account, never by
   the meter: estimates can never pass for measurements.
 * Commands and their outcomes are ``dr_command`` transactions of the live
-  aggregator account (``action`` ``"off #77"``; outcome ``"ack acked #77 via device"``).
+  aggregator account; its ``appliance`` field carries ``a<appliance>/cmd<id>/<action>``
+  and, for an outcome, ``/<status>:<via>`` (``a2/cmd77/off/acked:device``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from ledger.ledger import Ledger
 from ledger.transactions import DrCommand, MeterAttestation
 
 VAH_BITS = 32
+LEDGER_ACTIONS = {"on": "on", "off": "off", "increase": "increase", "decrease": "decrease",
+                  "restore": "on"}
+"""The ledger's four DR actions; other device actions (dr_event, set_level) shed: ``decrease``."""
 SEQ_BITS = 16
 
 
@@ -162,10 +166,13 @@ class LiveJournal:
         return self._tx(MeterAttestation, self.estimator, self.member_of[item.node],
                         item.start_s, item.span_s, item.import_wh, item.export_wh, counter)
 
-    def command(self, node: str, appliance: int, text: str, level: int, start_s: int,
+    def command(self, node: str, record: str, action: str, level: int, start_s: int,
                 duration_s: int) -> SignedTx:
-        return self._tx(DrCommand, self.aggregator, self.member_of[node], str(appliance), text,
-                        min(max(level, 0), 3), start_s, max(duration_s, 1))
+        """A ``dr_command``: ``record`` (``a2/cmd77/off``, or ``.../acked:device`` for an
+        outcome) names appliance, command id, the device action and the outcome."""
+        return self._tx(DrCommand, self.aggregator, self.member_of[node], record,
+                        LEDGER_ACTIONS.get(action, "decrease"), min(max(level, 0), 3), start_s,
+                        max(duration_s, 1))
 
     def commit_step(self, txs: list[SignedTx], end_s: int) -> int:
         """Apply one interval's transactions and seal its block (durable); returns the height."""

@@ -94,6 +94,7 @@ class LiveRunner:
                       for r in config.commands.rules]
         self.remote = RemoteAgents(config, self.queue) if config.bus is not None else None
         self.history: list[dict[str, Any]] = []
+        self.sent: dict[int, tuple[str, str, str]] = {}
         self.events: list[str] = []
         self.stop_event = threading.Event()
         self._sim_mean_wh = config.community.simulated_mean_w * self.interval_s / 3600
@@ -172,16 +173,17 @@ class LiveRunner:
             return []
         device = next(t.device for t in self.meters.tracks if t.node == request.node)
         command_id = self.journal.next_command_id()
-        text = f"{request.action} #{command_id}"
+        record = f"a{request.appliance}/cmd{command_id}/{request.action}"
         try:
             source.send(Command(device, request.appliance, command_id, request.action,
                                 level=request.level, duration_min=request.duration_min,
                                 confirmed=self.config.commands.confirmed))
+            self.sent[command_id] = (request.node, record, request.action)
         except CommandError as exc:
-            text = f"refused {request.action} #{command_id}: {exc}"[:200]
-        log.info("command %s to %s appliance %d (%s)", text, request.node, request.appliance,
-                 request.reason)
-        return [self.journal.command(request.node, request.appliance, text, request.level,
+            log.warning("command %s to %s refused before sending: %s", record, request.node, exc)
+            record += "/refused:bridge"
+        log.info("command %s to %s (%s)", record, request.node, request.reason)
+        return [self.journal.command(request.node, record, request.action, request.level,
                                      now_s, max(request.duration_min * 60, 1))]
 
     def step(self, step: int) -> dict[str, Any]:
@@ -218,13 +220,15 @@ class LiveRunner:
         acks = []
         for source in self.sources.values():
             for ack in source.acks():
-                node = self.node_of_device.get(ack.device_id, "")
+                node, record, action = self.sent.pop(
+                    ack.command_id, (self.node_of_device.get(ack.device_id, ""),
+                                     f"a255/cmd{ack.command_id}/unknown", "on"))
                 if not node:
                     continue
-                text = f"ack {ack.status} #{ack.command_id} via {ack.via or '-'}"
-                log.info("command #%d to %s: %s %s", ack.command_id, node, ack.status, ack.detail)
-                acks.append(text)
-                txs.append(self.journal.command(node, 0, text, 0, now_s, 1))
+                outcome = f"{record}/{ack.status}:{ack.via or 'none'}"
+                log.info("command %s: %s %s", outcome, ack.status, ack.detail)
+                acks.append(outcome)
+                txs.append(self.journal.command(node, outcome, action, 0, now_s, 1))
         height = self.journal.commit_step(txs, end_s)
         row = {"step": step, "start_s": start_s, "import_kw": import_kw,
                "measured": len(decided.measured) + len(self.sim_nodes),
