@@ -52,8 +52,19 @@ def _fresh_ledger(out: Path) -> Path:
               help="Override a scenario parameter, e.g. --set households=1000 --set "
                    "mix.prosumer=0.5 (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--processes", type=click.IntRange(min=0), default=0,
+              help="Run the regions' physics, meters and members in N local worker processes "
+                   "over ZeroMQ tcp (same KPIs and ledger head hash as one process).")
+@click.option("--remote-workers", type=click.IntRange(min=0), default=0,
+              help="Also wait for N workers started elsewhere with `gridcoop worker`.")
+@click.option("--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",
+              help="Where workers reach this market (0.0.0.0:5555 for other machines).")
+@click.option("--curve-keys", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Folder with market.key_secret and the authorised worker-*.key files "
+                   "(`gridcoop worker --make-keys DIR`); required with --remote-workers.")
 def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
-        sets: tuple[str, ...], quiet: bool) -> None:
+        sets: tuple[str, ...], quiet: bool, processes: int, remote_workers: int, listen: str,
+        curve_keys: Path | None) -> None:
     """Run SCENARIO (a built-in name, see `gridcoop scenarios`, or a YAML file)."""
     from tqdm import tqdm
 
@@ -67,7 +78,16 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     out.mkdir(parents=True, exist_ok=True)
     try:
-        model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
+        if processes or remote_workers:
+            from agents.distributed import DistributedModel
+
+            click.echo(f"waiting for {processes + remote_workers} worker(s) at {listen}",
+                       err=True)
+            model = DistributedModel(kind, ledger_path=str(_fresh_ledger(out)),
+                                     processes=processes, remote=remote_workers, listen=listen,
+                                     curve_dir=curve_keys, **params)
+        else:
+            model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
     except (ScenarioError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     try:
