@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "devices": "experiments.commands.devices:devices",
     "batch": "experiments.commands.batch:batch",
     "live": "experiments.commands.live:live",
+    "worker": "experiments.commands.worker:worker",
 }
 
 
