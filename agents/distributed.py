@@ -120,7 +120,8 @@ class DistributedModel(CommunityModel):
         self._control.bind(f"tcp://{self._host}:{port}")
         self.control_address: str = self._control.getsockopt(zmq.LAST_ENDPOINT).decode()  # type: ignore[union-attr]
         regions = list(self.population.region_ids)
-        local = [list(map(str, g)) for g in np.array_split(regions, processes)] if processes else []
+        groups = min(processes, len(regions))  # a worker without regions would idle
+        local = [list(map(str, g)) for g in np.array_split(regions, groups)] if groups else []
         ctx = multiprocessing.get_context("spawn")
         for group in local:
             process = ctx.Process(target=_spawned_worker, daemon=True,
