@@ -1,4 +1,7 @@
-"""Simulator -> Mosquitto -> bridge -> live runner -> ledger -> DR command -> device ack -> ledger."""
+"""Simulator -> Mosquitto -> bridge -> live runner -> ledger -> DR command -> device ack.
+
+Also: a silent meter, a meter reboot and a broker restart mid-run.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import pytest
 
 from experiments.live import LiveRunner, load_config
 from experiments.live.journal import journal_rows
+from hardware_bridge.device_simulator import DeviceSimulator
 from hardware_bridge.mosquitto import MosquittoBroker
 
 from .conftest import INTERVAL_S, make_simulator, wait_for, write_config
@@ -15,21 +19,23 @@ from .conftest import INTERVAL_S, make_simulator, wait_for, write_config
 pytestmark = pytest.mark.broker
 
 
-def _lockstep(runner: LiveRunner, sim: object, rounds: int, skip: set[tuple[int, int]] = frozenset(),
-              before: object = None) -> None:
+def _lockstep(runner: LiveRunner, sim: DeviceSimulator, rounds: int,
+              skip: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset()) -> None:
     """Publish round k (minus skipped devices), wait until the bridge accepted it, step k."""
     source = runner.sources["lns"]
     for _ in range(rounds):
         k = runner.next_step
-        if before is not None:
-            before(k)
         sim.handle_downlinks()
         messages = sim.build_round()
         kept = [m for i, m in enumerate(messages) if (k, i) not in skip]
         want = source.stats().get("accepted", 0)
         sim.publish_messages(kept)
         target = want + len(kept)
-        wait_for(lambda: source.stats().get("accepted", 0) >= target, 10, f"round {k}")
+
+        def arrived(t: int = target) -> bool:
+            return int(source.stats().get("accepted", 0)) >= t
+
+        wait_for(arrived, 10, f"round {k}")
         assert runner.run(max_steps=1) == 1
 
 

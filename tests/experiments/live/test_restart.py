@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from itertools import pairwise
 import time
 from pathlib import Path
 
@@ -45,8 +46,12 @@ def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_pa
                         rules=[{"threshold_kw": 0.1, "node": "h002", "appliance": 1}])
     ledger_path = tmp_path / "ledger.sqlite"
     stop = threading.Event()
-    pacer = threading.Thread(target=lambda: (time.sleep(max(0.0, start - time.time())),
-                                             sim.run(speedup=SPEEDUP, stop=stop)))
+
+    def pace() -> None:
+        time.sleep(max(0.0, start - time.time()))
+        sim.run(speedup=SPEEDUP, stop=stop)
+
+    pacer = threading.Thread(target=pace)
     pacer.start()
     try:
         first = _live(path)
@@ -74,12 +79,13 @@ def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_pa
     finally:
         book.close()
     rows = journal_rows(ledger_path)
-    meters = {r["issuer"] for r in rows if r["kind"] == "meter_attestation" and r["counter"] > 1 << 48}
+    meters = {r["issuer"] for r in rows
+              if r["kind"] == "meter_attestation" and r["counter"] > 1 << 48}
     assert len(meters) == 3
     for meter in meters:
         mine = [r for r in rows if r["kind"] == "meter_attestation" and r["issuer"] == meter]
         # contiguous spans: each measured reading starts where the previous one ended
-        assert all(a["start_s"] + a["span_s"] == b["start_s"] for a, b in zip(mine, mine[1:]))
+        assert all(a["start_s"] + a["span_s"] == b["start_s"] for a, b in pairwise(mine))
         # nothing lost or doubled: the recorded energy equals the device's own counter
         _, _, energy_vah = unpack_counter(mine[-1]["counter"])
         assert sum(r["import_wh"] for r in mine) == energy_vah
