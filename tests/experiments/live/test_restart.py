@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 import threading
-from itertools import pairwise
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from ledger.ledger import Ledger
 
 from .conftest import INTERVAL_S, SPEEDUP, make_simulator, wait_for, write_config
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[3]
 
 
