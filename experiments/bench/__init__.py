@@ -19,6 +19,7 @@ SUITES: dict[str, str] = {
     "bridge": "experiments.bench.bridge",
     "viz": "experiments.bench.viz",
     "batch": "experiments.bench.batch",
+    "processes": "experiments.bench.processes",
     "live": "experiments.bench.live",
     "dr": "experiments.bench.dr",
 }
