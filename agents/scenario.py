@@ -296,6 +296,8 @@ KINDS: dict[str, type[ScenarioBase] | str] = {
     "neighbourhood": Neighbourhood,
     "campus-microgrid": CampusMicrogrid,
     "market-only": MarketOnly,
+    "ev-community": "agents.ev.scenario:EVCommunity",
+    "ev-community-large": "agents.ev.scenario:EVCommunityLarge",
     "dr-community": "agents.dr.scenario:DRCommunity",
     "dr-community-large": "agents.dr.scenario:DRCommunityLarge",
     "campus-footprint": "experiments.campus.scenario:CampusFootprint",
