@@ -72,6 +72,7 @@ class V2GFleet:
         self.discharge: dict[int, FloatArray] = {}  # fleet step -> kWh per EV
         self.discharge_steps: set[int] = set()  # metering intervals holding a discharge
         self.soc_at: dict[tuple[int, int], float] = {}  # (fleet step, EV) -> SoC before it
+        self.soc_after: dict[tuple[int, int], float] = {}  # ... and after it (discharging EVs)
         self.now = first_day * history.steps_per_day
         self.last_discharge_kwh = np.zeros(n)
         self.last_hist_kwh = np.zeros(n)
@@ -136,6 +137,10 @@ class V2GFleet:
                 got = got + extra
                 debt = debt - extra
             self.debt_kwh[rows] = np.clip(debt, 0.0, self.soc_hist[rows, min(t + 1, last)])
+            for i in np.flatnonzero(active).tolist():
+                row = int(rows[i])
+                self.soc_after[(t, row)] = float(self.soc_hist[row, min(t + 1, last)]
+                                                 - self.debt_kwh[row])
             charge += got
             out += d
             hist_sum += hist
