@@ -37,6 +37,7 @@ from agents.ev.fleet_physics import V2GFleet, V2GPhysics, install
 from agents.ev.forecast import NaiveBayesAvailability, hourly, tolerant_labels
 from agents.ev.gamification import TokenRules, hour_weights
 from agents.ev.newsletter import WeekSummary, week_summary
+from agents.ev.page import EVPageData
 from agents.ev.profiles import LEAF_24, LEAF_30, PILOT_BATTERIES, PILOT_PROFILES, Fleet, make_fleet
 from agents.ev.scenario import EVCommunity
 from agents.ev.simulate import SimulationOptions, simulate_fleet
@@ -139,6 +140,7 @@ class EVCommunityExtension(CommunityExtension):
         self.outcomes: list[CommitmentOutcome] = []
         self.messages = {"capacity_offers": 0, "reserve_calls": 0, "rewards_penalties": 0,
                          "member_notices_received": 0}
+        self.prepared_days = 0
         self._prepare_day(0, 0)
         self._dispatch(0, 0)
 
@@ -177,6 +179,7 @@ class EVCommunityExtension(CommunityExtension):
             for award in clearing.awards:
                 self.awarded_w[index[award.owner_id], award.hour] += award.accepted_w
                 self.payment_ueur[index[award.owner_id], award.hour] += award.payment_ueur
+        self.prepared_days = day + 1
 
     def _dispatch(self, k: int, now_s: int) -> None:
         """Calls starting in metering interval ``k`` go to the RAs, who schedule V2G."""
@@ -329,3 +332,7 @@ class EVCommunityExtension(CommunityExtension):
 
     def calls(self) -> list[CallRecord]:
         return [c for ra in self.aggregators for c in ra.calls]
+
+    def page(self) -> EVPageData:
+        """The web page's view (``experiments.viz.protocol.EVSource``)."""
+        return EVPageData(self)

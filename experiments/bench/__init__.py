@@ -22,6 +22,7 @@ SUITES: dict[str, str] = {
     "processes": "experiments.bench.processes",
     "live": "experiments.bench.live",
     "dr": "experiments.bench.dr",
+    "ev": "experiments.bench.ev",
 }
 
 

@@ -189,6 +189,12 @@ class CommunitySource:
         return self._tokens
 
     def ev(self) -> EVSource | None:
+        """The EV communities' hourly capacity vs commitment and reserve calls, if any."""
+        for extension in getattr(self.model, "extensions", ()):
+            page = getattr(extension, "page", None)
+            if extension.name == "ev-community" and page is not None:
+                source: EVSource = page()
+                return source
         return None
 
     def dr(self) -> DRSource | None:
