@@ -300,8 +300,6 @@ KINDS: dict[str, type[ScenarioBase] | str] = {
     "ev-community-large": "agents.ev.scenario:EVCommunityLarge",
     "dr-community": "agents.dr.scenario:DRCommunity",
     "dr-community-large": "agents.dr.scenario:DRCommunityLarge",
-    "campus-footprint": "experiments.campus.scenario:CampusFootprint",
-    "campus-lighting": "experiments.campus.scenario:CampusLighting",
 }
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
 from agents.model import CommunityModel
 
 

@@ -17,6 +17,11 @@ from experiments.scenarios.loader import (
     parse_sets,
 )
 
+# Campus cases 1 and 3 are experiments over the model (experiments.campus); they
+# register their kinds from this side so that agents never names experiments.
+KINDS.setdefault("campus-footprint", "experiments.campus.scenario:CampusFootprint")
+KINDS.setdefault("campus-lighting", "experiments.campus.scenario:CampusLighting")
+
 __all__ = [
     "BUILTIN_DIR",
     "KINDS",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from click.testing import CliRunner
 
+import experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
 from experiments.cli import main
 from ledger.ledger import Ledger
 from ledger.transactions import Mint
