@@ -40,9 +40,11 @@ class EVPageData:
         self.extension = extension
 
     def capacity(self) -> list[CapacityPoint]:
-        """Every hour forecast and cleared so far (the day ahead included)."""
+        """Every hour up to the model's current one (forecast and cleared a day ahead)."""
         ext = self.extension
-        hours = min(ext.prepared_days * 24, ext.firm_kw.shape[1])
+        model = ext.model
+        now_h = int(model.clock.start_s(int(model.steps))) // 3600
+        hours = min(now_h + 1, ext.prepared_days * 24, ext.firm_kw.shape[1])
         firm = ext.firm_kw[:, :hours].sum(axis=0)
         awarded = ext.awarded_w[:, :hours].sum(axis=0)
         return [CapacityPoint(h * 3600, round(float(firm[h]), 3), int(awarded[h]) / 1000)

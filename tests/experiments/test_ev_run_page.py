@@ -15,11 +15,11 @@ def test_ev_panel_shows_capacity_commitment_and_calls() -> None:
         found = source.ev()
         assert found is not None
         ev: EVSource = found
-        assert [row.time_s for row in ev.capacity()] == [h * 3600 for h in range(24)]
+        assert [row.time_s for row in ev.capacity()] == [0]  # cleared before the run
         for _ in range(model.clock.steps_per_day + 1):
             model.step()
         rows = ev.capacity()
-        assert len(rows) == 48  # today and the day ahead, cleared at the end of day 0
+        assert [row.time_s for row in rows] == [h * 3600 for h in range(25)]  # up to now
         ext = model.extensions[0]
         assert rows[5].available_kw == round(float(ext.firm_kw[:, 5].sum()), 3)  # type: ignore[attr-defined]
         assert all(0 <= r.committed_kw <= r.available_kw + 1e-9 for r in rows)
