@@ -299,7 +299,7 @@ class EVCommunityExtension(CommunityExtension):
                 calls_served=len({c.call_id for c in calls if c.within_tolerance}),
                 capacity_kw={"firm mean": float(self.firm_kw[ra.index, h0:h_end].mean()),
                              "firm minimum": float(self.firm_kw[ra.index, h0:h_end].min())},
-                abuse_contact=self.params.abuse_contact)
+                abuse_contact=self.params.abuse_contact, days=end_day - first_day)
             txs, ledger_week = ra.week_txs(accounts, summary, availability, penalty, applied,
                                            label)
             batch.extend(txs)

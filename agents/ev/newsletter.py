@@ -66,6 +66,7 @@ class WeekSummary:
     capacity_kw: Mapping[str, float] = field(default_factory=dict)
     abuse_contact: str = "the community aggregator"
     critical_periods: tuple[tuple[int, int], ...] = ((8, 10), (18, 21))
+    days: int = 7
 
 
 def rank_members(net: Mapping[str, int], penalty: Mapping[str, int]) -> list[tuple[int, str]]:
@@ -97,6 +98,7 @@ def week_summary(
     calls_served: int = 0,
     capacity_kw: Mapping[str, float] | None = None,
     abuse_contact: str = "the community aggregator",
+    days: int = 7,
 ) -> WeekSummary:
     """Tokens, penalties, bonuses, revenue shares and ranks of one week.
 
@@ -149,6 +151,7 @@ def week_summary(
         capacity_kw=dict(capacity_kw or {}),
         abuse_contact=abuse_contact,
         critical_periods=(rules or TokenRules()).critical_periods,
+        days=days,
     )
 
 
@@ -162,7 +165,7 @@ def render_newsletter(summary: WeekSummary, top: int = 10) -> str:
     lines = [
         f"# {s.community} — week {s.week + 1} newsletter",
         "",
-        f"Days {s.first_day + 1}–{s.first_day + 7} of the run.",
+        f"Days {s.first_day + 1}–{s.first_day + s.days} of the run.",
         "",
         "## This week",
         "",
