@@ -76,11 +76,30 @@ class NetworkServer(_Strict):
 
 
 class RealMeter(_Strict):
-    """A household/classroom whose meter is real: its node id, device EUI, and source name."""
+    """A household/classroom whose meter is real: its node id, device EUI, and source name.
+
+    ``member`` is the community model's member the meter measures (its model meter
+    is ``m-<member>``); ``appliances`` maps the model's device ids of that member
+    (e.g. a DR household's ``h3-hvac``) to appliance numbers on the real device.
+    """
 
     node: str
     device: str
     source: str
+    member: str | None = None
+    appliances: dict[str, int] = {}
+
+
+class ModelSettings(_Strict):
+    """The community model live mode runs (``agents.CommunityModel``): kind, horizon, params.
+
+    The metering and market intervals, the seed and the signing policy come from
+    the live config (``clock``, ``community.seed``, ``ledger.signing``).
+    """
+
+    scenario: str = "neighbourhood"
+    days: int = Field(7, ge=1, le=366)
+    params: dict[str, Any] = {}
 
 
 class Community(_Strict):
@@ -89,6 +108,7 @@ class Community(_Strict):
     meters: list[RealMeter] = []
     simulated_meters: int = Field(0, ge=0, le=100_000)
     simulated_mean_w: float = Field(400.0, ge=0)
+    model: ModelSettings | None = None
 
 
 class Clock(_Strict):
@@ -165,6 +185,12 @@ class LiveConfig(_Strict):
             if meter.node in nodes:
                 raise ValueError(f"community.meters: node {meter.node} is listed twice")
             nodes.add(meter.node)
+            if meter.member is not None and self.community.model is None:
+                raise ValueError(f"community.meters: node {meter.node} names model member "
+                                 f"{meter.member!r} but community.model is not set")
+        members = [m.member for m in self.community.meters if m.member is not None]
+        if len(set(members)) != len(members):
+            raise ValueError("community.meters: two real meters name the same model member")
         for rule in self.commands.rules:
             if rule.node not in nodes:
                 raise ValueError(f"commands.rules: node {rule.node!r} has no real meter; "
@@ -206,7 +232,7 @@ def _explain(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             last = str(err["loc"][-1])
             pool = {k for m in (LiveConfig, Community, NetworkServer, RealMeter, Clock,
-                                LedgerSettings, Commands, Rule, BusSettings, Peer, Credentials)
+                                ModelSettings, LedgerSettings, Commands, Rule, BusSettings, Peer, Credentials)
                     for k in _known_keys(m)}
             close = difflib.get_close_matches(last, sorted(pool), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -104,6 +104,9 @@ class LiveJournal:
         self.chain_id = self.ledger.config.chain_id
         self.signing = self.ledger.config.signing
         self._nonce: dict[str, int] = {}
+        self.base_height = self.ledger.height - self.next_step  # the block before step 0's
+        self.node_of_meter = {account: node for node, account in self.meter_of.items()}
+        self.node_of_member = {account: node for node, account in self.member_of.items()}
 
     def _check_member(self, account: str, node: str = "") -> None:
         try:
@@ -142,6 +145,39 @@ class LiveJournal:
                 del wanted[account]
             height -= 1
         return found
+
+    def step_intervals(self, step: int, nodes: Sequence[str]) -> tuple[list[Interval],
+                                                                      list[Interval]]:
+        """What interval ``step``'s block recorded for ``nodes``: (measured, estimated).
+
+        The community model is fed from this (live and on replay alike), so a
+        restarted process gives the model exactly what the crashed one gave it.
+        """
+        wanted = set(nodes)
+        measured: list[Interval] = []
+        estimated: list[Interval] = []
+        for stx in self.ledger.block(self.base_height + step + 1).transactions():
+            tx = stx.tx
+            if not isinstance(tx, MeterAttestation):
+                continue
+            node = self.node_of_member.get(tx.subject, "")
+            if node not in wanted:
+                continue
+            item = Interval(node, tx.interval_start_s, tx.interval_s, tx.import_wh, tx.export_wh,
+                            tx.counter)
+            (estimated if tx.issuer == self.estimator else measured).append(item)
+        return measured, estimated
+
+    def command_records(self) -> list[tuple[str, str, str, int]]:
+        """Every command record on the ledger in order: (node, record, ledger action, start_s)."""
+        out = []
+        for block in self.ledger.blocks(self.base_height + 1):
+            for stx in block.transactions():
+                tx = stx.tx
+                if isinstance(tx, DrCommand) and tx.issuer == self.aggregator:
+                    out.append((self.node_of_member.get(tx.target, ""), tx.appliance, tx.action,
+                                tx.start_s))
+        return out
 
     # --- writing ------------------------------------------------------------------------
 

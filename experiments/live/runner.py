@@ -22,6 +22,7 @@ import numpy as np
 
 from experiments.live.clock import LiveClock
 from experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
+from experiments.live.community import LiveCommunity
 from experiments.live.config import LiveConfig, LiveConfigError, NetworkServer
 from experiments.live.journal import Interval, LiveJournal
 from experiments.live.metering import RealMeters
@@ -74,6 +75,7 @@ class LiveRunner:
             else self.interval_s
         self.sources: dict[str, Any] = {}
         self.connected: dict[str, bool] = {}
+        self._drops: dict[str, int] = {}
         try:
             for name in sorted({m.source for m in config.community.meters}):
                 self.sources[name] = self._open_source(name, config.sources[name], ledger_path)
@@ -87,15 +89,25 @@ class LiveRunner:
         self.source_of = {t.node: self.sources[m.source]
                           for t, m in zip(self.meters.tracks, config.community.meters, strict=True)}
         self.node_of_device = {t.device: t.node for t in self.meters.tracks}
+        self.device_of = {t.node: t.device for t in self.meters.tracks}
         self._restore()
         self.rules = [ImportThresholdRule(threshold_kw=r.threshold_kw, node=r.node,
                                           appliance=r.appliance, action=r.action, level=r.level,
                                           restore_below_kw=r.restore_below_kw)
                       for r in config.commands.rules]
-        self.remote = RemoteAgents(config, self.queue) if config.bus is not None else None
-        self.history: list[dict[str, Any]] = []
         self.sent: dict[int, tuple[str, str, str]] = {}
         self.events: list[str] = []
+        self._restore_commands()
+        self.community: LiveCommunity | None = None
+        try:
+            if config.community.model is not None:
+                self.community = LiveCommunity(config, ledger_path, self.epoch_s)
+                self._replay()
+            self.remote = RemoteAgents(config, self.queue) if config.bus is not None else None
+        except BaseException:
+            self.close()
+            raise
+        self.history: list[dict[str, Any]] = []
         self.stop_event = threading.Event()
         self._sim_mean_wh = config.community.simulated_mean_w * self.interval_s / 3600
 
@@ -133,6 +145,74 @@ class LiveRunner:
                    f"{self.journal.ledger.height}); replay guard and baselines restored")
             log.warning("%s", msg)
 
+    def _restore_commands(self) -> None:
+        """Commands still awaiting an outcome and the rules' state, from the ledger's records.
+
+        A pending command is put back into its bridge's pending table (same device,
+        command id and send time), so a late device ack is recorded against it and
+        its timeout still runs; a rule whose last command is its shedding action is
+        active again, so a restart does not fire it twice.
+        """
+        if self.journal.created:
+            return
+        sent: dict[int, tuple[str, str, str, int]] = {}
+        last_action: dict[tuple[str, str], str] = {}
+        for node, record, _, start_s in self.journal.command_records():
+            parts = record.split("/")
+            if len(parts) < 3 or not parts[1].startswith("cmd") or not parts[1][3:].isdigit():
+                continue
+            command_id = int(parts[1][3:])
+            if len(parts) == 3:
+                sent[command_id] = (node, record, parts[2], start_s)
+                last_action[(node, parts[0])] = parts[2]
+            else:
+                sent.pop(command_id, None)
+        for command_id, (node, record, action, start_s) in sent.items():
+            source = self.source_of.get(node)
+            if source is None or not record[1:].split("/")[0].isdigit():
+                continue
+            self.sent[command_id] = (node, record, action)
+            device = self.device_of[node]
+            pending = getattr(source, "pending", None)
+            if pending is not None:
+                pending.add(Command(device, int(record[1:].split("/")[0]), command_id, action),
+                            device, f"restored-{command_id}", float(start_s))
+        for rule in self.rules:
+            rule.active = last_action.get((rule.node, f"a{rule.appliance}")) == rule.action
+        if self.sent or any(r.active for r in self.rules):
+            msg = (f"restored {len(self.sent)} command(s) awaiting an outcome and "
+                   f"{sum(r.active for r in self.rules)} active rule(s) from the ledger")
+            log.warning("%s", msg)
+            self.events.append(msg)
+
+    def _replay(self) -> None:
+        """Rebuild the community model from the journal (no pacing) up to the next interval."""
+        community = self.community
+        assert community is not None
+        unsent: list[tuple[str, str, str, int]] = []
+        for step in range(self.journal.next_step):
+            measured, estimated = self.journal.step_intervals(step, community.real_nodes)
+            community.advance(step, measured, estimated, replay=True)
+            unsent = community.new_commands()  # only the last step's were never sent
+        if self.journal.next_step:
+            msg = (f"community model replayed from the journal: {self.journal.next_step} "
+                   f"interval(s), model ledger head {community.status()['model_head_hash'][:16]}")
+            log.warning("%s", msg)
+        self._queue_model_commands(unsent)
+
+    def _queue_model_commands(self, rows: list[tuple[str, str, str, int]]) -> None:
+        assert self.community is not None
+        for node, device_id, action, duration_s in rows:
+            appliance = self.community.appliances.get(node, {}).get(device_id)
+            if appliance is None:
+                log.info("model command %s %s for %s: no appliance mapped in the config "
+                         "(community.meters[].appliances); stays simulated", action, device_id,
+                         node)
+                continue
+            self.queue.push(QueuedCommand(node, appliance, action,
+                                          duration_min=-(-duration_s // 60),
+                                          reason=f"community model, {device_id}"))
+
     # --- one interval -----------------------------------------------------------------
 
     @property
@@ -153,11 +233,20 @@ class LiveRunner:
         for name, source in self.sources.items():
             transport = getattr(source, "transport", None)
             up = bool(getattr(transport, "connected", True))
+            drops = int(getattr(transport, "disconnects", 0))
+            missed = drops - self._drops.get(name, 0)  # outages that began and ended between polls
+            self._drops[name] = drops
+            msg = ""
             if up != self.connected[name]:
                 self.connected[name] = up
                 msg = (f"network server {name}: connection {'back' if up else 'lost'}"
-                       + ("" if up else "; readings held by the server arrive when it returns, "
-                                        "silent meters are estimated meanwhile"))
+                       + ("" if up else "; readings held by the server arrive when it "
+                                        "returns, silent meters are estimated meanwhile"))
+            elif up and missed > 0:
+                msg = (f"network server {name}: connection lost {missed} time(s) since the "
+                       "last interval (broker or network server restart) and back; readings "
+                       "sent meanwhile arrive from the server's queue")
+            if msg:
                 log.warning("%s", msg)
                 self.events.append(msg)
             try:
@@ -230,6 +319,10 @@ class LiveRunner:
                 acks.append(outcome)
                 txs.append(self.journal.command(node, outcome, action, 0, now_s, 1))
         height = self.journal.commit_step(txs, end_s)
+        if self.community is not None:  # fed from the sealed block, exactly as on replay
+            measured, estimated = self.journal.step_intervals(step, self.community.real_nodes)
+            self.community.advance(step, measured, estimated)
+            self._queue_model_commands(self.community.new_commands())
         row = {"step": step, "start_s": start_s, "import_kw": import_kw,
                "measured": len(decided.measured) + len(self.sim_nodes),
                "estimated": len(decided.estimated), "silent": self.meters.silent,
@@ -258,11 +351,17 @@ class LiveRunner:
         self.stop_event.set()
 
     def status(self) -> dict[str, Any]:
-        return {"next_step": self.journal.next_step, "height": self.journal.ledger.height,
-                "head_hash": self.journal.ledger.head_hash, "silent": self.meters.silent,
-                "connected": dict(self.connected), "events": self.events[-20:]}
+        out = {"next_step": self.journal.next_step, "height": self.journal.ledger.height,
+               "head_hash": self.journal.ledger.head_hash, "silent": self.meters.silent,
+               "connected": dict(self.connected), "events": self.events[-20:]}
+        if self.community is not None:
+            out.update(self.community.status())
+        return out
 
     def close(self) -> None:
+        community = getattr(self, "community", None)
+        if community is not None:
+            community.close()
         for source in getattr(self, "sources", {}).values():
             source.close()
         remote = getattr(self, "remote", None)

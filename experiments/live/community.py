@@ -1,0 +1,316 @@
+"""The community model inside live mode: real meters swapped in, the market on live time.
+
+Why event sourcing: the model keeps its books, escrow and bus in memory and
+always starts a fresh ledger, but the live journal durably records, in order,
+every interval's measured and estimated energies. The model is fed *only*
+from the journal's sealed blocks (never from the bridge directly), so after a
+restart it is rebuilt from the config and the recorded intervals are replayed
+into a fresh model ledger as fast as possible; with the same seed the replay
+is exact, and the model's head hash after each interval (kept in a side file)
+proves it. Live interval ``k`` is the model's metering interval ``k`` (model
+time 0 is the live epoch); it is read by the model's step ``k + 1``.
+
+Why estimated intervals settle at grid tariffs: an estimate is not a
+measurement, so it may not deliver (or receive) local energy. A member whose
+reading is estimated anywhere in a delivery interval delivers and receives
+nothing through its trades of that interval (the escrow is refunded, as for
+any undelivered trade); its estimated import and export are billed at the grid
+tariffs in a batch of their own, memo ``estimated a<interval>``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.central import CentralMarket
+from agents.model import CommunityModel
+from agents.settlement import payment_u
+from experiments.live.config import LiveConfig, LiveConfigError
+from experiments.live.journal import Interval, JournalError
+from hardware_bridge.readings import MeterReading
+
+log = logging.getLogger("gridcoop.live")
+IntArray = np.ndarray
+
+
+class EstimateAwareCentral(CentralMarket):
+    """The central market, refusing to settle estimated readings as measured (see module)."""
+
+    model: LiveCommunityModel
+
+    def _settle(self, interval: int, import_wh: IntArray, export_wh: IntArray) -> None:
+        estimated = self.model.estimated_mask(interval)
+        if not estimated.any():
+            super()._settle(interval, import_wh, export_wh)
+            return
+        super()._settle(interval, np.where(estimated, 0, import_wh),
+                        np.where(estimated, 0, export_wh))
+        imp = np.where(estimated, import_wh, 0).astype(np.int64)
+        exp = np.where(estimated, export_wh, 0).astype(np.int64)
+        retail_u, feed_in_u, _ = self.model.tariff_u(interval)
+        imp_u, exp_u = payment_u(imp, retail_u), payment_u(exp, feed_in_u)
+        zero = np.zeros_like(imp)
+        memo = f"estimated a{interval:06d}"
+        self.accounts.submit(self.accounts.billing_txs(
+            memo, imp, imp_u, exp, exp_u, zero, zero,
+            low_water_u=self.accounts.initial_balance_u // 4))
+        kpis = self.model.kpis
+        kpis.bill_u += imp_u - exp_u
+        kpis.add_baseline(imp, exp, retail_u, feed_in_u)
+        kpis.retail_wh += int(imp.sum())
+        kpis.retail_value_u += int(imp_u.sum())
+        kpis.feed_in_wh += int(exp.sum())
+        kpis.feed_in_value_u += int(exp_u.sum())
+        self.model.estimated_settled.append((interval, np.flatnonzero(estimated).tolist()))
+
+
+class LiveCommunityModel(CommunityModel):
+    """``CommunityModel`` with the estimate-aware central market and estimate bookkeeping."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.estimated_steps: dict[int, list[int]] = {}  # metering interval -> node indices
+        self.estimated_settled: list[tuple[int, list[int]]] = []
+        super().__init__(*args, **kwargs)
+
+    def _wire_bus(self, transport: str, replica_mode: Any) -> None:
+        super()._wire_bus(transport, replica_mode)
+        plain = self.central
+        self.central = EstimateAwareCentral(self, plain.endpoint, self.accounts)
+        plain.remove()
+
+    def estimated_mask(self, market_interval: int) -> np.ndarray:
+        """Members with an estimated reading in any metering interval of ``market_interval``."""
+        mask = np.zeros(self.population.size, dtype=bool)
+        per = self.clock.steps_per_market
+        for k in range(market_interval * per, (market_interval + 1) * per):
+            mask[self.estimated_steps.pop(k, [])] = True
+        return mask
+
+
+class LiveRegionSource:
+    """A region's meter source: the live journal's readings for real members, physics for the rest.
+
+    Wraps the region's simulated bank (which the model's physics feeds) and
+    replaces the real members' columns by what ``put`` gave for that interval.
+    """
+
+    def __init__(self, inner: Any, interval_s: int) -> None:
+        self.inner = inner
+        self.interval_s = interval_s
+        self.pending: dict[int, dict[str, tuple[int, int, bool]]] = {}
+
+    def put(self, start_s: int, readings: dict[str, tuple[int, int, bool]]) -> None:
+        self.pending[start_s] = readings
+
+    def poll(self, until_s: int) -> list[MeterReading]:
+        block = self.inner.poll_block(until_s)
+        out: list[MeterReading] = []
+        for col, start in enumerate(block.interval_start_s.tolist()):
+            real = self.pending.pop(int(start), {})
+            for i, meter in enumerate(block.meter_ids):
+                seq = block.first_seq + col + 1
+                if meter in real:
+                    imp, exp, estimated = real[meter]
+                    out.append(MeterReading(meter, int(start), self.interval_s, imp, exp,
+                                            estimated=estimated, seq=seq, source="live"))
+                else:
+                    out.append(MeterReading(meter, int(start), self.interval_s,
+                                            int(block.import_wh[i, col]),
+                                            int(block.export_wh[i, col]), seq=seq))
+        return out
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
+
+def model_readings(start_s: int, interval_s: int, measured: list[Interval],
+                   estimated: list[Interval]) -> dict[str, tuple[int, int, bool]]:
+    """One live interval (from live second ``start_s``) as the model's per-node reading.
+
+    Each node gets (import Wh, export Wh, estimated).
+    A measured reading ending in this interval counts its energy prorated to one
+    interval (a reading spanning a silent gap is the gap's true-up on the journal;
+    the model already settled the gap's intervals as estimated). Otherwise the
+    estimate counts, flagged; a node with neither reads 0, flagged estimated.
+    """
+    out: dict[str, tuple[int, int, bool]] = {}
+    end_s = start_s + interval_s
+    for m in measured:
+        m_end = m.start_s + m.span_s
+        if start_s < m_end <= end_s and m.span_s > 0:
+            imp, exp, _ = out.get(m.node, (0, 0, False))
+            out[m.node] = (imp + m.import_wh * interval_s // max(m.span_s, interval_s),
+                           exp + m.export_wh * interval_s // max(m.span_s, interval_s), False)
+    for e in estimated:
+        if e.node not in out:
+            out[e.node] = (e.import_wh, e.export_wh, True)
+    return out
+
+
+class LiveCommunity:
+    """The model live mode steps: built from the config, fed from the journal, replayable."""
+
+    def __init__(self, config: LiveConfig, ledger_path: Path, epoch_s: int) -> None:
+        self.epoch_s = epoch_s  # live second of model second 0
+        settings = config.community.model
+        if settings is None:
+            raise LiveConfigError("community.model is not set; live mode runs no model")
+        self.interval_s = config.interval_s
+        self.model_path = ledger_path.with_name(f"{ledger_path.stem}.model.sqlite")
+        self.heads_path = ledger_path.with_name(f"{ledger_path.stem}.model-heads.jsonl")
+        for suffix in ("", "-wal", "-shm", "-journal"):  # rebuilt by replay, see module
+            Path(f"{self.model_path}{suffix}").unlink(missing_ok=True)
+        params = dict(settings.params)
+        params.update(seed=config.community.seed, days=settings.days,
+                      metering_minutes=config.clock.metering_minutes,
+                      market_minutes=config.clock.market_minutes)
+        params.setdefault("signing", config.ledger.signing)
+        try:
+            self.model = LiveCommunityModel(settings.scenario, ledger_path=self.model_path,
+                                            **params)
+        except ValueError as exc:
+            raise LiveConfigError(f"community.model: {exc}") from exc
+        pop = self.model.population
+        index = {node: i for i, node in enumerate(pop.node_ids)}
+        self.member_of: dict[str, str] = {}
+        for meter in config.community.meters:
+            if meter.member is None:
+                continue
+            if meter.member not in index:
+                raise LiveConfigError(
+                    f"community.meters: node {meter.node} names model member {meter.member!r}, "
+                    f"which the {settings.scenario} model does not have (members: "
+                    f"{', '.join(pop.node_ids[:8])}{' ...' if pop.size > 8 else ''})")
+            self.member_of[meter.node] = meter.member
+        self.node_of_member = {m: n for n, m in self.member_of.items()}
+        self.appliances = {m.node: dict(m.appliances) for m in config.community.meters}
+        self.index = index
+        self.sources: dict[str, LiveRegionSource] = {}
+        for r, region in enumerate(pop.region_ids):
+            nodes = set(pop.node_ids[pop.region_slices[r]])
+            if nodes & set(self.node_of_member):
+                inner = self.model.region_meters[r].source
+                source = LiveRegionSource(inner, self.interval_s)
+                self.model.region_meters[r].source = source  # keeps the bank open (wrapped)
+                self.sources[region] = source
+        self.region_of = {pop.node_ids[i]: pop.region_ids[int(pop.region[i])]
+                          for i in range(pop.size)}
+        self.lock = threading.RLock()
+        self.horizon_logged = False
+        self._rows_seen: dict[str, int] = {}
+        self.recorded_heads = self._read_heads()
+        self.steps_fed = 0
+
+    # --- heads side file ------------------------------------------------------------
+
+    def _read_heads(self) -> dict[int, str]:
+        heads: dict[int, str] = {}
+        if not self.heads_path.exists():
+            return heads
+        for line in self.heads_path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+            heads[int(row["step"])] = str(row["head"])
+        return heads
+
+    def _record_head(self, step: int) -> None:
+        ledger = self.model.accounts.ledger
+        line = json.dumps({"step": step, "height": ledger.height, "head": ledger.head_hash})
+        with self.heads_path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    # --- stepping ---------------------------------------------------------------------
+
+    @property
+    def real_nodes(self) -> list[str]:
+        return list(self.member_of)
+
+    def advance(self, step: int, measured: list[Interval], estimated: list[Interval], *,
+                replay: bool = False) -> bool:
+        """Give live interval ``step`` to the model and run its step ``step + 1``.
+
+        Returns False (and logs once) past the model's horizon (``community.model.days``).
+        """
+        if step != self.steps_fed:
+            raise JournalError(f"the model is at live interval {self.steps_fed}, not {step}")
+        model = self.model
+        with self.lock:
+            if model.steps + 1 >= model.clock.total_steps:  # its last step reads ahead: stop
+                if not self.horizon_logged:
+                    log.warning("community model horizon (%d days) reached at interval %d; the "
+                                "journal goes on, the market stops", model.clock.days, step)
+                    self.horizon_logged = True
+                self.steps_fed += 1
+                return False
+            start_s = step * self.interval_s
+            readings = model_readings(self.epoch_s + start_s, self.interval_s, measured,
+                                      estimated)
+            flagged: list[int] = []
+            by_region: dict[str, dict[str, tuple[int, int, bool]]] = {r: {} for r in self.sources}
+            for node, member in self.member_of.items():
+                imp, exp, est = readings.get(node, (0, 0, True))
+                by_region[self.region_of[member]][f"m-{member}"] = (imp, exp, est)
+                if est:
+                    flagged.append(self.index[member])
+            for region, values in by_region.items():
+                self.sources[region].put(start_s, values)
+            if flagged:
+                model.estimated_steps[step] = flagged
+            while model.steps < step + 2:
+                model.step()
+            self.steps_fed += 1
+            head = model.accounts.ledger.head_hash
+        recorded = self.recorded_heads.get(step)
+        if recorded is not None and recorded != head:
+            raise JournalError(
+                f"the community model's ledger after interval {step} has head {head[:16]}, the "
+                f"run before the restart recorded {recorded[:16]}: the model's config or code "
+                f"changed since; restore them, or start a new live ledger")
+        if not replay or recorded is None:
+            self._record_head(step)
+        return True
+
+    def new_commands(self) -> list[tuple[str, str, str, int]]:
+        """Commands the model's extensions issued to real members since the last call.
+
+        An extension exposes ``command_rows`` (dicts with ``household_id``,
+        ``device_id``, ``action``, ``duration_s``), as the DR community does;
+        returned as (node, device_id, action, duration_s) for members with a real meter.
+        """
+        out = []
+        for extension in self.model.extensions:
+            rows = getattr(extension, "command_rows", None)
+            if rows is None:
+                continue
+            seen = self._rows_seen.get(extension.name, 0)
+            for row in rows[seen:]:
+                node = self.node_of_member.get(str(row.get("household_id")))
+                if node is not None:
+                    out.append((node, str(row.get("device_id", "")), str(row.get("action")),
+                                int(row.get("duration_s", 0))))
+            self._rows_seen[extension.name] = len(rows)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            ledger = self.model.accounts.ledger
+            return {"model_steps": int(self.model.steps), "model_height": ledger.height,
+                    "model_head_hash": ledger.head_hash, "trades": int(self.model.kpis.trades),
+                    "estimated_settled": len(self.model.estimated_settled)}
+
+    def close(self) -> None:
+        with self.lock:
+            self.model.close()
