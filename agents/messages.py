@@ -178,7 +178,7 @@ MESSAGE_TYPES: frozenset[str] = frozenset(
 )
 """The ``type`` strings of every message."""
 
-_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)  # type: ignore[arg-type]
+_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)  # type: ignore[arg-type, unused-ignore]
 
 
 def encode(message: Envelope, codec: Codec = "json") -> bytes:

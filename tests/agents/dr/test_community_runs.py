@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from click.testing import CliRunner
 
+from agents.dr.community import DRExtension
+from agents.dr.scenario import DRPhysics
 from agents.model import CommunityModel
 from experiments.cli import main
 from ledger.ledger import Ledger
 from ledger.transactions import DrCommand, Penalty, Reward
 
 
-def _run(out: Path, *extra: str) -> dict[str, object]:
+def _run(out: Path, *extra: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["run", "dr-community", "--days", "1", "--out", str(out),
                                        "--quiet", *extra], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    summary: dict[str, object] = json.loads((out / "summary.json").read_text())
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return summary
 
 
@@ -67,6 +70,7 @@ def test_large_kind_runs_a_few_hours_with_several_aggregators() -> None:
         for _ in range(72):
             model.step()
         dr = model.extensions[0]
+        assert isinstance(dr, DRExtension)
         assert {ra.name for ra in model.aggregators} == {"ra-1", "ra-2", "ra-3", "ra-plant"}
         assert dr.flex_rows and {r["aggregator_id"] for r in dr.flex_rows} == {
             "ra-1", "ra-2", "ra-3"}
@@ -80,6 +84,7 @@ def test_accepted_commands_keep_the_hvac_houses_in_their_band(tmp_path: Path) ->
     model = CommunityModel("dr-community", days=1, seed=2)
     try:
         physics = model.population.physics
+        assert isinstance(physics, DRPhysics)
         t2 = physics.params.template == 2
         worst = 0.0
         while model.running:

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from click.testing import CliRunner
 
 import experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
+from experiments.campus.extension import FootprintExtension
+from experiments.campus.scenario import CampusCasePhysics
 from experiments.cli import main
 from ledger.ledger import Ledger
 from ledger.transactions import Mint
 
 
-def _run(kind: str, out: Path, *extra: str) -> dict[str, object]:
+def _run(kind: str, out: Path, *extra: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["run", kind, "--days", "7", "--out", str(out), "--quiet",
                                        "--set", "students=200", "--set", "teachers=8", *extra],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     verify = CliRunner().invoke(main, ["ledger", "verify", str(out / "ledger.sqlite")])
     assert verify.exit_code == 0, verify.output
-    summary: dict[str, object] = json.loads((out / "summary.json").read_text())
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return summary
 
 
@@ -66,6 +69,9 @@ def test_footprint_metered_wh_is_what_the_meters_read(tmp_path: Path) -> None:
         model.run()
         ext = model.extensions[0]
         physics = model.population.physics
+        assert isinstance(ext, FootprintExtension)
+        assert isinstance(physics, CampusCasePhysics)
+        assert ext.result is not None
         assert (ext.metered_wh == physics.term.energy_wh).all()
         per_interval = ext.result.tokens.groupby("interval")["tokens"].sum()
         metered = ext.metered_wh.sum(axis=1)
