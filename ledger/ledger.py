@@ -267,7 +267,9 @@ class Ledger:
     def apply_block(self, data: bytes | Block) -> Block:
         """Replica side: verify a block from the writer and store it, or refuse with the reason.
 
-        A block already held (same hash) is accepted again without change.
+        A block already held (same hash and the same transactions) is accepted again
+        without change; a copy whose transactions differ from ours is refused, so a
+        tampered resend is reported rather than silently ignored.
         """
         self._writable()
         if self._pending:
@@ -278,6 +280,9 @@ class Ledger:
         if block.height <= head.height:
             ours = self.block(block.height)
             if ours.hash == block.hash:
+                if block.tx_section != ours.tx_section:
+                    raise BlockError(block.height, "a copy of our block with the same header "
+                                                   "but altered transactions; refused")
                 return ours
             raise ForkError(block.height, f"conflicts with our block at this height (ours "
                                           f"{ours.hash.hex()}, received {block.hash.hex()})")

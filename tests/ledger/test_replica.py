@@ -88,6 +88,21 @@ def test_tampered_block_is_refused_with_the_reason(block_community: Community, t
     assert replica.head_hash == c.book.head_hash
 
 
+def test_altered_copy_of_a_block_already_held_is_refused(block_community: Community,
+                                                         tmp_path: Path) -> None:
+    c = block_community
+    replica = _replica(c, tmp_path / "replica.sqlite")
+    block = _grow(c, 1)[0]
+    replica.apply_block(block.to_bytes())
+    wire = bytearray(block.to_bytes())
+    txs_start = 8 + len(block.header_bytes) + 4 + len(block.seals_bytes()) + 4
+    wire[txs_start + 30] ^= 0x01  # same header (and hash), one transaction byte changed
+    with pytest.raises(BlockError, match="altered transactions"):
+        replica.apply_block(bytes(wire))
+    assert replica.head_hash == c.book.head_hash
+    assert replica.apply_block(block.to_bytes()).hash == block.hash  # the genuine copy is fine
+
+
 def test_forked_block_is_refused(block_community: Community, tmp_path: Path) -> None:
     c = block_community
     replica = _replica(c, tmp_path / "replica.sqlite")
