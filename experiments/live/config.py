@@ -232,7 +232,8 @@ def _explain(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             last = str(err["loc"][-1])
             pool = {k for m in (LiveConfig, Community, NetworkServer, RealMeter, Clock,
-                                ModelSettings, LedgerSettings, Commands, Rule, BusSettings, Peer, Credentials)
+                                ModelSettings, LedgerSettings, Commands, Rule, BusSettings, Peer,
+                                Credentials)
                     for k in _known_keys(m)}
             close = difflib.get_close_matches(last, sorted(pool), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -42,7 +42,9 @@ def make_simulator(broker: MosquittoBroker, meters: int, seed: int = 3) -> Devic
 
 def write_config(tmp: Path, broker: MosquittoBroker, sim: DeviceSimulator, *, real: int,
                  simulated: int = 2, start_unix_s: float | None = None,
-                 rules: list[dict[str, Any]] | None = None, **extra: Any) -> Path:
+                 rules: list[dict[str, Any]] | None = None,
+                 model: dict[str, Any] | None = None, **extra: Any) -> Path:
+    """A live config; with ``model``, real meter ``h00i`` measures model member ``hi``."""
     sim.registry.dump(tmp / "devices.yaml")
     data: dict[str, Any] = {
         "community": {"name": "test", "seed": 1, "simulated_meters": simulated,
@@ -58,6 +60,10 @@ def write_config(tmp: Path, broker: MosquittoBroker, sim: DeviceSimulator, *, re
         "ledger": {"path": "ledger.sqlite", "signing": "block"},
         "commands": {"ack_timeout_s": 600, "rules": rules or []},
     }
+    if model is not None:
+        data["community"]["model"] = model
+        for i, meter in enumerate(data["community"]["meters"]):
+            meter["member"] = f"h{i}"
     data.update(extra)
     path = tmp / "live.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

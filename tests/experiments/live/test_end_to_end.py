@@ -118,3 +118,5 @@ def test_meter_reboot_and_broker_restart_are_logged_and_lose_nothing(
     counters = [r["counter"] for r in mine]
     assert counters == sorted(counters) and counters[2] >> 48 == 2  # boot 2 from interval 2
     assert "meter h000 rebooted (boot 1 -> 2)" in caplog.text
+    # the outage began and ended between two intervals; its reason is logged all the same
+    assert "network server lns: connection lost 1 time(s) since the last interval" in caplog.text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from experiments.live.journal import journal_rows, unpack_counter
+from experiments.live import LiveRunner, load_config
+from experiments.live.community import LiveCommunity
+from experiments.live.journal import LiveJournal, journal_rows, unpack_counter
 from hardware_bridge.mosquitto import MosquittoBroker
 from ledger.ledger import Ledger
 
 from .conftest import INTERVAL_S, SPEEDUP, make_simulator, wait_for, write_config
+from .test_end_to_end import _lockstep
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,11 +44,37 @@ def _live(config: Path, *args: str) -> subprocess.Popen[bytes]:
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+MODEL = {"scenario": "neighbourhood", "days": 1, "params": {"households": 8, "regions": 2}}
+
+
+def _replayed_heads(config: Path, steps: int) -> list[str]:
+    """The model ledger's head after each interval, replayed afresh from the journal alone."""
+    settings = load_config(config)
+    ledger_path = settings.resolve(settings.ledger.path)
+    copy = ledger_path.with_name("replay.sqlite")
+    shutil.copy(ledger_path, copy)
+    nodes = [m.node for m in settings.community.meters] + [
+        f"sim-{i:05d}" for i in range(settings.community.simulated_meters)]
+    journal = LiveJournal(copy, nodes=nodes, name=settings.community.name,
+                          seed=settings.community.seed, epoch_s=0, interval_s=INTERVAL_S)
+    community = LiveCommunity(settings, copy, journal.epoch_s)
+    heads = []
+    try:
+        for step in range(steps):
+            community.advance(step, *journal.step_intervals(step, community.real_nodes))
+            heads.append(community.model.accounts.ledger.head_hash)
+    finally:
+        community.close()
+        journal.close()
+    return heads
+
+
 def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_path: Path) -> None:
     sim = make_simulator(broker, meters=3)
     start = time.time() + 1.0
     path = write_config(tmp_path, broker, sim, real=3, simulated=2, start_unix_s=start,
-                        rules=[{"threshold_kw": 0.1, "node": "h002", "appliance": 1}])
+                        rules=[{"threshold_kw": 0.1, "node": "h002", "appliance": 1}],
+                        model=MODEL)
     ledger_path = tmp_path / "ledger.sqlite"
     stop = threading.Event()
 
@@ -56,7 +87,9 @@ def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_pa
     try:
         first = _live(path)
         try:
-            wait_for(lambda: _height(ledger_path) >= 6, 60, "six intervals before the kill")
+            wait_for(lambda: _height(ledger_path) >= 6 or first.poll() is not None, 60,
+                     "six intervals before the kill")
+            assert first.poll() is None, first.communicate()[0].decode()
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
@@ -91,3 +124,37 @@ def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_pa
         assert sum(r["import_wh"] for r in mine) == energy_vah
     commands = [r["appliance"] for r in rows if r["kind"] == "dr_command"]
     assert commands[0] == "a1/cmd0/off"
+    # the rule fired once: the restarted process knew from the ledger it was active
+    assert [c for c in commands if c.count("/") == 2] == ["a1/cmd0/off"]
+    # the community model: one head per interval (none lost or doubled across the kill),
+    # each equal to an uninterrupted replay of the same journal from scratch
+    lines = [json.loads(x) for x in
+             (tmp_path / "ledger.model-heads.jsonl").read_text().splitlines()]
+    steps = killed_at + 10 - 1  # blocks after the registration block
+    assert [x["step"] for x in lines] == list(range(steps))
+    assert [x["head"] for x in lines] == _replayed_heads(path, steps)
+
+
+def test_a_restart_keeps_a_pending_command_and_its_rule(broker: MosquittoBroker,
+                                                        tmp_path: Path) -> None:
+    sim = make_simulator(broker, meters=2)
+    try:
+        path = write_config(tmp_path, broker, sim, real=2, rules=[
+            {"threshold_kw": 0.1, "node": "h001", "appliance": 2, "action": "off"}])
+        with LiveRunner(load_config(path)) as runner:
+            _lockstep(runner, sim, 1)  # the rule fires; the device has not answered yet
+            assert list(runner.sent) == [0]
+        with LiveRunner(load_config(path)) as runner:
+            # restored from the ledger: the command awaits its ack, the rule is active
+            assert runner.sent == {0: ("h001", "a2/cmd0/off", "off")}
+            assert runner.rules[0].active
+            assert "restored 1 command(s)" in runner.events[0]
+            _lockstep(runner, sim, 3)  # the device obeys, its ack comes with its next uplink
+            assert runner.sent == {}
+    finally:
+        sim.close()
+    commands = [r["appliance"] for r in journal_rows(tmp_path / "ledger.sqlite")
+                if r["kind"] == "dr_command"]
+    # sent once, acked once under its own record (not "a255/cmd0/unknown"), no second firing
+    assert commands == ["a2/cmd0/off", "a2/cmd0/off/acked:device"]
+    assert sim.counters[1].state.level(2, 10**6) == 0
