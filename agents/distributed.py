@@ -30,6 +30,7 @@ import zmq
 
 from agents.bus import Bus
 from agents.curve import CurveConfig, CurveGuard, CurveKeyPair
+from agents.meter_sources import refuse_hardware
 from agents.model import CommunityModel
 from agents.physics.flows import Flows
 from agents.worker import WorkerError, serve
@@ -79,6 +80,7 @@ class DistributedModel(CommunityModel):
                  timeout_s: float = 60.0, **kwargs: Any) -> None:
         if processes < 0 or remote < 0 or processes + remote < 1:
             raise ValueError("a distributed run needs at least one worker (processes or remote)")
+        refuse_hardware(kwargs)  # workers host the meters and read simulated ones only
         self._host, port = listen.rsplit(":", 1)
         self._timeout_s = timeout_s
         self._curve: CurveConfig | None = None

@@ -98,6 +98,19 @@ def readings_to_columns(readings: list[MeterReading], meter_index: dict[str, int
     return out
 
 
+def block_columns(block: Any, meter_ids: list[str], region_id: str) -> list[ReadingColumns]:
+    """A simulated bank's ``ReadingBlock`` as columns (one per interval) in meter order."""
+    if tuple(block.meter_ids) != tuple(meter_ids):
+        raise MeterSourceError(f"region {region_id}: the source's meters differ from the "
+                               "region's")
+    n = len(meter_ids)
+    none = np.zeros(n, dtype=bool)
+    return [ReadingColumns(int(start), block.interval_s, block.import_wh[:, col],
+                           block.export_wh[:, col],
+                           np.full(n, block.first_seq + col + 1, dtype=np.int64), none)
+            for col, start in enumerate(block.interval_start_s.tolist())]
+
+
 class SmartMeter(mesa.Agent):  # type: ignore[misc]
     """One node's meter: its id, the node it measures, and its latest reading."""
 
@@ -133,19 +146,14 @@ class RegionMeters:
         A source with ``poll_block`` (the simulated bank) hands over arrays; any
         other ``MeterSource`` is polled for readings, grouped by interval.
         """
+        read_columns = getattr(self.source, "read_columns", None)
+        if read_columns is not None:  # a mix of sources (agents.meter_sources) lines them up
+            columns: list[ReadingColumns] = read_columns(until_s)
+            return columns
         poll_block = getattr(self.source, "poll_block", None)
         if poll_block is None:
             return readings_to_columns(self.source.poll(until_s), self.index, self.interval_s)
-        block = poll_block(until_s)
-        if tuple(block.meter_ids) != tuple(self.meter_ids):
-            raise MeterSourceError(f"region {self.region_id}: the source's meters differ from "
-                                   "the region's")
-        n = len(self.meter_ids)
-        none = np.zeros(n, dtype=bool)
-        return [ReadingColumns(int(start), block.interval_s, block.import_wh[:, col],
-                               block.export_wh[:, col],
-                               np.full(n, block.first_seq + col + 1, dtype=np.int64), none)
-                for col, start in enumerate(block.interval_start_s.tolist())]
+        return block_columns(poll_block(until_s), self.meter_ids, self.region_id)
 
     def to_message(self, columns: ReadingColumns, sim_time_s: int) -> MeterReadingBatch:
         return MeterReadingBatch(

@@ -37,6 +37,7 @@ from agents.central import CentralMarket
 from agents.collect import add_daily_bills, current_values, make_datacollector
 from agents.kpis import Kpis
 from agents.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
+from agents.meter_sources import attach_meter_sources
 from agents.meters import PhysicsFeed, RegionMeters, SmartMeter, simulated_source
 from agents.physics.clock import SimClock
 from agents.physics.flows import Flows
@@ -104,6 +105,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             initial_balance_u=round(sc.initial_balance_eur * EUR_U_PER_EUR),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
         self._wire_bus(transport, replicas)
+        self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
         self.extensions = sc.extensions(self)
@@ -414,6 +416,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         """Close the bus and the ledger files."""
         for extension in self.extensions:
             extension.close()
+        self.meter_sources.close()
         self.bus.close()
         self.accounts.close()
         for replica in self.replicas:

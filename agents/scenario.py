@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agents.meter_spec import MeterSources
 from market.tariffs import TimeOfUseTariff
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ class ScenarioBase(_Strict):
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
     initial_balance_eur: Annotated[float, Field(ge=0, le=1e6)] = 200.0
+    meters: MeterSources = MeterSources()
 
     @model_validator(mode="after")
     def _intervals(self) -> ScenarioBase:
