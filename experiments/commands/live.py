@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
 
@@ -21,10 +23,18 @@ from hardware_bridge.errors import BridgeError
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the event log (silences, reboots, outages, resumes) here.")
 @click.option("--check", is_flag=True, help="Validate the config and exit.")
-def live(config: Path, steps: int | None, log_file: Path | None, check: bool) -> None:
+@click.option("--viz", is_flag=True,
+              help="Also serve the web page of the live community (needs community.model).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="--viz: address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535),
+              help="--viz: TCP port.")
+def live(config: Path, steps: int | None, log_file: Path | None, check: bool, viz: bool,
+         host: str, port: int) -> None:
     """Run the community live from CONFIG (YAML): meters in, commands out, a durable ledger.
 
     Stop with Ctrl-C (or SIGTERM); start again with the same CONFIG to resume from the ledger.
+    With --viz the page (as `gridcoop viz` serves it) shows the live community instead of a
+    simulated one; its Step/Play buttons fetch the newest interval.
     """
     try:
         settings = load_config(config)
@@ -46,7 +56,35 @@ def live(config: Path, steps: int | None, log_file: Path | None, check: bool) ->
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with runner:
-        done = runner.run(max_steps=steps)
+        done = _serve(runner, steps, host, port) if viz else runner.run(max_steps=steps)
         status = runner.status()
     click.echo(f"stopped after {done} interval(s); next interval {status['next_step']}, "
                f"ledger height {status['height']}, head {status['head_hash'][:16]}")
+
+
+def _serve(runner: LiveRunner, steps: int | None, host: str, port: int) -> int:
+    """Step the runner in a thread while the page is served here; returns intervals done."""
+    if runner.community is None:
+        raise click.ClickException("--viz shows the community model: set community.model in "
+                                   "the config")
+    from experiments.live.page import PUBLISHER
+
+    runner.community.publisher = PUBLISHER
+    runner.community.publish()
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(runner.run(max_steps=steps)),
+                              name="gridcoop-live", daemon=True)
+    worker.start()
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    from solara.__main__ import run as solara_run
+
+    app = Path(__file__).resolve().parents[1] / "live" / "page_app.py"
+    click.echo(f"gridcoop live: page at http://{host}:{port}/", err=True)
+    try:
+        solara_run.main([str(app), "--host", host, "--port", str(port), "--production",
+                         "--no-open", "--no-check-version"], prog_name="gridcoop live",
+                        standalone_mode=False)
+    finally:
+        runner.stop()
+        worker.join()
+    return done[0] if done else 0

@@ -34,6 +34,7 @@ from agents.model import CommunityModel
 from agents.settlement import payment_u
 from experiments.live.config import LiveConfig, LiveConfigError
 from experiments.live.journal import Interval, JournalError
+from experiments.live.page import LivePublisher, LiveSnapshot
 from hardware_bridge.readings import MeterReading
 
 log = logging.getLogger("gridcoop.live")
@@ -209,6 +210,7 @@ class LiveCommunity:
         self._rows_seen: dict[str, int] = {}
         self.recorded_heads = self._read_heads()
         self.steps_fed = 0
+        self.publisher: LivePublisher | None = None  # set when the web page is attached
 
     # --- heads side file ------------------------------------------------------------
 
@@ -281,7 +283,16 @@ class LiveCommunity:
                 f"changed since; restore them, or start a new live ledger")
         if not replay or recorded is None:
             self._record_head(step)
+        if not replay:
+            self.publish()
         return True
+
+    def publish(self) -> None:
+        """Give the attached page a snapshot of the model (from the stepping thread)."""
+        if self.publisher is not None:
+            with self.lock:
+                snapshot = LiveSnapshot.of(self.model, self.status())
+            self.publisher.publish(snapshot)
 
     def new_commands(self) -> list[tuple[str, str, str, int]]:
         """Commands the model's extensions issued to real members since the last call.
