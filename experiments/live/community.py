@@ -32,6 +32,7 @@ import numpy as np
 from agents.central import CentralMarket
 from agents.model import CommunityModel
 from agents.settlement import payment_u
+from experiments.live.commands import QueuedCommand
 from experiments.live.config import LiveConfig, LiveConfigError
 from experiments.live.journal import Interval, JournalError
 from experiments.live.page import LivePublisher, LiveSnapshot
@@ -294,12 +295,14 @@ class LiveCommunity:
                 snapshot = LiveSnapshot.of(self.model, self.status())
             self.publisher.publish(snapshot)
 
-    def new_commands(self) -> list[tuple[str, str, str, int]]:
+    def new_commands(self) -> list[QueuedCommand]:
         """Commands the model's extensions issued to real members since the last call.
 
         An extension exposes ``command_rows`` (dicts with ``household_id``,
-        ``device_id``, ``action``, ``duration_s``), as the DR community does;
-        returned as (node, device_id, action, duration_s) for members with a real meter.
+        ``device_id``, ``action``, ``duration_s``), as the DR community does; a
+        row for a member with a real meter becomes a request for the appliance the
+        config maps its ``device_id`` to (``community.meters[].appliances``). A
+        device with no mapping stays simulated (logged).
         """
         out = []
         for extension in self.model.extensions:
@@ -307,12 +310,23 @@ class LiveCommunity:
             if rows is None:
                 continue
             seen = self._rows_seen.get(extension.name, 0)
+            self._rows_seen[extension.name] = len(rows)
             for row in rows[seen:]:
                 node = self.node_of_member.get(str(row.get("household_id")))
-                if node is not None:
-                    out.append((node, str(row.get("device_id", "")), str(row.get("action")),
-                                int(row.get("duration_s", 0))))
-            self._rows_seen[extension.name] = len(rows)
+                if node is None:
+                    continue
+                device = str(row.get("device_id", ""))
+                action = str(row.get("action"))
+                appliance = self.appliances.get(node, {}).get(device)
+                if appliance is None:
+                    log.info("model command %s %s for %s: no appliance mapped in the config "
+                             "(community.meters[].appliances); it stays simulated", action,
+                             device, node)
+                    continue
+                duration_s = int(row.get("duration_s", 0))
+                out.append(QueuedCommand(node, appliance, action,
+                                         duration_min=-(-duration_s // 60),
+                                         reason=f"{extension.name} {row.get('command_id', '')}"))
         return out
 
     def status(self) -> dict[str, Any]:

@@ -189,7 +189,7 @@ class LiveRunner:
         """Rebuild the community model from the journal (no pacing) up to the next interval."""
         community = self.community
         assert community is not None
-        unsent: list[tuple[str, str, str, int]] = []
+        unsent: list[QueuedCommand] = []
         for step in range(self.journal.next_step):
             measured, estimated = self.journal.step_intervals(step, community.real_nodes)
             community.advance(step, measured, estimated, replay=True)
@@ -198,20 +198,8 @@ class LiveRunner:
             msg = (f"community model replayed from the journal: {self.journal.next_step} "
                    f"interval(s), model ledger head {community.status()['model_head_hash'][:16]}")
             log.warning("%s", msg)
-        self._queue_model_commands(unsent)
-
-    def _queue_model_commands(self, rows: list[tuple[str, str, str, int]]) -> None:
-        assert self.community is not None
-        for node, device_id, action, duration_s in rows:
-            appliance = self.community.appliances.get(node, {}).get(device_id)
-            if appliance is None:
-                log.info("model command %s %s for %s: no appliance mapped in the config "
-                         "(community.meters[].appliances); stays simulated", action, device_id,
-                         node)
-                continue
-            self.queue.push(QueuedCommand(node, appliance, action,
-                                          duration_min=-(-duration_s // 60),
-                                          reason=f"community model, {device_id}"))
+        for request in unsent:
+            self.queue.push(request)
 
     # --- one interval -----------------------------------------------------------------
 
@@ -322,7 +310,8 @@ class LiveRunner:
         if self.community is not None:  # fed from the sealed block, exactly as on replay
             measured, estimated = self.journal.step_intervals(step, self.community.real_nodes)
             self.community.advance(step, measured, estimated)
-            self._queue_model_commands(self.community.new_commands())
+            for request in self.community.new_commands():  # sent with the next interval
+                self.queue.push(request)
         row = {"step": step, "start_s": start_s, "import_kw": import_kw,
                "measured": len(decided.measured) + len(self.sim_nodes),
                "estimated": len(decided.estimated), "silent": self.meters.silent,

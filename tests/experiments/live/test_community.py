@@ -128,3 +128,25 @@ def test_a_member_without_a_model_is_refused(tmp_path: Path) -> None:
                                       "member": "h1"}]},
             "sources": {"lns": {"kind": "chirpstack", "registry": "devices.yaml"}},
             "ledger": {"path": "ledger.sqlite"}}, tmp_path)
+
+
+def test_dr_commands_of_the_model_become_requests_for_real_appliances(tmp_path: Path) -> None:
+    config = parse_config({
+        "community": {"name": "t", "seed": 1, "model": {"scenario": "dr-community", "days": 1},
+                      "meters": [{"node": "lab", "device": "70b3d57ed0000001", "source": "lns",
+                                  "member": "house-1", "appliances": {"hvac": 2}}]},
+        "sources": {"lns": {"kind": "chirpstack", "registry": "devices.yaml"}},
+        "clock": {"metering_minutes": 15, "market_minutes": 60, "epoch_s": 0},
+        "ledger": {"path": "ledger.sqlite", "signing": "block"}}, tmp_path)
+    community = LiveCommunity(config, tmp_path / "ledger.sqlite", 0)
+    requests = []
+    for step in range(72):
+        community.advance(step, [Interval("lab", step * 900, 900, 300, 0, step + 1)], [])
+        requests += community.new_commands()
+    # the DR extension's first event (interval 70) switches house-1's HVAC off for 15 min;
+    # only house-1 has a real meter, so only its mapped appliance 2 is asked for
+    assert [(r.node, r.appliance, r.action, r.duration_min) for r in requests] == [
+        ("lab", 2, "off", 15)]
+    assert requests[0].reason.startswith("dr ev-000071/house-1/hvac")
+    assert community.new_commands() == []  # each row once
+    community.close()
