@@ -9,6 +9,11 @@ with one attestation per meter, one block per interval) settles each
 interval. ``step_s`` is the wall time from a round's publication to its sealed
 block; a size *holds* when every step fits in the real interval. Reports the
 largest size that holds, up to 10,000 (``quick``: 50 and 200 meters).
+
+``model``: the community model inside live mode (no hardware needed): the wall
+time of one live interval's model step (neighbourhood of N households, one
+real meter, 15-minute metering, one day), and how fast a restart replays the
+recorded day into a fresh model ledger (intervals per second, heads checked).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from typing import Any
 
 import yaml
 
-from experiments.live.config import load_config
+from experiments.live.community import LiveCommunity
+from experiments.live.config import load_config, parse_config
+from experiments.live.journal import Interval
 from experiments.live.runner import LiveRunner
 from hardware_bridge.device_simulator import DeviceSimulator
 from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
@@ -68,11 +75,46 @@ def _one(broker: MosquittoBroker, meters: int, interval_s: int, folder: Path) ->
             "max_step_s": round(max(steps), 3), "holds": max(steps) < interval_s}
 
 
+def _model(households: int, folder: Path) -> dict[str, Any]:
+    config = parse_config({
+        "community": {"name": "bench", "seed": 1, "model": {
+            "scenario": "neighbourhood", "days": 2, "params": {"households": households}},
+            "meters": [{"node": "lab", "device": "70b3d57ed0000001", "source": "lns",
+                        "member": f"h{1:0{len(str(households))}d}"}]},  # h1, h001, ...
+        "sources": {"lns": {"kind": "chirpstack", "registry": "devices.yaml"}},
+        "clock": {"metering_minutes": 15, "market_minutes": 60, "epoch_s": 0},
+        "ledger": {"path": "ledger.sqlite", "signing": "full"}}, folder)
+    steps = 96
+
+    def inputs(k: int) -> list[Interval]:
+        return [Interval("lab", k * 900, 900, 150, 0, k + 1)]
+
+    live = LiveCommunity(config, folder / "ledger.sqlite", 0)
+    times = []
+    for k in range(steps):
+        t0 = time.perf_counter()
+        live.advance(k, inputs(k), [])
+        times.append(time.perf_counter() - t0)
+    live.close()
+    t0 = time.perf_counter()
+    again = LiveCommunity(config, folder / "ledger.sqlite", 0)
+    for k in range(steps):
+        again.advance(k, inputs(k), [], replay=True)
+    replay_s = time.perf_counter() - t0
+    again.close()
+    return {"households": households, "mean_step_ms": round(1000 * sum(times) / steps, 1),
+            "max_step_ms": round(1000 * max(times), 1),
+            "replay_intervals_per_s": round(steps / replay_s, 1)}
+
+
 def run(quick: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": []}
+    for households in ([50] if quick else [100, 1_000]):
+        with tempfile.TemporaryDirectory(prefix="gridcoop-bench-live-model-") as tmp:
+            out["model"].append(_model(households, Path(tmp)))
     if find_mosquitto() is None:
-        return {"skipped": "mosquitto is not installed"}
+        return {**out, "skipped": "mosquitto is not installed"}
     sizes = [50, 200] if quick else [100, 1_000, 10_000]
-    out: dict[str, Any] = {}
     with MosquittoBroker() as broker:
         for interval_s in (900, 300):
             rows = []

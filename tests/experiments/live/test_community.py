@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from experiments.live.community import LiveCommunity, model_readings
-from experiments.live.config import LiveConfig, LiveConfigError, parse_config
+from experiments.live.config import LiveConfig, LiveConfigError, load_config, parse_config
 from experiments.live.journal import Interval, JournalError
 from ledger.transactions import GridSettlement
 
@@ -150,3 +150,14 @@ def test_dr_commands_of_the_model_become_requests_for_real_appliances(tmp_path: 
     assert requests[0].reason.startswith("dr ev-000071/house-1/hvac")
     assert community.new_commands() == []  # each row once
     community.close()
+
+
+def test_the_example_config_builds_its_model(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[3] / "experiments/live/examples/campus-live.yaml"
+    community = LiveCommunity(load_config(example), tmp_path / "ledger.sqlite", 0)
+    try:
+        assert community.member_of == {"lab-1": "h01", "lab-2": "h02"}
+        assert community.appliances["lab-2"] == {"hvac": 2}
+        assert community.model.clock.total_steps == 30 * 96
+    finally:
+        community.close()
