@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from hardware_bridge.replay_guard import ReplayGuard
 RegistryLike = DeviceRegistry | str | Path | list[dict[str, Any]]
 
 
-class HardwareBridge:
+class HardwareBridge(ABC):
     """Base of the serial, ChirpStack and TTN bridges (MeterSource + CommandSink)."""
 
     network = "hardware"
@@ -60,17 +61,17 @@ class HardwareBridge:
         self._closed = False
 
     # -- subclass hooks --------------------------------------------------------------
+    @abstractmethod
     def _pump(self) -> None:
         """Move every frame received so far through ``_accept``."""
-        raise NotImplementedError
 
     def _correlation_id(self, device: Device, command: Command) -> str:
         """A unique id the network server echoes back with its outcome."""
         return str(uuid.uuid4())
 
+    @abstractmethod
     def _transmit(self, device: Device, command: Command, payload: bytes, corr_id: str) -> None:
         """Hand one encoded command to the transport; raise ``TransportError`` if it cannot."""
-        raise NotImplementedError
 
     # -- shared behaviour ------------------------------------------------------------
     def _accept(self, up: Uplink) -> None:
@@ -156,6 +157,7 @@ class HardwareBridge:
             else:
                 self.guard.commit()
 
+    @abstractmethod
     def _close_transport(self) -> None:
         """Release the transport (subclasses)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import Counter
 from typing import Any
 
@@ -37,12 +38,13 @@ class MqttBridge(HardwareBridge):
             super().close()
             raise
 
+    @abstractmethod
     def _subscriptions(self) -> list[tuple[str, int]]:
-        raise NotImplementedError
+        """The (topic filter, QoS) pairs this network server's uplinks and events arrive on."""
 
+    @abstractmethod
     def _route(self, topic: str, payload: bytes) -> None:
         """Handle one message (subclasses); raise ``MalformedMessageError`` for junk."""
-        raise NotImplementedError
 
     def _pump(self) -> None:
         for topic, payload in self.transport.messages():
