@@ -9,7 +9,7 @@ central market); it answers the central market over the bus too.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
 import numpy as np
@@ -36,9 +36,38 @@ from agents.messages import (
 )
 
 if TYPE_CHECKING:
-    from agents.model import CommunityModel
+    from agents.physics.clock import SimClock
+    from agents.population import Population
+    from agents.scenario import Scenario
 
 IntArray = NDArray[np.int64]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class AggregatorHost(Protocol):
+    """What an aggregator needs of the model hosting it: ``CommunityModel`` in one process,
+    ``agents.worker.RegionHost`` in a worker process of a multi-process run."""
+
+    @property
+    def population(self) -> Population: ...
+    @property
+    def clock(self) -> SimClock: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def mechanism(self) -> str: ...
+    @property
+    def nearest(self) -> bool: ...
+    @property
+    def central(self) -> _Named: ...
+    @property
+    def region_meter_ids(self) -> dict[str, list[str]]: ...
+
+    def flexibility(self, interval: int, nodes: slice) -> tuple[float, dict[str, float]]: ...
 
 
 class ProtocolError(RuntimeError):
@@ -48,9 +77,9 @@ class ProtocolError(RuntimeError):
 class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
     """One region's aggregator (RA)."""
 
-    model: CommunityModel
+    model: AggregatorHost
 
-    def __init__(self, model: CommunityModel, region_id: str, nodes: slice,
+    def __init__(self, model: AggregatorHost, region_id: str, nodes: slice,
                  endpoint: Endpoint, replica: Any) -> None:
         super().__init__(model)
         self.region_id = region_id
@@ -74,6 +103,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
             price_u = round(model.scenario.transfer_price_eur_per_kwh * 1e6)  # type: ignore[union-attr]
             self.router = HallwayRouter(size, nodes.start, price_u)
         self.blocks_verified = 0
+        self.gates_seen = 0  # GateOpen and GateClosed received (a worker waits on this count)
+        self.local_clearings = 0
         self.refused: list[str] = []
 
     # --- inbox ----------------------------------------------------------------------
@@ -102,8 +133,10 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
                                     f"{self.region_id}")
         elif isinstance(message, GateOpen):
             self.open_auctions.add(message.auction_id)
+            self.gates_seen += 1
         elif isinstance(message, GateClosed):
             self.open_auctions.discard(message.auction_id)
+            self.gates_seen += 1
         elif isinstance(message, LedgerBlock):
             self.replica.receive(message.height, message.block_hash, message.block_bytes)
             self.blocks_verified += 1
@@ -180,6 +213,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         orders = self._orders.pop(auction, Orders.empty())
         model = self.model
         cleared = clear_orders(orders, model.mechanism, interval, f"{auction}:{self.region_id}")
+        self.local_clearings += 1
         central = model.central.name
         ids = model.population.node_ids
         self.endpoint.send(central, trades_to_message(
@@ -198,6 +232,11 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
     def pending_orders(self, interval: int) -> Orders:
         """Orders received for the auction of ``interval`` and not yet cleared."""
         return self._orders.get(f"a{interval:06d}", Orders.empty())
+
+    @property
+    def books_held(self) -> int:
+        """Auctions whose orders are in this aggregator's book, not yet cleared."""
+        return len(self._orders)
 
     @property
     def name(self) -> str:

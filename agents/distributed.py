@@ -1,42 +1,52 @@
 """One community across processes (and machines): the market side.
 
-``DistributedModel`` is a ``CommunityModel`` whose regions' physics, meters and
-members run in worker processes (``agents.worker``). Everything else (the
-aggregators' books and local clearing, the central market, the ledger,
-settlement, KPIs, extensions) runs here, with the same code and in the same
-order as a single-process run. Because each region's physics draws from its own
-generators (``agents.physics.regional``) and the bus delivers in (sender,
-sequence) order, the KPIs and the ledger head hash equal the single-process
-run's.
+``DistributedModel`` is a ``CommunityModel`` whose aggregator regions run in
+worker processes (``agents.worker``): each region's physics, smart meters,
+members, and its ``RegionalAggregator`` with its local book, local clearing and
+ledger replica. Here stay the central market, settlement, the ledger (its one
+writer), KPIs and extensions; ``model.aggregators`` holds stand-ins
+(:class:`RemoteAggregator`) without books. The workers' aggregators send the
+central market over the bus what they send it in one process, and each
+region's physics draws from its own generators (``agents.physics.regional``);
+the bus delivers in (sender, sequence) order, so the KPIs, trades and ledger
+head hash equal the single-process run's.
 
-The market drives workers phase by phase over a JSON control channel (ZeroMQ
-ROUTER/DEALER; CurveZMQ with keys); the market messages themselves travel on the
-bus. A worker that crashes, is refused or stops answering fails the run with a
+The market drives workers phase by phase over a control channel (ZeroMQ
+ROUTER/DEALER, CurveZMQ with keys; JSON headers with raw numpy frames, see
+``agents.worker_wire``). While the market writes the ledger for interval k the
+workers already step the physics of k+1, which needs nothing from the market.
+A worker that crashes, is refused or stops answering fails the run with a
 :class:`~agents.worker.WorkerError` after ``timeout_s``; nothing hangs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import mesa
 import numpy as np
 import zmq
+from numpy.typing import NDArray
 
 from agents.bus import Bus
 from agents.curve import CurveConfig, CurveGuard, CurveKeyPair
 from agents.meter_sources import refuse_hardware
 from agents.model import CommunityModel
 from agents.physics.flows import Flows
+from agents.replicas import ReplicaMode
+from agents.strategy import EUR_U_PER_EUR
 from agents.worker import WorkerError, serve
+from agents.worker_wire import pack, unpack
 
-__all__ = ["DistributedModel", "WorkerError", "load_market_keys", "load_worker_keys",
-           "make_keys"]
+__all__ = ["DistributedModel", "RemoteAggregator", "WorkerError", "load_market_keys",
+           "load_worker_keys", "make_keys"]
+
+Reply = tuple[dict[str, Any], dict[str, NDArray[Any]]]
 
 
 def make_keys(directory: Path, workers: int = 1) -> list[Path]:
@@ -70,6 +80,44 @@ def _spawned_worker(market: str, regions: list[str], timeout_s: float) -> None:
     serve(market, regions, timeout_s=timeout_s)
 
 
+class RemoteReplica:
+    """The market's view of a replica held by a worker's aggregator."""
+
+    def __init__(self, model: DistributedModel, owner: str) -> None:
+        self._model = model
+        self.owner = owner
+
+    @property
+    def head_hash(self) -> str:
+        """The worker's replica head once it verified every block published so far."""
+        return str(self._model.worker_report()[self.owner.removeprefix("ra-")]["head"])
+
+
+class RemoteAggregator(mesa.Agent):  # type: ignore[misc]
+    """Stand-in for a region's aggregator hosted by a worker: it has no endpoint and no
+    book; what the worker's aggregator did is in ``DistributedModel.worker_report()``."""
+
+    def __init__(self, model: DistributedModel, region_id: str, nodes: slice,
+                 replica: RemoteReplica) -> None:
+        super().__init__(model)
+        self.region_id = region_id
+        self.nodes = nodes
+        self.name = f"ra-{region_id}"
+        self.replica = replica
+
+    def handle_inbox(self) -> bool:
+        """Its inbox is in the worker, which handles it during the worker's phases."""
+        return False
+
+    @property
+    def refused(self) -> list[str]:
+        return list(self.model.worker_report()[self.region_id]["refused"])
+
+    @property
+    def blocks_verified(self) -> int:
+        return int(self.model.worker_report()[self.region_id]["blocks"])
+
+
 class DistributedModel(CommunityModel):
     """``CommunityModel`` with its regions hosted by ``processes`` local worker processes,
     or by ``remote`` workers started elsewhere (``gridcoop worker``) that join at
@@ -91,7 +139,15 @@ class DistributedModel(CommunityModel):
             raise ValueError("workers on other machines need CurveZMQ keys: give curve_dir")
         self._workers: list[bytes] = []
         self._processes: list[BaseProcess] = []
-        self._flex: dict[int, Any] = {}
+        self._gates = 0  # gate messages the central market published
+        self._order_count = 0
+        self._sent = 0  # commands sent; replies are matched by number
+        self._replies: dict[int, dict[bytes, Reply]] = {}
+        self._ahead: dict[tuple[str, int], int] = {}  # commands sent before they are needed
+        self._ahead_to = 0  # the last step whose physics was sent ahead
+        self._report: tuple[int, dict[str, Any]] = (-1, {})
+        self.local_clearings = 0  # local clearings done by the workers' aggregators
+        self.worker_cpu_s: list[dict[str, float]] = []  # each worker's own and its replica's
         self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         self._guard: CurveGuard | None = None
         super().__init__(scenario, transport="tcp", **kwargs)
@@ -101,16 +157,25 @@ class DistributedModel(CommunityModel):
             self.close()
             raise
 
-    # --- the bus and the control channel ----------------------------------------------
+    # --- construction: the bus, stand-ins, the control channel ---------------------------
 
     def _make_bus(self, transport: str) -> Bus:
         if not hasattr(self, "_curve_keys"):
             return Bus("tcp", host=self._host)
         keys, allowed = self._curve_keys
-        names = [f"{kind}-{r}" for r in self.population.region_ids
-                 for kind in ("meters", "members")]
+        names = [f"ra-{r}" for r in self.population.region_ids]
         self._curve = CurveConfig(keys, allowed_clients={k: names for k in allowed})
         return Bus("tcp", host=self._host, curve=self._curve)
+
+    def _make_replicas(self, owners: list[str], mode: ReplicaMode) -> list[Any]:
+        """The replicas live with the aggregators in the workers (each worker makes them
+        with ``mode``); here only views that ask the workers."""
+        self._replica_mode = mode
+        self.replicas = []
+        return [RemoteReplica(self, owner) for owner in owners]
+
+    def _make_aggregator(self, region: str, nodes: slice, replica: Any) -> Any:
+        return RemoteAggregator(self, region, nodes, replica)
 
     def _start(self, scenario: str, kwargs: dict[str, Any], processes: int, remote: int,
                port: int) -> None:
@@ -133,7 +198,8 @@ class DistributedModel(CommunityModel):
         self._hellos(len(local) + remote, scenario, kwargs)
 
     def _hellos(self, count: int, scenario: str, kwargs: dict[str, Any]) -> None:
-        """Wait for every worker's hello; check the regions are covered once; send setups."""
+        """Wait for every worker's hello; check the regions are covered once; send setups;
+        wait until the workers' aggregators subscribed to the central market."""
         deadline = time.monotonic() + self._timeout_s
         claimed: dict[bytes, list[str]] = {}
         while len(claimed) < count:
@@ -145,22 +211,37 @@ class DistributedModel(CommunityModel):
                 raise WorkerError(f"only {len(claimed)} of {count} workers joined at "
                                   f"{self.control_address} within {self._timeout_s} s")
             if self._control.poll(50):
-                ident, raw = self._control.recv_multipart()
-                claimed[ident] = json.loads(raw)["regions"]
+                ident, *frames = self._control.recv_multipart()
+                claimed[ident] = unpack(frames)[0]["regions"]  # the hello
         every = sorted(r for group in claimed.values() for r in group)
         if every != sorted(self.population.region_ids):
             raise WorkerError(f"the workers' regions {every} must cover each of "
                               f"{list(self.population.region_ids)} exactly once")
         local_only = ("ledger_path", "replicas", "ledger_workers", "transport")
         params = {k: v for k, v in kwargs.items() if k not in local_only and v is not None}
-        addresses = {r: self.bus.address_of(f"ra-{r}") for r in self.population.region_ids}
-        peers = {f"ra-{r}": [a.router, a.pub] for r, a in addresses.items()}
+        central = self.bus.address_of("central")
+        blocks = list(self.accounts.ledger.blocks(1))  # registration, for the replicas
+        blobs = {"genesis": np.frombuffer(self.accounts.genesis_bytes(), dtype=np.uint8)}
+        blobs.update({f"block{b.height}": np.frombuffer(b.to_bytes(), dtype=np.uint8)
+                      for b in blocks})
         self._workers = list(claimed)
+        self._sent += 1
         for ident in self._workers:
-            setup = {"op": "setup", "kind": scenario, "params": params, "regions": claimed[ident],
-                     "peers": peers}
-            self._control.send_multipart([ident, json.dumps(setup, default=str).encode()])
-        self._gather()
+            setup = {"op": "setup", "n": self._sent, "kind": scenario, "params": params,
+                     "regions": claimed[ident],
+                     "central": [central.router, central.pub], "replicas": self._replica_mode,
+                     "blocks": [[b.height, b.hash.hex()] for b in blocks],
+                     "block_frames": [f"block{b.height}" for b in blocks]}
+            self._control.send_multipart([ident, *pack(setup, blobs)])
+        self._wait(self._sent)
+        regions = len(self.population.region_ids)
+        endpoint = self.central.endpoint
+        while (endpoint.subscribers("blocks") < regions
+               or endpoint.subscribers("gate") < 2 * regions):
+            self.bus.pump(0.01)  # members here and aggregators there listen to the gates
+            if time.monotonic() > deadline:
+                raise WorkerError("the workers' aggregators did not subscribe to the central "
+                                  f"market within {self._timeout_s} s")
 
     def _check_alive(self) -> None:
         for process in self._processes:
@@ -168,67 +249,144 @@ class DistributedModel(CommunityModel):
                 raise WorkerError(f"worker process {process.pid} exited with code "
                                   f"{process.exitcode}; see its error above")
 
-    def _call(self, op: str, **args: Any) -> list[dict[str, Any]]:
-        """Send ``op`` to every worker; pump the bus (their sends need our acks) until all
-        answer. Raises WorkerError on a worker's error, death or silence."""
-        raw = json.dumps({"op": op, **args}).encode()
-        for ident in self._workers:
-            self._control.send_multipart([ident, raw])
-        return self._gather()
+    # --- the control channel -------------------------------------------------------------
 
-    def _gather(self) -> list[dict[str, Any]]:
-        replies: dict[bytes, dict[str, Any]] = {}
+    def _send(self, op: str, **args: Any) -> int:
+        """Send ``op`` to every worker; returns its number, to :meth:`_wait` for its replies."""
+        self._sent += 1
+        frames = pack({"op": op, "n": self._sent, **args})
+        for ident in self._workers:
+            self._control.send_multipart([ident, *frames])
+        return self._sent
+
+    def _call(self, op: str, **args: Any) -> list[Reply]:
+        """Send ``op`` to every worker and wait for their answers."""
+        return self._wait(self._send(op, **args))
+
+    def _wait(self, n: int) -> list[Reply]:
+        """Pump the bus (the workers' sends need our acks) until every worker answered
+        command ``n``; answers to other commands are kept. Raises WorkerError on a
+        worker's error, death or silence."""
         deadline = time.monotonic() + self._timeout_s
-        while len(replies) < len(self._workers):
+        while len(replies := self._replies.setdefault(n, {})) < len(self._workers):
             self.bus.pump(0)
             if self._control.poll(1):
-                ident, raw = self._control.recv_multipart()
-                reply = json.loads(raw)
-                if "error" in reply:
-                    raise WorkerError(f"a worker failed:\n{reply['error']}")
-                replies[ident] = reply
+                ident, *frames = self._control.recv_multipart()
+                header, arrays = unpack(frames)
+                if "error" in header:
+                    raise WorkerError(f"a worker failed:\n{header['error']}")
+                self._replies.setdefault(int(header.pop("n")), {})[ident] = (header, arrays)
                 continue
             self._check_alive()
             if time.monotonic() > deadline:
                 raise WorkerError(f"{len(self._workers) - len(replies)} worker(s) did not answer "
-                                  f"within {self._timeout_s} s")
+                                  f"{n} within {self._timeout_s} s")
+        del self._replies[n]
         return [replies[ident] for ident in self._workers]
+
+    def _ahead_or_call(self, op: str, key: int, **args: Any) -> list[Reply]:
+        """The replies to ``op`` for ``key``: sent ahead already, or sent now."""
+        n = self._ahead.pop((op, key), None)
+        return self._wait(n if n is not None else self._send(op, **args))
 
     # --- the phases' regional parts, done by the workers --------------------------------
 
     def _read_regions(self, now_s: int) -> None:
-        for reply in self._call("read", now_s=now_s):
-            for r, (imp, exp) in reply["last"].items():
-                nodes = self.population.region_slices[int(r)]
-                self.last_import_wh[nodes] = imp
-                self.last_export_wh[nodes] = exp
+        for _, arrays in self._ahead_or_call("read", now_s, now_s=now_s):
+            for name, values in arrays.items():
+                nodes = self.population.region_slices[int(name[3:])]
+                (self.last_import_wh if name[:3] == "imp" else self.last_export_wh)[nodes] = values
 
     def _step_physics(self, k: int) -> Flows:
-        parts: dict[int, list[list[float]]] = {}
-        for reply in self._call("physics", k=k):
-            parts.update({int(r): arrays for r, arrays in reply["flows"].items()})
-        ordered = [parts[r] for r in range(len(self.population.region_ids))]
-        return Flows(*(np.concatenate([np.asarray(p[i], dtype=np.float64) for p in ordered])
-                       for i in range(len(Flows._fields))))
+        parts: dict[str, NDArray[Any]] = {}
+        for _, arrays in self._ahead_or_call("physics", k, k=k):
+            parts.update(arrays)
+        regions = range(len(self.population.region_ids))
+        return Flows(*(np.concatenate([parts[f"{name}:{r}"] for r in regions])
+                       for name in Flows._fields))
 
     def _record_feeds(self, k: int, flows: Flows) -> None:
         """The workers' meters recorded their regions' flows already."""
 
-    def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
-        self._flex = {}
-        for reply in self._call("orders", auction=auction, interval=interval, now_s=now_s):
-            self._flex.update({int(r): value for r, value in reply["flex"].items()})
+    def _open_gate(self, interval: int, now_s: int) -> None:
+        published = self.central.endpoint.stats.published
+        super()._open_gate(interval, now_s)
+        self._gates += self.central.endpoint.stats.published - published
 
-    def flexibility(self, interval: int, nodes: slice) -> tuple[float, dict[str, float]]:
-        demand, flexible = self._flex[self.population.region_slices.index(nodes)]
-        return float(demand), {t: float(v) for t, v in flexible.items()}
+    def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
+        replies = self._ahead_or_call("orders", interval, auction=auction, interval=interval,
+                                      now_s=now_s, gates=self._gates)
+        self._order_count = sum(int(header["orders"]) for header, _ in replies)
+
+    def clear_market(self, k: int) -> None:
+        """Phase 3 as in ``CommunityModel``, with the local books cleared in the workers."""
+        target = self.clock.market_of(k) + 1
+        if self.nearest or target >= self.clock.total_markets:
+            return
+        now_s = self.clock.start_s(k)
+        self.central.close_gate(target, self._order_count, now_s)
+        self._gates += 1
+        self.settle()
+        auction = self.central.auctions[target].auction_id
+        replies = self._call("clear", auction=auction, interval=target, now_s=now_s,
+                             gates=self._gates)
+        self.local_clearings = sum(int(header["clearings"]) for header, _ in replies)
+        self.central.handle_inbox()
+        self.central.clear_central(target)
+        price = self.central.last_price_u
+        self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
+
+    def record_ledger(self, k: int, gate: bool) -> None:
+        """Phase 4. Meanwhile the workers run ahead (see :meth:`_run_ahead`); once the
+        central market drained its inbox and opened its gates, they may also read the
+        meters that forward a delivery interval and send the members' orders of k+1."""
+        self._run_ahead(k)
+        super().record_ledger(k, gate)
+        s = k + 1
+        if s >= self.clock.total_steps or not self._workers or s % self.clock.steps_per_market:
+            return
+        now_s = self.clock.start_s(s)
+        self._ahead["read", now_s] = self._send("read", now_s=now_s)
+        target = self.clock.market_of(s) + 1
+        if not self.nearest and target < self.clock.total_markets and target in \
+                self.central.auctions:
+            self._ahead["orders", target] = self._send(
+                "orders", auction=self.central.auctions[target].auction_id, interval=target,
+                now_s=now_s, gates=self._gates)
+
+    def _run_ahead(self, k: int) -> None:
+        """Send the workers every command of the steps after ``k`` up to the next gate that
+        needs nothing from the market: the physics, and the meter readings that stay in
+        the region (not at a delivery interval's end, where they are forwarded to the
+        centre). A worker does them in the order one process does (only a gate's physics
+        comes before its reading, which it does not touch)."""
+        spm = self.clock.steps_per_market
+        gate = min((k // spm + 1) * spm, self.clock.total_steps - 1)  # the next gate step
+        for s in range(self._ahead_to + 1, gate + 1 if self._workers else 0):
+            if s % spm:
+                now_s = self.clock.start_s(s)
+                self._ahead["read", now_s] = self._send("read", now_s=now_s)
+            self._ahead["physics", s] = self._send("physics", k=s)
+            self._ahead_to = s
+
+    def worker_report(self) -> dict[str, dict[str, Any]]:
+        """Per region, once every block published so far reached the worker: its replica's
+        head, blocks verified, messages refused, local clearings and books still held."""
+        blocks = self.central.endpoint.stats.published - self._gates
+        if self._report[0] != blocks:
+            report: dict[str, dict[str, Any]] = {}
+            for header, _ in self._call("replicas", blocks=blocks):
+                report.update(header["regions"])
+            self._report = (blocks, report)
+        return self._report[1]
 
     def close(self) -> None:
         """Stop the workers (they close their sockets), then close the bus and ledger."""
         try:
             if self._workers and not self._control.closed:
                 with contextlib.suppress(WorkerError):  # failing already; ended below
-                    self._call("stop")
+                    self.worker_cpu_s = [{"cpu_s": h["cpu_s"], "replica_cpu_s":
+                                          h["children_cpu_s"]} for h, _ in self._call("stop")]
             for process in self._processes:
                 process.join(timeout=5)
                 if process.is_alive():

@@ -139,11 +139,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.bus = self._make_bus(transport)
         self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts)
         owners = [f"ra-{r}" for r in pop.region_ids]
-        replicas, self.replicas = make_replicas(self.accounts.genesis_bytes(), owners,
-                                                replica_mode, pop.size)
-        for replica in replicas:  # catch up on the registration block(s)
-            for block in self.accounts.ledger.blocks(1):
-                replica.receive(block.height, block.hash.hex(), block.to_bytes())
+        replicas = self._make_replicas(owners, replica_mode)
         self.aggregators: list[RegionalAggregator] = []
         self.region_meters: list[RegionMeters] = []
         self.meter_feeds: list[PhysicsFeed] = []
@@ -152,9 +148,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.meter_endpoints = []
         for r, region in enumerate(pop.region_ids):
             nodes = pop.region_slices[r]
-            ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(owners[r]), replicas[r])
-            ra.endpoint.subscribe("central", "gate")
-            ra.endpoint.subscribe("central", "blocks")
+            ra = self._make_aggregator(region, nodes, replicas[r])
             members_ep = self.bus.endpoint(f"members-{region}")
             members_ep.subscribe("central", "gate")
             meters = self.meters[nodes]
@@ -165,6 +159,24 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.aggregators.append(ra)
             self.member_endpoints.append(members_ep)
             self.meter_endpoints.append(self.bus.endpoint(f"meters-{region}"))
+
+    def _make_replicas(self, owners: list[str], mode: ReplicaMode) -> list[Any]:
+        """Each aggregator's ledger replica, caught up on the registration block(s); the
+        multi-process model makes them in the workers that host the aggregators."""
+        replicas, self.replicas = make_replicas(self.accounts.genesis_bytes(), owners, mode,
+                                                self.population.size)
+        for replica in replicas:
+            for block in self.accounts.ledger.blocks(1):
+                replica.receive(block.height, block.hash.hex(), block.to_bytes())
+        return replicas
+
+    def _make_aggregator(self, region: str, nodes: slice, replica: Any) -> Any:
+        """Region ``region``'s aggregator, listening to the central market's gates and blocks
+        (a stand-in when a worker process hosts the real one, see ``agents.distributed``)."""
+        ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(f"ra-{region}"), replica)
+        ra.endpoint.subscribe("central", "gate")
+        ra.endpoint.subscribe("central", "blocks")
+        return ra
 
     def _make_bus(self, transport: str) -> Bus:
         """The model's bus (the multi-process model binds it for its workers)."""

@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from agents.distributed import DistributedModel, WorkerError, load_worker_keys, make_keys
+from agents.aggregator import RegionalAggregator
+from agents.distributed import (
+    DistributedModel,
+    RemoteAggregator,
+    WorkerError,
+    load_worker_keys,
+    make_keys,
+)
 from agents.model import CommunityModel
 from agents.physics.clock import SimClock
 from agents.population import build_population, seeded_streams
@@ -46,6 +53,44 @@ def test_two_processes_equal_one_process() -> None:
     assert got == expected  # every KPI, the ledger height and head hash
     assert got["trades"] > 0 and got["ledger_height"] > 2
     assert len(series) == 2 * 96
+
+
+def test_local_books_and_clearing_live_in_the_workers() -> None:
+    """The market process holds stand-ins without books; the workers' aggregators cleared.
+
+    2 days of hourly markets are 48 delivery intervals; the first gate (interval 0's
+    step) invites orders for interval 1, so intervals 1..47 are auctioned: 47 auctions
+    x 4 regions = 188 local clearings, as the single-process aggregators do.
+    """
+    single = CommunityModel("neighbourhood", **SMALL)
+    try:
+        single.run()
+        single_clearings = sum(ra.local_clearings for ra in single.aggregators)
+    finally:
+        single.close()
+    model = DistributedModel("neighbourhood", processes=2, **SMALL)
+    try:
+        model.run()
+        assert all(isinstance(ra, RemoteAggregator) for ra in model.aggregators)
+        assert not any(isinstance(a, RegionalAggregator) for a in model.agents)
+        assert not any(hasattr(ra, "endpoint") or hasattr(ra, "_orders")
+                       for ra in model.aggregators)
+        assert sorted(model.bus.endpoints) == sorted(
+            ["central", *(f"{kind}-r{i}" for i in range(4) for kind in ("members", "meters"))])
+        assert model.local_clearings == single_clearings == 47 * 4
+        report = model.worker_report()
+        head = model.accounts.ledger.head_hash
+        published = model.central.endpoint.stats.published - model._gates
+        assert published > 0
+        for region in ("r0", "r1", "r2", "r3"):
+            assert report[region]["clearings"] == 47
+            assert report[region]["books"] == 0  # every book was cleared
+            assert report[region]["head"] == head  # the worker's replica verified every block
+            assert report[region]["blocks"] == published
+            assert report[region]["refused"] == []
+    finally:
+        model.close()
+    assert len(model.worker_cpu_s) == 2 and all(w["cpu_s"] > 0 for w in model.worker_cpu_s)
 
 
 def test_cli_processes_writes_the_same_files(tmp_path: Path) -> None:
