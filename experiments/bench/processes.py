@@ -1,19 +1,20 @@
 """``gridcoop bench processes``: one large community in one process vs in worker processes.
 
 ``neighbourhood`` with 2,000 households for 7 days (``quick``: 200 households,
-1 day), seed 0: once as a plain ``CommunityModel`` and once as a
-``DistributedModel`` with 2 local worker processes (the regions' physics,
-meters, members and aggregators with their local books and replicas in the
-workers; the central market and the ledger here).
+1 day), seed 0: once as a plain ``CommunityModel`` and as a ``DistributedModel``
+with 1 and with 2 local worker processes (the regions' physics, meters, members
+and aggregators with their local books and replicas in the workers; the
+central market and the ledger here).
 
 Figures: ``wall_s`` of each (construction, run and close, i.e. including the
-workers' start) and ``run_s`` (the run alone), ``speedup`` = single / processes
-(of both), ``same_head_hash`` (the two runs must agree), the market process's
-own CPU seconds, its children's (``getrusage(RUSAGE_CHILDREN)`` once reaped:
-the replica process of a single run; workers and their replica processes),
-each worker's own CPU and its replica's, and the load average before and
-after, since the machine may be shared. The ledger (signing, hashing, SQLite)
-stays in the market process, so it bounds the speed-up.
+workers' start) and ``run_s`` (the run alone); ``speedup`` = single / 2
+processes (``_run``: of the runs alone; ``_1``: with 1 worker process);
+``same_head_hash`` (all runs must agree); the market process's own CPU
+seconds, its children's (``getrusage(RUSAGE_CHILDREN)`` once reaped: the
+replica process of a single run; workers and their replica processes), each
+worker's own CPU and its replica's; and the load average before and after,
+since the machine may be shared. The ledger (signing, hashing, SQLite) stays
+in the market process, so it bounds the speed-up.
 """
 
 from __future__ import annotations
@@ -65,14 +66,18 @@ def run(quick: bool) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         single = _timed(0, params, Path(tmp) / "one.sqlite")
-        multi = _timed(2, params, Path(tmp) / "two.sqlite")
-    same = single.pop("head") == multi.pop("head")
+        one = _timed(1, params, Path(tmp) / "w1.sqlite")
+        two = _timed(2, params, Path(tmp) / "w2.sqlite")
+    same = single.pop("head") == one.pop("head") == two.pop("head")
     return {
         "scenario": f"neighbourhood, {params['households']} households, {params['days']} days",
         "single_process": single,
-        "processes_2": multi,
-        "speedup": round(single["wall_s"] / multi["wall_s"], 2),
-        "speedup_run": round(single["run_s"] / multi["run_s"], 2),
+        "processes_1": one,
+        "processes_2": two,
+        "speedup": round(single["wall_s"] / two["wall_s"], 2),
+        "speedup_run": round(single["run_s"] / two["run_s"], 2),
+        "speedup_1": round(single["wall_s"] / one["wall_s"], 2),
+        "speedup_run_1": round(single["run_s"] / one["run_s"], 2),
         "same_head_hash": same,
         "cpus": os.cpu_count(),
         "load_before": round(load_before, 2),
