@@ -13,17 +13,20 @@ import pytest
 
 from agents.distributed import DistributedModel
 from agents.messages import MeterReadingBatch
+from agents.meters import ReadingColumns
 from agents.model import CommunityModel
 from agents.scenario import ScenarioError, build_scenario
+from hardware_bridge.bridge_base import HardwareBridge
 from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
 from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
 from hardware_bridge.registry import Device, DeviceRegistry, simulated_eui
+from hardware_bridge.serial_bridge import SerialMeterSource
 from tests.hardware_bridge.fake_arduino import FakeArduino
 
 SERIAL_EUI = "70b3d57ed0000aaa"
 SERIAL_KEY = bytes(range(16))
 EPOCH_S = 1_699_999_200  # the device simulator's virtual start, a multiple of 900 s
-BASE = {"households": 6, "regions": 2, "days": 1, "seed": 3}  # h0..h2 in r0, h3..h5 in r1
+BASE: dict[str, Any] = {"households": 6, "regions": 2, "days": 1, "seed": 3}  # h0..h2 r0
 
 
 def wait_until(check: Callable[[], object], what: str, timeout_s: float = 10.0) -> None:
@@ -63,8 +66,21 @@ def serial_spec(tmp_path: Path, link: str, **extra: Any) -> dict[str, Any]:
                          "guard": str(tmp_path / "serial-guard.sqlite")}, **extra}
 
 
+def bridge(model: CommunityModel, index: int) -> HardwareBridge:
+    """The index-th hardware source of the model, as the bridge class it is."""
+    source = model.meter_sources.hardware[index].source
+    assert isinstance(source, HardwareBridge)
+    return source
+
+
+def serial_bridge(model: CommunityModel) -> SerialMeterSource:
+    source = bridge(model, 0)
+    assert isinstance(source, SerialMeterSource)
+    return source
+
+
 def accepted(model: CommunityModel, index: int) -> int:
-    return int(model.meter_sources.hardware[index].source.stats().get("accepted", 0))
+    return int(bridge(model, index).stats().get("accepted", 0))
 
 
 def spy_batches(model: CommunityModel) -> list[MeterReadingBatch]:
@@ -76,7 +92,7 @@ def spy_batches(model: CommunityModel) -> list[MeterReadingBatch]:
         seen.append(batch)
         original(batch)
 
-    model.central._on_readings = record
+    model.central._on_readings = record  # type: ignore[method-assign]
     return seen
 
 
@@ -96,7 +112,7 @@ def test_serial_and_chirpstack_members_settle_on_device_readings(
                           application_id="gc-meters", start_s=EPOCH_S, seed=5).start()
     try:
         seen = spy_batches(model)
-        assert model.meter_sources.hardware[0].source.wait_connected(5)
+        assert serial_bridge(model).wait_connected(5)
         arduino.reset()  # the Uno restarts when the port opens: banner first
         model.step()
         twin.step()  # interval 0 runs; nothing to read yet
@@ -151,8 +167,13 @@ def test_serial_member_alone_and_estimated_flags(tmp_path: Path, arduino: FakeAr
     try:
         sent: list[MeterReadingBatch] = []
         original = model.region_meters[0].to_message
-        model.region_meters[0].to_message = lambda c, t: sent.append(original(c, t)) or sent[-1]
-        assert model.meter_sources.hardware[0].source.wait_connected(5)
+
+        def keep(columns: ReadingColumns, sim_time_s: int) -> MeterReadingBatch:
+            sent.append(original(columns, sim_time_s))
+            return sent[-1]
+
+        model.region_meters[0].to_message = keep  # type: ignore[method-assign]
+        assert serial_bridge(model).wait_connected(5)
         arduino.reset()
         model.step()
         model.step()  # interval 0: the Arduino has said nothing
