@@ -106,6 +106,28 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         self.gates_seen = 0  # GateOpen and GateClosed received (a worker waits on this count)
         self.local_clearings = 0
         self.refused: list[str] = []
+        self._held: list[tuple[str, Message]] | None = None  # outgoing, while holding
+
+    # --- outgoing -------------------------------------------------------------------
+
+    def hold(self) -> None:
+        """Keep outgoing messages until :meth:`release` (a worker prepares a gate's
+        forwarding and local clearing ahead of the market, which takes them in later)."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> int:
+        """Send what was held, in the order it was made (same ids as sending at once)."""
+        held, self._held = self._held or [], None
+        for to, message in held:
+            self.endpoint.send(to, message)
+        return len(held)
+
+    def _send(self, to: str, message: Message) -> None:
+        if self._held is not None:
+            self._held.append((to, message))
+        else:
+            self.endpoint.send(to, message)
 
     # --- inbox ----------------------------------------------------------------------
 
@@ -187,15 +209,15 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
             return
         ids = model.population.node_ids
         central = model.central.name
-        self.endpoint.send(central, trades_to_message(
+        self._send(central, trades_to_message(
             trades, auction, "nearest", self.router.price_u, ids, sim_time_s))
-        self.endpoint.send(central, orders_to_message(
+        self._send(central, orders_to_message(
             book, f"{auction}:book", self.region_id, ids, sim_time_s))
 
     def _forward_interval(self, start_s: int, sim_time_s: int) -> None:
         """Send the delivery interval's summed readings to the central market (acked)."""
         ids = list(self.model.region_meter_ids[self.region_id])
-        self.endpoint.send(self.model.central.name, MeterReadingBatch(
+        self._send(self.model.central.name, MeterReadingBatch(
             sim_time_s=sim_time_s, region_id=self.region_id, interval_start_s=start_s,
             interval_s=self.model.clock.market_minutes * 60, meter_ids=ids,
             import_wh=self._import_wh.tolist(), export_wh=self._export_wh.tolist(),
@@ -216,15 +238,15 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         self.local_clearings += 1
         central = model.central.name
         ids = model.population.node_ids
-        self.endpoint.send(central, trades_to_message(
+        self._send(central, trades_to_message(
             cleared.trades, auction, model.mechanism, cleared.price_u, ids, sim_time_s))
-        self.endpoint.send(central, orders_to_message(
+        self._send(central, orders_to_message(
             cleared.remainder, auction, self.region_id, ids, sim_time_s))
         demand_kw, flexible = model.flexibility(interval, self.nodes)
         if len(orders):  # the full book, for the ledger's record of offers and bids
-            self.endpoint.send(central, orders_to_message(
+            self._send(central, orders_to_message(
                 orders, f"{auction}:book", self.region_id, ids, sim_time_s))
-        self.endpoint.send(central, FlexibilityReport(
+        self._send(central, FlexibilityReport(
             sim_time_s=sim_time_s, aggregator_id=self.name, start_s=interval * 60
             * model.clock.market_minutes, step_s=model.clock.market_minutes * 60,
             demand_kw=[demand_kw], flexible_kw={k: [v] for k, v in flexible.items()}))

@@ -145,6 +145,8 @@ class DistributedModel(CommunityModel):
         self._replies: dict[int, dict[bytes, Reply]] = {}
         self._ahead: dict[tuple[str, int], int] = {}  # commands sent before they are needed
         self._ahead_to = 0  # the last step whose physics was sent ahead
+        self._held_for = 0  # the gate step whose aggregators hold their messages
+        self._gate_sent = 0  # the last gate step whose orders and clearing were sent
         self._report: tuple[int, dict[str, Any]] = (-1, {})
         self.local_clearings = 0  # local clearings done by the workers' aggregators
         self.worker_cpu_s: list[dict[str, float]] = []  # each worker's own and its replica's
@@ -296,6 +298,9 @@ class DistributedModel(CommunityModel):
             for name, values in arrays.items():
                 nodes = self.population.region_slices[int(name[3:])]
                 (self.last_import_wh if name[:3] == "imp" else self.last_export_wh)[nodes] = values
+        released = self._ahead.pop(("release", now_s), None)
+        if released is not None:  # what the workers held is in the central inbox now
+            self._wait(released)
 
     def _step_physics(self, k: int) -> Flows:
         parts: dict[str, NDArray[Any]] = {}
@@ -328,8 +333,8 @@ class DistributedModel(CommunityModel):
         self._gates += 1
         self.settle()
         auction = self.central.auctions[target].auction_id
-        replies = self._call("clear", auction=auction, interval=target, now_s=now_s,
-                             gates=self._gates)
+        replies = self._ahead_or_call("clear", target, auction=auction, interval=target,
+                                      now_s=now_s, gates=self._gates)
         self.local_clearings = sum(int(header["clearings"]) for header, _ in replies)
         self.central.handle_inbox()
         self.central.clear_central(target)
@@ -337,37 +342,51 @@ class DistributedModel(CommunityModel):
         self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
 
     def record_ledger(self, k: int, gate: bool) -> None:
-        """Phase 4. Meanwhile the workers run ahead (see :meth:`_run_ahead`); once the
-        central market drained its inbox and opened its gates, they may also read the
-        meters that forward a delivery interval and send the members' orders of k+1."""
+        """Phase 4; meanwhile the workers run ahead (:meth:`_run_ahead`). Once the central
+        market drained its inbox for step k, a gate step k+1's workers release what they
+        prepared for it (forwarded readings, local clearing) into its inbox."""
         self._run_ahead(k)
         super().record_ledger(k, gate)
-        s = k + 1
-        if s >= self.clock.total_steps or not self._workers or s % self.clock.steps_per_market:
-            return
-        now_s = self.clock.start_s(s)
-        self._ahead["read", now_s] = self._send("read", now_s=now_s)
-        target = self.clock.market_of(s) + 1
-        if not self.nearest and target < self.clock.total_markets and target in \
-                self.central.auctions:
-            self._ahead["orders", target] = self._send(
-                "orders", auction=self.central.auctions[target].auction_id, interval=target,
-                now_s=now_s, gates=self._gates)
+        self._send_gate_work()
+        if self._held_for == k + 1 and self._workers:
+            self._ahead["release", self.clock.start_s(k + 1)] = self._send("release")
 
     def _run_ahead(self, k: int) -> None:
         """Send the workers every command of the steps after ``k`` up to the next gate that
-        needs nothing from the market: the physics, and the meter readings that stay in
-        the region (not at a delivery interval's end, where they are forwarded to the
-        centre). A worker does them in the order one process does (only a gate's physics
-        comes before its reading, which it does not touch)."""
+        needs nothing more from the market: the physics and meter readings of each step,
+        at the gate step with the aggregators holding what they would send the centre.
+        A worker does them in the order one process does (only a gate's physics comes
+        before its reading, which it does not touch)."""
         spm = self.clock.steps_per_market
         gate = min((k // spm + 1) * spm, self.clock.total_steps - 1)  # the next gate step
         for s in range(self._ahead_to + 1, gate + 1 if self._workers else 0):
-            if s % spm:
-                now_s = self.clock.start_s(s)
+            now_s = self.clock.start_s(s)
+            forwards = s % spm == 0  # its reading ends a delivery interval
+            if not forwards:
                 self._ahead["read", now_s] = self._send("read", now_s=now_s)
             self._ahead["physics", s] = self._send("physics", k=s)
+            if forwards:
+                self._ahead["read", now_s] = self._send("read", now_s=now_s, hold=True)
+                self._held_for = s
             self._ahead_to = s
+        self._send_gate_work()
+
+    def _send_gate_work(self) -> None:
+        """The held gate step's orders and local clearing, once its auction is open (its
+        members send once per gate, so the local book is final when their orders are in;
+        the central market still closes the gate and reads the results at the same point
+        of the step as in one process)."""
+        s = self._held_for
+        target = self.clock.market_of(s) + 1
+        if (s <= self._gate_sent or self.nearest or target >= self.clock.total_markets
+                or target not in self.central.auctions or not self._workers):
+            return
+        auction, now_s = self.central.auctions[target].auction_id, self.clock.start_s(s)
+        self._ahead["orders", target] = self._send(
+            "orders", auction=auction, interval=target, now_s=now_s, gates=self._gates)
+        self._ahead["clear", target] = self._send(
+            "clear", auction=auction, interval=target, now_s=now_s, gates=self._gates)
+        self._gate_sent = s
 
     def worker_report(self) -> dict[str, dict[str, Any]]:
         """Per region, once every block published so far reached the worker: its replica's

@@ -120,9 +120,13 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
 
     # --- phases ---------------------------------------------------------------------
 
-    def read(self, now_s: int) -> Reply:
+    def read(self, now_s: int, hold: bool = False) -> Reply:
         """Phase 1: the meters report to their aggregators, which forward each delivery
-        interval's sums to the central market (acked before the reply)."""
+        interval's sums to the central market (acked before the reply), or with ``hold``
+        keep what they send until :meth:`release`."""
+        if hold:
+            for ra in self.aggregators.values():
+                ra.hold()
         arrays: dict[str, NDArray[Any]] = {}
         for r in self.regions:
             meters = self.meters[r]
@@ -194,13 +198,20 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
                               for ra in self.aggregators.values())}, {}
 
     def clear(self, auction: str, interval: int, now_s: int, gates: int) -> Reply:
-        """Phase 3: once the gate is closed here, each aggregator clears its local book and
-        sends trades, remainder, book and flexibility to the central market (acked)."""
+        """Phase 3: each aggregator clears its local book (final once the members' orders
+        are in) and sends trades, remainder, book and flexibility to the central market
+        (acked)."""
         self._catch_up(gates, 0)
         for ra in self.aggregators.values():
             ra.clear_local(auction, interval, now_s)
         self.bus.settle()
         return {"clearings": sum(ra.local_clearings for ra in self.aggregators.values())}, {}
+
+    def release(self) -> Reply:
+        """Send what the aggregators held (forwarded readings, local clearing), acked."""
+        sent = sum(ra.release() for ra in self.aggregators.values())
+        self.bus.settle()
+        return {"sent": sent}, {}
 
     def replicas_report(self, blocks: int) -> Reply:
         """Every published block verified: each replica's head, what the aggregators refused."""
@@ -261,7 +272,7 @@ def _cpu_s(who: int) -> float:
 def _dispatch(host: RegionHost, op: str, request: dict[str, Any]) -> Reply:
     handlers: dict[str, Callable[..., Reply]] = {
         "read": host.read, "physics": host.physics, "orders": host.orders,
-        "clear": host.clear, "replicas": host.replicas_report}
+        "clear": host.clear, "release": host.release, "replicas": host.replicas_report}
     handler = handlers.get(op)
     if handler is None:
         raise WorkerError(f"unknown command {op!r}; known: {', '.join(sorted(handlers))}")

@@ -189,3 +189,30 @@ def test_bad_arguments() -> None:
         DistributedModel("neighbourhood", processes=0, **SMALL)
     with pytest.raises(ValueError, match="CurveZMQ keys"):
         DistributedModel("neighbourhood", processes=0, remote=1, **SMALL)
+
+
+def test_an_aggregator_holds_its_messages_until_released() -> None:
+    """Held messages leave in the order they were made, with the ids they would have had."""
+    kw: dict[str, Any] = {"households": 12, "regions": 1, "days": 1, "seed": 3}
+    plain, held = CommunityModel("neighbourhood", **kw), CommunityModel("neighbourhood", **kw)
+    try:
+        for _ in range(4):  # steps 0-3: the first hour's gate invites orders for hour 1
+            plain.step()
+            held.step()
+        ra = held.aggregators[0]
+        sent = ra.endpoint.stats.sent
+        ra.hold()
+        held.read_meters(held.clock.start_s(4))  # hour 0 ends: its readings are forwarded
+        assert ra.endpoint.stats.sent == sent  # ... but held
+        assert ra.release() == 1
+        assert ra.release() == 0  # nothing twice
+        plain.read_meters(plain.clock.start_s(4))
+        held.settle()
+        plain.settle()
+        got, expected = held.central.endpoint.drain(), plain.central.endpoint.drain()
+        assert got and [m.id for m in got] == [m.id for m in expected]
+        assert [m.model_dump(exclude={"ts"}) for m in got] == \
+            [m.model_dump(exclude={"ts"}) for m in expected]
+    finally:
+        plain.close()
+        held.close()
