@@ -28,7 +28,6 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import zmq
 from numpy.typing import NDArray
@@ -38,6 +37,7 @@ from agents.curve import CurveConfig, CurveGuard, CurveKeyPair
 from agents.meter_sources import refuse_hardware
 from agents.model import CommunityModel
 from agents.physics.flows import Flows
+from agents.remote_aggregator import RemoteAggregator, RemoteReplica
 from agents.replicas import ReplicaMode
 from agents.strategy import EUR_U_PER_EUR
 from agents.worker import WorkerError, serve
@@ -78,44 +78,6 @@ def _public(path: Path) -> bytes:
 
 def _spawned_worker(market: str, regions: list[str], timeout_s: float) -> None:
     serve(market, regions, timeout_s=timeout_s)
-
-
-class RemoteReplica:
-    """The market's view of a replica held by a worker's aggregator."""
-
-    def __init__(self, model: DistributedModel, owner: str) -> None:
-        self._model = model
-        self.owner = owner
-
-    @property
-    def head_hash(self) -> str:
-        """The worker's replica head once it verified every block published so far."""
-        return str(self._model.worker_report()[self.owner.removeprefix("ra-")]["head"])
-
-
-class RemoteAggregator(mesa.Agent):  # type: ignore[misc]
-    """Stand-in for a region's aggregator hosted by a worker: it has no endpoint and no
-    book; what the worker's aggregator did is in ``DistributedModel.worker_report()``."""
-
-    def __init__(self, model: DistributedModel, region_id: str, nodes: slice,
-                 replica: RemoteReplica) -> None:
-        super().__init__(model)
-        self.region_id = region_id
-        self.nodes = nodes
-        self.name = f"ra-{region_id}"
-        self.replica = replica
-
-    def handle_inbox(self) -> bool:
-        """Its inbox is in the worker, which handles it during the worker's phases."""
-        return False
-
-    @property
-    def refused(self) -> list[str]:
-        return list(self.model.worker_report()[self.region_id]["refused"])
-
-    @property
-    def blocks_verified(self) -> int:
-        return int(self.model.worker_report()[self.region_id]["blocks"])
 
 
 class DistributedModel(CommunityModel):
