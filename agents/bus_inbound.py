@@ -108,7 +108,8 @@ class Inbound:
                 self._seq += 1
                 chunk = ids[start : start + ACK_CHUNK]
                 ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
-                self._reply(ident, [make_header(KIND_REPLY, self._bus.codec, 0), encode(ack)])
+                header = make_header(KIND_REPLY, self._bus.codec, 0)
+                self._reply(ident, [header, encode(ack, self._bus.codec)])
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
@@ -188,7 +189,8 @@ class Inbound:
         if not reply.id:
             reply.id = f"{self.name}:{self._seq}"
         self.stats.requests_served += 1
-        self._reply(ident, [make_header(KIND_REPLY, self._bus.codec, seq), encode(reply)])
+        header = make_header(KIND_REPLY, self._bus.codec, seq)
+        self._reply(ident, [header, encode(reply, self._bus.codec)])
 
     def _error_reply(
         self, ident: bytes, seq: int, reply_to: str | None, code: str, detail: str

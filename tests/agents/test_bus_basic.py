@@ -62,3 +62,18 @@ def test_request_gets_the_handlers_reply(transport: str) -> None:
         assert isinstance(reply, Ack)
         assert reply.reply_to == bid.id == "region-1:1"
         assert reply.acked_ids == ["region-1:1"] and reply.sender == "market"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_msgpack_bus_acks_sends_and_answers_requests(transport: str) -> None:
+    """Acks and replies travel in the bus's own codec, so a msgpack bus is acknowledged."""
+    with Bus(transport, codec="msgpack", ack_timeout_s=5.0) as bus:  # type: ignore[arg-type]
+        region, market = bus.endpoint("region-0"), bus.endpoint("market")
+        market.serve("gate_closed", lambda q: Ack(acked_ids=[q.id]))
+        region.send("market", _batch("region-0"))
+        bus.settle(timeout_s=5)
+        assert [m.id for m in market.drain()] == ["region-0:1"]
+        region.wait_acks(timeout_s=5)
+        assert region.pending == [] and bus.stats.acked == 1
+        reply = region.request("market", GateClosed(auction_id="a", order_count=2), timeout_s=5)
+        assert isinstance(reply, Ack) and reply.acked_ids == ["region-0:2"]
