@@ -78,10 +78,10 @@ class CommunityLedger:
             self.accounts.append(member.account)
         batch = []
         for i, account in enumerate(self.accounts):
-            batch.append(self._tx(Mint, self.authority, account, "eur_u", initial_balance_u,
+            batch.append(self.tx(Mint, self.authority, account, "eur_u", initial_balance_u,
                                   "opening balance"))
             if i < len(pv_w) and pv_w[i] > 0:
-                batch.append(self._tx(RegisterResource, self.authority, f"pv-{node_ids[i]}",
+                batch.append(self.tx(RegisterResource, self.authority, f"pv-{node_ids[i]}",
                                       account, "pv", int(pv_w[i])))
         self.minted_u += initial_balance_u * len(self.accounts)
         self.submit(batch)
@@ -89,7 +89,14 @@ class CommunityLedger:
 
     # --- building ---------------------------------------------------------------------
 
-    def _tx(self, cls: Any, issuer: str, *fields: Any) -> SignedTx:
+    def tx(self, cls: Any, issuer: str, *fields: Any) -> SignedTx:
+        """Build one transaction of kind ``cls`` for ``issuer`` with its next nonce.
+
+        Why here and not ``Ledger.wallet``: a batch of many transactions per block is
+        built before any is applied, so the writer counts nonces itself; every writer of
+        the model's ledger (the central market, the EV, DR and campus extensions) builds
+        its transactions through this one method so the count stays right.
+        """
         nonce = self._nonce.get(issuer)
         if nonce is None:
             nonce = self.ledger.next_nonce(issuer)
@@ -107,7 +114,7 @@ class CommunityLedger:
             self._nonce.clear()
             raise
 
-    def _top_ups(self, payer: IntArray, amount_u: IntArray, memo: str) -> list[SignedTx]:
+    def top_ups(self, payer: IntArray, amount_u: IntArray, memo: str) -> list[SignedTx]:
         """Deposits for members whose balance cannot cover ``amount_u`` (summed per payer):
         each is brought back to its opening balance plus what it is about to pay."""
         if not payer.size:
@@ -120,11 +127,26 @@ class CommunityLedger:
             have = balances.get((account, "eur_u"), 0)
             if have < need[node]:
                 top_up = self.initial_balance_u + int(need[node]) - have
-                batch.append(self._tx(Mint, self.authority, account, "eur_u", top_up,
+                batch.append(self.tx(Mint, self.authority, account, "eur_u", top_up,
                                       f"deposit {memo}"))
                 self.minted_u += top_up
                 self.deposits_u[node] += top_up
         return batch
+
+    def adopt_keys(self, account: str, keys: KeyPair) -> None:
+        """Sign for ``account`` from now on (an account registered by a transaction built
+        with :meth:`tx`, e.g. an aggregator's)."""
+        self.keys[account] = keys
+        self.ledger.add_signer(keys)
+
+    def register_account(self, member: Member) -> str:
+        """Register one more member now (with its directory entry); returns its account.
+
+        ``Ledger.register`` spends the authority's nonce, so the cached count is dropped.
+        """
+        account = self.ledger.register(member)
+        self._nonce.pop(self.authority, None)
+        return account
 
     def member_account(self, node: int) -> str:
         return self.accounts[node]
@@ -140,19 +162,19 @@ class CommunityLedger:
         Returns the batch; after it is submitted each trade's escrow id is kept by trade id.
         """
         acc, market = self.accounts, self.authority
-        batch = self._top_ups(buyer, energy_wh * price_u // 1000, listing_id)
-        batch.append(self._tx(OpenListing, market, listing_id, start_s, end_s))
+        batch = self.top_ups(buyer, energy_wh * price_u // 1000, listing_id)
+        batch.append(self.tx(OpenListing, market, listing_id, start_s, end_s))
         for node, is_buy, wh, price in zip(book_node.tolist(), book_is_buy.tolist(),
                                            book_wh.tolist(), book_price_u.tolist(), strict=True):
-            batch.append(self._tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
-        batch.append(self._tx(CloseListing, market, listing_id))
+            batch.append(self.tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
+        batch.append(self.tx(CloseListing, market, listing_id))
         for tid, b, s, wh, price in zip(trade_ids, buyer.tolist(), seller.tolist(),
                                         energy_wh.tolist(), price_u.tolist(), strict=True):
-            stx = self._tx(Trade, market, listing_id, acc[s], acc[b], wh, price,
+            stx = self.tx(Trade, market, listing_id, acc[s], acc[b], wh, price,
                            wh * price // 1000)
             self.escrow_ids[tid] = stx.txid_hex
             batch.append(stx)
-        batch.append(self._tx(ClearListing, market, listing_id))
+        batch.append(self.tx(ClearListing, market, listing_id))
         return batch
 
     def settlement_txs(self, trade_ids: Sequence[str], buyer: IntArray, delivered_wh: IntArray,
@@ -160,14 +182,14 @@ class CommunityLedger:
                        memo: str = "settlement") -> list[SignedTx]:
         """Settle each trade's escrow; close each shortfall against the buyer's grid import."""
         acc, market = self.accounts, self.authority
-        batch = self._top_ups(buyer, shortfall_import_u, memo)
+        batch = self.top_ups(buyer, shortfall_import_u, memo)
         for tid, b, delivered, short, paid in zip(
                 trade_ids, buyer.tolist(), delivered_wh.tolist(), shortfall_wh.tolist(),
                 shortfall_import_u.tolist(), strict=True):
             escrow = self.escrow_ids.pop(tid)
-            batch.append(self._tx(Settle, market, escrow, delivered))
+            batch.append(self.tx(Settle, market, escrow, delivered))
             if short:
-                batch.append(self._tx(GridSettlement, market, acc[b], "import", short, paid,
+                batch.append(self.tx(GridSettlement, market, acc[b], "import", short, paid,
                                       escrow))
         return batch
 
@@ -185,20 +207,20 @@ class CommunityLedger:
             have = balances.get((account, "eur_u"), 0) + int(export_u[node])
             if have - cost < low_water_u:
                 top_up = self.initial_balance_u + cost - have
-                batch.append(self._tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
+                batch.append(self.tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
                 self.minted_u += top_up
                 self.deposits_u[node] += top_up
             if export_wh[node]:
-                batch.append(self._tx(GridSettlement, market, account, "export",
+                batch.append(self.tx(GridSettlement, market, account, "export",
                                       int(export_wh[node]), int(export_u[node]), ""))
             if import_wh[node]:
-                batch.append(self._tx(GridSettlement, market, account, "import",
+                batch.append(self.tx(GridSettlement, market, account, "import",
                                       int(import_wh[node]), int(import_u[node]), ""))
             if fee_u[node]:
-                batch.append(self._tx(Transfer, account, market, "eur_u", int(fee_u[node]),
+                batch.append(self.tx(Transfer, account, market, "eur_u", int(fee_u[node]),
                                       f"grid fee {memo}"))
             if tokens_wh[node]:
-                batch.append(self._tx(Mint, market, account, "wh", int(tokens_wh[node]),
+                batch.append(self.tx(Mint, market, account, "wh", int(tokens_wh[node]),
                                       f"local energy {memo}"))
         return batch
 

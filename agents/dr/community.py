@@ -283,7 +283,7 @@ class DRExtension(CommunityExtension):
         for c in commands:
             account = acc.member_account(node[c.household_id])
             r = answer.get(c.command_id)
-            self._txs.append(acc._tx(DrCommand, acc.authority, account, c.device_id, c.action,
+            self._txs.append(acc.tx(DrCommand, acc.authority, account, c.device_id, c.action,
                                      int(event.level), c.start_s, c.duration_s))
             verdict = "opt_in" if r is not None and r.opt_in else "opt_out"
             self.command_rows.append({
@@ -340,19 +340,19 @@ class DRExtension(CommunityExtension):
             self.tokens[c.household_id] += reward - penalty
             reason = f"{record.event_id} {c.household_id}"
             if reward:
-                self._txs.append(acc._tx(Reward, acc.authority, account, reward,
+                self._txs.append(acc.tx(Reward, acc.authority, account, reward,
                                          f"DR compliance {reason}"))
             if penalty:
                 held = balances.get((account, "token"), 0) + self._pending_tokens(account)
                 from_tokens = min(held, penalty)
                 if from_tokens:
-                    self._txs.append(acc._tx(Penalty, acc.authority, account, "token",
+                    self._txs.append(acc.tx(Penalty, acc.authority, account, "token",
                                              from_tokens, f"DR opt-in not honoured {reason}"))
                 rest_u = (penalty - from_tokens) * self.sc.token_value_eur_u
                 if rest_u:
-                    self._txs.extend(acc._top_ups(np.array([int(idx[j])]),
+                    self._txs.extend(acc.top_ups(np.array([int(idx[j])]),
                                                   np.array([rest_u]), reason))
-                    self._txs.append(acc._tx(Penalty, acc.authority, account, "eur_u", rest_u,
+                    self._txs.append(acc.tx(Penalty, acc.authority, account, "eur_u", rest_u,
                                              f"DR opt-in not honoured {reason}"))
                     self.penalty_eur_u += rest_u
 

@@ -107,10 +107,9 @@ class EVAggregator:
     def register(self, accounts: Any) -> Any:
         """The RA's account (role ``aggregator``); returns its registration transaction."""
         member, keys = Member.from_seed(accounts.master, self.name, self.name, "", "aggregator")
-        accounts.keys[member.account] = keys
-        accounts.ledger.add_signer(keys)
+        accounts.adopt_keys(member.account, keys)
         self.account = member.account
-        return accounts._tx(RegisterMember, accounts.authority, member.account,
+        return accounts.tx(RegisterMember, accounts.authority, member.account,
                             member.public_key.hex(), "aggregator", member.profile_digest(),
                             grid_id_digest(accounts.chain_id, self.name))
 
@@ -185,10 +184,10 @@ class EVAggregator:
         balances = accounts.ledger.state.balances
         batch: list[Any] = []
         if availability_ueur:
-            batch.append(accounts._tx(Mint, market, self.account, EUR_U, availability_ueur,
+            batch.append(accounts.tx(Mint, market, self.account, EUR_U, availability_ueur,
                                       f"spinning-reserve availability {self.name} {label}"))
         if penalty_applied_ueur:
-            batch.append(accounts._tx(PenaltyTx, market, self.account, EUR_U,
+            batch.append(accounts.tx(PenaltyTx, market, self.account, EUR_U,
                                       penalty_applied_ueur,
                                       f"spinning-reserve shortfall {self.name} {label}"))
         node_of = dict(zip(self.member_ids, self.nodes.tolist(), strict=True))
@@ -201,20 +200,20 @@ class EVAggregator:
             account = accounts.member_account(node_of[row.member_id])
             shares[row.member_id] = row.revenue_ueur
             if row.revenue_ueur:
-                batch.append(accounts._tx(Transfer, self.account, account, EUR_U,
+                batch.append(accounts.tx(Transfer, self.account, account, EUR_U,
                                           row.revenue_ueur, f"reserve revenue {label}"))
             held = balances.get((account, TOKEN), 0)
             for amount, reason, book in ((row.tokens, f"plugged in {label}", tokens),
                                          (row.bonus, f"replacement {label}", bonus)):
                 book[row.member_id] = amount
                 if amount:
-                    batch.append(accounts._tx(RewardTx, self.account, account, amount, reason))
+                    batch.append(accounts.tx(RewardTx, self.account, account, amount, reason))
                     held += amount
             asked[row.member_id] = row.penalty
             take = min(row.penalty, held)
             applied[row.member_id] = take
             if take:
-                batch.append(accounts._tx(PenaltyTx, self.account, account, TOKEN, take,
+                batch.append(accounts.tx(PenaltyTx, self.account, account, TOKEN, take,
                                           f"broken commitment {label}"))
         distributed = sum(shares.values())
         return batch, WeekLedger(availability_ueur, penalty_ueur, penalty_applied_ueur,

@@ -88,8 +88,7 @@ class FootprintExtension(CampusExtension):
         self.account: dict[str, str] = {}
         for person in people["person_id"]:
             member, _ = Member.from_seed(accounts.master, f"campus/{person}", "", "", "member")
-            self.account[person] = accounts.ledger.register(member)
-        accounts._nonce.pop(accounts.authority, None)  # register() used the market's nonces
+            self.account[person] = accounts.register_account(member)
         presence = self.term.presence
         self.presence_by_day = dict(tuple(presence.groupby(presence["start_s"] // 86_400)))
         self.token_frames: list[pd.DataFrame] = []
@@ -104,7 +103,7 @@ class FootprintExtension(CampusExtension):
         day_result = footprint(readings, presence, self.clock.step_s, seed=self.sc.seed)
         tokens = day_result.tokens[day_result.tokens["tokens"] > 0]
         acc = self.model.accounts
-        batch = [acc._tx(Mint, acc.authority, self.account[person], TOKEN_ASSET, int(amount),
+        batch = [acc.tx(Mint, acc.authority, self.account[person], TOKEN_ASSET, int(amount),
                          f"footprint {room} {int(start)}")
                  for person, amount, room, start in zip(
                      tokens["person_id"], tokens["tokens"], tokens["classroom"],
