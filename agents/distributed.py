@@ -39,6 +39,7 @@ from agents.model import CommunityModel
 from agents.physics.flows import Flows
 from agents.remote_aggregator import RemoteAggregator, RemoteReplica
 from agents.replicas import ReplicaMode
+from agents.scenario import ScenarioBase, ScenarioError, scenario_class
 from agents.strategy import EUR_U_PER_EUR
 from agents.worker import WorkerError, serve
 from agents.worker_wire import pack, unpack
@@ -47,6 +48,16 @@ __all__ = ["DistributedModel", "RemoteAggregator", "WorkerError", "load_market_k
            "load_worker_keys", "make_keys"]
 
 Reply = tuple[dict[str, Any], dict[str, NDArray[Any]]]
+
+
+def refuse_single_process_kinds(kind: str) -> None:
+    """Raise ``ScenarioError`` for kinds whose community mechanisms (EV, DR, campus cases)
+    bring their own physics or extensions: those run in the market's process only."""
+    cls = scenario_class(kind)
+    if cls.extensions is not ScenarioBase.extensions or hasattr(cls, "build_population"):
+        raise ScenarioError(f"scenario kind {kind!r} runs its community mechanisms in one "
+                            "process; run it without --processes (multi-process runs support "
+                            "neighbourhood, campus-microgrid and market-only)")
 
 
 def make_keys(directory: Path, workers: int = 1) -> list[Path]:
@@ -91,6 +102,7 @@ class DistributedModel(CommunityModel):
         if processes < 0 or remote < 0 or processes + remote < 1:
             raise ValueError("a distributed run needs at least one worker (processes or remote)")
         refuse_hardware(kwargs)  # workers host the meters and read simulated ones only
+        refuse_single_process_kinds(scenario)
         self._host, port = listen.rsplit(":", 1)
         self._timeout_s = timeout_s
         self._curve: CurveConfig | None = None

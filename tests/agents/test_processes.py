@@ -27,7 +27,7 @@ from agents.distributed import (
 from agents.model import CommunityModel
 from agents.physics.clock import SimClock
 from agents.population import build_population, seeded_streams
-from agents.scenario import build_scenario
+from agents.scenario import ScenarioError, build_scenario
 from agents.worker import serve
 from experiments.cli import main
 
@@ -182,6 +182,12 @@ def test_a_crashed_worker_fails_the_run_without_hanging() -> None:
             model.run()
     finally:
         model.close()
+
+
+def test_kinds_with_community_mechanisms_are_refused_before_any_worker_starts() -> None:
+    for kind in ("ev-community", "dr-community"):
+        with pytest.raises(ScenarioError, match=f"scenario kind '{kind}' runs its community"):
+            DistributedModel(kind, processes=2, days=1)
 
 
 def test_bad_arguments() -> None:
