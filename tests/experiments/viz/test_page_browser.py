@@ -109,7 +109,8 @@ def test_page_loads_offline_steps_and_changes_the_price_chart(
 def choose(page: Any, label: str, option: str) -> None:
     """Pick ``option`` in the Vuetify select labelled ``label``."""
     page.locator(".v-select", has_text=label).click()
-    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+    exact = re.compile(rf"^\s*{re.escape(option)}\s*$")  # "ev-community" is not "...-large"
+    page.locator(".v-menu__content .v-list-item").filter(has_text=exact).first.click()
 
 
 def test_changing_a_parameter_and_resetting_rebuilds_the_model(
@@ -138,7 +139,14 @@ def test_every_builtin_scenario_renders(viz_server: PageServer, browser_page: An
     # consecutive scenarios differ in their network summary, so a stale page cannot pass
     expected = {"campus-microgrid": "8 members in 1 aggregator regions",
                 "market-only": "9 members in 1 aggregator regions",
-                "neighbourhood": "100 members in 4 aggregator regions"}
+                "campus-footprint": "2 members in 1 aggregator regions",  # 2 classrooms
+                "neighbourhood": "100 members in 4 aggregator regions",
+                "campus-lighting": "2 members in 1 aggregator regions",
+                "ev-community": "7 members in 1 aggregator regions",  # the pilot's 7 Leafs
+                "ev-community-large": "400 members in 4 aggregator regions",
+                # the pilot's 17 DR households and the renewable plant in its own region
+                "dr-community": "18 members in 2 aggregator regions",
+                "dr-community-large": "1001 members in 9 aggregator regions"}
     assert set(expected) == set(builtin_scenarios())
     step(page, 1)
     for scenario, network in expected.items():
