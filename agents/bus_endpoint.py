@@ -261,23 +261,28 @@ class Endpoint(Inbound):
         return self._seq
 
     def _send_frames(self, socket: zmq.Socket[bytes], frames: list[bytes], what: str) -> None:
-        try:
-            socket.send_multipart(frames, _NOBLOCK)
+        # Try at once; at the high-water mark wait up to send_timeout_s for room and try
+        # once more; never block forever and never drop silently.
+        if self._try_send(socket, frames):
             return
-        except zmq.Again:
-            pass
-        if socket.poll(int(self._bus.send_timeout_s * 1000), zmq.POLLOUT):
-            try:
-                socket.send_multipart(frames, _NOBLOCK)
-                return
-            except zmq.Again:
-                pass
+        if socket.poll(int(self._bus.send_timeout_s * 1000), zmq.POLLOUT) and self._try_send(
+                socket, frames):
+            return
         raise BackpressureError(
             f"{self.name}: sending to {what} would block for more than "
             f"{self._bus.send_timeout_s} s (high-water mark {self._bus.hwm} reached): the peer "
             "is not draining. Nothing was queued; drain or settle the bus, then send again, "
             "or raise hwm"
         )
+
+    @staticmethod
+    def _try_send(socket: zmq.Socket[bytes], frames: list[bytes]) -> bool:
+        """Send without blocking; False when the socket is at its high-water mark."""
+        try:
+            socket.send_multipart(frames, _NOBLOCK)
+        except zmq.Again:
+            return False
+        return True
 
     def _mark_router(self, to: str) -> None:
         local = self._bus._endpoints.get(to)
