@@ -76,6 +76,7 @@ class DeviceSimulator:
         broker: str = "127.0.0.1:1883",
         meters: int = 10,
         interval_s: int = 900,
+        dr: int = 0,
         seed: int = 0,
         master_key: bytes = DEMO_MASTER_KEY,
         application_id: str = "gridcoop",
@@ -96,7 +97,7 @@ class DeviceSimulator:
         self.qos = qos if server == "chirpstack" else 0  # TTN: QoS 0 only
         self.interval_s = interval_s
         self.registry = DeviceRegistry.simulated(
-            meters, master_key, interval_s=interval_s, export_every=export_every
+            meters, master_key, interval_s=interval_s, dr=dr, export_every=export_every
         )
         self.devices = list(self.registry)
         pv = np.array([d.direction == "export" for d in self.devices], dtype=bool)

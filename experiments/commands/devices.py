@@ -49,6 +49,14 @@ def devices() -> None:
     help="Metering interval of each device (whole minutes).",
 )
 @click.option(
+    "--dr",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 7),
+    help="EU868 data rate of the devices (DR0 = SF12 ... DR5 = SF7); the interval must keep "
+    "each device within the 1 % duty cycle at this rate.",
+)
+@click.option(
     "--speedup",
     default=1.0,
     show_default=True,
@@ -103,6 +111,7 @@ def simulate(
     broker: str,
     meters: int,
     interval_s: int,
+    dr: int,
     speedup: float,
     rounds: int,
     seed: int,
@@ -123,6 +132,7 @@ def simulate(
             broker=broker,
             meters=meters,
             interval_s=interval_s,
+            dr=dr,
             seed=seed,
             master_key=_master_key(master_key),
             application_id=app_id,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from experiments.cli import main
 from hardware_bridge.chirpstack import ChirpStackBridge
 from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
+from hardware_bridge.errors import DutyCycleError
 from hardware_bridge.households import HouseholdFleet
 from hardware_bridge.mosquitto import MosquittoBroker
 from hardware_bridge.mqtt_transport import MqttTransport
@@ -193,3 +194,13 @@ def test_cli_simulate_and_registry(broker: MosquittoBroker, client_id: str, tmp_
     assert bad.exit_code != 0 and "whole number of minutes" in bad.output
     table = runner.invoke(main, ["devices", "airtime"])
     assert table.exit_code == 0 and "1810.4" in table.output
+
+
+def test_a_one_minute_fleet_needs_a_fast_data_rate() -> None:
+    # 20 B at DR0 (SF12) is 1.810 s on air: 1 % duty cycle -> at least 181 s between frames;
+    # at DR5 (SF7) the same frame allows a frame every few seconds.
+    with pytest.raises(DutyCycleError, match="at least 181 s, not 60 s"):
+        DeviceSimulator("chirpstack", meters=2, interval_s=60)
+    fast = DeviceSimulator("chirpstack", meters=2, interval_s=60, dr=5)
+    assert [d.radio.dr for d in fast.devices] == [5, 5]
+    assert all(d.radio.interval_s == 60 for d in fast.devices)
