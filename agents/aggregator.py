@@ -25,7 +25,6 @@ from agents.book import (
 from agents.bus import Endpoint
 from agents.campus import HallwayRouter
 from agents.messages import (
-    ClearingResult,
     FlexibilityReport,
     GateClosed,
     GateOpen,
@@ -162,8 +161,6 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         elif isinstance(message, LedgerBlock):
             self.replica.receive(message.height, message.block_hash, message.block_bytes)
             self.blocks_verified += 1
-        elif isinstance(message, ClearingResult):
-            pass  # the central result is on the ledger block that follows it
         else:
             self.refused.append(f"{message.id}: {message.type} is not for an aggregator")
 

@@ -20,53 +20,52 @@ from market.prepared import PreparedBook, TradeColumns
 from market.registry import register_mechanism
 from market.results import ClearingResult
 
+# Heap entries: (priority price, sequence, position, remaining units, limit price).
+Entry = tuple[float, int, int, int, float]
+# Trades being built: bid positions, offer positions, units, prices.
+Trades = tuple[list[int], list[int], list[int], list[float]]
+
 
 @register_mechanism("continuous")
 def continuous(book: PreparedBook) -> ClearingResult:
     """Match each order on arrival against the best resting orders."""
     arrivals = book.arrival_columns()
-    # Heap entries: (priority price, sequence, position, remaining units, limit price).
-    resting_bids: list[tuple[float, int, int, int, float]] = []
-    resting_offers: list[tuple[float, int, int, int, float]] = []
-    buys: list[int] = []
-    sells: list[int] = []
-    traded: list[int] = []
-    prices: list[float] = []
+    resting_bids: list[Entry] = []  # highest first: keyed by -price
+    resting_offers: list[Entry] = []  # cheapest first: keyed by price
+    trades: Trades = ([], [], [], [])
     for pos, is_buy, price, units, seq in zip(
         arrivals.positions, arrivals.is_buy, arrivals.prices, arrivals.units,
         arrivals.sequences, strict=True,
     ):
-        left = units
         if is_buy:
-            while left and resting_offers and resting_offers[0][0] <= price:
-                key, o_seq, o_pos, o_left, o_price = resting_offers[0]
-                quantity = min(left, o_left)
-                buys.append(pos)
-                sells.append(o_pos)
-                traded.append(quantity)
-                prices.append(o_price)
-                left -= quantity
-                if quantity == o_left:
-                    heapq.heappop(resting_offers)
-                else:
-                    heapq.heapreplace(resting_offers,
-                                      (key, o_seq, o_pos, o_left - quantity, o_price))
+            left = _fill(resting_offers, pos, True, price, units, trades)
             if left:
                 heapq.heappush(resting_bids, (-price, seq, pos, left, price))
         else:
-            while left and resting_bids and resting_bids[0][4] >= price:
-                key, b_seq, b_pos, b_left, b_price = resting_bids[0]
-                quantity = min(left, b_left)
-                buys.append(b_pos)
-                sells.append(pos)
-                traded.append(quantity)
-                prices.append(b_price)
-                left -= quantity
-                if quantity == b_left:
-                    heapq.heappop(resting_bids)
-                else:
-                    heapq.heapreplace(resting_bids,
-                                      (key, b_seq, b_pos, b_left - quantity, b_price))
+            left = _fill(resting_bids, pos, False, price, units, trades)
             if left:
                 heapq.heappush(resting_offers, (price, seq, pos, left, price))
-    return book.result("continuous", TradeColumns(buys, sells, traded, prices), None)
+    return book.result("continuous", TradeColumns(*trades), None)
+
+
+def _fill(resting: list[Entry], pos: int, is_buy: bool, price: float, units: int,
+          trades: Trades) -> int:
+    """Trade an arrival against the other side's best resting orders, each at the resting
+    order's price; returns the units left. A bid crosses offers at or below its limit, an
+    offer crosses bids at or above it (``sign`` turns the second test into the first)."""
+    sign = 1.0 if is_buy else -1.0
+    left = units
+    while left and resting and sign * resting[0][4] <= sign * price:
+        key, r_seq, r_pos, r_left, r_price = resting[0]
+        quantity = min(left, r_left)
+        buys, sells, traded, prices = trades
+        buys.append(pos if is_buy else r_pos)
+        sells.append(r_pos if is_buy else pos)
+        traded.append(quantity)
+        prices.append(r_price)
+        left -= quantity
+        if quantity == r_left:
+            heapq.heappop(resting)
+        else:
+            heapq.heapreplace(resting, (key, r_seq, r_pos, r_left - quantity, r_price))
+    return left

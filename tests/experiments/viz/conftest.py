@@ -68,18 +68,22 @@ class PageServer:
     def asset_failures(self) -> list[str]:
         return [line for line in self.log().splitlines() if ASSET_FAILURE in line]
 
+    def _answers(self) -> bool:
+        """True once the page answers 200; a refused or timed-out request means not yet."""
+        try:
+            with urllib.request.urlopen(self.url, timeout=5) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
     def wait_until_serving(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"page server exited with {self.process.returncode}:\n"
                                    + self.log()[-4000:])
-            try:
-                with urllib.request.urlopen(self.url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if self._answers():
+                return
             time.sleep(0.3)
         raise RuntimeError(f"page server not serving {self.url} after {timeout_s:.0f} s:\n"
                            + self.log()[-4000:])
