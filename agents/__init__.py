@@ -1,7 +1,8 @@
 """The Mesa model of a local energy community, its agents, messages and bus.
 
 ``from agents import CommunityModel`` gives the model; the import is lazy so
-that ``agents.messages`` and ``agents.bus`` stay light for processes that only
+that ``gridcoop.agents.bus.messages`` and ``gridcoop.agents.bus.transport`` stay light
+for processes that only
 talk on the bus.
 """
 
@@ -10,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.model import CommunityModel
+    from gridcoop.agents.model.community import CommunityModel
 
 __all__ = ["CommunityModel"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "CommunityModel":
-        from agents.model import CommunityModel
+        from gridcoop.agents.model.community import CommunityModel
 
         return CommunityModel
     raise AttributeError(f"module 'agents' has no attribute {name!r}")

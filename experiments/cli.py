@@ -1,6 +1,6 @@
 """The ``gridcoop`` command line.
 
-Each subcommand lives in its own module under ``experiments.commands`` and is
+Each subcommand lives in its own module under ``gridcoop.experiments.commands`` and is
 registered here by name; see ``LazyGroup`` for why they load lazily.
 """
 
@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import click
 
-from experiments.lazy_group import LazyGroup
+from gridcoop.experiments.lazy_group import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
-    "bench": "experiments.commands.bench:bench",
-    "run": "experiments.commands.run:run", "scenarios": "experiments.commands.scenarios:scenarios",
-    "ledger": "experiments.commands.ledger:ledger",
-    "viz": "experiments.commands.viz:viz",
-    "devices": "experiments.commands.devices:devices",
-    "batch": "experiments.commands.batch:batch",
-    "live": "experiments.commands.live:live",
-    "worker": "experiments.commands.worker:worker",
+    "bench": "gridcoop.experiments.commands.bench:bench",
+    "run": "gridcoop.experiments.commands.run:run",
+    "scenarios": "gridcoop.experiments.commands.scenarios:scenarios",
+    "ledger": "gridcoop.experiments.commands.ledger:ledger",
+    "viz": "gridcoop.experiments.commands.viz:viz",
+    "devices": "gridcoop.experiments.commands.devices:devices",
+    "batch": "gridcoop.experiments.commands.batch:batch",
+    "live": "gridcoop.experiments.commands.live:live",
+    "worker": "gridcoop.experiments.commands.worker:worker",
 }
 
 

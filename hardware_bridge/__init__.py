@@ -6,9 +6,15 @@ shared shapes ``MeterReading``, ``Command``, ``CommandAck``, ``MeterSource``,
 ``CommandSink``. Imports nothing of market, ledger, agents or experiments.
 """
 
-from hardware_bridge.codec import AckFrame, MeterFrame, decode_uplink, encode_ack, encode_reading
-from hardware_bridge.command_codec import decode_command, encode_command
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.codec import (
+    AckFrame,
+    MeterFrame,
+    decode_uplink,
+    encode_ack,
+    encode_reading,
+)
+from gridcoop.hardware_bridge.command_codec import decode_command, encode_command
+from gridcoop.hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,
     BridgeError,
@@ -27,9 +33,15 @@ from hardware_bridge.errors import (
     UnknownPortError,
     UnsupportedVersionError,
 )
-from hardware_bridge.factory import SOURCE_KINDS, make_sink, make_source
-from hardware_bridge.readings import Command, CommandAck, CommandSink, MeterReading, MeterSource
-from hardware_bridge.registry import Device, DeviceRegistry, derive_key
+from gridcoop.hardware_bridge.factory import SOURCE_KINDS, make_sink, make_source
+from gridcoop.hardware_bridge.readings import (
+    Command,
+    CommandAck,
+    CommandSink,
+    MeterReading,
+    MeterSource,
+)
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry, derive_key
 
 __all__ = [
     "SOURCE_KINDS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hardware_bridge.errors import ConfigError, DutyCycleError, PayloadTooLargeError
+from gridcoop.hardware_bridge.errors import ConfigError, DutyCycleError, PayloadTooLargeError
 
 LORAWAN_OVERHEAD_BYTES = 13  # MHDR 1 + FHDR 7 + FPort 1 + MIC 4
 MAX_FOPTS_BYTES = 15

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from hardware_bridge.codec import ALL_APPLIANCES
-from hardware_bridge.command_codec import encode_command
-from hardware_bridge.errors import CommandError
-from hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.codec import ALL_APPLIANCES
+from gridcoop.hardware_bridge.command_codec import encode_command
+from gridcoop.hardware_bridge.errors import CommandError
+from gridcoop.hardware_bridge.readings import Command
 
 # OpenADR 2.0b SIMPLE level -> share of normal power allowed (normal, moderate, high, emergency)
 DR_LEVEL_CAP_PCT = (100, 75, 50, 0)

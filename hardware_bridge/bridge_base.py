@@ -17,14 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hardware_bridge.codec import COMMAND_PORT
-from hardware_bridge.command_codec import encode_command
-from hardware_bridge.errors import CommandError, TransportError, UnknownDeviceError
-from hardware_bridge.ingest import DeviceAck, Ingest, Uplink
-from hardware_bridge.pending import PendingCommands
-from hardware_bridge.readings import Command, CommandAck, MeterReading
-from hardware_bridge.registry import Device, DeviceRegistry, coerce_registry
-from hardware_bridge.replay_guard import ReplayGuard
+from gridcoop.hardware_bridge.codec import COMMAND_PORT
+from gridcoop.hardware_bridge.command_codec import encode_command
+from gridcoop.hardware_bridge.errors import CommandError, TransportError, UnknownDeviceError
+from gridcoop.hardware_bridge.ingest import DeviceAck, Ingest, Uplink
+from gridcoop.hardware_bridge.pending import PendingCommands
+from gridcoop.hardware_bridge.readings import Command, CommandAck, MeterReading
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry, coerce_registry
+from gridcoop.hardware_bridge.replay_guard import ReplayGuard
 
 RegistryLike = DeviceRegistry | str | Path | list[dict[str, Any]]
 

@@ -19,13 +19,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from hardware_bridge.bridge_base import RegistryLike
-from hardware_bridge.codec import COMMAND_PORT, b64encode, normalize_eui
-from hardware_bridge.errors import MalformedMessageError, PayloadError
-from hardware_bridge.ingest import Uplink
-from hardware_bridge.mqtt_bridge import MqttBridge
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.netjson import (
+from gridcoop.hardware_bridge.bridge_base import RegistryLike
+from gridcoop.hardware_bridge.codec import COMMAND_PORT, b64encode, normalize_eui
+from gridcoop.hardware_bridge.errors import MalformedMessageError, PayloadError
+from gridcoop.hardware_bridge.ingest import Uplink
+from gridcoop.hardware_bridge.mqtt_bridge import MqttBridge
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.netjson import (
     best_radio,
     format_time,
     integer,
@@ -33,8 +33,8 @@ from hardware_bridge.netjson import (
     parse_time,
     section,
 )
-from hardware_bridge.readings import Command
-from hardware_bridge.registry import Device
+from gridcoop.hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.registry import Device
 
 NETWORK = "chirpstack"
 

@@ -25,7 +25,7 @@ import hmac
 import struct
 from dataclasses import dataclass
 
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,
     MalformedMessageError,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 
-from hardware_bridge.codec import (
+from gridcoop.hardware_bridge.codec import (
     ALL_APPLIANCES,
     COMMAND_PORT,
     MAC_LEN,
@@ -23,13 +23,13 @@ from hardware_bridge.codec import (
     normalize_eui,
     verify_mac,
 )
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.errors import (
     CommandError,
     PayloadError,
     ShortPayloadError,
     UnknownOpcodeError,
 )
-from hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.readings import Command
 
 _CMD_HEADER = struct.Struct(">BBH")
 

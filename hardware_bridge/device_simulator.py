@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from hardware_bridge import chirpstack, ttn
-from hardware_bridge.appliances import RESULT_BAD_ARG, RESULT_UNSUPPORTED, ApplianceState
-from hardware_bridge.codec import (
+from gridcoop.hardware_bridge import chirpstack, ttn
+from gridcoop.hardware_bridge.appliances import RESULT_BAD_ARG, RESULT_UNSUPPORTED, ApplianceState
+from gridcoop.hardware_bridge.codec import (
     ACK_PORT,
     READING_PORT,
     AckFrame,
@@ -35,17 +35,17 @@ from hardware_bridge.codec import (
     encode_ack,
     encode_reading,
 )
-from hardware_bridge.command_codec import decode_command
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.command_codec import decode_command
+from gridcoop.hardware_bridge.errors import (
     BadMacError,
     ConfigError,
     PayloadError,
     UnknownOpcodeError,
 )
-from hardware_bridge.households import N_APPLIANCES, HouseholdFleet
-from hardware_bridge.mqtt_transport import MqttTransport, parse_broker
-from hardware_bridge.netjson import load_object
-from hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.households import N_APPLIANCES, HouseholdFleet
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport, parse_broker
+from gridcoop.hardware_bridge.netjson import load_object
+from gridcoop.hardware_bridge.registry import DeviceRegistry
 
 DEMO_MASTER_KEY = hashlib.sha256(b"gridcoop demo master key - not for production").digest()
 RESULT_UNAUTHENTICATED = 4

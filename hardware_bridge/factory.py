@@ -12,27 +12,27 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from hardware_bridge.errors import ConfigError
-from hardware_bridge.readings import CommandSink, MeterSource
+from gridcoop.hardware_bridge.errors import ConfigError
+from gridcoop.hardware_bridge.readings import CommandSink, MeterSource
 
 SOURCE_KINDS = ("simulated", "serial", "chirpstack", "ttn")
 
 
 def _constructor(kind: str, sink: bool) -> Callable[..., Any]:
     if kind == "simulated":
-        from hardware_bridge import simulated
+        from gridcoop.hardware_bridge import simulated
 
         return simulated.SimulatedCommandSink if sink else simulated.SimulatedMeterBank
     if kind == "serial":
-        from hardware_bridge.serial_bridge import SerialMeterSource
+        from gridcoop.hardware_bridge.serial_bridge import SerialMeterSource
 
         return SerialMeterSource
     if kind == "chirpstack":
-        from hardware_bridge.chirpstack import ChirpStackBridge
+        from gridcoop.hardware_bridge.chirpstack import ChirpStackBridge
 
         return ChirpStackBridge
     if kind == "ttn":
-        from hardware_bridge.ttn import TtnBridge
+        from gridcoop.hardware_bridge.ttn import TtnBridge
 
         return TtnBridge
     raise ConfigError(
@@ -43,7 +43,7 @@ def _constructor(kind: str, sink: bool) -> Callable[..., Any]:
 def _build(kind: str, sink: bool, settings: dict[str, Any]) -> Any:
     constructor = _constructor(kind, sink)
     if kind == "simulated" and not sink and "meter_id" in settings:
-        from hardware_bridge.simulated import SimulatedMeterSource
+        from gridcoop.hardware_bridge.simulated import SimulatedMeterSource
 
         constructor = SimulatedMeterSource
     try:

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hardware_bridge.errors import FirmwareBuildError
+from gridcoop.hardware_bridge.errors import FirmwareBuildError
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 SKETCH_DIR = FIRMWARE_DIR / "gridcoop_meter"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hardware_bridge.codec import AckFrame, MeterFrame, b64decode_strict, decode_uplink
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, b64decode_strict, decode_uplink
+from gridcoop.hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,
     MissingMacError,
@@ -21,9 +21,9 @@ from hardware_bridge.errors import (
     UnknownPortError,
     UnsupportedVersionError,
 )
-from hardware_bridge.readings import MeterReading
-from hardware_bridge.registry import Device, DeviceRegistry
-from hardware_bridge.replay_guard import DUPLICATE, ENERGY_MOD, Admission, ReplayGuard
+from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry
+from gridcoop.hardware_bridge.replay_guard import DUPLICATE, ENERGY_MOD, Admission, ReplayGuard
 
 UNKNOWN_DEVICE = "unknown_device"
 BAD_MAC = "bad_mac"

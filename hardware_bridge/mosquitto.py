@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hardware_bridge.errors import TransportError
+from gridcoop.hardware_bridge.errors import TransportError
 
 SEARCH_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 

@@ -6,9 +6,9 @@ from abc import abstractmethod
 from collections import Counter
 from typing import Any
 
-from hardware_bridge.bridge_base import HardwareBridge, RegistryLike
-from hardware_bridge.errors import MalformedMessageError
-from hardware_bridge.mqtt_transport import MqttTransport, parse_broker
+from gridcoop.hardware_bridge.bridge_base import HardwareBridge, RegistryLike
+from gridcoop.hardware_bridge.errors import MalformedMessageError
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport, parse_broker
 
 
 class MqttBridge(HardwareBridge):

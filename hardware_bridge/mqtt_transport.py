@@ -18,7 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from hardware_bridge.errors import ConfigError, TransportError
+from gridcoop.hardware_bridge.errors import ConfigError, TransportError
 
 
 def parse_broker(address: str) -> tuple[str, int]:

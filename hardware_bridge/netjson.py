@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hardware_bridge.errors import MalformedMessageError
+from gridcoop.hardware_bridge.errors import MalformedMessageError
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hardware_bridge.codec import AckFrame
-from hardware_bridge.readings import Command, CommandAck
+from gridcoop.hardware_bridge.codec import AckFrame
+from gridcoop.hardware_bridge.readings import Command, CommandAck
 
 
 @dataclass(slots=True)

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from hardware_bridge.airtime import RadioPlan
-from hardware_bridge.codec import KEY_LEN, normalize_eui
-from hardware_bridge.errors import ConfigError, PayloadError, UnknownDeviceError
+from gridcoop.hardware_bridge.airtime import RadioPlan
+from gridcoop.hardware_bridge.codec import KEY_LEN, normalize_eui
+from gridcoop.hardware_bridge.errors import ConfigError, PayloadError, UnknownDeviceError
 
 DIRECTIONS = ("import", "export")
 SIMULATED_EUI_PREFIX = "70b3d57ed0"  # + 6 hex digits of the meter's 1-based index

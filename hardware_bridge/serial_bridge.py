@@ -21,13 +21,13 @@ from typing import Any
 
 import serial
 
-from hardware_bridge.bridge_base import HardwareBridge, RegistryLike
-from hardware_bridge.codec import COMMAND_PORT
-from hardware_bridge.errors import MalformedMessageError, TransportError
-from hardware_bridge.ingest import Uplink
-from hardware_bridge.readings import Command
-from hardware_bridge.registry import Device
-from hardware_bridge.serial_protocol import (
+from gridcoop.hardware_bridge.bridge_base import HardwareBridge, RegistryLike
+from gridcoop.hardware_bridge.codec import COMMAND_PORT
+from gridcoop.hardware_bridge.errors import MalformedMessageError, TransportError
+from gridcoop.hardware_bridge.ingest import Uplink
+from gridcoop.hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.registry import Device
+from gridcoop.hardware_bridge.serial_protocol import (
     BannerLine,
     DownlinkLine,
     FrameLine,

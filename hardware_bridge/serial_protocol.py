@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hardware_bridge.errors import ChecksumError, MalformedMessageError
+from gridcoop.hardware_bridge.errors import ChecksumError, MalformedMessageError
 
 MAX_LINE_BYTES = 256
 _START = re.compile(r"#BOOT|#|U,|D,")

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hardware_bridge.appliances import RESULT_OK, ApplianceState
-from hardware_bridge.codec import ACK_RESULTS
-from hardware_bridge.errors import ConfigError
-from hardware_bridge.readings import Command, CommandAck, MeterReading
+from gridcoop.hardware_bridge.appliances import RESULT_OK, ApplianceState
+from gridcoop.hardware_bridge.codec import ACK_RESULTS
+from gridcoop.hardware_bridge.errors import ConfigError
+from gridcoop.hardware_bridge.readings import Command, CommandAck, MeterReading
 
 # interval index -> (import Wh per meter, export Wh per meter)
 EnergyFn = Callable[[int], tuple[ArrayLike, ArrayLike]]

@@ -3,12 +3,12 @@
 Pure: imports nothing of gridcoop's other packages, no Mesa, no ZeroMQ; the
 only files it touches are its own SQLite storage, key files and the exports it
 is asked to write. Start with ``Ledger`` (see
-``ledger.ledger`` for a worked example), ``KeyPair`` and ``Member``.
+``gridcoop.ledger.ledger`` for a worked example), ``KeyPair`` and ``Member``.
 """
 
-from ledger.block import Block, BlockHeader, Seal, verify_inclusion
-from ledger.envelope import SignedTx
-from ledger.errors import (
+from gridcoop.ledger.block import Block, BlockHeader, Seal, verify_inclusion
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import (
     AmountOverflowError,
     BlockError,
     ConfigError,
@@ -33,13 +33,13 @@ from ledger.errors import (
     UnknownMemberError,
     WrongKeyError,
 )
-from ledger.identity import ROLES, KeyPair, Member, Role, account_id
-from ledger.ledger import Ledger
-from ledger.merkle import MerkleProof, leaf_hash, verify_proof
-from ledger.state import ChainConfig, Escrow, Listing, MemberRecord, Shortfall, State
-from ledger.transactions import ASSETS, EUR_U_PER_EUR, GRID_ACCOUNT, Tx, payment_eur_u
-from ledger.verify import VerifyReport
-from ledger.wallet import Wallet
+from gridcoop.ledger.identity import ROLES, KeyPair, Member, Role, account_id
+from gridcoop.ledger.ledger import Ledger
+from gridcoop.ledger.merkle import MerkleProof, leaf_hash, verify_proof
+from gridcoop.ledger.state import ChainConfig, Escrow, Listing, MemberRecord, Shortfall, State
+from gridcoop.ledger.transactions import ASSETS, EUR_U_PER_EUR, GRID_ACCOUNT, Tx, payment_eur_u
+from gridcoop.ledger.verify import VerifyReport
+from gridcoop.ledger.wallet import Wallet
 
 __all__ = [
     "ASSETS", "EUR_U_PER_EUR", "GRID_ACCOUNT", "ROLES", "AmountOverflowError", "Block",

@@ -7,14 +7,14 @@ these few functions together keeps that order in one place.
 
 from __future__ import annotations
 
-from ledger.codec import INT64_MAX
-from ledger.errors import (
+from gridcoop.ledger.codec import INT64_MAX
+from gridcoop.ledger.errors import (
     AmountOverflowError,
     InsufficientFundsError,
     MalformedTransactionError,
     UnknownMemberError,
 )
-from ledger.state import State
+from gridcoop.ledger.state import State
 
 
 def known(state: State, account: str, what: str) -> None:

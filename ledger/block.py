@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ledger.codec import U32, canonical_json, frame_tx, parse_json, unframe_txs
-from ledger.envelope import SignedTx
-from ledger.errors import MalformedBlockError
-from ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
+from gridcoop.ledger.codec import U32, canonical_json, frame_tx, parse_json, unframe_txs
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import MalformedBlockError
+from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
 
 BLOCK_VERSION: Final = 1
 MAGIC: Final = b"GCB1"

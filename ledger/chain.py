@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, Seal, seal_message
-from ledger.envelope import SignedTx, tx_message
-from ledger.errors import (
+from gridcoop.ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, Seal, seal_message
+from gridcoop.ledger.envelope import SignedTx, tx_message
+from gridcoop.ledger.errors import (
     BlockError,
     ConfigError,
     ForkError,
@@ -22,12 +22,12 @@ from ledger.errors import (
     QuorumError,
     StorageError,
 )
-from ledger.identity import KeyPair, verify_signature
-from ledger.rules import apply, config_from_genesis
-from ledger.signatures import Item, SignatureVerifier
-from ledger.state import ChainConfig, State, snapshot_hash
-from ledger.storage import Store
-from ledger.transactions import Genesis, RegisterMember
+from gridcoop.ledger.identity import KeyPair, verify_signature
+from gridcoop.ledger.rules import apply, config_from_genesis
+from gridcoop.ledger.signatures import Item, SignatureVerifier
+from gridcoop.ledger.state import ChainConfig, State, snapshot_hash
+from gridcoop.ledger.storage import Store
+from gridcoop.ledger.transactions import Genesis, RegisterMember
 
 
 def genesis_config(block: Block) -> ChainConfig:

@@ -15,10 +15,10 @@ import re
 from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
-from ledger.codec import INT64_MAX, canonical_json, frame_tx, parse_json
-from ledger.errors import MalformedTransactionError
-from ledger.identity import ROLES, KeyPair
-from ledger.transactions import (
+from gridcoop.ledger.codec import INT64_MAX, canonical_json, frame_tx, parse_json
+from gridcoop.ledger.errors import MalformedTransactionError
+from gridcoop.ledger.identity import ROLES, KeyPair
+from gridcoop.ledger.transactions import (
     ASSETS,
     DR_ACTIONS,
     GRID_DIRECTIONS,

@@ -18,9 +18,9 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ledger.envelope import SignedTx
-from ledger.errors import LedgerError
-from ledger.ledger import Ledger
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import LedgerError
+from gridcoop.ledger.ledger import Ledger
 
 FORMATS: Final = ("csv", "parquet")
 BLOCK_COLUMNS: Final[dict[str, Any]] = {

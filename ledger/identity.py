@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ledger.codec import canonical_json
-from ledger.errors import KeyFileError, MalformedTransactionError, WrongKeyError
+from gridcoop.ledger.codec import canonical_json
+from gridcoop.ledger.errors import KeyFileError, MalformedTransactionError, WrongKeyError
 
 Role = Literal["member", "aggregator", "market", "meter"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)

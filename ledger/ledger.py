@@ -2,7 +2,7 @@
 
 Example (a simulation: ``block`` signing, simulated time, deterministic keys)::
 
-    from ledger import KeyPair, Ledger, Member
+    from gridcoop.ledger import KeyPair, Ledger, Member
     seed = b"scenario-42"
     market = KeyPair.derive(seed, "market")
     book = Ledger.create("run/ledger.sqlite", authority=market, signing="block")
@@ -32,8 +32,8 @@ import os
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 
-from ledger.block import ZERO_HASH, Block, BlockHeader
-from ledger.chain import (
+from gridcoop.ledger.block import ZERO_HASH, Block, BlockHeader
+from gridcoop.ledger.chain import (
     apply_batch,
     check_link,
     check_merkle,
@@ -44,8 +44,8 @@ from ledger.chain import (
     replay_block,
     seal_header,
 )
-from ledger.envelope import SignedTx, tx_message
-from ledger.errors import (
+from gridcoop.ledger.envelope import SignedTx, tx_message
+from gridcoop.ledger.errors import (
     BlockError,
     ConfigError,
     ForkError,
@@ -53,15 +53,15 @@ from ledger.errors import (
     LedgerError,
     StorageError,
 )
-from ledger.identity import KeyPair, Member, verify_signature
-from ledger.merkle import MerkleProof, leaf_hash, merkle_root
-from ledger.rules import apply
-from ledger.signatures import SignatureVerifier
-from ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
-from ledger.storage import Store
-from ledger.transactions import Genesis, Tx
-from ledger.verify import VerifyReport, verify_store
-from ledger.wallet import Wallet
+from gridcoop.ledger.identity import KeyPair, Member, verify_signature
+from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_root
+from gridcoop.ledger.rules import apply
+from gridcoop.ledger.signatures import SignatureVerifier
+from gridcoop.ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
+from gridcoop.ledger.storage import Store
+from gridcoop.ledger.transactions import Genesis, Tx
+from gridcoop.ledger.verify import VerifyReport, verify_store
+from gridcoop.ledger.wallet import Wallet
 
 DEFAULT_SNAPSHOT_INTERVAL = 64
 

@@ -8,10 +8,10 @@ delivered, refunds the rest and records the shortfall for the grid.
 
 from __future__ import annotations
 
-from ledger.accounting import credit, known, move, need, positive, room
-from ledger.codec import INT64_MAX
-from ledger.envelope import SignedTx
-from ledger.errors import (
+from gridcoop.ledger.accounting import credit, known, move, need, positive, room
+from gridcoop.ledger.codec import INT64_MAX
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import (
     AmountOverflowError,
     DoubleSaleError,
     EscrowError,
@@ -20,8 +20,8 @@ from ledger.errors import (
     RoleError,
     SettlementError,
 )
-from ledger.state import Escrow, Listing, Shortfall, State
-from ledger.transactions import (
+from gridcoop.ledger.state import Escrow, Listing, Shortfall, State
+from gridcoop.ledger.transactions import (
     GRID_ACCOUNT,
     Bid,
     ClearListing,

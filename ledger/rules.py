@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from ledger import market_rules as market
-from ledger.accounting import issue, known, move, positive
-from ledger.envelope import SignedTx
-from ledger.errors import (
+from gridcoop.ledger import market_rules as market
+from gridcoop.ledger.accounting import issue, known, move, positive
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import (
     ConfigError,
     DuplicateMemberError,
     MalformedTransactionError,
@@ -25,9 +25,9 @@ from ledger.errors import (
     RoleError,
     UnknownMemberError,
 )
-from ledger.identity import account_id
-from ledger.state import ChainConfig, MemberRecord, Resource, State
-from ledger.transactions import (
+from gridcoop.ledger.identity import account_id
+from gridcoop.ledger.state import ChainConfig, MemberRecord, Resource, State
+from gridcoop.ledger.transactions import (
     Bid,
     ClearListing,
     CloseListing,

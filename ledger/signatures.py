@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Final
 
-from ledger.errors import LedgerError
-from ledger.identity import verify_signature
+from gridcoop.ledger.errors import LedgerError
+from gridcoop.ledger.identity import verify_signature
 
 Item = tuple[bytes, bytes, bytes]  # public key, signature, message
 MIN_PARALLEL: Final = 256
@@ -99,7 +99,7 @@ class _Worker:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        command = "from ledger.signatures import worker_main; worker_main()"
+        command = "from gridcoop.ledger.signatures import worker_main; worker_main()"
         self.process = subprocess.Popen([sys.executable, "-c", command],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         env=env)

@@ -12,9 +12,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ledger.codec import canonical_json, parse_json
-from ledger.errors import StorageError
-from ledger.identity import account_id
+from gridcoop.ledger.codec import canonical_json, parse_json
+from gridcoop.ledger.errors import StorageError
+from gridcoop.ledger.identity import account_id
 
 _MISSING: Final = object()
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from ledger.block import Block
-from ledger.codec import parse_json
-from ledger.errors import StorageError
-from ledger.identity import Member, Role
+from gridcoop.ledger.block import Block
+from gridcoop.ledger.codec import parse_json
+from gridcoop.ledger.errors import StorageError
+from gridcoop.ledger.identity import Member, Role
 
 FORMAT: Final = "gridcoop-ledger/1"
 MEMORY: Final = ":memory:"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.block import ZERO_HASH, Block, BlockHeader
-from ledger.chain import check_link, genesis_config, replay_block
-from ledger.errors import BlockError, LedgerError
-from ledger.signatures import SignatureVerifier
-from ledger.state import ChainConfig, State
-from ledger.storage import Store
+from gridcoop.ledger.block import ZERO_HASH, Block, BlockHeader
+from gridcoop.ledger.chain import check_link, genesis_config, replay_block
+from gridcoop.ledger.errors import BlockError, LedgerError
+from gridcoop.ledger.signatures import SignatureVerifier
+from gridcoop.ledger.state import ChainConfig, State
+from gridcoop.ledger.storage import Store
 
 
 @dataclass

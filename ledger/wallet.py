@@ -2,7 +2,7 @@
 
 Why two modes: an agent in live mode holds its own key and sends signed
 transactions over the bus, so its wallet counts nonces itself (unbound); in a
-simulation the wallet is bound to the ``Ledger`` (``ledger.wallet(account)``),
+simulation the wallet is bound to the ``Ledger`` (``gridcoop.ledger.wallet(account)``),
 reads the next nonce from the ledger and submits at once, so a refused
 transaction never leaves the wallet's nonce out of step.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ledger.envelope import SignedTx
-from ledger.errors import WrongKeyError
-from ledger.identity import KeyPair, Member, grid_id_digest
-from ledger.transactions import (
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import WrongKeyError
+from gridcoop.ledger.identity import KeyPair, Member, grid_id_digest
+from gridcoop.ledger.transactions import (
     Bid,
     ClearListing,
     CloseListing,

@@ -5,11 +5,11 @@ Pure: imports nothing from the rest of gridcoop, no Mesa, no ZeroMQ. The one-cal
 entry point is :func:`clear`; see the README section on the market.
 """
 
-from market import continuous as _continuous  # noqa: F401  (registers "continuous")
-from market import mechanisms as _mechanisms  # noqa: F401  (registers the periodic ones)
-from market.batch import OrderBatch
-from market.clearing import FAST_PATH_MIN_ORDERS, clear, prepare
-from market.errors import (
+from gridcoop.market import continuous as _continuous  # noqa: F401  (registers "continuous")
+from gridcoop.market import mechanisms as _mechanisms  # noqa: F401  (registers the periodic ones)
+from gridcoop.market.batch import OrderBatch
+from gridcoop.market.clearing import FAST_PATH_MIN_ORDERS, clear, prepare
+from gridcoop.market.errors import (
     DuplicateMechanismError,
     DuplicateOrderError,
     GateClosedError,
@@ -25,7 +25,7 @@ from market.errors import (
     UnknownMechanismError,
     UnknownOrderError,
 )
-from market.excess_sharing import (
+from gridcoop.market.excess_sharing import (
     AggregatorDemand,
     ExcessSharingError,
     FlexibleLoad,
@@ -39,9 +39,9 @@ from market.excess_sharing import (
     split_largest_remainder,
     turn_off_in_order,
 )
-from market.hierarchical import HierarchicalResult, clear_hierarchical
-from market.order_book import ClearingHouse, GateState, OrderBook
-from market.orders import (
+from gridcoop.market.hierarchical import HierarchicalResult, clear_hierarchical
+from gridcoop.market.order_book import ClearingHouse, GateState, OrderBook
+from gridcoop.market.orders import (
     DEFAULT_PRICE_CAP_EUR_PER_KWH,
     MAX_QUANTITY_KWH,
     QUANTITY_RESOLUTION_KWH,
@@ -49,9 +49,9 @@ from market.orders import (
     Order,
     Side,
 )
-from market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
-from market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
-from market.reserve import (
+from gridcoop.market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
+from gridcoop.market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
+from gridcoop.market.reserve import (
     ReserveClearing,
     ReserveError,
     ReserveMarket,
@@ -59,7 +59,7 @@ from market.reserve import (
     ReserveRequest,
     clear_reserve,
 )
-from market.reserve_calls import (
+from gridcoop.market.reserve_calls import (
     CallProcessConfig,
     ReserveCallProcess,
     ShortfallPolicy,
@@ -67,8 +67,8 @@ from market.reserve_calls import (
     settle_reserve,
     verify_delivery,
 )
-from market.results import ClearingResult, Trade, TradeArrays
-from market.settlement import (
+from gridcoop.market.results import ClearingResult, Trade, TradeArrays
+from gridcoop.market.settlement import (
     GridSettlement,
     LineKind,
     LocalMoneyFlows,
@@ -77,7 +77,7 @@ from market.settlement import (
     settle_hierarchical,
     settle_with_grid,
 )
-from market.tariffs import Tariff, TimeOfUseTariff
+from gridcoop.market.tariffs import Tariff, TimeOfUseTariff
 
 __all__ = [
     "DEFAULT_PRICE_CAP_EUR_PER_KWH",

@@ -1,7 +1,7 @@
 """A columnar book: many orders of one delivery interval as numpy arrays.
 
 For callers with huge books (benchmarks, replayed data sets) building 10^5
-:class:`~market.orders.Order` objects only to have ``clear`` take them apart
+:class:`~gridcoop.market.orders.Order` objects only to have ``clear`` take them apart
 again is wasted work; an :class:`OrderBatch` is validated once, column by
 column, and cleared without any per-order Python object.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from market.errors import DuplicateOrderError, InvalidOrderError
-from market.orders import (
+from gridcoop.market.errors import DuplicateOrderError, InvalidOrderError
+from gridcoop.market.orders import (
     MAX_QUANTITY_KWH,
     QUANTITY_RESOLUTION_KWH,
     Order,

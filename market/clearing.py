@@ -12,16 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from market.batch import OrderBatch
-from market.errors import (
+from gridcoop.market.batch import OrderBatch
+from gridcoop.market.errors import (
     DuplicateOrderError,
     InvalidOptionError,
     InvalidOrderError,
     MixedIntervalsError,
     PriceCapExceededError,
 )
-from market.fast import FastBook
-from market.orders import (
+from gridcoop.market.fast import FastBook
+from gridcoop.market.orders import (
     DEFAULT_PRICE_CAP_EUR_PER_KWH,
     MAX_BOOK_QUANTITY_KWH,
     UNITS_PER_KWH,
@@ -30,10 +30,10 @@ from market.orders import (
     check_price_cap,
     validate_price_cap,
 )
-from market.prepared import PreparedBook
-from market.reference import ReferenceBook
-from market.registry import check_options, run_mechanism
-from market.results import ClearingResult, ListSource
+from gridcoop.market.prepared import PreparedBook
+from gridcoop.market.reference import ReferenceBook
+from gridcoop.market.registry import check_options, run_mechanism
+from gridcoop.market.results import ClearingResult, ListSource
 
 PATHS = ("auto", "fast", "reference")
 #: Books with at least this many orders take the numpy path when ``path="auto"``.
@@ -187,7 +187,7 @@ def clear(
     ``orders`` are :class:`Order` objects (all for one interval, unique ids) or
     an :class:`OrderBatch`. ``options`` go to the mechanism (e.g.
     ``weighted=False`` for ``average_bid``, ``pair_price="midpoint"`` for
-    ``pay_as_bid``). Raises a :class:`~market.errors.MarketError` subclass for
+    ``pay_as_bid``). Raises a :class:`~gridcoop.market.errors.MarketError` subclass for
     bad input, before anything is matched.
     """
     check_options(mechanism, options)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import heapq
 
-from market.prepared import PreparedBook, TradeColumns
-from market.registry import register_mechanism
-from market.results import ClearingResult
+from gridcoop.market.prepared import PreparedBook, TradeColumns
+from gridcoop.market.registry import register_mechanism
+from gridcoop.market.results import ClearingResult
 
 # Heap entries: (priority price, sequence, position, remaining units, limit price).
 Entry = tuple[float, int, int, int, float]

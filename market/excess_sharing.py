@@ -38,7 +38,7 @@ household's running load must fit under a limit.
 
 Usage::
 
-    from market.excess_sharing import (AggregatorDemand, FlexibleLoad,
+    from gridcoop.market.excess_sharing import (AggregatorDemand, FlexibleLoad,
                                        HouseholdDemand, Template, share_excess)
     ra = AggregatorDemand("ra-1", (HouseholdDemand("h1", (
         FlexibleLoad("ev", Template.BATTERY, priority=1, demand_w=3650),)),))

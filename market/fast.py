@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from market.errors import InvalidAllocationError
-from market.orders import UNITS_PER_KWH
-from market.prepared import (
+from gridcoop.market.errors import InvalidAllocationError
+from gridcoop.market.orders import UNITS_PER_KWH
+from gridcoop.market.prepared import (
     ArrivalColumns,
     Margin,
     MeritOrderMatch,
@@ -30,7 +30,7 @@ from market.prepared import (
     PreparedBook,
     TradeColumns,
 )
-from market.results import ClearingResult, OrderSource, RemainderView, TradeView
+from gridcoop.market.results import ClearingResult, OrderSource, RemainderView, TradeView
 
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 

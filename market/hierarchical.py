@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from market.clearing import clear
-from market.errors import DuplicateOrderError, InvalidOrderError, MixedIntervalsError
-from market.orders import DEFAULT_PRICE_CAP_EUR_PER_KWH, Order
-from market.registry import check_options
-from market.results import ClearingResult, Trade
+from gridcoop.market.clearing import clear
+from gridcoop.market.errors import DuplicateOrderError, InvalidOrderError, MixedIntervalsError
+from gridcoop.market.orders import DEFAULT_PRICE_CAP_EUR_PER_KWH, Order
+from gridcoop.market.registry import check_options
+from gridcoop.market.results import ClearingResult, Trade
 
 
 @dataclass(frozen=True, slots=True, eq=False)

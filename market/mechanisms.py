@@ -26,10 +26,10 @@ volume between the same orders; they differ only in the price:
 
 from __future__ import annotations
 
-from market.errors import InvalidOptionError
-from market.prepared import PAIR_PRICES, PairPrice, PreparedBook
-from market.registry import register_mechanism
-from market.results import ClearingResult
+from gridcoop.market.errors import InvalidOptionError
+from gridcoop.market.prepared import PAIR_PRICES, PairPrice, PreparedBook
+from gridcoop.market.registry import register_mechanism
+from gridcoop.market.results import ClearingResult
 
 
 @register_mechanism("pay_as_clear")

@@ -2,7 +2,7 @@
 
 ``AUTHORIZE_OFFERS`` (gate open: submit, cancel, replace) -> ``BIDS_CLOSED``
 (gate closed: nothing changes) -> ``CLEARED`` (the result is fixed). Every
-rejected call raises a specific :class:`~market.errors.MarketError` and leaves
+rejected call raises a specific :class:`~gridcoop.market.errors.MarketError` and leaves
 the book exactly as it was.
 
 Time priority on replace: a replace that only lowers the quantity keeps the
@@ -17,8 +17,8 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
-from market.clearing import clear as clear_orders
-from market.errors import (
+from gridcoop.market.clearing import clear as clear_orders
+from gridcoop.market.errors import (
     DuplicateOrderError,
     GateClosedError,
     GateStateError,
@@ -26,14 +26,14 @@ from market.errors import (
     UnknownIntervalError,
     UnknownOrderError,
 )
-from market.orders import (
+from gridcoop.market.orders import (
     DEFAULT_PRICE_CAP_EUR_PER_KWH,
     Order,
     check_price_cap,
     validate_price_cap,
 )
-from market.registry import check_options
-from market.results import ClearingResult
+from gridcoop.market.registry import check_options
+from gridcoop.market.results import ClearingResult
 
 
 class GateState(StrEnum):

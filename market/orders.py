@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from market.errors import InvalidOrderError, PriceCapExceededError
+from gridcoop.market.errors import InvalidOrderError, PriceCapExceededError
 
 #: Integer quantity units per kWh used inside matching.
 UNITS_PER_KWH = 1_000_000_000

@@ -3,8 +3,8 @@
 ``clear`` validates its input once and hands each mechanism a
 :class:`PreparedBook`: the orders split into bids and offers in priority order
 (best price first, then lowest ``sequence``, then input position), with two
-interchangeable implementations, a pure-Python reference (:mod:`market.reference`)
-and a numpy fast path (:mod:`market.fast`). A mechanism asks the book for the
+interchangeable implementations, a pure-Python reference (:mod:`gridcoop.market.reference`)
+and a numpy fast path (:mod:`gridcoop.market.fast`). A mechanism asks the book for the
 merit-order match, prices the trades, and asks the book to build the result; it
 never needs to know which path runs.
 """
@@ -19,8 +19,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from market.orders import UNITS_PER_KWH
-from market.results import ClearingResult, OrderSource
+from gridcoop.market.orders import UNITS_PER_KWH
+from gridcoop.market.results import ClearingResult, OrderSource
 
 IntColumn = Sequence[int] | NDArray[np.int64]
 FloatColumn = Sequence[float] | NDArray[np.float64]
@@ -154,6 +154,6 @@ class PreparedBook(ABC):
     ) -> ClearingResult:
         """Check ``trades`` against the book and build the :class:`ClearingResult`.
 
-        Raises :class:`~market.errors.InvalidAllocationError` when a trade
+        Raises :class:`~gridcoop.market.errors.InvalidAllocationError` when a trade
         over-fills an order, pairs two orders of one side, or is not positive.
         """

@@ -1,6 +1,6 @@
 """The reference path: every step in plain Python, easy to read and to trust.
 
-The fast path (:mod:`market.fast`) must reproduce this path's results exactly;
+The fast path (:mod:`gridcoop.market.fast`) must reproduce this path's results exactly;
 the property tests compare the two on random books.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from market.errors import InvalidAllocationError
-from market.orders import Order, Side, to_kwh, to_units
-from market.prepared import (
+from gridcoop.market.errors import InvalidAllocationError
+from gridcoop.market.orders import Order, Side, to_kwh, to_units
+from gridcoop.market.prepared import (
     ArrivalColumns,
     Margin,
     MeritOrderMatch,
@@ -19,7 +19,7 @@ from market.prepared import (
     PreparedBook,
     TradeColumns,
 )
-from market.results import ClearingResult, ListSource, Trade, TradeList
+from gridcoop.market.results import ClearingResult, ListSource, Trade, TradeList
 
 
 class ReferenceMatch(MeritOrderMatch):

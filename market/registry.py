@@ -12,9 +12,13 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from market.errors import DuplicateMechanismError, InvalidOptionError, UnknownMechanismError
-from market.prepared import PreparedBook
-from market.results import ClearingResult
+from gridcoop.market.errors import (
+    DuplicateMechanismError,
+    InvalidOptionError,
+    UnknownMechanismError,
+)
+from gridcoop.market.prepared import PreparedBook
+from gridcoop.market.results import ClearingResult
 
 Mechanism = Callable[..., ClearingResult]
 M = TypeVar("M", bound=Mechanism)

@@ -5,7 +5,7 @@ or not the grid calls it (DOMAIN.md). An aggregator offers, for one market hour,
 a capacity and a price per MW-hour of availability; the grid asks for a
 capacity; offers are accepted cheapest first, first-in-first-out at equal
 price, the last one partially. Calls, delivery checks and penalties live in
-:mod:`market.reserve_calls`.
+:mod:`gridcoop.market.reserve_calls`.
 
 Units — every quantity is an integer, so money stays exact end to end:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from market.errors import MarketError
+from gridcoop.market.errors import MarketError
 
 W_PER_MW = 1_000_000
 UEUR_PER_EUR = 1_000_000

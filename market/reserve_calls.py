@@ -21,7 +21,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from market.reserve import ReserveAward, ReserveError, div_round_half_even
+from gridcoop.market.reserve import ReserveAward, ReserveError, div_round_half_even
 
 MINUTES_PER_YEAR = 365 * 24 * 60
 WH_PER_MWH = 1_000_000

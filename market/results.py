@@ -1,7 +1,7 @@
 """What a clearing returns: trades, a price, and what was left over.
 
 The fast path keeps its trades and remainders as numpy columns and builds
-:class:`Trade` / :class:`~market.orders.Order` objects only when they are read
+:class:`Trade` / :class:`~gridcoop.market.orders.Order` objects only when they are read
 (``TradeView`` and ``RemainderView`` are ordinary sequences), so a clearing with
 100,000 trades does not pay for 100,000 objects nobody looks at.
 """
@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from market.orders import UNITS_PER_KWH, Order
+from gridcoop.market.orders import UNITS_PER_KWH, Order
 
 
 class Trade(NamedTuple):

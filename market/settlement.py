@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from market.errors import InvalidTariffError
-from market.hierarchical import HierarchicalResult
-from market.orders import Order, Side
-from market.results import ClearingResult, Trade
-from market.tariffs import TimeOfUseTariff
+from gridcoop.market.errors import InvalidTariffError
+from gridcoop.market.hierarchical import HierarchicalResult
+from gridcoop.market.orders import Order, Side
+from gridcoop.market.results import ClearingResult, Trade
+from gridcoop.market.tariffs import TimeOfUseTariff
 
 FeePayer = Literal["buyer", "seller", "shared"]
 FEE_PAYERS: tuple[FeePayer, ...] = ("buyer", "seller", "shared")

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from market.errors import InvalidTariffError
+from gridcoop.market.errors import InvalidTariffError
 
 PILOT_PEAK_EUR_PER_KWH = 0.095
 PILOT_FEED_IN_EUR_PER_KWH = 0.039

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from market import Order, Side, clear, mechanism_names
+from gridcoop.experiments.cli import main
+from gridcoop.market import Order, Side, clear, mechanism_names
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("GRIDCOOP_UPDATE_GOLDEN") == "1"

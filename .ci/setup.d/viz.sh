@@ -22,5 +22,5 @@ fi
 python=python
 if [ -x .venv/bin/python ]; then python=.venv/bin/python; fi
 # Fill Solara's asset cache ({sys.prefix}/share/solara/cdn) from the npm registry.
-"$python" -m experiments.viz.assets
-"$python" -m experiments.viz.assets --check
+"$python" -m gridcoop.experiments.viz.assets
+"$python" -m gridcoop.experiments.viz.assets --check

@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
+from gridcoop.agents.physics.clock import SimClock
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

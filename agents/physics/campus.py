@@ -13,9 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
-from agents.physics.flows import Flows, balance
-from agents.physics.pv import PVWeather, clear_sky_ghi_w_per_m2, pv_power_kw, step_mid_hours
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.flows import Flows, balance
+from gridcoop.agents.physics.pv import (
+    PVWeather,
+    clear_sky_ghi_w_per_m2,
+    pv_power_kw,
+    step_mid_hours,
+)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

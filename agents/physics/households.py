@@ -12,14 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.appliances import ApplianceFleet, ApplianceSchedule
-from agents.physics.battery import HomeBatteries
-from agents.physics.clock import SimClock
-from agents.physics.ev import EVDayPlan, EVFleet
-from agents.physics.flows import Flows, balance
-from agents.physics.load import BaseLoad
-from agents.physics.profiles import Profile
-from agents.physics.pv import PVWeather, clear_sky_ghi_w_per_m2, pv_power_kw, step_mid_hours
+from gridcoop.agents.physics.appliances import ApplianceFleet, ApplianceSchedule
+from gridcoop.agents.physics.battery import HomeBatteries
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.ev import EVDayPlan, EVFleet
+from gridcoop.agents.physics.flows import Flows, balance
+from gridcoop.agents.physics.load import BaseLoad
+from gridcoop.agents.physics.profiles import Profile
+from gridcoop.agents.physics.pv import (
+    PVWeather,
+    clear_sky_ghi_w_per_m2,
+    pv_power_kw,
+    step_mid_hours,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

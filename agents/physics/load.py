@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
-from agents.physics.profiles import Profile
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.profiles import Profile
 
 FloatArray = NDArray[np.float64]
 

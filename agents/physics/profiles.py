@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
+from gridcoop.agents.physics.clock import SimClock
 
 FloatArray = NDArray[np.float64]
 

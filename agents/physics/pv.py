@@ -2,7 +2,7 @@
 
 Why this model: researchers need days that look like a real site (long summer
 days, short winter days, cloudy spells) without a weather data set; a CSV
-profile can replace it (see ``agents.physics.profiles``).
+profile can replace it (see ``gridcoop.agents.physics.profiles``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
+from gridcoop.agents.physics.clock import SimClock
 
 LISBON_LATITUDE_DEG = 38.72
 PERFORMANCE_RATIO = 0.8

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.flows import Flows, NodePhysics
+from gridcoop.agents.physics.flows import Flows, NodePhysics
 
 FloatArray = NDArray[np.float64]
 

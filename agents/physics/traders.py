@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.physics.clock import SimClock
-from agents.physics.flows import Flows, balance
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.flows import Flows, balance
 
 FloatArray = NDArray[np.float64]
 

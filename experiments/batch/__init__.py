@@ -1,6 +1,6 @@
 """Batch experiments: parameter sweeps over seeds, in parallel, resumable, with a report.
 
-    from experiments.batch import Sweep, run_sweep
+    from gridcoop.experiments.batch import Sweep, run_sweep
     sweep = Sweep(scenario="neighbourhood", params={"households": [50, 100]}, seeds=3, days=1)
     result = run_sweep(sweep, "out/sweep", workers=2)   # or dask="local" / "tcp://host:8786"
 
@@ -8,13 +8,30 @@
 reproduces DOMAIN.md's campus cases.
 """
 
-from experiments.batch.campus import CAMPUS_CASES, CampusCase, CampusResult, run_campus_cases
-from experiments.batch.execute import RUN_OPTIONS, RunOutcome, execute_run
-from experiments.batch.executors import DaskExecutor, LocalProcesses, WorkerDiedError, make_executor
-from experiments.batch.spec import RunSpec, Sweep, SweepError, plan, run_key, sweep_from_dict
-from experiments.batch.sweep import SweepResult, run_sweep
-from experiments.batch.sweepfile import SweepOptions, is_sweep_file, load_sweep_file
-from experiments.batch.table import results_table
+from gridcoop.experiments.batch.campus import (
+    CAMPUS_CASES,
+    CampusCase,
+    CampusResult,
+    run_campus_cases,
+)
+from gridcoop.experiments.batch.execute import RUN_OPTIONS, RunOutcome, execute_run
+from gridcoop.experiments.batch.executors import (
+    DaskExecutor,
+    LocalProcesses,
+    WorkerDiedError,
+    make_executor,
+)
+from gridcoop.experiments.batch.spec import (
+    RunSpec,
+    Sweep,
+    SweepError,
+    plan,
+    run_key,
+    sweep_from_dict,
+)
+from gridcoop.experiments.batch.sweep import SweepResult, run_sweep
+from gridcoop.experiments.batch.sweepfile import SweepOptions, is_sweep_file, load_sweep_file
+from gridcoop.experiments.batch.table import results_table
 
 __all__ = [
     "CAMPUS_CASES",

@@ -19,11 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.batch.executors import make_executor
-from experiments.batch.folders import copy_files, run_folder
-from experiments.batch.spec import Sweep, SweepError, plan
-from experiments.batch.sweep import SweepResult, run_sweep
-from experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.batch.executors import make_executor
+from gridcoop.experiments.batch.folders import copy_files, run_folder
+from gridcoop.experiments.batch.spec import Sweep, SweepError, plan
+from gridcoop.experiments.batch.sweep import SweepResult, run_sweep
+from gridcoop.experiments.scenarios import builtin_scenarios
 
 REFERENCE_FILES = ("*.csv", "*.parquet", "*.md", "*.html", "*.png", "*.svg", "summary.json")
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from experiments.batch.spec import RunSpec
+from gridcoop.experiments.batch.spec import RunSpec
 
 # One core per run: a sweep's parallelism is across runs, so helper processes
 # inside a run (a replica verifier, signature workers) would only compete for
@@ -54,9 +54,9 @@ def simulate(run: RunSpec, folder: Path) -> dict[str, Any]:
     The same public calls as ``gridcoop run``: ``load_scenario`` then
     ``CommunityModel(...).run()`` then the run command's ``write_outputs``.
     """
-    from agents.model import CommunityModel
-    from experiments.commands.run import write_outputs
-    from experiments.scenarios import load_scenario
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.experiments.commands.run import write_outputs
+    from gridcoop.experiments.scenarios import load_scenario
 
     kind, params = load_scenario(run.scenario, (), days=run.days, seed=run.seed,
                                  **run.model_params())

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
-from experiments.batch.spec import SweepError
+from gridcoop.experiments.batch.spec import SweepError
 
 T = TypeVar("T")
 Result = Any

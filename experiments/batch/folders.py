@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from experiments.batch.execute import RunOutcome, fresh_folder
-from experiments.batch.spec import RunSpec, SweepError
+from gridcoop.experiments.batch.execute import RunOutcome, fresh_folder
+from gridcoop.experiments.batch.spec import RunSpec, SweepError
 
 DONE = "done.json"
 ERROR_TEXT = "error.txt"

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.batch.table import sort_key
+from gridcoop.experiments.batch.table import sort_key
 
 MAX_LINES = 6
 MAX_SUMMARY_COMBOS = 12

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agents.scenario import ScenarioError, merge_params
-from experiments.scenarios import builtin_scenarios, describe_parameters, load_scenario
+from gridcoop.agents.scenario.schema import ScenarioError, merge_params
+from gridcoop.experiments.scenarios import builtin_scenarios, describe_parameters, load_scenario
 
 KEY_VERSION = 1
 RESERVED_NAMES = ("seed", "key", "status", "error", "duration_s", "scenario")

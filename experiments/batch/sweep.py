@@ -2,7 +2,7 @@
 
 ``run_sweep`` is what ``gridcoop batch`` calls::
 
-    from experiments.batch import Sweep, run_sweep
+    from gridcoop.experiments.batch import Sweep, run_sweep
     sweep = Sweep(scenario="neighbourhood", params={"mechanism": ["average_bid", "pay_as_clear"]},
                   seeds=3, days=1, overrides={"households": 50, "regions": 2})
     result = run_sweep(sweep, "out/mechanisms", workers=2)      # or dask="local"
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.batch.execute import RunOutcome, execute_run
-from experiments.batch.executors import Executor, make_executor
-from experiments.batch.folders import is_finished, record_outcome, sweep_lock
-from experiments.batch.report import write_report
-from experiments.batch.spec import RunSpec, Sweep, check_names, plan
-from experiments.batch.table import results_table, write_table
+from gridcoop.experiments.batch.execute import RunOutcome, execute_run
+from gridcoop.experiments.batch.executors import Executor, make_executor
+from gridcoop.experiments.batch.folders import is_finished, record_outcome, sweep_lock
+from gridcoop.experiments.batch.report import write_report
+from gridcoop.experiments.batch.spec import RunSpec, Sweep, check_names, plan
+from gridcoop.experiments.batch.table import results_table, write_table
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from experiments.batch.spec import (
+from gridcoop.experiments.batch.spec import (
     SWEEP_KEYS,
     Sweep,
     SweepError,
@@ -33,7 +33,7 @@ from experiments.batch.spec import (
     sweep_from_dict,
     validate_model,
 )
-from experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.scenarios import builtin_scenarios
 
 OPTION_KEYS = ("out", "workers", "dask", "shared_fs")
 

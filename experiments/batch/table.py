@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.batch.folders import read_result
-from experiments.batch.spec import RunSpec
+from gridcoop.experiments.batch.folders import read_result
+from gridcoop.experiments.batch.spec import RunSpec
 
 LEADING = ("key", "scenario")
 RUN_COLUMNS = ("seed", "status", "error", "duration_s")

@@ -12,17 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 SUITES: dict[str, str] = {
-    "market": "experiments.bench.market",
-    "model": "experiments.bench.model",
-    "ledger": "experiments.bench.ledger",
-    "bus": "experiments.bench.bus",
-    "bridge": "experiments.bench.bridge",
-    "viz": "experiments.bench.viz",
-    "batch": "experiments.bench.batch",
-    "processes": "experiments.bench.processes",
-    "live": "experiments.bench.live",
-    "dr": "experiments.bench.dr",
-    "ev": "experiments.bench.ev",
+    "market": "gridcoop.experiments.bench.market",
+    "model": "gridcoop.experiments.bench.model",
+    "ledger": "gridcoop.experiments.bench.ledger",
+    "bus": "gridcoop.experiments.bench.bus",
+    "bridge": "gridcoop.experiments.bench.bridge",
+    "viz": "gridcoop.experiments.bench.viz",
+    "batch": "gridcoop.experiments.bench.batch",
+    "processes": "gridcoop.experiments.bench.processes",
+    "live": "gridcoop.experiments.bench.live",
+    "dr": "gridcoop.experiments.bench.dr",
+    "ev": "gridcoop.experiments.bench.ev",
 }
 
 

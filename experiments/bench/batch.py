@@ -26,8 +26,8 @@ import resource
 import tempfile
 from typing import Any
 
-from experiments.batch import Sweep, run_sweep
-from experiments.batch.sweep import SweepResult
+from gridcoop.experiments.batch import Sweep, run_sweep
+from gridcoop.experiments.batch.sweep import SweepResult
 
 
 def _children_cpu_s() -> float:

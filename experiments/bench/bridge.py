@@ -17,15 +17,15 @@ import multiprocessing
 import time
 from typing import Any
 
-from hardware_bridge.chirpstack import ChirpStackBridge, parse_uplink
-from hardware_bridge.codec import MeterFrame, b64encode, decode_uplink, encode_reading
-from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
-from hardware_bridge.ingest import Ingest
-from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.registry import DeviceRegistry
-from hardware_bridge.replay_guard import ReplayGuard
-from hardware_bridge.ttn import TtnBridge
+from gridcoop.hardware_bridge.chirpstack import ChirpStackBridge, parse_uplink
+from gridcoop.hardware_bridge.codec import MeterFrame, b64encode, decode_uplink, encode_reading
+from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
+from gridcoop.hardware_bridge.ingest import Ingest
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.replay_guard import ReplayGuard
+from gridcoop.hardware_bridge.ttn import TtnBridge
 
 TARGET_S = 5.0
 

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agents.bus import Bus
-from agents.curve import CurveConfig, CurveKeyPair
-from agents.messages import (
+from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.messages import (
     Ack,
     Bid,
     Envelope,
@@ -30,6 +29,7 @@ from agents.messages import (
     decode,
     encode,
 )
+from gridcoop.agents.bus.transport import Bus
 
 ROUND = 10
 STEPS_30_DAYS = 30 * 96

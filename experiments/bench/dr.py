@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
-from agents.model import CommunityModel
+import gridcoop.experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
+from gridcoop.agents.model.community import CommunityModel
 
 
 def _measure(kind: str, **params: Any) -> dict[str, Any]:

@@ -24,7 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from agents.ev import NaiveBayesAvailability, SimulationOptions, random_fleet, simulate_fleet
+from gridcoop.agents.mechanisms.ev import (
+    NaiveBayesAvailability,
+    SimulationOptions,
+    random_fleet,
+    simulate_fleet,
+)
 
 
 def _clock() -> tuple[float, float]:
@@ -37,7 +42,7 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
 
 
 def _run(kind: str, days: int, **params: Any) -> dict[str, Any]:
-    from agents.model import CommunityModel
+    from gridcoop.agents.model.community import CommunityModel
 
     start = _clock()
     model = CommunityModel(kind, days=days, seed=1, **params)

@@ -30,9 +30,9 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ledger import KeyPair, Ledger, Member
-from ledger.envelope import SignedTx
-from ledger.transactions import Transfer
+from gridcoop.ledger import KeyPair, Ledger, Member
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.transactions import Transfer
 
 SEED = b"gridcoop-ledger-bench"
 MEMBERS = 1000

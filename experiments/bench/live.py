@@ -25,12 +25,12 @@ from typing import Any
 
 import yaml
 
-from experiments.live.community import LiveCommunity
-from experiments.live.config import load_config, parse_config
-from experiments.live.journal import Interval
-from experiments.live.runner import LiveRunner
-from hardware_bridge.device_simulator import DeviceSimulator
-from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from gridcoop.experiments.live.community import LiveCommunity
+from gridcoop.experiments.live.config import load_config, parse_config
+from gridcoop.experiments.live.journal import Interval
+from gridcoop.experiments.live.runner import LiveRunner
+from gridcoop.hardware_bridge.device_simulator import DeviceSimulator
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
 
 ROUNDS = 3
 

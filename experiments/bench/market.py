@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from market import FAST_PATH_MIN_ORDERS, Order, OrderBatch, Side, clear
+from gridcoop.market import FAST_PATH_MIN_ORDERS, Order, OrderBatch, Side, clear
 
 MECHANISMS = ("pay_as_clear", "average_bid", "pay_as_bid", "continuous")
 SIZES = (1_000, 10_000, 100_000)

@@ -38,8 +38,8 @@ MIX = {"prosumer": 0.4, "ev_owner": 0.2, "dr_household": 0.4}
 
 def _one(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration in this process and measure it."""
-    from agents.model import CommunityModel
-    from experiments.scenarios import load_scenario
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.experiments.scenarios import load_scenario
 
     with tempfile.TemporaryDirectory(prefix="gridcoop-bench-") as folder:
         kind, params = load_scenario(spec["scenario"], **spec["params"])
@@ -69,7 +69,7 @@ def _one(spec: dict[str, Any]) -> dict[str, Any]:
 def _spawn(scenario: str, **params: Any) -> dict[str, Any]:
     """Run ``_one`` in a fresh interpreter and return its figures."""
     spec = json.dumps({"scenario": scenario, "params": params})
-    done = subprocess.run([sys.executable, "-m", "experiments.bench.model", spec],
+    done = subprocess.run([sys.executable, "-m", "gridcoop.experiments.bench.model", spec],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark run {spec} failed:\n{done.stderr[-3000:]}")

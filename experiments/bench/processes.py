@@ -33,8 +33,8 @@ def _cpu_s(who: int) -> float:
 
 
 def _timed(processes: int, params: dict[str, Any], ledger: Path) -> dict[str, Any]:
-    from agents.distributed import DistributedModel
-    from agents.model import CommunityModel
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.agents.runtime.distributed import DistributedModel
 
     self_cpu, child_cpu = _cpu_s(resource.RUSAGE_SELF), _cpu_s(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

@@ -3,7 +3,7 @@
 A 100-household ``neighbourhood`` (the page's default), stepped one interval
 at a time; after each step every view-model is recomputed and every chart the
 page shows is drawn to SVG, exactly as the Solara components do
-(``experiments.viz.render.render_page``). Two figures per step:
+(``gridcoop.experiments.viz.render.render_page``). Two figures per step:
 
 * ``step_and_redraw_ms``: as the page runs; a chart whose view did not change
   (prices between two auctions, tokens within a day) is not drawn again;
@@ -23,9 +23,9 @@ import statistics
 import time
 from typing import Any
 
-from agents.model import CommunityModel
-from experiments.viz.render import PageState, render_page
-from experiments.viz.source import as_page_source
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.render import PageState, render_page
+from gridcoop.experiments.viz.source import as_page_source
 
 HOUSEHOLDS = 100
 TARGET_MS = 300.0

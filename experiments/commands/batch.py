@@ -69,7 +69,7 @@ def batch(target: str, params: tuple[str, ...], seeds: int | None, first_seed: i
           days: int | None, sets: tuple[str, ...], out_dir: Path | None, workers: int | None,
           dask: str | None, shared_fs: bool, cases: tuple[str, ...], quiet: bool) -> None:
     """Run a sweep of SCENARIO (or a YAML sweep file), or reproduce the campus cases."""
-    from experiments.batch import SweepError
+    from gridcoop.experiments.batch import SweepError
 
     try:
         if target == CAMPUS:
@@ -89,15 +89,15 @@ def batch(target: str, params: tuple[str, ...], seeds: int | None, first_seed: i
 def _sweep(target: str, params: tuple[str, ...], seeds: int | None, first_seed: int | None,
            days: int | None, sets: tuple[str, ...], out_dir: Path | None, workers: int | None,
            dask: str | None, shared_fs: bool, quiet: bool) -> None:
-    from agents.scenario import ScenarioError, merge_params
-    from experiments.batch import (
+    from gridcoop.agents.scenario.schema import ScenarioError, merge_params
+    from gridcoop.experiments.batch import (
         SweepOptions,
         is_sweep_file,
         load_sweep_file,
         run_sweep,
         sweep_from_dict,
     )
-    from experiments.scenarios import parse_sets
+    from gridcoop.experiments.scenarios import parse_sets
 
     if is_sweep_file(target):
         base, options = load_sweep_file(target)
@@ -134,7 +134,7 @@ def _sweep(target: str, params: tuple[str, ...], seeds: int | None, first_seed: 
 
 def _campus(out_dir: Path | None, seeds: int | None, days: int | None, workers: int | None,
             dask: str | None, shared_fs: bool, cases: tuple[str, ...], quiet: bool) -> None:
-    from experiments.batch import run_campus_cases
+    from gridcoop.experiments.batch import run_campus_cases
 
     out = out_dir or Path("out") / CAMPUS
     result = run_campus_cases(out, seeds=seeds or 2, days=days, workers=workers, dask=dask,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from experiments.bench import SUITES, load_suite
+from gridcoop.experiments.bench import SUITES, load_suite
 
 
 def _print_figures(prefix: str, figures: Any) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from hardware_bridge.airtime import budget_table
-from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
-from hardware_bridge.errors import BridgeError
-from hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.airtime import budget_table
+from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
+from gridcoop.hardware_bridge.errors import BridgeError
+from gridcoop.hardware_bridge.registry import DeviceRegistry
 
 
 def _master_key(text: str | None) -> bytes:
@@ -221,7 +221,7 @@ def airtime(app_bytes: int, interval_s: int) -> None:
 )
 def firmware(build_dir: Path | None) -> None:
     """Compile the meter firmware for an Arduino Uno and print its flash and RAM use."""
-    from hardware_bridge.firmware_build import UNO_FLASH_BYTES, UNO_RAM_BYTES, build_uno
+    from gridcoop.hardware_bridge.firmware_build import UNO_FLASH_BYTES, UNO_RAM_BYTES, build_uno
 
     with tempfile.TemporaryDirectory(prefix="gridcoop-fw-") as tmp:
         try:

@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from ledger import Ledger, LedgerError
-from ledger.export import FORMATS, export_ledger
-from ledger.signatures import SignatureVerifier
-from ledger.storage import Store
-from ledger.verify import verify_store
+from gridcoop.ledger import Ledger, LedgerError
+from gridcoop.ledger.export import FORMATS, export_ledger
+from gridcoop.ledger.signatures import SignatureVerifier
+from gridcoop.ledger.storage import Store
+from gridcoop.ledger.verify import verify_store
 
 
 @click.group()

@@ -10,10 +10,10 @@ from types import FrameType
 
 import click
 
-from experiments.live.config import LiveConfigError, load_config
-from experiments.live.journal import JournalError
-from experiments.live.runner import LiveRunner, configure_logging
-from hardware_bridge.errors import BridgeError
+from gridcoop.experiments.live.config import LiveConfigError, load_config
+from gridcoop.experiments.live.journal import JournalError
+from gridcoop.experiments.live.runner import LiveRunner, configure_logging
+from gridcoop.hardware_bridge.errors import BridgeError
 
 
 @click.command()
@@ -67,7 +67,7 @@ def _serve(runner: LiveRunner, steps: int | None, host: str, port: int) -> int:
     if runner.community is None:
         raise click.ClickException("--viz shows the community model: set community.model in "
                                    "the config")
-    from experiments.live.page import PUBLISHER
+    from gridcoop.experiments.live.page import PUBLISHER
 
     runner.community.publisher = PUBLISHER
     runner.community.publish()

@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 
-from agents.scenario import ScenarioError
+from gridcoop.agents.scenario.schema import ScenarioError
 
 
 def write_outputs(model: Any, summary: dict[str, Any], out: Path) -> list[Path]:
     """Write summary.json and the tables; returns the files written."""
-    from agents.outputs import tables
+    from gridcoop.agents.model.outputs import tables
 
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.json"]
@@ -68,8 +68,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     """Run SCENARIO (a built-in name, see `gridcoop scenarios`, or a YAML file)."""
     from tqdm import tqdm
 
-    from agents.model import CommunityModel
-    from experiments.scenarios import load_scenario
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.experiments.scenarios import load_scenario
 
     try:
         kind, params = load_scenario(scenario, sets, days=days, seed=seed)
@@ -79,7 +79,7 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     out.mkdir(parents=True, exist_ok=True)
     try:
         if processes or remote_workers:
-            from agents.distributed import DistributedModel
+            from gridcoop.agents.runtime.distributed import DistributedModel
 
             click.echo(f"waiting for {processes + remote_workers} worker(s) at {listen}",
                        err=True)

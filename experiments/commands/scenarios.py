@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from agents.scenario import ScenarioError
+from gridcoop.agents.scenario.schema import ScenarioError
 
 
 @click.command()
@@ -13,7 +13,7 @@ from agents.scenario import ScenarioError
               help="Show every parameter with its default, not only those the file sets.")
 def scenarios(name: str | None, show_all: bool) -> None:
     """List built-in scenarios, or show every parameter of NAME (a name or YAML file)."""
-    from experiments.scenarios import builtin_scenarios, describe_parameters, load_scenario
+    from gridcoop.experiments.scenarios import builtin_scenarios, describe_parameters, load_scenario
 
     chosen = [name] if name else list(builtin_scenarios())
     for item in chosen:

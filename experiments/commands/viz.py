@@ -25,12 +25,12 @@ APP = Path(__file__).resolve().parents[1] / "viz" / "app.py"
 def viz(host: str, port: int, scenario: str, sets: tuple[str, ...],
         prepare_assets: bool) -> None:
     """Serve the web page: the community, flows, prices, ledger, rankings; step, play, reset."""
-    from experiments.viz import assets
+    from gridcoop.experiments.viz import assets
 
     if prepare_assets:
         sys.exit(assets.run_cli(None, [], None, None, force=False, check=False))
 
-    from experiments.viz.controls import PageSettings, ScenarioError, check_settings
+    from gridcoop.experiments.viz.controls import PageSettings, ScenarioError, check_settings
 
     settings = PageSettings(scenario, sets)
     try:

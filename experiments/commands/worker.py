@@ -29,8 +29,8 @@ import click
 def worker(market: str | None, regions: str | None, curve_keys: Path | None, name: str,
            timeout_s: float, make_keys_dir: Path | None, workers: int) -> None:
     """Serve regions of a distributed run (see README, "One community across processes")."""
-    from agents.distributed import WorkerError, load_worker_keys, make_keys
-    from agents.worker import serve
+    from gridcoop.agents.runtime.distributed import WorkerError, load_worker_keys, make_keys
+    from gridcoop.agents.runtime.worker import serve
 
     if make_keys_dir is not None:
         for path in make_keys(make_keys_dir, workers):

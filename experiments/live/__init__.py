@@ -8,9 +8,9 @@ objects) and ``ImportThresholdRule`` (a DR rule: shed an appliance when the
 community imports too much).
 """
 
-from experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
-from experiments.live.config import LiveConfig, LiveConfigError, load_config
-from experiments.live.runner import LiveRunner
+from gridcoop.experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
+from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, load_config
+from gridcoop.experiments.live.runner import LiveRunner
 
 __all__ = [
     "CommandQueue",

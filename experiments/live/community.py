@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from agents.central import CentralMarket
-from agents.model import CommunityModel
-from agents.settlement import payment_u
-from experiments.live.commands import QueuedCommand
-from experiments.live.config import LiveConfig, LiveConfigError
-from experiments.live.journal import Interval, JournalError
-from experiments.live.page import LivePublisher, LiveSnapshot
-from hardware_bridge.readings import MeterReading
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.trading.central import CentralMarket
+from gridcoop.agents.trading.settlement import payment_u
+from gridcoop.experiments.live.commands import QueuedCommand
+from gridcoop.experiments.live.config import LiveConfig, LiveConfigError
+from gridcoop.experiments.live.journal import Interval, JournalError
+from gridcoop.experiments.live.page import LivePublisher, LiveSnapshot
+from gridcoop.hardware_bridge.readings import MeterReading
 
 log = logging.getLogger("gridcoop.live")
 IntArray = np.ndarray

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.envelope import SignedTx
-from ledger.identity import KeyPair, Member
-from ledger.ledger import Ledger
-from ledger.transactions import DrCommand, MeterAttestation
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.identity import KeyPair, Member
+from gridcoop.ledger.ledger import Ledger
+from gridcoop.ledger.transactions import DrCommand, MeterAttestation
 
 VAH_BITS = 32
 LEDGER_ACTIONS = {"on": "on", "off": "off", "increase": "increase", "decrease": "decrease",

@@ -16,9 +16,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from experiments.live.journal import Interval, pack_counter, unpack_counter
-from hardware_bridge.readings import MeterReading
-from hardware_bridge.registry import DeviceRegistry
+from gridcoop.experiments.live.journal import Interval, pack_counter, unpack_counter
+from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.hardware_bridge.registry import DeviceRegistry
 
 log = logging.getLogger("gridcoop.live")
 

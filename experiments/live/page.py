@@ -19,9 +19,9 @@ from typing import Any
 
 import mesa
 
-from agents.model import CommunityModel
-from experiments.viz.community import community_source
-from experiments.viz.protocol import (
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.community import community_source
+from gridcoop.experiments.viz.protocol import (
     AuctionRow,
     BalanceRow,
     BlockRow,

@@ -12,11 +12,11 @@ import logging
 
 import zmq.auth
 
-from agents.bus import Bus
-from agents.bus_schema import DRCommand
-from agents.curve import CurveConfig, CurveKeyPair
-from experiments.live.commands import CommandQueue, QueuedCommand
-from experiments.live.config import LiveConfig
+from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.schema import DRCommand
+from gridcoop.agents.bus.transport import Bus
+from gridcoop.experiments.live.commands import CommandQueue, QueuedCommand
+from gridcoop.experiments.live.config import LiveConfig
 
 log = logging.getLogger("gridcoop.live")
 ENDPOINT = "live"

@@ -20,16 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from experiments.live.clock import LiveClock
-from experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
-from experiments.live.community import LiveCommunity
-from experiments.live.config import LiveConfig, LiveConfigError, NetworkServer
-from experiments.live.journal import Interval, LiveJournal
-from experiments.live.metering import RealMeters
-from experiments.live.remote import RemoteAgents
-from hardware_bridge import make_source
-from hardware_bridge.errors import BridgeError, CommandError
-from hardware_bridge.readings import Command
+from gridcoop.experiments.live.clock import LiveClock
+from gridcoop.experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
+from gridcoop.experiments.live.community import LiveCommunity
+from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, NetworkServer
+from gridcoop.experiments.live.journal import Interval, LiveJournal
+from gridcoop.experiments.live.metering import RealMeters
+from gridcoop.experiments.live.remote import RemoteAgents
+from gridcoop.hardware_bridge import make_source
+from gridcoop.hardware_bridge.errors import BridgeError, CommandError
+from gridcoop.hardware_bridge.readings import Command
 
 log = logging.getLogger("gridcoop.live")
 

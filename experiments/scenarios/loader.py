@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from agents.scenario import KINDS, ScenarioError, build_scenario, merge_params
+from gridcoop.agents.scenario.schema import KINDS, ScenarioError, build_scenario, merge_params
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _PATH_KEYS = ("buyers_csv", "sellers_csv", "pv_profile_csv", "load_profile_csv")

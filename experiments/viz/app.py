@@ -1,14 +1,14 @@
-"""The page `gridcoop viz` serves. Declarations only: the logic is in ``experiments.viz``.
+"""The page `gridcoop viz` serves. Declarations only: the logic is in ``gridcoop.experiments.viz``.
 
 Solara imports this file; ``gridcoop viz`` passes its options in the
-``GRIDCOOP_VIZ`` environment variable (see ``experiments.viz.controls``).
+``GRIDCOOP_VIZ`` environment variable (see ``gridcoop.experiments.viz.controls``).
 """
 
 from __future__ import annotations
 
-from experiments.viz.components import component
-from experiments.viz.controls import PageCommunity, PageSettings, page_model_params
-from experiments.viz.page import GridcoopPage
+from gridcoop.experiments.viz.components import component
+from gridcoop.experiments.viz.controls import PageCommunity, PageSettings, page_model_params
+from gridcoop.experiments.viz.page import GridcoopPage
 
 MODEL_PARAMS = page_model_params(PageSettings.from_env())
 

@@ -16,7 +16,7 @@ checked against the registry's sha512 integrity. Each package is unpacked
 into a temporary folder and renamed into place, then marked complete, so an
 interrupted run never leaves a half-filled package that looks whole.
 
-Run ``python -m experiments.viz.assets`` (or ``gridcoop viz --prepare-assets``)
+Run ``python -m gridcoop.experiments.viz.assets`` (or ``gridcoop viz --prepare-assets``)
 once after installing. If the page ever asks for a package this list lacks,
 pass the server log with ``--from-log server.log``: every package named in a
 ``Could not load URL`` line is fetched too.
@@ -243,7 +243,7 @@ def prepare_assets(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: fill (or check) the Solara asset cache."""
     parser = argparse.ArgumentParser(
-        prog="python -m experiments.viz.assets",
+        prog="python -m gridcoop.experiments.viz.assets",
         description="Fill Solara's asset cache so `gridcoop viz` works with no internet.",
     )
     parser.add_argument("--cache-dir", type=Path, default=None,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from experiments.viz.figures import CHART_MARGINS, axes_for, rescale
-from experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
-from experiments.viz.protocol import PageSource
+from gridcoop.experiments.viz.figures import CHART_MARGINS, axes_for, rescale
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
+from gridcoop.experiments.viz.protocol import PageSource
 
 
 @dataclass(frozen=True)

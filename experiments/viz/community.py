@@ -1,4 +1,4 @@
-"""Read an :class:`agents.CommunityModel` as a :class:`~experiments.viz.protocol.PageSource`.
+"""Read a :class:`CommunityModel` as a :class:`~gridcoop.experiments.viz.protocol.PageSource`.
 
 What comes from where:
 
@@ -12,7 +12,7 @@ What comes from where:
 * energy balance: the DataCollector's community series (kW per interval times
   the interval), storage as what closes production + import = consumption +
   export + storage;
-* ledger: :class:`~experiments.viz.ledger_source.LedgerReader` over the
+* ledger: :class:`~gridcoop.experiments.viz.ledger_source.LedgerReader` over the
   model's ledger, verified by the page's own replica;
 * tokens: each member's ``wh`` token balance on the ledger; tokens over time:
   the minted total each time the page looked (a cumulative figure, so a page
@@ -28,10 +28,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from agents.model import CommunityModel
-from agents.population import NodeKind
-from experiments.viz.ledger_source import LedgerReader
-from experiments.viz.protocol import DRSource, EVSource
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.model.population import NodeKind
+from gridcoop.experiments.viz.ledger_source import LedgerReader
+from gridcoop.experiments.viz.protocol import DRSource, EVSource
 
 EUR_U_PER_EUR = 1_000_000
 KIND_NAMES = {NodeKind.PROSUMER: "prosumer", NodeKind.EV_OWNER: "ev_owner",

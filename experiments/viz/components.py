@@ -1,4 +1,4 @@
-"""Thin Solara components: each shows one :class:`~experiments.viz.render.Panel`.
+"""Thin Solara components: each shows one :class:`~gridcoop.experiments.viz.render.Panel`.
 
 All logic lives in the view-model and render modules; a component only turns
 the model Mesa hands it into a page source, asks for its panel once per model
@@ -14,8 +14,8 @@ from typing import Any
 import solara as _solara
 from mesa.visualization.utils import update_counter
 
-from experiments.viz.figures import SVG_MIME
-from experiments.viz.render import (
+from gridcoop.experiments.viz.figures import SVG_MIME
+from gridcoop.experiments.viz.render import (
     PageState,
     Panel,
     balance_panel,
@@ -27,7 +27,7 @@ from experiments.viz.render import (
     prices_panel,
     tokens_panel,
 )
-from experiments.viz.source import as_page_source
+from gridcoop.experiments.viz.source import as_page_source
 
 # Solara re-exports its API implicitly, which mypy does not see; the page uses it untyped.
 solara: Any = _solara

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from agents.model import CommunityModel
-from agents.scenario import (
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.scenario.schema import (
     Mechanism,
     ScenarioError,
     Signing,
@@ -30,7 +30,7 @@ from agents.scenario import (
     merge_params,
     scenario_class,
 )
-from experiments.scenarios import builtin_scenarios, load_scenario, parse_sets
+from gridcoop.experiments.scenarios import builtin_scenarios, load_scenario, parse_sets
 
 ENV_VAR = "GRIDCOOP_VIZ"
 """How ``gridcoop viz`` hands its options to the page module Solara imports."""

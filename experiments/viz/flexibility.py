@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from experiments.viz.figures import axes_for, rescale
-from experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
-from experiments.viz.protocol import PageSource
+from gridcoop.experiments.viz.figures import axes_for, rescale
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
+from gridcoop.experiments.viz.protocol import PageSource
 
 LATEST_EVENTS = 10
 OPENADR_LEVELS = ("normal", "moderate", "high", "emergency shed")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from experiments.viz.figures import axes_for, rescale
-from experiments.viz.formatting import HISTORY_WINDOW_S, hours, recent
-from experiments.viz.protocol import PageSource
+from gridcoop.experiments.viz.figures import axes_for, rescale
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, hours, recent
+from gridcoop.experiments.viz.protocol import PageSource
 
 BOARD_SIZE = 10
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from experiments.viz.formatting import format_sim_time, short_hash
-from experiments.viz.protocol import LedgerSource, PageSource
+from gridcoop.experiments.viz.formatting import format_sim_time, short_hash
+from gridcoop.experiments.viz.protocol import LedgerSource, PageSource
 
 LATEST_BLOCKS = 5
 LATEST_TRANSACTIONS = 10

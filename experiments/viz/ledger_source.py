@@ -1,4 +1,4 @@
-"""A :class:`~experiments.viz.protocol.LedgerSource` over gridcoop's ``ledger.Ledger``.
+"""A :class:`~gridcoop.experiments.viz.protocol.LedgerSource` over gridcoop's ``ledger.Ledger``.
 
 The "verified" badge must not take the writer's word: the page keeps its own
 in-memory replica, started from the chain's genesis block, and applies every
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger import GRID_ACCOUNT, Ledger, LedgerError
+from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
 
 ASSET_UNITS = {"wh": "tokens", "eur_u": "µ€"}
 

@@ -20,9 +20,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from experiments.viz.figures import axes_for
-from experiments.viz.formatting import PageDataError
-from experiments.viz.protocol import PageSource
+from gridcoop.experiments.viz.figures import axes_for
+from gridcoop.experiments.viz.formatting import PageDataError
+from gridcoop.experiments.viz.protocol import PageSource
 
 MARKET = "market"
 GRID = "grid"

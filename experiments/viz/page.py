@@ -2,7 +2,7 @@
 
 ``GridcoopPage`` is model-agnostic: it takes the model class and the control
 specification, so the same page serves a simulated community and (through the
-same :class:`~experiments.viz.protocol.PageSource`) a live one.
+same :class:`~gridcoop.experiments.viz.protocol.PageSource`) a live one.
 
 Each browser session builds its own model: a module-level model instance, as
 in Mesa's examples, would be shared (and stepped) by every visitor.
@@ -16,7 +16,7 @@ from typing import Any
 import solara as _solara
 from mesa.visualization import SolaraViz
 
-from experiments.viz.components import PAGE_COMPONENTS, component
+from gridcoop.experiments.viz.components import PAGE_COMPONENTS, component
 
 # Solara re-exports its API implicitly, which mypy does not see; the page uses it untyped.
 solara: Any = _solara

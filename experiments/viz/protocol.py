@@ -3,10 +3,10 @@
 The page never reaches into the model's internals. Everything it shows comes
 through :class:`PageSource`, a read-only view with plain rows, so that
 
-* the view-model functions (``experiments.viz.network`` and friends) can be
+* the view-model functions (``gridcoop.experiments.viz.network`` and friends) can be
   unit-tested with hand-built rows and exact numbers;
 * a simulated :class:`agents.CommunityModel` (through
-  ``experiments.viz.source.page_source``) and a live run can both feed the
+  ``gridcoop.experiments.viz.source.page_source``) and a live run can both feed the
   same page;
 * the model's own attribute names may change without touching the drawing.
 

@@ -3,7 +3,7 @@
 Each ``*_panel`` function turns a :class:`PageSource` into a :class:`Panel`:
 a title, a one-line summary, an SVG chart and/or an HTML table, a "verified"
 badge, or the sentence saying the community is absent from this scenario. The
-Solara components (``experiments.viz.components``) only display panels; the
+Solara components (``gridcoop.experiments.viz.components``) only display panels; the
 benchmark times :func:`render_page`, which is exactly one full redraw.
 
 Charts are matplotlib figures rendered to SVG on the server: nothing extra for
@@ -19,13 +19,13 @@ from typing import TypeVar
 
 from matplotlib.figure import Figure
 
-from experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
-from experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_svg
-from experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
-from experiments.viz.gamification import draw_tokens, leaderboard_view
-from experiments.viz.ledger_panel import ChainVerifier, ledger_view
-from experiments.viz.network import draw_network, network_view
-from experiments.viz.protocol import PageSource
+from gridcoop.experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
+from gridcoop.experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_svg
+from gridcoop.experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
+from gridcoop.experiments.viz.gamification import draw_tokens, leaderboard_view
+from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
+from gridcoop.experiments.viz.network import draw_network, network_view
+from gridcoop.experiments.viz.protocol import PageSource
 
 V = TypeVar("V")
 

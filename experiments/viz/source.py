@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.model import CommunityModel
-from experiments.viz.community import community_source
-from experiments.viz.protocol import PageSource
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.community import community_source
+from gridcoop.experiments.viz.protocol import PageSource
 
 
 class NotAPageSourceError(TypeError):
@@ -19,5 +19,5 @@ def as_page_source(model: object) -> PageSource:
         return model
     raise NotAPageSourceError(
         f"{type(model).__name__} does not provide what the page reads; implement "
-        "experiments.viz.protocol.PageSource (see that module's docstring)"
+        "gridcoop.experiments.viz.protocol.PageSource (see that module's docstring)"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.book import (
+from gridcoop.agents.trading.book import (
     Orders,
     build_orders,
     clear_orders,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.bus import Bus
-from agents.messages import Ack, Bid, GateClosed, MeterReadingBatch
+from gridcoop.agents.bus.messages import Ack, Bid, GateClosed, MeterReadingBatch
+from gridcoop.agents.bus.transport import Bus
 
 TRANSPORTS = ["inproc", "tcp"]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.bus import AuthenticationError, Bus, MessageRejectedError
-from agents.bus_errors import CurveConfigError
-from agents.curve import ANY_NAME, CurveConfig, CurveKeyPair
-from agents.messages import Ack, Bid, GateClosed, LedgerBlock
+from gridcoop.agents.bus.curve import ANY_NAME, CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.errors import CurveConfigError
+from gridcoop.agents.bus.messages import Ack, Bid, GateClosed, LedgerBlock
+from gridcoop.agents.bus.transport import AuthenticationError, Bus, MessageRejectedError
 
 
 class Served:

@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.bus import (
+from gridcoop.agents.bus.messages import (
+    Ack,
+    Bid,
+    GateClosed,
+    LedgerBlock,
+    Message,
+    OversizedMessageError,
+    Reward,
+)
+from gridcoop.agents.bus.transport import (
     AckTimeoutError,
     BackpressureError,
     Bus,
@@ -20,15 +29,6 @@ from agents.bus import (
     PeerAddress,
     RequestTimeoutError,
     UnknownPeerError,
-)
-from agents.messages import (
-    Ack,
-    Bid,
-    GateClosed,
-    LedgerBlock,
-    Message,
-    OversizedMessageError,
-    Reward,
 )
 
 TRANSPORTS = ["inproc", "tcp"]

@@ -7,18 +7,18 @@ import subprocess
 import sys
 import textwrap
 
-from agents.bus import Bus, PeerAddress
-from agents.curve import CurveConfig, CurveKeyPair
-from agents.messages import GateClosed, LedgerBlock, Reward
+from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.messages import GateClosed, LedgerBlock, Reward
+from gridcoop.agents.bus.transport import Bus, PeerAddress
 
 # The market process: prints its address, publishes one ledger block per message it drains,
 # answers a Reward request with the number drained so far, stops on a GateClosed "stop".
 MARKET = textwrap.dedent(
     """
     import json, sys
-    from agents.bus import Bus
-    from agents.curve import CurveConfig, CurveKeyPair
-    from agents.messages import GateClosed, LedgerBlock, Reward
+    from gridcoop.agents.bus.transport import Bus
+    from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+    from gridcoop.agents.bus.messages import GateClosed, LedgerBlock, Reward
 
     setup = json.loads(sys.stdin.readline())
     keys = CurveKeyPair(setup["public"].encode(), setup["secret"].encode())

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import zmq
 
-from agents.bus import Bus, Endpoint, PeerAddress
-from agents.messages import Ack, ErrorMessage, GateClosed, decode, encode
+from gridcoop.agents.bus.messages import Ack, ErrorMessage, GateClosed, decode, encode
+from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
 
 MAX = 2_000
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents import CommunityModel
-from agents.physics.flows import Flows
-from agents.physics.traders import TraderCsvError, load_trader_table
-from experiments.scenarios import load_scenario
-from market import Order, Side, clear
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.physics.flows import Flows
+from gridcoop.agents.physics.traders import TraderCsvError, load_trader_table
+from gridcoop.experiments.scenarios import load_scenario
+from gridcoop.market import Order, Side, clear
 
 
 def test_market_only_trades_equal_market_clear_on_the_csv_orders() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.messages import (
+from gridcoop.agents.bus.messages import (
     MAX_MESSAGE_BYTES,
     MESSAGE_TYPES,
     SCHEMA_VERSION,

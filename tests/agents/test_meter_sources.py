@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from agents.distributed import DistributedModel
-from agents.messages import MeterReadingBatch
-from agents.meters import ReadingColumns
-from agents.model import CommunityModel
-from agents.scenario import ScenarioError, build_scenario
-from hardware_bridge.bridge_base import HardwareBridge
-from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
-from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
-from hardware_bridge.registry import Device, DeviceRegistry, simulated_eui
-from hardware_bridge.serial_bridge import SerialMeterSource
+from gridcoop.agents.bus.messages import MeterReadingBatch
+from gridcoop.agents.meters.smart_meters import ReadingColumns
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.runtime.distributed import DistributedModel
+from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.hardware_bridge.bridge_base import HardwareBridge
+from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry, simulated_eui
+from gridcoop.hardware_bridge.serial_bridge import SerialMeterSource
 from tests.hardware_bridge.fake_arduino import FakeArduino
 
 SERIAL_EUI = "70b3d57ed0000aaa"
@@ -253,8 +253,8 @@ def test_bad_members_regions_and_devices_fail_at_build(tmp_path: Path, entry: di
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agents.meter_sources import bridge_settings
-    from agents.meter_spec import MeterSourceSpec
+    from gridcoop.agents.meters.sources import bridge_settings
+    from gridcoop.agents.meters.spec import MeterSourceSpec
 
     monkeypatch.setenv("GC_TEST_TTN_KEY", "NNSXS.secret")
     (tmp_path / "pw").write_text("hunter2\n")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents import CommunityModel
-from agents.meters import MeterSourceError, readings_to_columns
-from hardware_bridge.readings import MeterReading
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.meters.smart_meters import MeterSourceError, readings_to_columns
+from gridcoop.hardware_bridge.readings import MeterReading
 
 
 def test_plain_readings_become_columns_in_meter_order() -> None:

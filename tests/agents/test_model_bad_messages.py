@@ -7,8 +7,8 @@ from typing import Any
 
 import zmq
 
-from agents import CommunityModel
-from agents.messages import OrderBatch, encode
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.bus.messages import OrderBatch, encode
 
 PARAMS: dict[str, Any] = {"households": 12, "regions": 2, "days": 1, "seed": 8,
                           "replicas": "shared", "transport": "tcp"}

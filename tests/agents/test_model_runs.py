@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents import CommunityModel
-from agents.members import DRHousehold, EVOwner, Prosumer
-from agents.physics.flows import Flows
-from ledger import GRID_ACCOUNT, Ledger
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.model.members import DRHousehold, EVOwner, Prosumer
+from gridcoop.agents.physics.flows import Flows
+from gridcoop.ledger import GRID_ACCOUNT, Ledger
 
 SMALL: dict[str, Any] = {"households": 30, "regions": 3, "days": 1, "replicas": "shared"}
 

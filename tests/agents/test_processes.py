@@ -16,20 +16,20 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from agents.aggregator import RegionalAggregator
-from agents.distributed import (
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.model.population import build_population, seeded_streams
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.runtime.distributed import (
     DistributedModel,
     RemoteAggregator,
     WorkerError,
     load_worker_keys,
     make_keys,
 )
-from agents.model import CommunityModel
-from agents.physics.clock import SimClock
-from agents.population import build_population, seeded_streams
-from agents.scenario import ScenarioError, build_scenario
-from agents.worker import serve
-from experiments.cli import main
+from gridcoop.agents.runtime.worker import serve
+from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.agents.trading.aggregator import RegionalAggregator
+from gridcoop.experiments.cli import main
 
 SMALL: dict[str, Any] = {"households": 40, "regions": 4, "days": 2, "seed": 7}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents import CommunityModel
-from agents.replicas import (
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.runtime.replicas import (
     LocalReplica,
     ProcessReplica,
     ReplicaHandle,

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.settlement import payment_u, settle_interval
+from gridcoop.agents.trading.settlement import payment_u, settle_interval
 
 
 def a(*values: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from agents.worker_wire import FrameError, pack, unpack
+from gridcoop.agents.runtime.wire import FrameError, pack, unpack
 
 
 def test_round_trip_keeps_values_dtypes_and_shapes() -> None:

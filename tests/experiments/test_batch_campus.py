@@ -8,9 +8,9 @@ import pandas as pd
 from click.testing import CliRunner
 from PIL import Image
 
-from experiments.batch import CAMPUS_CASES, CampusCase, run_campus_cases
-from experiments.cli import main
-from experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.batch import CAMPUS_CASES, CampusCase, run_campus_cases
+from gridcoop.experiments.cli import main
+from gridcoop.experiments.scenarios import builtin_scenarios
 
 
 def test_registry_covers_the_five_domain_cases() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.batch import LocalProcesses, RunSpec, WorkerDiedError, execute_run
-from experiments.batch.spec import Sweep, plan
+from gridcoop.experiments.batch import LocalProcesses, RunSpec, WorkerDiedError, execute_run
+from gridcoop.experiments.batch.spec import Sweep, plan
 
 
 def task(item: str, suffix: str) -> str:
@@ -32,7 +32,7 @@ def test_a_dying_worker_fails_only_its_own_item() -> None:
 
 def test_dask_tasks_that_raise_come_back_as_errors() -> None:
     distributed = pytest.importorskip("distributed")
-    from experiments.batch import DaskExecutor
+    from gridcoop.experiments.batch import DaskExecutor
 
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                        dashboard_address=None)

@@ -13,13 +13,20 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.batch import Sweep, SweepError, load_sweep_file, plan, run_key, sweep_from_dict
-from experiments.batch.spec import check_names, nest, scenario_identity
-from experiments.batch.sweepfile import is_sweep_file
-from experiments.batch.table import flatten, sort_key, typed_column
-from experiments.cli import main
-from experiments.commands.batch import parse_param
-from experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.batch import (
+    Sweep,
+    SweepError,
+    load_sweep_file,
+    plan,
+    run_key,
+    sweep_from_dict,
+)
+from gridcoop.experiments.batch.spec import check_names, nest, scenario_identity
+from gridcoop.experiments.batch.sweepfile import is_sweep_file
+from gridcoop.experiments.batch.table import flatten, sort_key, typed_column
+from gridcoop.experiments.cli import main
+from gridcoop.experiments.commands.batch import parse_param
+from gridcoop.experiments.scenarios import builtin_scenarios
 
 IDENTITY = {"name": "neighbourhood", "sha256": "0" * 64}
 

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from experiments.batch import Sweep, SweepResult, run_sweep
-from experiments.batch.folders import run_folder
-from experiments.cli import main
+from gridcoop.experiments.batch import Sweep, SweepResult, run_sweep
+from gridcoop.experiments.batch.folders import run_folder
+from gridcoop.experiments.cli import main
 
 SMALL = Sweep(scenario="neighbourhood",
               params={"households": [6, 8], "mechanism": ["average_bid", "pay_as_clear"]},
@@ -139,7 +139,7 @@ def test_resume_repeats_only_unfinished_runs(local_sweep: SweepResult, tmp_path:
 def test_killed_sweep_resumes_without_repeating_finished_runs(local_sweep: SweepResult,
                                                               tmp_path: Path) -> None:
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "experiments.cli", "batch", "neighbourhood",
+    command = [sys.executable, "-m", "gridcoop.experiments.cli", "batch", "neighbourhood",
                "--param", "households=6,8", "--param", "mechanism=average_bid,pay_as_clear",
                "--seeds", "2", "--days", "1", "--set", "regions=2", "--workers", "1",
                "--quiet", "--out", str(out)]

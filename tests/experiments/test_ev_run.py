@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from click.testing import CliRunner
 
-from experiments.cli import main
+from gridcoop.experiments.cli import main
 
 ARGS = ("--days", "14", "--seed", "5", "--quiet", "--set", "ev_community.calls_per_year=300",
         "--set", "ev_community.max_calls_per_year=300")

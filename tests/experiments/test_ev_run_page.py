@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.model import CommunityModel
-from experiments.viz.community import CommunitySource
-from experiments.viz.protocol import EVSource
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.community import CommunitySource
+from gridcoop.experiments.viz.protocol import EVSource
 
 
 def test_ev_panel_shows_capacity_commitment_and_calls() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
+from gridcoop.experiments.cli import main
 
 
 def invoke(*args: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agents.scenario import ScenarioError, build_scenario
-from experiments.cli import main
-from experiments.scenarios import (
+from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.experiments.cli import main
+from gridcoop.experiments.scenarios import (
     builtin_scenarios,
     describe_parameters,
     load_scenario,

@@ -15,9 +15,9 @@ from typing import TypeVar
 
 import pytest
 
-from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.registry import Device, DeviceRegistry
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry
 
 T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() == "true"

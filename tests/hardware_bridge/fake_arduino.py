@@ -15,11 +15,11 @@ import threading
 import tty
 from pathlib import Path
 
-from hardware_bridge.appliances import RESULT_BAD_ARG, ApplianceState
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.command_codec import decode_command
-from hardware_bridge.errors import PayloadError
-from hardware_bridge.serial_protocol import (
+from gridcoop.hardware_bridge.appliances import RESULT_BAD_ARG, ApplianceState
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.command_codec import decode_command
+from gridcoop.hardware_bridge.errors import PayloadError
+from gridcoop.hardware_bridge.serial_protocol import (
     DownlinkLine,
     LineSplitter,
     format_banner,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware_bridge.airtime import (
+from gridcoop.hardware_bridge.airtime import (
     DEFAULT_PLAN,
     RadioPlan,
     budget_table,
@@ -16,11 +16,11 @@ from hardware_bridge.airtime import (
     lora_airtime_s,
     uplink_airtime_s,
 )
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.command_codec import encode_command
-from hardware_bridge.errors import ConfigError, DutyCycleError, PayloadTooLargeError
-from hardware_bridge.readings import Command
-from hardware_bridge.registry import Device
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.command_codec import encode_command
+from gridcoop.hardware_bridge.errors import ConfigError, DutyCycleError, PayloadTooLargeError
+from gridcoop.hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.registry import Device
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY
 
 FIRMWARE_CONFIG = (

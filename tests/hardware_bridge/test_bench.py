@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.bench import load_suite
-from hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.experiments.bench import load_suite
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
 
 
 @pytest.mark.broker

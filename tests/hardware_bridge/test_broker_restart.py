@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from hardware_bridge.chirpstack import ChirpStackBridge
-from hardware_bridge.device_simulator import DeviceSimulator
-from hardware_bridge.mosquitto import MosquittoBroker
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.readings import MeterReading
-from hardware_bridge.ttn import TtnBridge
+from gridcoop.hardware_bridge.chirpstack import ChirpStackBridge
+from gridcoop.hardware_bridge.device_simulator import DeviceSimulator
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.hardware_bridge.ttn import TtnBridge
 from tests.hardware_bridge.conftest import wait_until
 
 METERS = 25

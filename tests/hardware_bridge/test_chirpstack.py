@@ -9,16 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from hardware_bridge import chirpstack
-from hardware_bridge.chirpstack import ChirpStackBridge
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.command_codec import encode_command
-from hardware_bridge.errors import MalformedMessageError
-from hardware_bridge.mosquitto import MosquittoBroker
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.netjson import parse_time
-from hardware_bridge.readings import Command, CommandAck, MeterReading
-from hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge import chirpstack
+from gridcoop.hardware_bridge.chirpstack import ChirpStackBridge
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.command_codec import encode_command
+from gridcoop.hardware_bridge.errors import MalformedMessageError
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.netjson import parse_time
+from gridcoop.hardware_bridge.readings import Command, CommandAck, MeterReading
+from gridcoop.hardware_bridge.registry import DeviceRegistry
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY, gather, load_fixture, wait_until
 
 APP = "17c82e96-be03-4f38-aef3-f83d48582d97"

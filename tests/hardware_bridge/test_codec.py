@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hardware_bridge
-from hardware_bridge.codec import (
+from gridcoop import hardware_bridge
+from gridcoop.hardware_bridge.codec import (
     ACK_PORT,
     COMMAND_PORT,
     READING_PORT,
@@ -25,8 +25,8 @@ from hardware_bridge.codec import (
     mac_tag,
     normalize_eui,
 )
-from hardware_bridge.command_codec import decode_command, encode_command
-from hardware_bridge.errors import (
+from gridcoop.hardware_bridge.command_codec import decode_command, encode_command
+from gridcoop.hardware_bridge.errors import (
     BadBase64Error,
     BadMacError,
     CommandError,
@@ -38,7 +38,7 @@ from hardware_bridge.errors import (
     UnknownPortError,
     UnsupportedVersionError,
 )
-from hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.readings import Command
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY
 
 # Reference lorawan.md section 9a. Byte by byte:

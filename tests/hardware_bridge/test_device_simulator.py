@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from hardware_bridge.chirpstack import ChirpStackBridge
-from hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
-from hardware_bridge.errors import DutyCycleError
-from hardware_bridge.households import HouseholdFleet
-from hardware_bridge.mosquitto import MosquittoBroker
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.readings import Command, CommandAck, MeterReading
-from hardware_bridge.registry import DeviceRegistry
-from hardware_bridge.ttn import TtnBridge
+from gridcoop.experiments.cli import main
+from gridcoop.hardware_bridge.chirpstack import ChirpStackBridge
+from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
+from gridcoop.hardware_bridge.errors import DutyCycleError
+from gridcoop.hardware_bridge.households import HouseholdFleet
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.readings import Command, CommandAck, MeterReading
+from gridcoop.hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.ttn import TtnBridge
 from tests.hardware_bridge.conftest import gather, wait_until
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware_bridge.appliances import ApplianceState
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.command_codec import decode_command, encode_command
-from hardware_bridge.firmware_build import (
+from gridcoop.hardware_bridge.appliances import ApplianceState
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.command_codec import decode_command, encode_command
+from gridcoop.hardware_bridge.firmware_build import (
     UNO_FLASH_BYTES,
     UNO_RAM_BYTES,
     build_host_driver,
@@ -22,8 +22,8 @@ from hardware_bridge.firmware_build import (
     missing_uno_toolchain,
     run_host_driver,
 )
-from hardware_bridge.readings import Command
-from hardware_bridge.serial_protocol import format_downlink, format_uplink
+from gridcoop.hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.serial_protocol import format_downlink, format_uplink
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY, need
 
 ACTIONS = [

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.errors import ConfigError, UnknownDeviceError
-from hardware_bridge.ingest import DeviceAck, Ingest, Uplink
-from hardware_bridge.readings import MeterReading
-from hardware_bridge.registry import Device, DeviceRegistry, derive_key, simulated_eui
-from hardware_bridge.replay_guard import ReplayGuard
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.errors import ConfigError, UnknownDeviceError
+from gridcoop.hardware_bridge.ingest import DeviceAck, Ingest, Uplink
+from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry, derive_key, simulated_eui
+from gridcoop.hardware_bridge.replay_guard import ReplayGuard
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY
 
 GOLDEN_B64 = "FQMBnAAS1ocBpQPICQYPAOmIkzY="

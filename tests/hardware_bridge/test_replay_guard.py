@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hardware_bridge.replay_guard import Admission, ReplayGuard
+from gridcoop.hardware_bridge.replay_guard import Admission, ReplayGuard
 
 M = "70b3d57ed0000001"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import serial
 
-from hardware_bridge.errors import ChecksumError, MalformedMessageError
-from hardware_bridge.readings import Command, MeterReading
-from hardware_bridge.registry import DeviceRegistry
-from hardware_bridge.serial_bridge import SerialMeterSource
-from hardware_bridge.serial_protocol import (
+from gridcoop.hardware_bridge.errors import ChecksumError, MalformedMessageError
+from gridcoop.hardware_bridge.readings import Command, MeterReading
+from gridcoop.hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.serial_bridge import SerialMeterSource
+from gridcoop.hardware_bridge.serial_protocol import (
     BannerLine,
     CommentLine,
     FrameLine,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hardware_bridge import make_sink, make_source
-from hardware_bridge.appliances import ApplianceState
-from hardware_bridge.errors import ConfigError
-from hardware_bridge.readings import Command, CommandSink, MeterSource
-from hardware_bridge.simulated import SimulatedCommandSink, SimulatedMeterBank, SimulatedMeterSource
+from gridcoop.hardware_bridge import make_sink, make_source
+from gridcoop.hardware_bridge.appliances import ApplianceState
+from gridcoop.hardware_bridge.errors import ConfigError
+from gridcoop.hardware_bridge.readings import Command, CommandSink, MeterSource
+from gridcoop.hardware_bridge.simulated import (
+    SimulatedCommandSink,
+    SimulatedMeterBank,
+    SimulatedMeterSource,
+)
 
 
 def test_bank_from_arrays_polls_interval_by_interval() -> None:

@@ -8,15 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from hardware_bridge import ttn
-from hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
-from hardware_bridge.command_codec import encode_command
-from hardware_bridge.errors import CommandError, MalformedMessageError
-from hardware_bridge.mosquitto import MosquittoBroker
-from hardware_bridge.mqtt_transport import MqttTransport
-from hardware_bridge.readings import Command
-from hardware_bridge.registry import Device, DeviceRegistry
-from hardware_bridge.ttn import TtnBridge
+from gridcoop.hardware_bridge import ttn
+from gridcoop.hardware_bridge.codec import AckFrame, MeterFrame, encode_ack, encode_reading
+from gridcoop.hardware_bridge.command_codec import encode_command
+from gridcoop.hardware_bridge.errors import CommandError, MalformedMessageError
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.hardware_bridge.mqtt_transport import MqttTransport
+from gridcoop.hardware_bridge.readings import Command
+from gridcoop.hardware_bridge.registry import Device, DeviceRegistry
+from gridcoop.hardware_bridge.ttn import TtnBridge
 from tests.hardware_bridge.conftest import GOLDEN_EUI, GOLDEN_KEY, gather, load_fixture, wait_until
 
 APP, TENANT, DEVICE = "campus-meters", "ttn", "meter-ed1-001"

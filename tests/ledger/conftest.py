@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import KeyPair, Ledger, Member
-from ledger.wallet import Wallet
+from gridcoop.ledger import KeyPair, Ledger, Member
+from gridcoop.ledger.wallet import Wallet
 
 SEED = b"gridcoop-ledger-tests"
 OPENING_EUR_U = 1_000_000  # 1 EUR each

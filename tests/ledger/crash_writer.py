@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ledger import KeyPair, Ledger, Member
+from gridcoop.ledger import KeyPair, Ledger, Member
 
 SEED = b"gridcoop-crash-test"
 MEMBERS = 20

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import Ledger
+from gridcoop.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 24

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import KeyPair, MalformedTransactionError, SignedTx
-from ledger.codec import canonical_json, frame_tx, unframe_txs
-from ledger.envelope import body_dict, check_shape, decode_body, encode_body, tx_message
-from ledger.transactions import (
+from gridcoop.ledger import KeyPair, MalformedTransactionError, SignedTx
+from gridcoop.ledger.codec import canonical_json, frame_tx, unframe_txs
+from gridcoop.ledger.envelope import body_dict, check_shape, decode_body, encode_body, tx_message
+from gridcoop.ledger.transactions import (
     KINDS,
     Bid,
     ClearListing,
@@ -138,7 +138,7 @@ def test_signed_message_binds_the_chain() -> None:
     stx = SignedTx.build(tx, "chain-a", pair)
     assert pair.public_key and len(stx.sig) == 64
     assert tx_message("chain-a", stx.body) != tx_message("chain-b", stx.body)
-    from ledger.identity import verify_signature
+    from gridcoop.ledger.identity import verify_signature
     assert verify_signature(pair.public_key, stx.sig, tx_message("chain-a", stx.body))
     assert not verify_signature(pair.public_key, stx.sig, tx_message("chain-b", stx.body))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import GRID_ACCOUNT, EscrowError, RoleError, SettlementError
+from gridcoop.ledger import GRID_ACCOUNT, EscrowError, RoleError, SettlementError
 from tests.ledger.conftest import OPENING_EUR_U, Community
 
 RETAIL_EUR_U_PER_KWH = 95_000  # 0.095 EUR/kWh, the pilot's peak buy tariff

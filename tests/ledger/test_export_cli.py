@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from ledger.export import export_ledger
+from gridcoop.experiments.cli import main
+from gridcoop.ledger.export import export_ledger
 from tests.ledger.conftest import Community, build_community
 
 

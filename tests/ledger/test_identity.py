@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ledger import KeyFileError, KeyPair, MalformedTransactionError, Member, WrongKeyError
-from ledger.identity import account_id, is_account_id, verify_signature
+from gridcoop.ledger import KeyFileError, KeyPair, MalformedTransactionError, Member, WrongKeyError
+from gridcoop.ledger.identity import account_id, is_account_id, verify_signature
 
 
 def test_derived_keys_are_deterministic_and_independent() -> None:

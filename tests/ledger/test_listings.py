@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import (
+from gridcoop.ledger import (
     DoubleSaleError,
     InsufficientFundsError,
     ListingError,
@@ -90,7 +90,7 @@ def test_trade_checks_payment_parties_and_funds(block_community: Community) -> N
     c.wallet("bob").bid("h3", 50_000, 1)
     c.market.close_listing("h3")
     alice, bob = c.accounts["alice"], c.accounts["bob"]
-    from ledger.transactions import Trade
+    from gridcoop.ledger.transactions import Trade
     wrong_amount = Trade(c.accounts["market"], c.book.next_nonce(c.accounts["market"]), "h3",
                          alice, bob, 1_000, 90_000, 90_001)
     with pytest.raises(MalformedTransactionError, match="// 1000 = 90000"):

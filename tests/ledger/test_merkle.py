@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import verify_inclusion, verify_proof
-from ledger.block import seal_message
-from ledger.identity import verify_signature
-from ledger.merkle import EMPTY_ROOT, MerkleProof, leaf_hash, merkle_proof, merkle_root
+from gridcoop.ledger import verify_inclusion, verify_proof
+from gridcoop.ledger.block import seal_message
+from gridcoop.ledger.identity import verify_signature
+from gridcoop.ledger.merkle import EMPTY_ROOT, MerkleProof, leaf_hash, merkle_proof, merkle_root
 from tests.ledger.conftest import Community
 
 

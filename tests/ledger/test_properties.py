@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import GRID_ACCOUNT, Ledger, LedgerError
+from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
 from tests.ledger.conftest import Community, build_community
 
 PEOPLE = ["alice", "bob", "carol", "agg"]

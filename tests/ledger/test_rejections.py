@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger import (
+from gridcoop.ledger import (
     Block,
     DuplicateMemberError,
     InsufficientFundsError,
@@ -23,7 +23,7 @@ from ledger import (
     SignedTx,
     UnknownMemberError,
 )
-from ledger.transactions import Mint, Transfer
+from gridcoop.ledger.transactions import Mint, Transfer
 from tests.ledger.conftest import Community
 
 
@@ -216,7 +216,7 @@ def test_parallel_verification_names_the_forged_transaction(full_community: Comm
 
 def test_mint_overflow_is_refused(community: Community) -> None:
     c = community
-    from ledger import AmountOverflowError
+    from gridcoop.ledger import AmountOverflowError
     c.market.mint(c.accounts["carol"], "wh", 2**63 - 1 - 10)
     before = c.book.state.to_snapshot()
     with pytest.raises(AmountOverflowError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import (
+from gridcoop.ledger import (
     Block,
     BlockError,
     BlockHeader,
@@ -19,9 +19,9 @@ from ledger import (
     Seal,
     SignedTx,
 )
-from ledger.block import seal_message
-from ledger.merkle import leaf_hash, merkle_root
-from ledger.transactions import Transfer
+from gridcoop.ledger.block import seal_message
+from gridcoop.ledger.merkle import leaf_hash, merkle_root
+from gridcoop.ledger.transactions import Transfer
 from tests.ledger.conftest import Community, build_community
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger import KeyPair, LedgerError
-from ledger.signatures import SignatureVerifier, verify_chunk
+from gridcoop.ledger import KeyPair, LedgerError
+from gridcoop.ledger.signatures import SignatureVerifier, verify_chunk
 
 
 def _items(count: int) -> list[tuple[bytes, bytes, bytes]]:

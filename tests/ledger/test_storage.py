@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import (
+from gridcoop.ledger import (
     BlockError,
     KeyPair,
     Ledger,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.signatures import SignatureVerifier
-from ledger.storage import Store
-from ledger.verify import VerifyReport, verify_store
+from gridcoop.ledger.signatures import SignatureVerifier
+from gridcoop.ledger.storage import Store
+from gridcoop.ledger.verify import VerifyReport, verify_store
 from tests.ledger.conftest import build_community
 
 TAMPERED_HEIGHT = 3

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
-from market import Order, Side
+from gridcoop.market import Order, Side
 
 TOL = 1e-9  # kWh: the market's quantity resolution and comparison tolerance
 

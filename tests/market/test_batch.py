@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from market import (
+from gridcoop.market import (
     DuplicateOrderError,
     InvalidOrderError,
     OrderBatch,

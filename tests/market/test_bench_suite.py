@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.bench import load_suite
+from gridcoop.experiments.bench import load_suite
 
 
 def test_quick_market_bench_reports_every_mechanism() -> None:

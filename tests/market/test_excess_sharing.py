@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from market.excess_sharing import (
+from gridcoop.market.excess_sharing import (
     AggregatorDemand,
     ExcessSharingError,
     FlexibleLoad,

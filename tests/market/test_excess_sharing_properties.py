@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.excess_sharing import (
+from gridcoop.market.excess_sharing import (
     AggregatorDemand,
     FlexibleLoad,
     HouseholdDemand,

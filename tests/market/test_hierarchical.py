@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market import (
+from gridcoop.market import (
     DuplicateOrderError,
     InvalidOrderError,
     MixedIntervalsError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from market import Order, OrderBatch, Side, clear
-from market.results import TradeView
+from gridcoop.market import Order, OrderBatch, Side, clear
+from gridcoop.market.results import TradeView
 from tests.market.helpers import TOL
 
 

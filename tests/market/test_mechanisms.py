@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from market import ClearingResult, Order, Trade, clear, mechanism_names
+from gridcoop.market import ClearingResult, Order, Trade, clear, mechanism_names
 from tests.market.helpers import bid, offer
 
 PATHS = ["reference", "fast"]

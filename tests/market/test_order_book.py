@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from market import (
+from gridcoop.market import (
     ClearingHouse,
     DuplicateOrderError,
     GateClosedError,

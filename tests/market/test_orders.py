@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from market import (
+from gridcoop.market import (
     DuplicateOrderError,
     InvalidOptionError,
     InvalidOrderError,
@@ -132,7 +132,7 @@ def test_errors_are_one_family() -> None:
 
 
 def test_auto_path_switches_by_size() -> None:
-    from market import FAST_PATH_MIN_ORDERS
+    from gridcoop.market import FAST_PATH_MIN_ORDERS
 
     small = [bid(f"b{k}", 1, 0.2, k) for k in range(FAST_PATH_MIN_ORDERS - 1)]
     assert clear(small).path == "reference"

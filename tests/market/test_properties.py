@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from market import ClearingResult, Order, Side, clear, local_money_flows, settle_with_grid
-from market.tariffs import TimeOfUseTariff
+from gridcoop.market import ClearingResult, Order, Side, clear, local_money_flows, settle_with_grid
+from gridcoop.market.tariffs import TimeOfUseTariff
 from tests.market.helpers import TOL, books, by_id
 
 MECHANISMS = ["pay_as_clear", "average_bid", "pay_as_bid", "continuous"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from market import (
+from gridcoop.market import (
     MECHANISMS,
     ClearingResult,
     DuplicateMechanismError,
@@ -19,7 +19,7 @@ from market import (
     mechanism_names,
     register_mechanism,
 )
-from market import registry as registry_module
+from gridcoop.market import registry as registry_module
 from tests.market.helpers import bid, offer
 
 

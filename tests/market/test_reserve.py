@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market.errors import MarketError
-from market.reserve import (
+from gridcoop.market.errors import MarketError
+from gridcoop.market.reserve import (
     DuplicateReserveOfferError,
     InvalidPricingRuleError,
     InvalidQuantityError,

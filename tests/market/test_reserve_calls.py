@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.reserve import ReserveAward
-from market.reserve_calls import (
+from gridcoop.market.reserve import ReserveAward
+from gridcoop.market.reserve_calls import (
     MINUTES_PER_YEAR,
     CallInstruction,
     CallProcessConfig,

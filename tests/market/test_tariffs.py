@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from market import (
+from gridcoop.market import (
     InvalidTariffError,
     LineKind,
     Tariff,

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from agents.dr.devices import BatteryParams, DeviceSpec, HouseholdSpec, device
-from agents.dr.fleet import DRFleet
+from gridcoop.agents.mechanisms.dr.devices import BatteryParams, DeviceSpec, HouseholdSpec, device
+from gridcoop.agents.mechanisms.dr.fleet import DRFleet
 
 HOUR = 3600
 

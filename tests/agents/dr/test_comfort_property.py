@@ -16,13 +16,13 @@ import numpy as np
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from agents.dr.devices import BatteryParams, DeviceSpec, HouseholdSpec, device
-from agents.dr.fleet import DRFleet, window_position
-from agents.dr.flexibility import simulate
-from agents.dr.openadr import Action, ApplianceCommand
-from agents.dr.response import accepted_commands, command_arrays, respond
-from agents.dr.thermal import ThermalParams
-from market.excess_sharing import Template
+from gridcoop.agents.mechanisms.dr.devices import BatteryParams, DeviceSpec, HouseholdSpec, device
+from gridcoop.agents.mechanisms.dr.fleet import DRFleet, window_position
+from gridcoop.agents.mechanisms.dr.flexibility import simulate
+from gridcoop.agents.mechanisms.dr.openadr import Action, ApplianceCommand
+from gridcoop.agents.mechanisms.dr.response import accepted_commands, command_arrays, respond
+from gridcoop.agents.mechanisms.dr.thermal import ThermalParams
+from gridcoop.market.excess_sharing import Template
 
 STEP = 300
 DAY_STEPS = 288

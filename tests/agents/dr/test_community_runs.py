@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 from click.testing import CliRunner
 
-from agents.dr.community import DRExtension
-from agents.dr.scenario import DRPhysics
-from agents.model import CommunityModel
-from experiments.cli import main
-from ledger.ledger import Ledger
-from ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.agents.mechanisms.dr.community import DRExtension
+from gridcoop.agents.mechanisms.dr.scenario import DRPhysics
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.cli import main
+from gridcoop.ledger.ledger import Ledger
+from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
 
 
 def _run(out: Path, *extra: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.dr.compliance import (
+from gridcoop.agents.mechanisms.dr.compliance import (
     Commitment,
     ComplianceError,
     RankRow,
@@ -20,7 +20,7 @@ from agents.dr.compliance import (
     verify,
     verify_arrays,
 )
-from agents.dr.response import CommandResponse
+from gridcoop.agents.mechanisms.dr.response import CommandResponse
 
 RULES = TokenRules()  # 5-minute slots, 10 % tolerance, 1 token/Wh, penalty 2 tokens/Wh
 SHED = Commitment("h1", "e1", ("c1",), 0, (-250, -250, -250))  # 750 Wh less over 15 min

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.devices import (
+from gridcoop.agents.mechanisms.dr.devices import (
     BatteryParams,
     DeviceSpecError,
     HouseholdSpec,
@@ -14,8 +14,13 @@ from agents.dr.devices import (
     pilot_households,
     random_households,
 )
-from agents.dr.thermal import HOUSE_HVAC, ThermalParams, ThermalParamsError, next_temperature_c
-from market.excess_sharing import Template
+from gridcoop.agents.mechanisms.dr.thermal import (
+    HOUSE_HVAC,
+    ThermalParams,
+    ThermalParamsError,
+    next_temperature_c,
+)
+from gridcoop.market.excess_sharing import Template
 
 
 def one(x: float) -> np.ndarray:

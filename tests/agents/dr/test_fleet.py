@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.devices import device, pilot_households
-from agents.dr.fleet import MODE_ABSOLUTE, DRFleet
+from gridcoop.agents.mechanisms.dr.devices import device, pilot_households
+from gridcoop.agents.mechanisms.dr.fleet import MODE_ABSOLUTE, DRFleet
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
 
 

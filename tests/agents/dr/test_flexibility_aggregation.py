@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.aggregation import AggregationError, aggregate, market_demand
-from agents.dr.devices import device
-from agents.dr.fleet import DRFleet
-from agents.dr.flexibility import forecast_flexibility, per_household_series, step_bounds_kw
-from market.excess_sharing import FlexibleLoad, Template
+from gridcoop.agents.mechanisms.dr.aggregation import AggregationError, aggregate, market_demand
+from gridcoop.agents.mechanisms.dr.devices import device
+from gridcoop.agents.mechanisms.dr.fleet import DRFleet
+from gridcoop.agents.mechanisms.dr.flexibility import (
+    forecast_flexibility,
+    per_household_series,
+    step_bounds_kw,
+)
+from gridcoop.market.excess_sharing import FlexibleLoad, Template
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
 
 

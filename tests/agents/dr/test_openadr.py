@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.devices import HouseholdSpec, device
-from agents.dr.fleet import FleetParams
-from agents.dr.openadr import (
+from gridcoop.agents.bus.messages import DRCommand
+from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, device
+from gridcoop.agents.mechanisms.dr.fleet import FleetParams
+from gridcoop.agents.mechanisms.dr.openadr import (
     LEVEL_MEANING,
     ApplianceCommand,
     EventError,
@@ -18,8 +19,7 @@ from agents.dr.openadr import (
     commands_for_level,
     validate_commands,
 )
-from agents.messages import DRCommand
-from market.excess_sharing import Template
+from gridcoop.market.excess_sharing import Template
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf
 
 

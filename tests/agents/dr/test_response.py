@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.devices import HouseholdSpec, device
-from agents.dr.openadr import ApplianceCommand, EventError
-from agents.dr.response import CommandResponse, accepted_commands, honoured_commands, respond
-from agents.messages import DRResponse
+from gridcoop.agents.bus.messages import DRResponse
+from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, device
+from gridcoop.agents.mechanisms.dr.openadr import ApplianceCommand, EventError
+from gridcoop.agents.mechanisms.dr.response import (
+    CommandResponse,
+    accepted_commands,
+    honoured_commands,
+    respond,
+)
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.ev.commitments import (
+from gridcoop.agents.mechanisms.ev.commitments import (
     WEEKDAYS,
     Commitment,
     CommitmentOutcome,
@@ -13,7 +13,7 @@ from agents.ev.commitments import (
     default_commitments,
     evaluate_commitments,
 )
-from agents.ev.profiles import EVConfigError
+from gridcoop.agents.mechanisms.ev.profiles import EVConfigError
 
 MEMBERS = ["A", "B", "C"]
 

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents.ev.community import EVCommunityExtension
-from agents.ev.fleet_physics import V2GPhysics
-from agents.model import CommunityModel
-from agents.scenario import ScenarioError, build_scenario
-from ledger import Ledger
-from ledger.transactions import Mint, Penalty, Reward, Transfer
+from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
+from gridcoop.agents.mechanisms.ev.fleet_physics import V2GPhysics
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.ledger import Ledger
+from gridcoop.ledger.transactions import Mint, Penalty, Reward, Transfer
 
 CALLS = {"calls_per_year": 300, "max_calls_per_year": 300}
 

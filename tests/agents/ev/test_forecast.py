@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.ev.capacity import community_capacity, firm_power_kw
-from agents.ev.forecast import NaiveBayesAvailability, evaluate_holdout, hourly, tolerant_labels
-from agents.ev.profiles import EVConfigError, pilot_fleet, random_fleet
-from agents.ev.simulate import simulate_fleet
+from gridcoop.agents.mechanisms.ev.capacity import community_capacity, firm_power_kw
+from gridcoop.agents.mechanisms.ev.forecast import (
+    NaiveBayesAvailability,
+    evaluate_holdout,
+    hourly,
+    tolerant_labels,
+)
+from gridcoop.agents.mechanisms.ev.profiles import EVConfigError, pilot_fleet, random_fleet
+from gridcoop.agents.mechanisms.ev.simulate import simulate_fleet
 
 
 def test_tolerant_labels_count_plugged_within_five_minutes() -> None:

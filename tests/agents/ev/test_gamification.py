@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.ev.commitments import CommitmentOutcome, CommitmentStatus
-from agents.ev.gamification import (
+from gridcoop.agents.mechanisms.ev.commitments import CommitmentOutcome, CommitmentStatus
+from gridcoop.agents.mechanisms.ev.gamification import (
     TokenRules,
     hour_weight,
     hour_weights,
     plugged_tokens,
     settle_commitments,
 )
-from agents.ev.newsletter import rank_members, render_newsletter, week_summary
-from agents.ev.profiles import EVConfigError
+from gridcoop.agents.mechanisms.ev.newsletter import rank_members, render_newsletter, week_summary
+from gridcoop.agents.mechanisms.ev.profiles import EVConfigError
 
 # One day: the grid asks 15 kW at 09:00 (community has 10 kW) and 5 kW at 11:00 (20 kW).
 REQUEST_W = [0] * 24

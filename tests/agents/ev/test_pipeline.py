@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.ev import (
+from gridcoop.agents.mechanisms.ev import (
     CommitmentStatus,
     NaiveBayesAvailability,
     community_capacity,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.ev.revenue import ApportionError, apportion, split_revenue
+from gridcoop.agents.mechanisms.ev.revenue import ApportionError, apportion, split_revenue
 
 
 def test_hand_worked_splits() -> None:

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agents.ev.profiles import (
+from gridcoop.agents.mechanisms.ev.profiles import (
     LEAF_24,
     LEAF_30,
     BehaviourProfile,
@@ -16,8 +16,8 @@ from agents.ev.profiles import (
     pilot_fleet,
     random_fleet,
 )
-from agents.ev.simulate import SimulationOptions, simulate_fleet, simulate_trips
-from agents.ev.trips import TripTable, generate_trips
+from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, simulate_fleet, simulate_trips
+from gridcoop.agents.mechanisms.ev.trips import TripTable, generate_trips
 
 
 def _one_ev_trips(n_days: int = 2) -> TripTable:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.ev.profiles import EVConfigError, random_fleet
-from agents.ev.simulate import simulate_fleet
-from agents.ev.v2g import allocate_call, call_limits_kwh, v2g_limit_kwh
+from gridcoop.agents.mechanisms.ev.profiles import EVConfigError, random_fleet
+from gridcoop.agents.mechanisms.ev.simulate import simulate_fleet
+from gridcoop.agents.mechanisms.ev.v2g import allocate_call, call_limits_kwh, v2g_limit_kwh
 
 
 def test_limit_worked_by_hand() -> None:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.physics.appliances import (
+from gridcoop.agents.physics.appliances import (
     APPLIANCES,
     ApplianceFleet,
     ApplianceSchedule,
     Template,
     appliance_index,
 )
-from agents.physics.campus import (
+from gridcoop.agents.physics.campus import (
     Session,
     nearest_order,
     nearest_transfers_kwh,
     occupancy_day,
     random_timetable,
 )
-from agents.physics.clock import SimClock
+from gridcoop.agents.physics.clock import SimClock
 
 
 def test_table_matches_domain() -> None:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.physics.battery import BatteryError, HomeBatteries
-from agents.physics.clock import SimClock
-from agents.physics.ev import CONSUMPTION_KWH_PER_KM, PATTERNS, EVFleet, EVProfile
+from gridcoop.agents.physics.battery import BatteryError, HomeBatteries
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.ev import CONSUMPTION_KWH_PER_KM, PATTERNS, EVFleet, EVProfile
 
 
 def test_battery_dispatch_hand_worked() -> None:

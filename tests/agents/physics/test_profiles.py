@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents import CommunityModel
-from agents.physics.clock import SimClock
-from agents.physics.profiles import ProfileCsvError, read_profile
+from gridcoop.agents import CommunityModel
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.profiles import ProfileCsvError, read_profile
 
 
 def write(path: Path, rows: list[tuple[float, float]]) -> Path:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.physics.clock import ClockError, SimClock
-from agents.physics.load import BaseLoad, shape_per_step
-from agents.physics.pv import (
+from gridcoop.agents.physics.clock import ClockError, SimClock
+from gridcoop.agents.physics.load import BaseLoad, shape_per_step
+from gridcoop.agents.physics.pv import (
     PVWeather,
     clear_sky_ghi_w_per_m2,
     pv_power_kw,

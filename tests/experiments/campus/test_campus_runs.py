@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 from click.testing import CliRunner
 
-import experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
-from experiments.campus.extension import FootprintExtension
-from experiments.campus.scenario import CampusCasePhysics
-from experiments.cli import main
-from ledger.ledger import Ledger
-from ledger.transactions import Mint
+import gridcoop.experiments.scenarios  # noqa: F401  (registers the campus-case kinds)
+from gridcoop.agents.mechanisms.campus.extension import FootprintExtension
+from gridcoop.agents.mechanisms.campus.scenario import CampusCasePhysics
+from gridcoop.experiments.cli import main
+from gridcoop.ledger.ledger import Ledger
+from gridcoop.ledger.transactions import Mint
 
 
 def _run(kind: str, out: Path, *extra: str) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_footprint_tokens_on_the_ledger_equal_the_metered_wh_per_interval(tmp_pa
 
 
 def test_footprint_metered_wh_is_what_the_meters_read(tmp_path: Path) -> None:
-    from agents.model import CommunityModel
+    from gridcoop.agents.model.community import CommunityModel
 
     model = CommunityModel("campus-footprint", days=2, students=100, teachers=4)
     try:

@@ -8,14 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.campus.cardlog import (
+from gridcoop.agents.mechanisms.campus.cardlog import (
     CampusConfig,
     CardLogError,
     presence_from_reads,
     read_card_csv,
     simulate_term,
 )
-from experiments.campus.metering import lights_on_spans, read_meter_csv, simulate_readings
+from gridcoop.agents.mechanisms.campus.metering import (
+    lights_on_spans,
+    read_meter_csv,
+    simulate_readings,
+)
 from tests.experiments.campus.helpers import H, presence_frame, sessions_frame
 
 

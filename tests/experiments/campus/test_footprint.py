@@ -8,11 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.campus.cardlog import CampusConfig, presence_from_reads, simulate_term
-from experiments.campus.footprint import footprint
-from experiments.campus.intervals import IntervalError
-from experiments.campus.metering import simulate_readings
-from experiments.campus.report import render_footprint_report
+from gridcoop.agents.mechanisms.campus.cardlog import (
+    CampusConfig,
+    presence_from_reads,
+    simulate_term,
+)
+from gridcoop.agents.mechanisms.campus.footprint import footprint
+from gridcoop.agents.mechanisms.campus.intervals import IntervalError
+from gridcoop.agents.mechanisms.campus.metering import simulate_readings
+from gridcoop.agents.mechanisms.campus.report import render_footprint_report
 from tests.experiments.campus.helpers import presence_frame, readings_frame
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.campus.intervals import (
+from gridcoop.agents.mechanisms.campus.intervals import (
     IntervalError,
     expand_to_intervals,
     person_codes,

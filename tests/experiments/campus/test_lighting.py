@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.campus.intervals import IntervalError
-from experiments.campus.lighting import lighting_waste
-from experiments.campus.report import markdown_table, render_lighting_report
+from gridcoop.agents.mechanisms.campus.intervals import IntervalError
+from gridcoop.agents.mechanisms.campus.lighting import lighting_waste
+from gridcoop.agents.mechanisms.campus.report import markdown_table, render_lighting_report
 from tests.experiments.campus.helpers import presence_frame, readings_frame, sessions_frame
 
 # room-1, Monday 2024-02-19: lights 07:00-13:00 (intervals 28..51, 187 Wh each).

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hardware_bridge.device_simulator import DeviceSimulator
-from hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
+from gridcoop.hardware_bridge.device_simulator import DeviceSimulator
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 INTERVAL_S = 300  # the shortest legal LoRa interval at DR0 is 181 s

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.live.community import LiveCommunity, model_readings
-from experiments.live.config import LiveConfig, LiveConfigError, load_config, parse_config
-from experiments.live.journal import Interval, JournalError
-from ledger.transactions import GridSettlement
+from gridcoop.experiments.live.community import LiveCommunity, model_readings
+from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, load_config, parse_config
+from gridcoop.experiments.live.journal import Interval, JournalError
+from gridcoop.ledger.transactions import GridSettlement
 
 STEPS = 140
 ESTIMATED = range(99, 126)  # metering intervals 99..125 = market intervals 33..41

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import zmq
 
-from agents.bus import Bus
-from agents.bus_schema import DRCommand
-from agents.bus_wire import PeerAddress
-from agents.curve import CurveConfig, CurveKeyPair
-from experiments.live.commands import CommandQueue, ImportThresholdRule
-from experiments.live.config import LiveConfigError, load_config, parse_config
-from experiments.live.remote import RemoteAgents
+from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.schema import DRCommand
+from gridcoop.agents.bus.transport import Bus
+from gridcoop.agents.bus.wire import PeerAddress
+from gridcoop.experiments.live.commands import CommandQueue, ImportThresholdRule
+from gridcoop.experiments.live.config import LiveConfigError, load_config, parse_config
+from gridcoop.experiments.live.remote import RemoteAgents
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "experiments/live/examples/campus-live.yaml"
 

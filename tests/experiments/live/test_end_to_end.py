@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments.live import LiveRunner, load_config
-from experiments.live.journal import journal_rows
-from hardware_bridge.device_simulator import DeviceSimulator
-from hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.experiments.live import LiveRunner, load_config
+from gridcoop.experiments.live.journal import journal_rows
+from gridcoop.hardware_bridge.device_simulator import DeviceSimulator
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
 
 from .conftest import INTERVAL_S, make_simulator, wait_for, write_config
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.live.community import LiveCommunity
-from experiments.live.page import LivePageModel, LivePublisher, PageNotAttachedError
-from experiments.viz.source import as_page_source
+from gridcoop.experiments.live.community import LiveCommunity
+from gridcoop.experiments.live.page import LivePageModel, LivePublisher, PageNotAttachedError
+from gridcoop.experiments.viz.source import as_page_source
 
 from .test_community import _config, _inputs
 

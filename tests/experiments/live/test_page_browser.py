@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
 from tests.experiments.viz.conftest import (  # noqa: F401  (pytest fixtures)
     ARTIFACTS,
     browser_page,
@@ -46,7 +46,8 @@ def test_the_live_page_shows_the_live_model(broker: MosquittoBroker, browser_pag
     pacer = threading.Thread(target=pace)
     pacer.start()
     port = free_port()
-    server = start_server([sys.executable, "-m", "experiments.cli", "live", str(path), "--viz",
+    server = start_server([sys.executable, "-m", "gridcoop.experiments.cli", "live", str(path),
+                           "--viz",
                            "--steps", "3", "--port", str(port)],
                           ARTIFACTS / "gridcoop-live-viz.log", port)
     try:

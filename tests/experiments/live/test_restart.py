@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from experiments.live import LiveRunner, load_config
-from experiments.live.community import LiveCommunity
-from experiments.live.journal import LiveJournal, journal_rows, unpack_counter
-from hardware_bridge.mosquitto import MosquittoBroker
-from ledger.ledger import Ledger
+from gridcoop.experiments.live import LiveRunner, load_config
+from gridcoop.experiments.live.community import LiveCommunity
+from gridcoop.experiments.live.journal import LiveJournal, journal_rows, unpack_counter
+from gridcoop.hardware_bridge.mosquitto import MosquittoBroker
+from gridcoop.ledger.ledger import Ledger
 
 from .conftest import INTERVAL_S, SPEEDUP, make_simulator, wait_for, write_config
 from .test_end_to_end import _lockstep
@@ -39,7 +39,8 @@ def _height(path: Path) -> int:
 
 
 def _live(config: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "experiments.cli", "live", str(config), *args],
+    return subprocess.Popen([sys.executable, "-m", "gridcoop.experiments.cli", "live", str(config),
+                             *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from experiments.viz.assets import (
+from gridcoop.experiments.viz.assets import (
     COMPLETE_MARKER,
     SOLARA_PAGE_PACKAGES,
     AssetError,
@@ -220,7 +220,8 @@ def test_a_missing_asset_shows_in_the_server_log(tmp_path: Path) -> None:
     port = free_port()
     env = {"SOLARA_ASSETS_PROXY_CACHE_DIR": str(tmp_path / "empty-cache"),
            "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/"}  # nothing listens on port 9
-    server = start_server([sys.executable, "-m", "experiments.cli", "viz", "--port", str(port)],
+    server = start_server([sys.executable, "-m", "gridcoop.experiments.cli", "viz", "--port",
+                           str(port)],
                           tmp_path / "server.log", port, env)
     try:
         with pytest.raises(urllib.error.HTTPError):

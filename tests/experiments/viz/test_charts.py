@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from matplotlib.figure import Figure
 
-from experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
-from experiments.viz.formatting import (
+from gridcoop.experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
+from gridcoop.experiments.viz.formatting import (
     PageDataError,
     format_sim_time,
     recent,

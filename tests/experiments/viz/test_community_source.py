@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.model import CommunityModel
-from experiments.viz.community import CommunitySource, community_source
-from experiments.viz.ledger_panel import ChainVerifier, ledger_view
-from experiments.viz.ledger_source import BlockRefusedError
-from experiments.viz.render import PageState, render_page
-from experiments.viz.source import NotAPageSourceError, as_page_source
-from ledger.transactions import Trade
+from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.community import CommunitySource, community_source
+from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
+from gridcoop.experiments.viz.ledger_source import BlockRefusedError
+from gridcoop.experiments.viz.render import PageState, render_page
+from gridcoop.experiments.viz.source import NotAPageSourceError, as_page_source
+from gridcoop.ledger.transactions import Trade
 
 STEPS = 60  # 15 h of 15-minute intervals: the morning's PV has traded
 
@@ -141,5 +141,5 @@ def test_a_tampered_block_loses_the_badge(tmp_path: Path) -> None:
 
 
 def test_other_objects_are_refused_with_advice() -> None:
-    with pytest.raises(NotAPageSourceError, match=r"implement experiments\.viz\.protocol"):
+    with pytest.raises(NotAPageSourceError, match=r"implement gridcoop\.experiments\.viz\.protocol"):
         as_page_source(object())

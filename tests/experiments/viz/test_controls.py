@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents.scenario import ScenarioError
-from experiments.scenarios import builtin_scenarios
-from experiments.viz.controls import (
+from gridcoop.agents.scenario.schema import ScenarioError
+from gridcoop.experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.viz.controls import (
     CONTROLS,
     PageCommunity,
     PageSettings,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from matplotlib.figure import Figure
 
-from experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
-from experiments.viz.formatting import PageDataError
+from gridcoop.experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
+from gridcoop.experiments.viz.formatting import PageDataError
 from tests.experiments.viz.fakes import Call, Capacity, Event, FakeDR, FakeEV, FakeSource
 
 

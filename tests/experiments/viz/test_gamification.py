@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from experiments.viz.gamification import RankRow, draw_tokens, leaderboard_view, rank
+from gridcoop.experiments.viz.gamification import RankRow, draw_tokens, leaderboard_view, rank
 from tests.experiments.viz.fakes import FakeSource, TokenPoint
 
 

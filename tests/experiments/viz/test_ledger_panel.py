@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.viz.ledger_panel import ChainVerifier, ledger_view
+from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
 from tests.experiments.viz.fakes import Block, FakeLedger, FakeSource, Tx
 
 

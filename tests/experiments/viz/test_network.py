@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from experiments.viz.formatting import PageDataError
-from experiments.viz.network import (
+from gridcoop.experiments.viz.formatting import PageDataError
+from gridcoop.experiments.viz.network import (
     GRID,
     MARKET,
     MAX_EDGE_WIDTH_PT,

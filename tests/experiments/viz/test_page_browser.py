@@ -1,6 +1,6 @@
 """`gridcoop viz` in headless Chromium: loads offline, steps, resets, every scenario renders.
 
-One page server for the module (started as `python -m experiments.cli viz` on a
+One page server for the module (started as `python -m gridcoop.experiments.cli viz` on a
 free port); each test opens its own browser context, i.e. its own session and
 model. Screenshots go to test-artifacts/viz/.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.scenarios import builtin_scenarios
 from tests.experiments.viz.conftest import ARTIFACTS, PageServer, free_port, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,7 +29,7 @@ TIMEOUT_MS = 60_000
 def viz_server(chromium: Any) -> Iterator[PageServer]:
     """`gridcoop viz` on a free port for the whole module; fails on any asset not loaded."""
     port = free_port()
-    server = start_server([sys.executable, "-m", "experiments.cli", "viz", "--host",
+    server = start_server([sys.executable, "-m", "gridcoop.experiments.cli", "viz", "--host",
                            "127.0.0.1", "--port", str(port), "--set", "days=2"],
                           ARTIFACTS / "gridcoop-viz.log", port)
     yield server
@@ -37,7 +37,7 @@ def viz_server(chromium: Any) -> Iterator[PageServer]:
     failures = server.asset_failures()
     if failures:
         pytest.fail("the page could not load front-end assets (run "
-                    "`python -m experiments.viz.assets`):\n" + "\n".join(failures[:10]))
+                    "`python -m gridcoop.experiments.viz.assets`):\n" + "\n".join(failures[:10]))
 
 
 def open_page(browser_page: Any, server: PageServer) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.viz.render import (
+from gridcoop.experiments.viz.render import (
     NOT_IN_SCENARIO,
     PANELS,
     PageState,

@@ -1,0 +1,119 @@
+"""Frame layout, counters and peer addresses of the bus (imported via :mod:`.transport`).
+
+Frames (ZeroMQ multipart):
+
+* DEALER -> ROUTER (reliable send or request): ``[header, payload]``; the ROUTER
+  prepends the sender's routing id, which is its endpoint name.
+* ROUTER -> DEALER (ack, error or reply): ``[header, payload]``.
+* XPUB -> SUB (publish): ``[topic, header, payload]``.
+
+``header`` is one kind byte (``S`` send, ``Q`` request, ``P`` publish, ``R``
+reply), one codec byte (``j`` JSON, ``m`` msgpack), the sender's sequence
+number in ASCII digits and, for sends and requests, ``.`` and the sending
+endpoint's session (8 hex digits, random per endpoint object): a receiver
+that outlives a restarted peer must not take the new incarnation's
+``ra-1:1`` for a resend of the old one's. A reply carries the sequence number
+of the frame it answers, so even an undecodable frame can be matched to what
+was sent.
+``payload`` is :func:`gridcoop.agents.bus.messages.encode` output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from gridcoop.agents.bus.errors import MalformedMessageError
+from gridcoop.agents.bus.messages import Codec
+
+KIND_SEND = b"S"
+KIND_REQUEST = b"Q"
+KIND_PUBLISH = b"P"
+KIND_REPLY = b"R"
+
+CODEC_BYTE: dict[str, bytes] = {"json": b"j", "msgpack": b"m"}
+_CODEC_OF: dict[bytes, Codec] = {b"j": "json", b"m": "msgpack"}
+
+
+def make_header(kind: bytes, codec: Codec, seq: int, session: bytes = b"") -> bytes:
+    header = kind + CODEC_BYTE[codec] + str(seq).encode()
+    return header + b"." + session if session else header
+
+
+def parse_header(header: bytes, kinds: bytes) -> tuple[bytes, Codec, int, bytes]:
+    """Split a header into (kind, codec, seq, session); ``kinds`` lists the kinds allowed here."""
+    kind = header[:1]
+    codec = _CODEC_OF.get(header[1:2])
+    digits, _, session = header[2:].partition(b".")
+    if (
+        not kind
+        or kind not in kinds
+        or codec is None
+        or not digits.isdigit()
+        or len(digits) > 19
+        or len(session) > 16
+        or (session != b"" and not session.isalnum())
+    ):
+        raise MalformedMessageError(
+            f"bad frame header {header[:32]!r}: expected one of {kinds!r}, a codec byte "
+            "(j or m) and a sequence number; use gridcoop.agents.bus.transport to talk to "
+            "a gridcoop bus"
+        )
+    return kind, codec, int(digits), session
+
+
+@dataclass(frozen=True)
+class PeerAddress:
+    """Where to reach an endpoint from another process: hand this over out of band."""
+
+    router: str
+    pub: str
+    server_public_key: bytes | None = None
+
+
+@dataclass
+class BusStats:
+    """Counters of one endpoint (or, summed, of a whole bus). Nothing is dropped uncounted."""
+
+    sent: int = 0
+    """Reliable messages and requests sent (resends not included)."""
+    published: int = 0
+    received: int = 0
+    """Valid messages delivered to the inbox or to a request handler."""
+    acked: int = 0
+    """Our reliable messages the peer acknowledged."""
+    resent: int = 0
+    duplicates: int = 0
+    """Reliable messages received again (after a resend); acked, not delivered twice."""
+    rejected_malformed: int = 0
+    rejected_unknown_type: int = 0
+    rejected_oversized: int = 0
+    rejected_schema_version: int = 0
+    rejected_sender_mismatch: int = 0
+    error_replies_sent: int = 0
+    error_replies_received: int = 0
+    requests_served: int = 0
+    replies_undeliverable: int = 0
+    """Acks or replies whose peer had gone away (ROUTER_MANDATORY said EHOSTUNREACH)."""
+    late_replies: int = 0
+    """Replies that arrived after their request had timed out."""
+    auth_refused: int = 0
+    """CurveZMQ handshakes refused by this bus's ZAP handler (bus-wide only)."""
+
+    @property
+    def rejected(self) -> int:
+        return (
+            self.rejected_malformed
+            + self.rejected_unknown_type
+            + self.rejected_oversized
+            + self.rejected_schema_version
+            + self.rejected_sender_mismatch
+        )
+
+    def count_rejection(self, code: str) -> None:
+        name = f"rejected_{code}"
+        setattr(self, name, getattr(self, name) + 1)
+
+    def __add__(self, other: BusStats) -> BusStats:
+        return BusStats(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )

@@ -1,0 +1,1 @@
+"""Every community mechanism in one place: EV reserve, DR, the campus cases."""

@@ -1,0 +1,192 @@
+"""The campus cases inside a model run: meters in, ledger tokens, tables and reports out.
+
+Why per day for the footprint: each metering interval's tokens are fixed once
+the meters have read it, so at the end of each simulated day the extension
+splits the day's readings among the people present (``footprint``) and writes
+one ``mint`` of ``token`` (1 token = 1 Wh, memo "footprint <room> <interval start>") per person and
+interval, all in one batch, into that day's block. Students and teachers are
+registered on the ledger as pseudonymous members (their grid id is the card
+id; the ledger keeps only its salted digest).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gridcoop.agents.mechanisms.campus.footprint import FootprintResult, footprint
+from gridcoop.agents.mechanisms.campus.lighting import LightingResult, lighting_waste
+from gridcoop.agents.mechanisms.campus.report import render_footprint_report, render_lighting_report
+from gridcoop.agents.mechanisms.campus.scenario import CampusCase, CampusCasePhysics
+from gridcoop.agents.model.extensions import CommunityExtension
+from gridcoop.ledger.identity import Member
+from gridcoop.ledger.transactions import Mint
+
+if TYPE_CHECKING:
+    from gridcoop.agents.model.community import CommunityModel
+
+TOKEN_ASSET = "token"  # 1 token = 1 Wh; the memo says "footprint"
+
+
+class CampusExtension(CommunityExtension):
+    """Collects what the classroom meters read, interval by interval."""
+
+    def __init__(self, model: CommunityModel) -> None:
+        super().__init__(model)
+        sc, physics = model.scenario, model.population.physics
+        if not isinstance(sc, CampusCase) or not isinstance(physics, CampusCasePhysics):
+            raise TypeError(f"{type(self).__name__} needs a campus-footprint or "
+                            "campus-lighting scenario")
+        self.sc = sc
+        self.term = physics.term
+        self.rooms = physics.term.rooms
+        self.clock = model.clock
+        self.metered_wh = np.full((self.clock.total_steps, len(self.rooms)), -1, dtype=np.int64)
+
+    def _capture(self, step: int) -> None:
+        if 0 <= step < self.clock.total_steps and self.metered_wh[step, 0] < 0:
+            self.metered_wh[step] = self.model.last_import_wh[: len(self.rooms)]
+
+    def before_seal(self, k: int, now_s: int) -> None:
+        self._capture(k - 1)
+
+    def end_of_day(self, day: int) -> None:
+        self._capture((day + 1) * self.clock.steps_per_day - 1)
+
+    def readings(self, first: int, last: int) -> pd.DataFrame:
+        """The metered readings of steps ``first..last-1`` as the campus functions take them."""
+        steps = np.arange(first, last)
+        n = len(self.rooms)
+        return pd.DataFrame({
+            "classroom": np.tile(np.array(self.rooms, dtype=object), steps.size),
+            "interval": np.repeat(steps, n),
+            "interval_start_s": np.repeat(steps * self.clock.step_s, n),
+            "energy_wh": self.metered_wh[first:last].ravel(),
+            "lighting_wh": self.term.lighting_wh[first:last].ravel(),
+        })
+
+
+class FootprintExtension(CampusExtension):
+    """Case 1: per interval, tokens equal to the metered Wh, to the people present."""
+
+    name = "campus-footprint"
+
+    def __init__(self, model: CommunityModel) -> None:
+        super().__init__(model)
+        accounts = model.accounts
+        people = pd.concat([
+            pd.DataFrame({"person_id": [f"s{i:0{len(str(self.term.students))}d}"
+                                        for i in range(1, self.term.students + 1)],
+                          "role": "student"}),
+            pd.DataFrame({"person_id": [f"t{i:0{len(str(self.term.teachers))}d}"
+                                        for i in range(1, self.term.teachers + 1)],
+                          "role": "teacher"})], ignore_index=True)
+        self.people = people
+        self.account: dict[str, str] = {}
+        for person in people["person_id"]:
+            member, _ = Member.from_seed(accounts.master, f"campus/{person}", "", "", "member")
+            self.account[person] = accounts.register_account(member)
+        presence = self.term.presence
+        self.presence_by_day = dict(tuple(presence.groupby(presence["start_s"] // 86_400)))
+        self.token_frames: list[pd.DataFrame] = []
+        self.ledger_txs = 0
+        self.result: FootprintResult | None = None
+
+    def end_of_day(self, day: int) -> None:
+        super().end_of_day(day)
+        spd = self.clock.steps_per_day
+        readings = self.readings(day * spd, (day + 1) * spd)
+        presence = self.presence_by_day.get(day, self.term.presence.iloc[:0])
+        day_result = footprint(readings, presence, self.clock.step_s, seed=self.sc.seed)
+        tokens = day_result.tokens[day_result.tokens["tokens"] > 0]
+        acc = self.model.accounts
+        batch = [acc.tx(Mint, acc.authority, self.account[person], TOKEN_ASSET, int(amount),
+                         f"footprint {room} {int(start)}")
+                 for person, amount, room, start in zip(
+                     tokens["person_id"], tokens["tokens"], tokens["classroom"],
+                     tokens["interval_start_s"], strict=True)]
+        acc.submit(batch)
+        self.ledger_txs += len(batch)
+        self.token_frames.append(tokens)
+
+    def finish(self) -> None:
+        self.result = footprint(self.readings(0, self.clock.total_steps), self.term.presence,
+                                self.clock.step_s, seed=self.sc.seed)
+        written = sum(int(f["tokens"].sum()) for f in self.token_frames)
+        if written != int(self.result.tokens["tokens"].sum()):
+            raise RuntimeError(f"footprint: {written} tokens on the ledger, "
+                               f"{int(self.result.tokens['tokens'].sum())} in the final split")
+
+    def summary(self) -> dict[str, Any]:
+        if self.result is None:
+            return {}
+        r = self.result
+        return {"footprint_people": len(self.people),
+                "footprint_sessions": len(self.term.sessions),
+                "footprint_metered_wh": r.metered_wh,
+                "footprint_tokens": r.attributed_wh,
+                "footprint_unattributed_wh": int(r.unattributed["energy_wh"].sum()),
+                "footprint_ledger_txs": self.ledger_txs}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        if self.result is None:
+            return {}
+        r = self.result
+        per_interval = (r.tokens.groupby(["interval", "classroom"], as_index=False)["tokens"].sum())
+        return {"footprint_per_person": r.per_person,
+                "footprint_per_interval": per_interval,
+                "footprint_unattributed": r.unattributed}
+
+    def write_files(self, out: Path) -> list[Path]:
+        if self.result is None:
+            return []
+        path = out / "footprint_report.md"
+        path.write_text(render_footprint_report(self.result, top=self.sc.top), encoding="utf-8")
+        return [path]
+
+
+class LightingExtension(CampusExtension):
+    """Case 3: empty-room lighting, blamed on the class before; rankings and € per year."""
+
+    name = "campus-lighting"
+
+    def __init__(self, model: CommunityModel) -> None:
+        super().__init__(model)
+        self.result: LightingResult | None = None
+
+    def finish(self) -> None:
+        self.result = lighting_waste(
+            self.readings(0, self.clock.total_steps), self.term.sessions, self.term.presence,
+            self.clock.step_s, self.term.config.start_date, self.sc.price_eur_per_kwh,
+            top=self.sc.top, seed=self.sc.seed)
+
+    def summary(self) -> dict[str, Any]:
+        if self.result is None:
+            return {}
+        r = self.result
+        waste = r.waste_by_classroom
+        return {"lighting_sessions": len(self.term.sessions),
+                "lighting_gap_wh": int(r.gaps["gap_wh"].sum()),
+                "lighting_unattributed_wh": r.unattributed_wh,
+                "lighting_waste_kwh_per_classroom_year": round(
+                    float(waste["waste_kwh_per_year"].mean()), 3),
+                "lighting_waste_eur_per_classroom_year": round(
+                    float(waste["waste_eur_per_year"].mean()), 2)}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        if self.result is None:
+            return {}
+        r = self.result
+        return {"lighting_gaps": r.gaps, "lighting_per_session": r.per_session,
+                "lighting_per_person": r.per_person, "lighting_rankings": r.rankings,
+                "lighting_waste_by_classroom": r.waste_by_classroom}
+
+    def write_files(self, out: Path) -> list[Path]:
+        if self.result is None:
+            return []
+        path = out / "lighting_report.md"
+        path.write_text(render_lighting_report(self.result), encoding="utf-8")
+        return [path]

@@ -1,0 +1,151 @@
+"""Classroom meters every 15 minutes: simulated from the term, or read from CSV.
+
+Why simulate from presence: the energy a classroom draws follows the people
+in it (HVAC while a class is held, plugs per person) plus the lights, which
+follow a *habit* rather than occupancy (on when security opens the building,
+often left on after a class). The lighting circuit is metered on its own
+(``lighting_wh``) for the lighting case; ``energy_wh`` is the whole classroom.
+
+Readings table: ``classroom, interval, interval_start_s, energy_wh, lighting_wh``
+(integer Wh per interval; ``interval = interval_start_s // interval_s``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridcoop.agents.mechanisms.campus.cardlog import DAY_S, CampusConfig, CardLogError
+from gridcoop.agents.mechanisms.campus.intervals import IntArray, expand_to_intervals
+
+
+def lights_on_spans(
+    sessions: pd.DataFrame, config: CampusConfig, classrooms: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """When each classroom's lights are on: ``classroom, start_s, end_s``.
+
+    Every weekday on which the building opens (any class held that day)
+    security switches the lights on at ``lights_on_h``; every class switches
+    them on at its start; at a class's end the last one out switches them off
+    with ``p_switch_off`` (one draw per class, in session order); security
+    switches them off at ``lights_off_h``.
+    """
+    on_s = round(config.lights_on_h * 3600)
+    off_s = round(config.lights_off_h * 3600)
+    ordered = sessions.sort_values(["start_s", "session_id"])
+    switched_off = rng.random(len(ordered)) < config.p_switch_off
+    ordered = ordered.assign(switched_off=switched_off)
+    days = np.unique(ordered["start_s"].to_numpy() // DAY_S)
+    rows: list[tuple[str, int, int]] = []
+    for room in classrooms:
+        mine = ordered[ordered["classroom"] == room]
+        by_day = dict(tuple(mine.groupby(mine["start_s"] // DAY_S)))
+        for day in days:
+            midnight = int(day) * DAY_S
+            lit_from: int | None = midnight + on_s
+            todays = by_day.get(day)
+            if todays is not None:
+                for start, end, off in zip(
+                    todays["start_s"], todays["end_s"], todays["switched_off"], strict=True
+                ):
+                    if lit_from is None:
+                        lit_from = int(start)
+                    if off:
+                        rows.append((room, lit_from, int(end)))
+                        lit_from = None
+            if lit_from is not None and lit_from < midnight + off_s:
+                rows.append((room, lit_from, midnight + off_s))
+    return pd.DataFrame(rows, columns=["classroom", "start_s", "end_s"])
+
+
+def _per_interval(
+    room_index: IntArray,
+    start_s: IntArray,
+    end_s: IntArray,
+    interval_s: int,
+    n_rooms: int,
+    n_intervals: int,
+    weight: IntArray | None = None,
+) -> np.ndarray:
+    """Seconds (times ``weight``) of the spans falling in each (room, interval) cell."""
+    row, interval, seconds = expand_to_intervals(start_s, end_s, interval_s)
+    keep = interval < n_intervals
+    cell = room_index[row[keep]] * n_intervals + interval[keep]
+    w = seconds[keep] * (weight[row[keep]] if weight is not None else 1)
+    return np.bincount(cell, weights=w, minlength=n_rooms * n_intervals).reshape(
+        n_rooms, n_intervals
+    )
+
+
+def simulate_readings(
+    sessions: pd.DataFrame, presence: pd.DataFrame, config: CampusConfig, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Meter readings of every classroom for every interval of the term, and the light spans.
+
+    Energy (Wh, floored per interval): lights ``lights_w`` while lit, HVAC
+    ``hvac_w`` while a class is held, ``person_w`` per person present, and
+    ``standby_w`` always.
+    """
+    classrooms = sorted(
+        set(sessions["classroom"]) | {f"room-{i + 1}" for i in range(config.classrooms)}
+    )
+    room_of = {room: i for i, room in enumerate(classrooms)}
+    n_rooms, interval_s = len(classrooms), config.interval_s
+    n_intervals = config.days * DAY_S // interval_s
+    lights = lights_on_spans(sessions, config, classrooms, rng)
+
+    def cells(frame: pd.DataFrame) -> np.ndarray:
+        return _per_interval(
+            frame["classroom"].map(room_of).to_numpy(dtype=np.int64),
+            frame["start_s"].to_numpy(dtype=np.int64),
+            frame["end_s"].to_numpy(dtype=np.int64),
+            interval_s,
+            n_rooms,
+            n_intervals,
+        )
+
+    lit_s, held_s, people_s = cells(lights), cells(sessions), cells(presence)
+    lighting_wh = np.floor(lit_s * config.lights_w / 3600.0 + 1e-9).astype(np.int64)
+    other_wh = (
+        held_s * config.hvac_w + people_s * config.person_w + interval_s * config.standby_w
+    ) / 3600.0
+    energy_wh = np.floor(lit_s * config.lights_w / 3600.0 + other_wh + 1e-9).astype(np.int64)
+    grid = np.arange(n_intervals, dtype=np.int64)
+    readings = pd.DataFrame(
+        {
+            "classroom": np.repeat(np.array(classrooms, dtype=object), n_intervals),
+            "interval": np.tile(grid, n_rooms),
+            "interval_start_s": np.tile(grid * interval_s, n_rooms),
+            "energy_wh": energy_wh.ravel(),
+            "lighting_wh": lighting_wh.ravel(),
+        }
+    )
+    return readings, lights
+
+
+def read_meter_csv(path: str, start_date: str, interval_s: int) -> pd.DataFrame:
+    """Real readings from CSV: ``classroom, interval_start, energy_wh`` [, ``lighting_wh``]."""
+    frame = pd.read_csv(path, dtype={"classroom": str})
+    missing = {"classroom", "interval_start", "energy_wh"} - set(frame.columns)
+    if missing:
+        raise CardLogError(
+            f"{path}: missing column(s) {sorted(missing)}; expected "
+            "classroom, interval_start, energy_wh[, lighting_wh]"
+        )
+    start = pd.to_datetime(frame["interval_start"]) - pd.Timestamp(start_date)
+    seconds = start.dt.total_seconds().astype(np.int64).to_numpy()
+    if (seconds % interval_s).any() or (seconds < 0).any():
+        raise CardLogError(
+            f"{path}: interval_start must fall on {interval_s // 60}-minute "
+            f"boundaries on or after {start_date}"
+        )
+    lighting = frame.get("lighting_wh", 0)
+    return pd.DataFrame(
+        {
+            "classroom": frame["classroom"],
+            "interval": seconds // interval_s,
+            "interval_start_s": seconds,
+            "energy_wh": frame["energy_wh"].astype(np.int64),
+            "lighting_wh": pd.Series(lighting, index=frame.index).astype(np.int64),
+        }
+    )

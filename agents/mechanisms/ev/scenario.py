@@ -1,0 +1,111 @@
+"""The EV community scenario kinds: ``ev-community`` (the pilot) and ``ev-community-large``.
+
+Why subclasses of ``Neighbourhood``: the EV owners are households like any
+other (base load, a smart meter, orders in the energy market); the kinds only
+change the defaults (who lives there) and add the ``ev_community`` group, the
+parameters of the aggregator, the spinning-reserve market and the
+gamification. Each aggregator region is one EV community with its own RA.
+
+Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as
+``"gridcoop.agents.mechanisms.ev.scenario:EVCommunity"`` and
+``"gridcoop.agents.mechanisms.ev.scenario:EVCommunityLarge"``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from gridcoop.agents.scenario.schema import Mix, Neighbourhood, Signing, _Strict
+
+if TYPE_CHECKING:
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.agents.model.extensions import CommunityExtension
+
+
+class EVCommunityParams(_Strict):
+    """The aggregator, reserve market and gamification settings of the EV communities.
+
+    ``fleet``: ``pilot`` gives each community the pilot's seven owners (profiles
+    4, 4, 3, 3, 2, 4, 3; five 24 kWh and two 30 kWh Leafs, cycled when a
+    community has more EVs); ``random`` draws profiles and batteries from the
+    scenario's ``ev`` shares. ``warmup_days`` of history are simulated before
+    the run to train the forecaster, which is retrained every
+    ``retrain_every_days`` on everything seen so far. Each hour the RA offers
+    ``offer_share`` of its firm capacity (reached with ``confidence``) at
+    ``price_eur_per_mw_day``; the grid asks ``request_kw`` per community.
+    """
+
+    fleet: Literal["pilot", "random"] = "pilot"
+    step_minutes: Literal[1, 5] = 5
+    warmup_days: Annotated[int, Field(ge=7, le=365)] = 28
+    retrain_every_days: Annotated[int, Field(ge=1, le=365)] = 7
+    change_rate: Annotated[float, Field(ge=0, le=1)] = 0.15
+    warn_probability: Annotated[float, Field(ge=0, le=1)] = 0.6
+    margin_kwh: Annotated[float, Field(ge=0, le=100)] = 2.0
+    committed_kwh: Annotated[float, Field(ge=0, le=100)] = 5.0
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    offer_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    price_eur_per_mw_day: Annotated[float, Field(ge=0, le=1e5)] = 120.0
+    max_price_eur_per_mw_day: Annotated[float, Field(ge=0, le=1e5)] | None = None
+    request_kw: Annotated[float, Field(ge=0, le=1e6)] = 10.0
+    pricing: Literal["pay-as-bid", "pay-as-clear"] = "pay-as-bid"
+    calls_per_year: Annotated[float, Field(ge=0, le=10_000)] = 20.0
+    max_calls_per_year: Annotated[int, Field(ge=0, le=10_000)] = 20
+    mean_call_minutes: Annotated[float, Field(gt=0, le=600)] = 60.0
+    penalty_eur_per_mwh: Annotated[float, Field(ge=0, le=1e5)] = 200.0
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.05
+    break_threshold: Annotated[float, Field(ge=0, le=1)] = 0.9
+    min_replacement_probability: Annotated[float, Field(ge=0, le=1)] = 0.7
+    base_tokens_per_hour: Annotated[int, Field(ge=0, le=10_000)] = 10
+    critical_factor: Annotated[int, Field(ge=1, le=100)] = 3
+    critical_periods: tuple[tuple[int, int], ...] = ((8, 10), (18, 21))
+    abuse_contact: str = "the community aggregator"
+
+    @model_validator(mode="after")
+    def _periods(self) -> EVCommunityParams:
+        for start, end in self.critical_periods:
+            if not 0 <= start < end <= 24:
+                raise ValueError(f"ev_community.critical_periods: ({start}, {end}) must satisfy "
+                                 "0 <= start < end <= 24")
+        return self
+
+
+class EVCommunity(Neighbourhood):
+    """The pilot: 7 Nissan Leafs (five 24 kWh, two 30 kWh) in one community, 3 months."""
+
+    kind: Literal["ev-community"] = "ev-community"  # type: ignore[assignment]
+    signing: Signing = "block"
+    days: Annotated[int, Field(ge=1, le=3660)] = 91
+    households: Annotated[int, Field(ge=1, le=100_000)] = 7
+    regions: Annotated[int, Field(ge=1, le=1000)] = 1
+    mix: Mix = Mix(prosumer=0.0, ev_owner=1.0, dr_household=0.0)
+    ev_community: EVCommunityParams = EVCommunityParams()
+
+    @model_validator(mode="after")
+    def _has_evs(self) -> EVCommunity:
+        if int(self.households * self.mix.ev_owner) < 1:
+            raise ValueError("an EV community needs EV owners: raise mix.ev_owner or households")
+        if 60 % self.metering_minutes or self.metering_minutes % self.ev_community.step_minutes:
+            raise ValueError(
+                f"metering_minutes={self.metering_minutes} must be a multiple of "
+                f"ev_community.step_minutes={self.ev_community.step_minutes} and divide 60")
+        return self
+
+    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
+        """The EV community (aggregators, reserve market, gamification) for every region."""
+        from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
+
+        return [EVCommunityExtension(model)]
+
+
+class EVCommunityLarge(EVCommunity):
+    """Hundreds of EVs in several communities (one per region), among prosumers."""
+
+    kind: Literal["ev-community-large"] = "ev-community-large"  # type: ignore[assignment]
+    days: Annotated[int, Field(ge=1, le=3660)] = 28
+    households: Annotated[int, Field(ge=1, le=100_000)] = 400
+    regions: Annotated[int, Field(ge=1, le=1000)] = 4
+    mix: Mix = Mix(prosumer=0.25, ev_owner=0.75, dr_household=0.0)
+    ev_community: EVCommunityParams = EVCommunityParams(fleet="random", request_kw=100.0)

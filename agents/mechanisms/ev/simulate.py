@@ -1,0 +1,334 @@
+"""Simulate a fleet's plug-in state, state of charge and next-trip needs at 5-minute steps.
+
+Why cumulative sums: with the pilot's "charger power unlimited" assumption a
+battery is full after every plugged step, so the state of charge is the
+capacity minus the energy driven since the last plugged step — an exclusive
+cumulative sum with a running maximum, no loop over time. With a real charger
+power (``unlimited_charger_power=False``) the clamp at full makes the state
+depend on the past, and one vectorised loop over time steps runs instead.
+
+Step convention: step ``t`` covers minutes ``[t·step, (t+1)·step)``. A step is
+*plugged* when the EV is plugged in for all of it; a trip occupies the steps it
+touches. ``soc_kwh[:, t]`` is the state of charge at the start of step ``t``.
+``need_kwh[:, t]`` is the energy the owner will drive from step ``t`` until the
+EV is next plugged in (the next trip, or trips, to a charger): a V2G discharge
+must leave at least this plus the owner's margin in the battery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridcoop.agents.mechanisms.ev.profiles import (
+    PROFILES,
+    BehaviourProfile,
+    BoolArray,
+    EVConfigError,
+    Fleet,
+)
+from gridcoop.agents.mechanisms.ev.trips import MINUTES_PER_DAY, TripTable, generate_trips
+
+Float32Array = NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationOptions:
+    """Simulation settings; defaults follow the pilot's simplifying assumptions."""
+
+    step_min: int = 5
+    start_weekday: int = 0
+    change_rate: float = 0.15
+    warn_probability: float = 0.6
+    unlimited_charger_power: bool = True
+    initial_soc: float = 0.9
+    block_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.step_min < 1 or 60 % self.step_min:
+            raise EVConfigError(f"step_min must divide 60 (e.g. 5), got {self.step_min}")
+        if not 0.0 <= self.initial_soc <= 1.0:
+            raise EVConfigError(f"initial_soc must be in [0, 1], got {self.initial_soc}")
+        if self.block_size < 1:
+            raise EVConfigError(f"block_size must be >= 1, got {self.block_size}")
+
+
+@dataclass(frozen=True)
+class FleetHistory:
+    """What every EV did at every step: arrays are (n_ev, n_steps) unless noted."""
+
+    fleet: Fleet
+    days: int
+    step_min: int
+    start_weekday: int
+    trips: TripTable
+    plugged: BoolArray
+    soc_kwh: Float32Array
+    need_kwh: Float32Array
+    external_charge_kwh: NDArray[np.float64]  # (n_ev, days): bought away when the battery ran out
+
+    @property
+    def steps_per_day(self) -> int:
+        return MINUTES_PER_DAY // self.step_min
+
+    @property
+    def steps_per_hour(self) -> int:
+        return 60 // self.step_min
+
+    @property
+    def n_steps(self) -> int:
+        return self.days * self.steps_per_day
+
+    @property
+    def changed(self) -> BoolArray:
+        return self.trips.changed
+
+    @property
+    def warned(self) -> BoolArray:
+        return self.trips.warned
+
+    def weekday(self, day: int) -> int:
+        return (self.start_weekday + day) % 7
+
+    def plugged_minutes_by_hour(self) -> NDArray[np.int64]:
+        """Minutes each EV was plugged in, per hour of the run: (n_ev, days × 24) ints."""
+        per_hour = self.plugged.reshape(self.fleet.size, -1, self.steps_per_hour)
+        return np.asarray(per_hour.sum(axis=2, dtype=np.int64) * self.step_min, dtype=np.int64)
+
+    def plug_sessions(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Plug-in records: (ev row, plug-in minute, plug-out minute) of every plugged stretch.
+
+        Sorted by EV then time; a stretch still plugged at the end of the run
+        ends at the run's last minute.
+        """
+        n = self.fleet.size
+        padded = np.zeros((n, self.n_steps + 2), dtype=np.int8)
+        padded[:, 1:-1] = self.plugged
+        edges = np.diff(padded, axis=1)
+        rows_in, steps_in = np.nonzero(edges == 1)
+        _, steps_out = np.nonzero(edges == -1)
+        return (
+            rows_in.astype(np.int64),
+            steps_in.astype(np.int64) * self.step_min,
+            steps_out.astype(np.int64) * self.step_min,
+        )
+
+
+def _plug_intervals(
+    trips: TripTable, fleet: Fleet, total_min: int, step_min: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """(ev, first plugged step, end step) of every plugged stay, in whole steps."""
+    n = fleet.size
+    ev = trips.ev
+    last_of_ev = np.ones(ev.size, dtype=bool)
+    last_of_ev[:-1] = ev[1:] != ev[:-1]
+    next_start = np.where(last_of_ev, total_min, np.roll(trips.start_min, -1))
+    begin = -(-(trips.end_min + trips.plug_delay_min) // step_min)  # ceil
+    end = next_start // step_min
+    keep = trips.plug_after & (end > begin)
+    # Before each EV's first trip it is where the last night left it.
+    first_start = np.full(n, total_min, dtype=np.int64)
+    if ev.size:
+        first_start[ev[::-1]] = trips.start_min[::-1]  # the earliest wins (written last)
+    at_start = np.array([PROFILES[BehaviourProfile(p)].plugged_at_start for p in fleet.profile])
+    starters = np.flatnonzero(at_start & (first_start >= step_min))
+    return (
+        np.concatenate([ev[keep], starters]),
+        np.concatenate([begin[keep], np.zeros(starters.size, dtype=np.int64)]),
+        np.concatenate([end[keep], first_start[starters] // step_min]),
+    )
+
+
+def _per_step(
+    rows: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    ends: NDArray[np.int64],
+    values: NDArray[np.float64],
+    n_rows: int,
+    n_steps: int,
+) -> NDArray[np.float64]:
+    """Spread each value evenly over steps [start, end) of its row: (n_rows, n_steps)."""
+    rate = np.asarray(values, dtype=np.float64) / np.maximum(ends - starts, 1)
+    width = n_steps + 1
+    flat = np.bincount(rows * width + starts, rate, n_rows * width)
+    flat -= np.bincount(rows * width + ends, rate, n_rows * width)
+    return np.cumsum(flat.reshape(n_rows, width), axis=1, dtype=np.float64)[:, :n_steps]
+
+
+def _next_index(mask: BoolArray) -> NDArray[np.int64]:
+    """For each step, the first step >= it where ``mask`` holds (n_steps when none), per row."""
+    t = mask.shape[1]
+    idx = np.where(mask, np.arange(t), t)
+    return np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
+
+
+def _soc_loop(
+    plugged: BoolArray,
+    drive: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    charge_kwh_per_step: NDArray[np.float64],
+    initial_soc: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """SoC with a limited charger: one vectorised pass over time (rows are EVs)."""
+    plugged_t, drive_t = np.ascontiguousarray(plugged.T), np.ascontiguousarray(drive.T)
+    soc = np.empty(drive_t.shape)
+    external = np.zeros(drive_t.shape)
+    level = capacity * initial_soc
+    for t in range(drive_t.shape[0]):
+        soc[t] = level
+        level = level - drive_t[t]
+        external[t] = np.maximum(-level, 0.0)
+        level = np.maximum(level, 0.0)
+        level = np.where(plugged_t[t], np.minimum(capacity, level + charge_kwh_per_step), level)
+    return soc.T, external.T
+
+
+def _block(
+    plugged: BoolArray,
+    drive: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    charge_kwh_per_step: NDArray[np.float64],
+    initial_soc: float,
+    unlimited: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """SoC at step starts, next-trip need and external charging for one block of EVs."""
+    width, t_steps = plugged.shape
+    cum = np.zeros((width, t_steps + 1))
+    np.cumsum(drive, axis=1, out=cum[:, 1:])
+    if unlimited:
+        # Last plugged step before each step start (-1: none yet).
+        last = np.full((width, t_steps + 1), -1, dtype=np.int64)
+        np.maximum.accumulate(np.where(plugged, np.arange(t_steps), -1), axis=1, out=last[:, 1:])
+        base = np.where(last >= 0, capacity[:, None], (capacity * initial_soc)[:, None])
+        since = cum - np.take_along_axis(cum, last + 1, axis=1)
+        deficit = np.maximum(since - base, 0.0)  # driven beyond what the battery held
+        soc = (base - since + deficit)[:, :t_steps]
+        external = np.where(plugged, 0.0, deficit[:, 1:] - deficit[:, :-1])
+    else:
+        soc, external = _soc_loop(plugged, drive, capacity, charge_kwh_per_step, initial_soc)
+    need_off = np.take_along_axis(cum, _next_index(plugged), axis=1) - cum[:, :t_steps]
+    padded = np.hstack([need_off, np.zeros((width, 1))])
+    need = np.where(plugged, np.take_along_axis(padded, _next_index(~plugged), axis=1), need_off)
+    return soc, need, external
+
+
+def simulate_fleet(
+    fleet: Fleet, days: int, seed: int, options: SimulationOptions | None = None
+) -> FleetHistory:
+    """Draw trips and simulate plug-in, SoC and next-trip needs of every EV.
+
+    One extra day is drawn and simulated, then dropped, so the needs of the
+    last evening see the next morning's trips.
+    """
+    opts = options or SimulationOptions()
+    trips = generate_trips(
+        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability
+    )
+    return simulate_trips(fleet, trips, days, opts)
+
+
+def _check_trips(trips: TripTable, n: int, total_min: int) -> None:
+    ev, start, end = trips.ev, trips.start_min, trips.end_min
+    if ev.size == 0:
+        return
+    if ev.min() < 0 or ev.max() >= n:
+        raise EVConfigError(f"trip ev indices must be in 0..{n - 1}")
+    if np.any(end <= start) or start.min() < 0 or end.max() > total_min:
+        raise EVConfigError(f"every trip needs 0 <= start_min < end_min <= {total_min}")
+    same = ev[1:] == ev[:-1]
+    if np.any(ev[1:] < ev[:-1]) or np.any(same & (start[1:] < end[:-1])):
+        raise EVConfigError("trips must be sorted by ev then start, and never overlap")
+
+
+def simulate_trips(
+    fleet: Fleet, trips: TripTable, days: int, options: SimulationOptions | None = None
+) -> FleetHistory:
+    """Simulate given trips; the table may run past ``days`` (the surplus is look-ahead).
+
+    The simulated horizon is the table's (``trips.changed.shape[1]`` days, at
+    least ``days``); the result keeps the first ``days`` days.
+    """
+    opts = options or SimulationOptions()
+    n = fleet.size
+    if days < 1:
+        raise EVConfigError(f"days must be >= 1, got {days}")
+    ext_days = trips.changed.shape[1]
+    if trips.changed.shape[0] != n or trips.warned.shape != trips.changed.shape or ext_days < days:
+        raise EVConfigError(
+            f"trips.changed and trips.warned must be ({n}, >= {days} days), got "
+            f"{trips.changed.shape} and {trips.warned.shape}"
+        )
+    _check_trips(trips, n, ext_days * MINUTES_PER_DAY)
+    step = opts.step_min
+    t_ext = ext_days * MINUTES_PER_DAY // step
+    t_out = days * MINUTES_PER_DAY // step
+    n = fleet.size
+    plug_ev, plug_begin, plug_end = _plug_intervals(trips, fleet, ext_days * MINUTES_PER_DAY, step)
+    drive_begin = trips.start_min // step
+    drive_end = -(-trips.end_min // step)
+    plugged_out = np.zeros((n, t_out), dtype=bool)
+    soc_out = np.zeros((n, t_out), dtype=np.float32)
+    need_out = np.zeros((n, t_out), dtype=np.float32)
+    external_out = np.zeros((n, days))
+    charge_step = fleet.charge_power_kw * step / 60.0
+    for lo in range(0, n, opts.block_size):
+        hi = min(n, lo + opts.block_size)
+        width = hi - lo
+        sel = (plug_ev >= lo) & (plug_ev < hi)
+        flags = _per_step(
+            plug_ev[sel] - lo,
+            plug_begin[sel],
+            plug_end[sel],
+            (plug_end[sel] - plug_begin[sel]).astype(np.float64),
+            width,
+            t_ext,
+        )
+        plugged = flags > 0.5
+        tsel = (trips.ev >= lo) & (trips.ev < hi)
+        drive = _per_step(
+            trips.ev[tsel] - lo,
+            drive_begin[tsel],
+            drive_end[tsel],
+            trips.energy_kwh[tsel],
+            width,
+            t_ext,
+        )
+        drive = np.where(plugged, 0.0, np.maximum(drive, 0.0))
+        soc, need, external = _block(
+            plugged,
+            drive,
+            fleet.capacity_kwh[lo:hi],
+            charge_step[lo:hi],
+            opts.initial_soc,
+            opts.unlimited_charger_power,
+        )
+        plugged_out[lo:hi] = plugged[:, :t_out]
+        soc_out[lo:hi] = soc[:, :t_out]
+        need_out[lo:hi] = need[:, :t_out]
+        external_out[lo:hi] = external[:, :t_out].reshape(width, days, -1).sum(axis=2)
+    inside = trips.day < days
+    kept = TripTable(
+        ev=trips.ev[inside],
+        day=trips.day[inside],
+        start_min=trips.start_min[inside],
+        end_min=trips.end_min[inside],
+        km=trips.km[inside],
+        energy_kwh=trips.energy_kwh[inside],
+        plug_after=trips.plug_after[inside],
+        plug_delay_min=trips.plug_delay_min[inside],
+        changed=trips.changed[:, :days].copy(),
+        warned=trips.warned[:, :days].copy(),
+    )
+    return FleetHistory(
+        fleet=fleet,
+        days=days,
+        step_min=step,
+        start_weekday=opts.start_weekday,
+        trips=kept,
+        plugged=plugged_out,
+        soc_kwh=soc_out,
+        need_kwh=need_out,
+        external_charge_kwh=external_out,
+    )

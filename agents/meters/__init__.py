@@ -1,0 +1,1 @@
+"""Smart meters and the sources they read (simulated or hardware)."""

@@ -1,0 +1,1 @@
+"""The community model (the composition root), its members, population and outputs."""

@@ -1,0 +1,235 @@
+"""The community's accounts on the shared ledger: members, listings, trades, settlement.
+
+Why a batch builder: the central market writes thousands of transactions per
+auction; building ``SignedTx`` objects with locally tracked nonces and
+handing them to ``Ledger.submit_many`` in one call (one block per auction)
+costs a few microseconds per transaction, where a wallet call per
+transaction would cost a ledger round trip each. All amounts are integers:
+money in µ€ (``eur_u``), energy tokens in Wh (``wh``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.identity import KeyPair, Member
+from gridcoop.ledger.ledger import Ledger
+from gridcoop.ledger.transactions import (
+    Bid,
+    ClearListing,
+    CloseListing,
+    GridSettlement,
+    Mint,
+    Offer,
+    OpenListing,
+    RegisterResource,
+    Settle,
+    Trade,
+    Transfer,
+)
+
+IntArray = NDArray[np.int64]
+
+
+class CommunityLedger:
+    """The writer's side: the market authority's ledger and every member's account.
+
+    Keys derive from the run's seed, so the same scenario and seed give the
+    same accounts, transactions and head hash.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, seed: int, signing: str,
+                 node_ids: Sequence[str], roles: Sequence[str] | None = None,
+                 initial_balance_u: int, pv_w: Sequence[int] = (), chain_id: str = "gridcoop",
+                 workers: int | None = None) -> None:
+        if os.fspath(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                stale = Path(f"{os.fspath(path)}{suffix}")
+                if stale.exists():
+                    stale.unlink()
+        self.master = f"gridcoop-run/{seed}".encode()
+        self.authority_keys = KeyPair.derive(self.master, "market")
+        self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
+                                    chain_id=chain_id, workers=workers)
+        self.signing = signing
+        self.chain_id = self.ledger.config.chain_id
+        self.authority = self.authority_keys.account
+        self.keys: dict[str, KeyPair] = {self.authority: self.authority_keys}
+        self.accounts: list[str] = []
+        self._nonce: dict[str, int] = {}
+        self.initial_balance_u = initial_balance_u
+        self.minted_u = 0
+        self.deposits_u = np.zeros(len(node_ids), dtype=np.int64)
+        self.escrow_ids: dict[str, str] = {}
+        for i, node in enumerate(node_ids):
+            role = roles[i] if roles is not None else "member"
+            member, keys = Member.from_seed(self.master, node, node, "", role)  # type: ignore[arg-type]
+            self.ledger.register(member)
+            self.ledger.add_signer(keys)
+            self.keys[member.account] = keys
+            self.accounts.append(member.account)
+        batch = []
+        for i, account in enumerate(self.accounts):
+            batch.append(self.tx(Mint, self.authority, account, "eur_u", initial_balance_u,
+                                  "opening balance"))
+            if i < len(pv_w) and pv_w[i] > 0:
+                batch.append(self.tx(RegisterResource, self.authority, f"pv-{node_ids[i]}",
+                                      account, "pv", int(pv_w[i])))
+        self.minted_u += initial_balance_u * len(self.accounts)
+        self.submit(batch)
+        self.ledger.seal_block(0)
+
+    # --- building ---------------------------------------------------------------------
+
+    def tx(self, cls: Any, issuer: str, *fields: Any) -> SignedTx:
+        """Build one transaction of kind ``cls`` for ``issuer`` with its next nonce.
+
+        Why here and not ``Ledger.wallet``: a batch of many transactions per block is
+        built before any is applied, so the writer counts nonces itself; every writer of
+        the model's ledger (the central market, the EV, DR and campus extensions) builds
+        its transactions through this one method so the count stays right.
+        """
+        nonce = self._nonce.get(issuer)
+        if nonce is None:
+            nonce = self.ledger.next_nonce(issuer)
+        self._nonce[issuer] = nonce + 1
+        keys = self.keys.get(issuer) if self.signing == "full" else None
+        return SignedTx.build(cls(issuer, nonce, *fields), self.chain_id, keys)
+
+    def submit(self, batch: list[SignedTx]) -> list[SignedTx]:
+        """Apply a batch all or nothing; on refusal the local nonces resync and the error rises."""
+        if not batch:
+            return batch
+        try:
+            return self.ledger.submit_many(batch)
+        except BaseException:
+            self._nonce.clear()
+            raise
+
+    def top_ups(self, payer: IntArray, amount_u: IntArray, memo: str) -> list[SignedTx]:
+        """Deposits for members whose balance cannot cover ``amount_u`` (summed per payer):
+        each is brought back to its opening balance plus what it is about to pay."""
+        if not payer.size:
+            return []
+        need = np.bincount(payer, weights=amount_u, minlength=len(self.accounts)).astype(np.int64)
+        balances = self.ledger.state.balances
+        batch = []
+        for node in np.flatnonzero(need).tolist():
+            account = self.accounts[node]
+            have = balances.get((account, "eur_u"), 0)
+            if have < need[node]:
+                top_up = self.initial_balance_u + int(need[node]) - have
+                batch.append(self.tx(Mint, self.authority, account, "eur_u", top_up,
+                                      f"deposit {memo}"))
+                self.minted_u += top_up
+                self.deposits_u[node] += top_up
+        return batch
+
+    def adopt_keys(self, account: str, keys: KeyPair) -> None:
+        """Sign for ``account`` from now on (an account registered by a transaction built
+        with :meth:`tx`, e.g. an aggregator's)."""
+        self.keys[account] = keys
+        self.ledger.add_signer(keys)
+
+    def register_account(self, member: Member) -> str:
+        """Register one more member now (with its directory entry); returns its account.
+
+        ``Ledger.register`` spends the authority's nonce, so the cached count is dropped.
+        """
+        account = self.ledger.register(member)
+        self._nonce.pop(self.authority, None)
+        return account
+
+    def member_account(self, node: int) -> str:
+        return self.accounts[node]
+
+    # --- an auction --------------------------------------------------------------------
+
+    def auction_txs(self, listing_id: str, start_s: int, end_s: int, book_node: IntArray,
+                    book_is_buy: NDArray[np.bool_], book_wh: IntArray, book_price_u: IntArray,
+                    buyer: IntArray, seller: IntArray, energy_wh: IntArray, price_u: IntArray,
+                    trade_ids: Sequence[str]) -> list[SignedTx]:
+        """The listing's life cycle: open, offers and bids, close, trades (escrow), clear.
+
+        Returns the batch; after it is submitted each trade's escrow id is kept by trade id.
+        """
+        acc, market = self.accounts, self.authority
+        batch = self.top_ups(buyer, energy_wh * price_u // 1000, listing_id)
+        batch.append(self.tx(OpenListing, market, listing_id, start_s, end_s))
+        for node, is_buy, wh, price in zip(book_node.tolist(), book_is_buy.tolist(),
+                                           book_wh.tolist(), book_price_u.tolist(), strict=True):
+            batch.append(self.tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
+        batch.append(self.tx(CloseListing, market, listing_id))
+        for tid, b, s, wh, price in zip(trade_ids, buyer.tolist(), seller.tolist(),
+                                        energy_wh.tolist(), price_u.tolist(), strict=True):
+            stx = self.tx(Trade, market, listing_id, acc[s], acc[b], wh, price,
+                           wh * price // 1000)
+            self.escrow_ids[tid] = stx.txid_hex
+            batch.append(stx)
+        batch.append(self.tx(ClearListing, market, listing_id))
+        return batch
+
+    def settlement_txs(self, trade_ids: Sequence[str], buyer: IntArray, delivered_wh: IntArray,
+                       shortfall_wh: IntArray, shortfall_import_u: IntArray,
+                       memo: str = "settlement") -> list[SignedTx]:
+        """Settle each trade's escrow; close each shortfall against the buyer's grid import."""
+        acc, market = self.accounts, self.authority
+        batch = self.top_ups(buyer, shortfall_import_u, memo)
+        for tid, b, delivered, short, paid in zip(
+                trade_ids, buyer.tolist(), delivered_wh.tolist(), shortfall_wh.tolist(),
+                shortfall_import_u.tolist(), strict=True):
+            escrow = self.escrow_ids.pop(tid)
+            batch.append(self.tx(Settle, market, escrow, delivered))
+            if short:
+                batch.append(self.tx(GridSettlement, market, acc[b], "import", short, paid,
+                                      escrow))
+        return batch
+
+    def billing_txs(self, memo: str, import_wh: IntArray, import_u: IntArray,
+                    export_wh: IntArray, export_u: IntArray, fee_u: IntArray,
+                    tokens_wh: IntArray, low_water_u: int) -> list[SignedTx]:
+        """One billing period: grid import and feed-in per member, grid fees, energy tokens,
+        and a deposit that tops a member up to its opening balance when it runs low."""
+        acc, market = self.accounts, self.authority
+        batch = []
+        balances = self.ledger.state.balances
+        for node in np.flatnonzero(import_wh + export_wh + fee_u + tokens_wh).tolist():
+            account = acc[node]
+            cost = int(import_u[node]) + int(fee_u[node])
+            have = balances.get((account, "eur_u"), 0) + int(export_u[node])
+            if have - cost < low_water_u:
+                top_up = self.initial_balance_u + cost - have
+                batch.append(self.tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
+                self.minted_u += top_up
+                self.deposits_u[node] += top_up
+            if export_wh[node]:
+                batch.append(self.tx(GridSettlement, market, account, "export",
+                                      int(export_wh[node]), int(export_u[node]), ""))
+            if import_wh[node]:
+                batch.append(self.tx(GridSettlement, market, account, "import",
+                                      int(import_wh[node]), int(import_u[node]), ""))
+            if fee_u[node]:
+                batch.append(self.tx(Transfer, account, market, "eur_u", int(fee_u[node]),
+                                      f"grid fee {memo}"))
+            if tokens_wh[node]:
+                batch.append(self.tx(Mint, market, account, "wh", int(tokens_wh[node]),
+                                      f"local energy {memo}"))
+        return batch
+
+    def seal(self, time_s: int) -> Any:
+        """Seal the open transactions into a block (one per auction)."""
+        return self.ledger.seal_block(time_s)
+
+    def genesis_bytes(self) -> bytes:
+        return self.ledger.block(0).to_bytes()
+
+    def close(self) -> None:
+        self.ledger.close()

@@ -1,0 +1,110 @@
+"""Community members as Mesa agents: thin handles over the model's node arrays.
+
+Why thin: the physics, forecasts and orders of all members are computed at
+once on numpy arrays (see ``gridcoop.agents.physics``); each agent is the member's
+identity (id, region, ledger account) and a readable view of its state, so
+Mesa tools (AgentSet, the Solara page) still see real agents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from gridcoop.agents.model.community import CommunityModel
+
+
+class Member(mesa.Agent):  # type: ignore[misc]
+    """A metered node that trades: household, classroom or CSV trader."""
+
+    model: CommunityModel
+
+    def __init__(self, model: CommunityModel, member_id: str, node: int, region: str) -> None:
+        super().__init__(model)
+        self.member_id = member_id
+        self.node = node
+        self.region = region
+
+    @property
+    def account(self) -> str:
+        """The member's pseudonymous ledger account."""
+        return self.model.accounts.member_account(self.node)
+
+    @property
+    def bill_eur(self) -> float:
+        """Net cost so far: local purchases + grid import + fees - local sales - feed-in."""
+        return float(self.model.kpis.bill_u[self.node]) / 1e6
+
+    @property
+    def baseline_bill_eur(self) -> float:
+        """What the same energy would have cost with the grid only."""
+        return float(self.model.kpis.baseline_u[self.node]) / 1e6
+
+    @property
+    def last_import_wh(self) -> int:
+        return int(self.model.last_import_wh[self.node])
+
+    @property
+    def last_export_wh(self) -> int:
+        return int(self.model.last_export_wh[self.node])
+
+
+class Prosumer(Member):
+    """A household with PV and perhaps a home battery."""
+
+    @property
+    def pv_kwp(self) -> float:
+        return float(self.model.population.pv_kwp[self.node])
+
+    @property
+    def battery_soc_kwh(self) -> float:
+        physics = self.model.population.physics
+        batteries = getattr(physics, "batteries", None)
+        return 0.0 if batteries is None else float(batteries.soc_kwh[self.node])
+
+
+class EVOwner(Member):
+    """A household with an electric vehicle (trips, home charging)."""
+
+    def __init__(self, model: CommunityModel, member_id: str, node: int, region: str,
+                 ev_index: int) -> None:
+        super().__init__(model, member_id, node, region)
+        self.ev_index = ev_index
+
+    @property
+    def ev_soc_kwh(self) -> float:
+        return float(self.model.population.physics.evs.soc_kwh[self.ev_index])  # type: ignore[attr-defined]
+
+    @property
+    def ev_capacity_kwh(self) -> float:
+        return float(self.model.population.physics.evs.capacity_kwh[self.ev_index])  # type: ignore[attr-defined]
+
+
+class DRHousehold(Member):
+    """A household with flexible appliances (templates T1-T4 of DOMAIN.md)."""
+
+    def __init__(self, model: CommunityModel, member_id: str, node: int, region: str,
+                 dr_index: int) -> None:
+        super().__init__(model, member_id, node, region)
+        self.dr_index = dr_index
+
+    @property
+    def appliances(self) -> list[str]:
+        """Names of the appliances this household owns."""
+        fleet = self.model.population.physics.appliances  # type: ignore[attr-defined]
+        return [spec.name for a, spec in enumerate(fleet.specs) if fleet.owned[a, self.dr_index]]
+
+
+class Classroom(Member):
+    """A classroom on the campus hallway: panels, and lights while a class is in session."""
+
+    @property
+    def number(self) -> int:
+        """Position along the hallway (1 = first)."""
+        return self.node + 1
+
+
+class Trader(Member):
+    """A market-only participant whose quantities and limit prices come from CSV files."""

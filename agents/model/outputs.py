@@ -1,0 +1,81 @@
+"""The tables of a run (trades, time series, bills, campus transfers) as pandas frames.
+
+Why frames built at the end: during the run the central market keeps trades
+as numpy columns per delivery interval; turning them into one table once is
+cheaper than appending rows, and the CLI writes whatever this returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gridcoop.agents.model.population import NodeKind
+
+if TYPE_CHECKING:
+    from gridcoop.agents.model.community import CommunityModel
+
+
+def trades_table(model: CommunityModel) -> pd.DataFrame:
+    """Every settled trade: contracted and delivered Wh, price, payment."""
+    ids = np.array(model.population.node_ids, dtype=object)
+    step_s = model.clock.market_minutes * 60
+    parts = []
+    for interval, trades, delivered in model.central.trade_log:
+        parts.append(pd.DataFrame({
+            "delivery_start_s": interval * step_s,
+            "trade_id": trades.trade_ids,
+            "buyer": ids[trades.buyer], "seller": ids[trades.seller],
+            "contracted_wh": trades.energy_wh, "delivered_wh": delivered,
+            "price_eur_per_kwh": trades.price_u / 1e6,
+            "paid_eur": (trades.energy_wh * trades.price_u // 1000) * delivered
+            // np.maximum(trades.energy_wh, 1) / 1e6,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=["delivery_start_s", "trade_id", "buyer", "seller",
+                                     "contracted_wh", "delivered_wh", "price_eur_per_kwh",
+                                     "paid_eur"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def bills_table(model: CommunityModel) -> pd.DataFrame:
+    """Per member: metered energy, local trade, bill vs the grid-only baseline."""
+    pop, kpis = model.population, model.kpis
+    return pd.DataFrame({
+        "member": pop.node_ids,
+        "kind": [NodeKind(int(k)).name.lower() for k in pop.kind],
+        "region": [pop.region_ids[int(r)] for r in pop.region],
+        "import_kwh": kpis.node_import_wh / 1000, "export_kwh": kpis.node_export_wh / 1000,
+        "bought_locally_kwh": kpis.node_bought_wh / 1000,
+        "sold_locally_kwh": kpis.node_sold_wh / 1000,
+        "bill_eur": kpis.bill_u / 1e6, "baseline_eur": kpis.baseline_u / 1e6,
+        "saving_eur": (kpis.baseline_u - kpis.bill_u) / 1e6,
+    })
+
+
+def transfer_matrix_kwh(model: CommunityModel) -> pd.DataFrame:
+    """Delivered kWh from each member (rows) to each member (columns)."""
+    ids = list(model.population.node_ids)
+    n = len(ids)
+    matrix = np.zeros((n, n), dtype=np.int64)
+    for _, trades, delivered in model.central.trade_log:
+        np.add.at(matrix, (trades.seller, trades.buyer), delivered)
+    frame = pd.DataFrame(matrix / 1000, index=ids, columns=ids)
+    frame.index.name = "from \\ to (kWh)"
+    return frame
+
+
+def tables(model: CommunityModel) -> dict[str, pd.DataFrame]:
+    """All tables of a run, by file stem."""
+    out = {
+        "trades": trades_table(model),
+        "timeseries": model.datacollector.get_model_vars_dataframe(),
+        "bills": bills_table(model),
+    }
+    if model.scenario.kind == "campus-microgrid":
+        out["transfers"] = transfer_matrix_kwh(model)
+    for extension in model.extensions:
+        out.update(extension.tables())
+    return out

@@ -1,0 +1,1 @@
+"""Where regions run (this process, worker processes) and the ledger replicas."""

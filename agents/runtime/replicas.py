@@ -1,0 +1,177 @@
+"""Ledger replicas held by the aggregators: every block from the bus is verified before it counts.
+
+Three ways to hold them (``CommunityModel(replicas=...)``):
+
+* ``shared``: aggregators in one process share one in-memory replica. It
+  verifies each block fully (links, seals, Merkle root, every transaction's
+  rules and, under ``full`` signing, every signature); every other aggregator
+  checks that the block it received is byte for byte the verified one.
+* ``per_aggregator``: each aggregator verifies every block on its own replica,
+  as when each runs on its own machine.
+* ``process``: the shared replica lives in a child process; aggregators hand it
+  the blocks they received and the model goes on while it verifies (on another
+  core). Refusals surface at the next step; ``finish`` waits for the last
+  verdict and checks the replica's head equals the writer's.
+* ``auto``: ``process`` for 200 members or more, else ``shared``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import select
+import subprocess
+import sys
+from typing import Any, Literal
+
+from gridcoop.agents.runtime.replica_worker import HEADER, check_block
+from gridcoop.ledger.errors import LedgerError
+from gridcoop.ledger.ledger import Ledger
+
+ReplicaMode = Literal["auto", "shared", "per_aggregator", "process"]
+REPLICA_MODES = ("auto", "shared", "per_aggregator", "process")
+AUTO_PROCESS_MEMBERS = 200
+
+
+class ReplicaRefusedError(RuntimeError):
+    """A block from the bus did not verify on a replica: the chain or the bus is corrupt."""
+
+
+class _Verified:
+    """The last block a shared replica was given, to recognise the same bytes again."""
+
+    __slots__ = ("block_bytes", "height")
+
+    def __init__(self) -> None:
+        self.height = -1
+        self.block_bytes = b""
+
+
+class LocalReplica:
+    """A replica ledger in this process."""
+
+    def __init__(self, genesis: bytes) -> None:
+        self.ledger = Ledger.replica(":memory:", genesis, workers=0)
+
+    def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
+        verdict = check_block(self.ledger, height, block_hash, block_bytes, LedgerError)
+        if verdict:
+            raise ReplicaRefusedError(f"{owner}: {verdict}")
+
+    def check(self) -> None:
+        """Nothing is pending in this process."""
+
+    def head_hash(self) -> str:
+        return self.ledger.head_hash
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+class ProcessReplica:
+    """The shared replica, verifying in a child process while the model runs."""
+
+    def __init__(self, genesis: bytes) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "gridcoop.agents.runtime.replica_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE)
+        self._sent = 0
+        self._answered = 0
+        self._head = ""
+        self._owner = "replica"
+        self._send(-1, "", genesis)
+        self.check(wait=True)
+
+    def _send(self, height: int, block_hash: str, data: bytes) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)))
+            stdin.write(data)
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise ReplicaRefusedError("the replica process is gone; see its error above") \
+                from None
+        self._sent += 1
+
+    def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
+        self._owner = owner
+        self._send(height, block_hash, block_bytes)
+        self.check()
+
+    def check(self, wait: bool = False) -> None:
+        """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
+        stdout = self._process.stdout
+        assert stdout is not None
+        while self._answered < self._sent:
+            if not wait and not select.select([stdout], [], [], 0)[0]:
+                return
+            line = stdout.readline()
+            if not line:
+                raise ReplicaRefusedError("the replica process died; see its error above")
+            answer = json.loads(line)
+            self._answered += 1
+            self._head = answer["head"]
+            if answer["verdict"]:
+                raise ReplicaRefusedError(f"{self._owner}: {answer['verdict']}")
+
+    def head_hash(self) -> str:
+        self.check(wait=True)
+        return self._head
+
+    def close(self) -> None:
+        process = self._process
+        if process.poll() is None and process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.write(HEADER.pack(0, b"0" * 64, 0))
+                process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+Replica = LocalReplica | ProcessReplica
+
+
+class ReplicaHandle:
+    """One aggregator's replica: verifies the blocks it receives from the bus."""
+
+    def __init__(self, replica: Replica, owner: str, verified: _Verified | None = None) -> None:
+        self.replica = replica
+        self.owner = owner
+        self.received = 0
+        self._verified = verified if verified is not None else _Verified()
+
+    def receive(self, height: int, block_hash: str, block_bytes: bytes) -> None:
+        """Verify a block (or confirm it is the very block already handed to the replica)."""
+        last = self._verified
+        if not (height == last.height and block_bytes == last.block_bytes):
+            self.replica.verify(self.owner, height, block_hash, block_bytes)
+            last.height, last.block_bytes = height, block_bytes
+        else:
+            self.replica.check()
+        self.received += 1
+
+    @property
+    def head_hash(self) -> str:
+        """The replica's head after every block handed to it was verified."""
+        return self.replica.head_hash()
+
+
+def make_replicas(genesis: bytes, owners: list[str], mode: str,
+                  members: int) -> tuple[list[ReplicaHandle], list[Any]]:
+    """Replica handles for ``owners`` and the replicas behind them (to close at the end)."""
+    if mode not in REPLICA_MODES:
+        raise ValueError(f"replicas={mode!r}: use one of {', '.join(REPLICA_MODES)}")
+    if mode == "auto":
+        mode = "process" if members >= AUTO_PROCESS_MEMBERS else "shared"
+    if mode == "per_aggregator":
+        replicas = [LocalReplica(genesis) for _ in owners]
+        return [ReplicaHandle(r, o) for r, o in zip(replicas, owners, strict=True)], replicas
+    shared: Replica = ProcessReplica(genesis) if mode == "process" else LocalReplica(genesis)
+    verified = _Verified()
+    return [ReplicaHandle(shared, owner, verified) for owner in owners], [shared]

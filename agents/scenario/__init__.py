@@ -1,0 +1,1 @@
+"""Scenario schemas and the one registry of scenario kinds."""

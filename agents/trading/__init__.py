@@ -1,0 +1,1 @@
+"""Where members' orders become trades: aggregators, the central market, books, settlement."""

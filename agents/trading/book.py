@@ -1,0 +1,208 @@
+"""Orders and trades of one auction as columns, and their trips through bus and market.
+
+Why columns: a region's orders go out as one ``OrderBatch`` message, into one
+``market.clear`` call, and its trades come back as one ``ClearingResult``
+message; no per-order Python object is made on the hot path. Energies are
+integer Wh and prices integer µ€/kWh throughout, as on the ledger, so what
+the market matched is exactly what the ledger records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridcoop.agents.bus import messages as msg
+from gridcoop.market import OrderBatch as MarketBatch
+from gridcoop.market import clear
+
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+EUR_U_PER_EUR = 1_000_000
+WH_PER_KWH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Orders:
+    """Bids and offers of one auction; ``node`` indexes the model's node arrays."""
+
+    order_ids: list[str]
+    node: IntArray
+    is_buy: BoolArray
+    energy_wh: IntArray
+    price_u: IntArray
+
+    def __len__(self) -> int:
+        return len(self.order_ids)
+
+    @staticmethod
+    def empty() -> Orders:
+        z = np.zeros(0, dtype=np.int64)
+        return Orders([], z, np.zeros(0, dtype=bool), z, z)
+
+    @staticmethod
+    def concat(parts: list[Orders]) -> Orders:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Orders.empty()
+        return Orders(
+            [i for p in parts for i in p.order_ids],
+            np.concatenate([p.node for p in parts]),
+            np.concatenate([p.is_buy for p in parts]),
+            np.concatenate([p.energy_wh for p in parts]),
+            np.concatenate([p.price_u for p in parts]),
+        )
+
+    def take(self, index: IntArray, energy_wh: IntArray) -> Orders:
+        """The orders at ``index`` with new quantities (remainders)."""
+        ids = self.order_ids
+        return Orders([ids[i] for i in index.tolist()], self.node[index], self.is_buy[index],
+                      energy_wh, self.price_u[index])
+
+
+def build_orders(auction: str, node_offset: int, bid_wh: IntArray, offer_wh: IntArray,
+                 bid_price_u: IntArray, offer_price_u: IntArray, node_ids: tuple[str, ...],
+                 min_wh: int) -> Orders:
+    """One region's orders: a bid where ``bid_wh >= min_wh``, an offer where ``offer_wh`` is.
+
+    Arrays are the region's slice; ``node_offset`` is the slice's start. Bids
+    come first, then offers, each in node order (the arrival order).
+    """
+    bids = np.flatnonzero(bid_wh >= min_wh)
+    offers = np.flatnonzero(offer_wh >= min_wh)
+    node = np.concatenate([bids, offers]) + node_offset
+    ids = [f"{auction}:{node_ids[i]}:b" for i in (bids + node_offset).tolist()]
+    ids += [f"{auction}:{node_ids[i]}:o" for i in (offers + node_offset).tolist()]
+    return Orders(
+        ids, node.astype(np.int64),
+        np.concatenate([np.ones(bids.size, dtype=bool), np.zeros(offers.size, dtype=bool)]),
+        np.concatenate([bid_wh[bids], offer_wh[offers]]).astype(np.int64),
+        np.concatenate([bid_price_u[bids], offer_price_u[offers]]).astype(np.int64),
+    )
+
+
+def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
+                      sim_time_s: int) -> msg.OrderBatch:
+    return msg.OrderBatch(
+        sim_time_s=sim_time_s, auction_id=auction, region_id=region,
+        order_ids=orders.order_ids,
+        participant_ids=[node_ids[i] for i in orders.node.tolist()],
+        sides=["bid" if b else "offer" for b in orders.is_buy.tolist()],
+        energy_kwh=(orders.energy_wh / WH_PER_KWH).tolist(),
+        price_eur_per_kwh=(orders.price_u / EUR_U_PER_EUR).tolist(),
+    )
+
+
+def orders_from_message(batch: msg.OrderBatch, node_index: dict[str, int]) -> Orders:
+    """Rebuild columns from a received batch; unknown participants raise KeyError."""
+    return Orders(
+        list(batch.order_ids),
+        np.array([node_index[p] for p in batch.participant_ids], dtype=np.int64),
+        np.array([s == "bid" for s in batch.sides], dtype=bool),
+        np.rint(np.array(batch.energy_kwh) * WH_PER_KWH).astype(np.int64),
+        np.rint(np.array(batch.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Trades:
+    """Matched quantities of one auction (local or central)."""
+
+    trade_ids: list[str]
+    bid_ids: list[str]
+    offer_ids: list[str]
+    buyer: IntArray
+    seller: IntArray
+    energy_wh: IntArray
+    price_u: IntArray
+
+    def __len__(self) -> int:
+        return len(self.trade_ids)
+
+    @staticmethod
+    def empty() -> Trades:
+        z = np.zeros(0, dtype=np.int64)
+        return Trades([], [], [], z, z, z, z)
+
+    @staticmethod
+    def concat(parts: list[Trades]) -> Trades:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Trades.empty()
+        return Trades(
+            [i for p in parts for i in p.trade_ids], [i for p in parts for i in p.bid_ids],
+            [i for p in parts for i in p.offer_ids],
+            *(np.concatenate([getattr(p, f) for p in parts])
+              for f in ("buyer", "seller", "energy_wh", "price_u")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    """One clearing: its trades, what is left of the orders, and the uniform price."""
+
+    trades: Trades
+    remainder: Orders
+    price_u: int | None
+
+
+def clear_orders(orders: Orders, mechanism: str, interval: int, trade_prefix: str) -> Cleared:
+    """Clear ``orders`` with the clearing house (``market.clear``), in integer Wh and µ€/kWh."""
+    if not len(orders) or orders.is_buy.all() or not orders.is_buy.any():
+        return Cleared(Trades.empty(), orders, None)
+    batch = MarketBatch(
+        order_ids=orders.order_ids,
+        participants=[str(i) for i in orders.node.tolist()],
+        sides=orders.is_buy,
+        quantity_kwh=orders.energy_wh / WH_PER_KWH,
+        price_eur_per_kwh=orders.price_u / EUR_U_PER_EUR,
+        interval=interval,
+    )
+    result = clear(batch, mechanism=mechanism)
+    view = result.trades
+    buy_pos = np.asarray(view.buy_positions, dtype=np.int64)  # type: ignore[attr-defined]
+    sell_pos = np.asarray(view.sell_positions, dtype=np.int64)  # type: ignore[attr-defined]
+    energy = np.rint(np.asarray(view.quantity_kwh) * WH_PER_KWH).astype(np.int64)  # type: ignore[attr-defined]
+    price = np.rint(np.asarray(view.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64)  # type: ignore[attr-defined]
+    keep = energy > 0
+    buy_pos, sell_pos, energy, price = buy_pos[keep], sell_pos[keep], energy[keep], price[keep]
+    ids = orders.order_ids
+    trades = Trades(
+        [f"{trade_prefix}:{k}" for k in range(energy.size)],
+        [ids[i] for i in buy_pos.tolist()], [ids[i] for i in sell_pos.tolist()],
+        orders.node[buy_pos], orders.node[sell_pos], energy, price,
+    )
+    filled = (np.bincount(buy_pos, weights=energy, minlength=len(orders))
+              + np.bincount(sell_pos, weights=energy, minlength=len(orders))).astype(np.int64)
+    left = orders.energy_wh - filled
+    rest = np.flatnonzero(left > 0)
+    uniform = result.clearing_price_eur_per_kwh
+    return Cleared(trades, orders.take(rest, left[rest]),
+                   None if uniform is None else round(uniform * EUR_U_PER_EUR))
+
+
+def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int | None,
+                      node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
+    return msg.ClearingResult(
+        sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
+        clearing_price_eur_per_kwh=None if price_u is None else price_u / EUR_U_PER_EUR,
+        trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
+        offer_order_ids=trades.offer_ids,
+        buyer_ids=[node_ids[i] for i in trades.buyer.tolist()],
+        seller_ids=[node_ids[i] for i in trades.seller.tolist()],
+        energy_kwh=(trades.energy_wh / WH_PER_KWH).tolist(),
+        price_eur_per_kwh=(trades.price_u / EUR_U_PER_EUR).tolist(),
+    )
+
+
+def trades_from_message(result: msg.ClearingResult, node_index: dict[str, int]) -> Trades:
+    return Trades(
+        list(result.trade_ids), list(result.bid_order_ids), list(result.offer_order_ids),
+        np.array([node_index[p] for p in result.buyer_ids], dtype=np.int64),
+        np.array([node_index[p] for p in result.seller_ids], dtype=np.int64),
+        np.rint(np.array(result.energy_kwh) * WH_PER_KWH).astype(np.int64),
+        np.rint(np.array(result.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+    )
