@@ -141,5 +141,6 @@ def test_a_tampered_block_loses_the_badge(tmp_path: Path) -> None:
 
 
 def test_other_objects_are_refused_with_advice() -> None:
-    with pytest.raises(NotAPageSourceError, match=r"implement gridcoop\.experiments\.viz\.protocol"):
+    with pytest.raises(NotAPageSourceError,
+                       match=r"implement gridcoop\.experiments\.viz\.protocol"):
         as_page_source(object())
