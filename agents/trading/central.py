@@ -25,8 +25,11 @@ from gridcoop.agents.bus.messages import (
     Message,
     MeterReadingBatch,
     OrderBatch,
+    OrderBookRecord,
+    OrderColumns,
 )
 from gridcoop.agents.bus.transport import Endpoint
+from gridcoop.agents.trading.auction import AuctionId, AuctionIdError
 from gridcoop.agents.trading.book import (
     Orders,
     Trades,
@@ -88,7 +91,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
     def open_gate(self, interval: int, sim_time_s: int) -> str:
         """Publish the invitation (AUTHORIZE_OFFERS) for delivery interval ``interval``."""
         clock = self.model.clock
-        auction_id = f"a{interval:06d}"
+        auction_id = str(AuctionId(interval))
         self.auctions[interval] = Auction(auction_id, interval)
         start = interval * clock.market_minutes * 60
         self.endpoint.publish("gate", GateOpen(
@@ -107,33 +110,32 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         for message in self.endpoint.drain():
             self._handle(message)
 
-    def _auction(self, auction_id: str) -> Auction | None:
-        interval = int(auction_id[1:].split(":")[0]) if auction_id[1:7].isdigit() else -1
-        return self.auctions.get(interval)
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, MeterReadingBatch):
             self._on_readings(message)
             return
-        if isinstance(message, (ClearingResult, OrderBatch, FlexibilityReport)):
-            auction_id = getattr(message, "auction_id", None)
+        if isinstance(message, (ClearingResult, OrderColumns, FlexibilityReport)):
             if isinstance(message, FlexibilityReport):
                 interval = message.start_s // (self.model.clock.market_minutes * 60)
-                auction = self.auctions.get(interval)
             else:
-                name = str(auction_id)
-                auction = self._auction(name)
-                if auction is None and self.model.nearest and name[1:7].isdigit():
-                    interval = int(name[1:7])
-                    auction = self.auctions[interval] = Auction(f"a{interval:06d}", interval)
-                    self._posthoc.append(interval)
+                try:
+                    interval = AuctionId.parse(message.auction_id).interval
+                except AuctionIdError as exc:
+                    self.refused.append(f"{message.id}: {exc}")
+                    return
+            auction = self.auctions.get(interval)
+            if auction is None and self.model.nearest and not isinstance(message,
+                                                                         FlexibilityReport):
+                auction = self.auctions[interval] = Auction(str(AuctionId(interval)), interval)
+                self._posthoc.append(interval)
             if auction is None:
                 self.refused.append(f"{message.id}: no open auction for {message.type}")
                 return
             try:
                 if isinstance(message, ClearingResult):
                     auction.local.append(trades_from_message(message, self.node_index))
-                elif isinstance(message, OrderBatch) and message.auction_id.endswith(":book"):
+                elif isinstance(message, OrderBookRecord):
                     auction.books.append(orders_from_message(message, self.node_index))
                 elif isinstance(message, OrderBatch):
                     auction.remainders.append(orders_from_message(message, self.node_index))
