@@ -47,7 +47,8 @@ from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError, make_replicas
-from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario, extensions_for
+from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.agents.trading.book import build_orders, orders_to_message
 from gridcoop.agents.trading.central import CentralMarket
@@ -113,7 +114,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
-        self.extensions = sc.extensions(self)
+        self.extensions = extensions_for(sc, self)
 
     # --- construction ---------------------------------------------------------------
 

@@ -8,9 +8,8 @@ own KPIs, tables and files. The model calls every extension's hooks in the order
 the scenario lists them, so a run stays deterministic, and the model itself
 knows none of their details.
 
-A scenario kind asks for extensions by overriding
-``ScenarioBase.extensions(model)`` (see ``agents/scenario.py``); a new kind is
-registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``"package.module:Class"``.
+A scenario kind names its extensions in its entry of
+``gridcoop.agents.scenario.registry.KINDS``, next to its schema class.
 """
 
 from __future__ import annotations

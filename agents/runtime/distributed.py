@@ -41,7 +41,8 @@ from gridcoop.agents.runtime.remote_aggregator import RemoteAggregator, RemoteRe
 from gridcoop.agents.runtime.replicas import ReplicaMode
 from gridcoop.agents.runtime.wire import pack, unpack
 from gridcoop.agents.runtime.worker import WorkerError, serve
-from gridcoop.agents.scenario.schema import ScenarioBase, ScenarioError, scenario_class
+from gridcoop.agents.scenario.registry import kind_entry
+from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.agents.trading.strategy import EUR_U_PER_EUR
 
 __all__ = ["DistributedModel", "RemoteAggregator", "WorkerError", "load_market_keys",
@@ -53,8 +54,8 @@ Reply = tuple[dict[str, Any], dict[str, NDArray[Any]]]
 def refuse_single_process_kinds(kind: str) -> None:
     """Raise ``ScenarioError`` for kinds whose community mechanisms (EV, DR, campus cases)
     bring their own physics or extensions: those run in the market's process only."""
-    cls = scenario_class(kind)
-    if cls.extensions is not ScenarioBase.extensions or hasattr(cls, "build_population"):
+    entry = kind_entry(kind)
+    if entry.extensions or hasattr(entry.schema, "build_population"):
         raise ScenarioError(f"scenario kind {kind!r} runs its community mechanisms in one "
                             "process; run it without --processes (multi-process runs support "
                             "neighbourhood, campus-microgrid and market-only)")

@@ -37,7 +37,8 @@ from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.runtime.replicas import make_replicas
 from gridcoop.agents.runtime.wire import pack, unpack
-from gridcoop.agents.scenario.schema import CampusMicrogrid, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
+from gridcoop.agents.scenario.schema import CampusMicrogrid
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.agents.trading.book import build_orders, orders_to_message
 from gridcoop.agents.trading.strategy import EUR_U_PER_EUR, PricingStrategy

@@ -8,8 +8,8 @@ region ("plant") holds the community's renewable plant, whose production comes
 in random events (bursts of wind or sun) and is the excess shared among the
 aggregators.
 
-Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``dr-community`` (the pilot:
-8 HVAC "3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
+Listed in ``gridcoop.agents.scenario.registry.KINDS`` as ``dr-community`` (the pilot: 8 HVAC
+"3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
 ``dr-community-large`` (households drawn from the DOMAIN appliance table in
 several aggregators).
 """
@@ -17,7 +17,7 @@ several aggregators).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -29,15 +29,11 @@ from gridcoop.agents.mechanisms.dr.flexibility import (
     forecast_flexibility,
     simulate,
 )
+from gridcoop.agents.model.population import NodeKind, Population
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
 from gridcoop.market.excess_sharing import Template
-
-if TYPE_CHECKING:
-    from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.model.extensions import CommunityExtension
-    from gridcoop.agents.model.population import Population
 
 PLANT_REGION = "plant"
 
@@ -108,8 +104,6 @@ class DRCommunity(ScenarioBase):
     def build_population(self, clock: SimClock,
                          streams: dict[str, np.random.Generator]) -> Population:
         """DR households (one region per aggregator) and the plant (its own region)."""
-        from gridcoop.agents.model.population import NodeKind, Population
-
         homes = self.households_spec()
         ras = sorted({h.aggregator_id for h in homes})
         regions = [ra.removeprefix("ra-") for ra in ras] + [PLANT_REGION]
@@ -128,11 +122,6 @@ class DRCommunity(ScenarioBase):
             region_slices=tuple(slice(int(bounds[r]), int(bounds[r + 1]))
                                 for r in range(len(regions))),
             physics=physics, pv_kwp=pv, battery_kwh=np.zeros(n))
-
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        from gridcoop.agents.mechanisms.dr.community import DRExtension
-
-        return [DRExtension(model)]
 
 
 class DRCommunityLarge(DRCommunity):
