@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from gridcoop.agents.mechanisms.dr.aggregation import market_demand
-from gridcoop.agents.mechanisms.dr.fleet import FleetParams, FloatArray
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.market.excess_sharing import (
     RunningLoad,
     SharingResult,

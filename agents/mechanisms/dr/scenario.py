@@ -23,7 +23,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, pilot_households, random_households
-from gridcoop.agents.mechanisms.dr.fleet import DRFleet, FloatArray, IntArray, per_household
+from gridcoop.agents.mechanisms.dr.fleet import DRFleet
+from gridcoop.agents.mechanisms.dr.fleet_params import FloatArray, IntArray, per_household
 from gridcoop.agents.mechanisms.dr.flexibility import (
     FlexibilityForecast,
     forecast_flexibility,
