@@ -13,10 +13,11 @@ Once the meters have read the event's last slot the aggregator verifies each
 commitment and the market writes the outcome. Every command, every answer and
 every verified outcome is a ledger transaction: a ``dr_command`` record per
 command (target household, appliance, action, SIMPLE level, start, duration),
+a ``dr_outcome`` with the household's answer (``opt_in`` or ``opt_out``),
 ``reward`` tokens for a commitment honoured, ``penalty`` for one not honoured
 (tokens as far as the household holds them, the rest in µ€ at
 ``token_value_eur_u``). Opting out is the user's right and costs nothing, so
-it has no outcome transaction; ``dr_commands.csv`` lists every answer.
+it has no reward or penalty; ``dr_commands.csv`` lists every answer.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from gridcoop.agents.mechanisms.dr.response import (
 from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DRPhysics
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.ledger.transactions import DrCommand, DrOutcome, Penalty, Reward
 
 if TYPE_CHECKING:
     from gridcoop.agents.bus.endpoint import Endpoint
@@ -262,9 +263,11 @@ class DRExtension(CommunityExtension):
         for c in commands:
             account = acc.member_account(node[c.household_id])
             r = answer.get(c.command_id)
-            self._txs.append(acc.tx(DrCommand, acc.authority, account, c.device_id, c.action,
-                                     int(event.level), c.start_s, c.duration_s))
+            command = acc.tx(DrCommand, acc.authority, account, c.device_id, c.action,
+                             int(event.level), c.start_s, c.duration_s)
             verdict = "opt_in" if r is not None and r.opt_in else "opt_out"
+            self._txs += [command, acc.tx(DrOutcome, acc.authority, account, command.txid_hex,
+                                          verdict, "household")]
             self.command_rows.append({
                 "command_id": c.command_id, "event_id": c.event_id,
                 "household_id": c.household_id, "device_id": c.device_id, "action": c.action,
