@@ -31,15 +31,13 @@ from gridcoop.market.excess_sharing import (
     FlexibleLoad,
     HouseholdDemand,
     LoadGrant,
-    RunningLoad,
     SharingResult,
-    ShedResult,
     Template,
     share_excess,
     split_largest_remainder,
-    turn_off_in_order,
 )
 from gridcoop.market.hierarchical import HierarchicalResult, clear_hierarchical
+from gridcoop.market.load_shedding import RunningLoad, ShedResult, turn_off_in_order
 from gridcoop.market.order_book import ClearingHouse, GateState, OrderBook
 from gridcoop.market.orders import (
     DEFAULT_PRICE_CAP_EUR_PER_KWH,

@@ -30,13 +30,8 @@ import numpy as np
 
 from gridcoop.agents.mechanisms.dr.aggregation import market_demand
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
-from gridcoop.market.excess_sharing import (
-    RunningLoad,
-    SharingResult,
-    Template,
-    share_excess,
-    turn_off_in_order,
-)
+from gridcoop.market.excess_sharing import SharingResult, Template, share_excess
+from gridcoop.market.load_shedding import RunningLoad, turn_off_in_order
 
 Action = Literal["on", "off", "increase", "decrease"]
 
