@@ -10,7 +10,7 @@ aggregators.
 
 Listed in ``gridcoop.agents.scenario.registry.KINDS`` as ``dr-community`` (the pilot: 8 HVAC
 "3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
-``dr-community-large`` (households drawn from the DOMAIN appliance table in
+``dr-community-large`` (households drawn from the appliance table in
 several aggregators).
 """
 
@@ -42,7 +42,7 @@ PLANT_REGION = "plant"
 class DRCommunity(ScenarioBase):
     """The DR pilot: 17 flexible households in one aggregator and a renewable plant.
 
-    ``layout`` "pilot" is the DOMAIN pilot; "random" draws ``dr_households``
+    ``layout`` "pilot" is the pilot; "random" draws ``dr_households``
     households from the appliance table into ``aggregators`` RAs. The central
     market shares the plant's excess every ``dr_period_minutes``; utilities add
     ``simple_events_per_day`` SIMPLE events (levels 1-3) in the evening peak.
