@@ -134,8 +134,12 @@ class WorkerRegions:
         blobs.update({f"block{b.height}": np.frombuffer(b.to_bytes(), dtype=np.uint8)
                       for b in blocks})
 
+        cls = scenario_class(self.kind)  # a kind the worker may not have registered
+        kind_class = f"{cls.__module__}:{cls.__qualname__}"
+
         def setup(n: int, ident: bytes) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-            return {"op": "setup", "n": n, "kind": self.kind, "params": params,
+            return {"op": "setup", "n": n, "kind": self.kind, "kind_class": kind_class,
+                    "params": params,
                     "regions": claimed[ident], "central": [central.router, central.pub],
                     "replicas": self._replica_mode, "physics": not self.physics_here,
                     "blocks": [[b.height, b.hash.hex()] for b in blocks],
