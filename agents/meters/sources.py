@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,12 @@ class MixedRegionSource:
         index = {m: i for i, m in enumerate(meter_ids)}
         self.rows = {m: index[m] for _, mine in self.hardware for m in mine}
         self.silent_steps: Counter[str] = Counter()
+
+    @staticmethod
+    def around(region_id: str, meter_ids: list[str], bank: Any, *,
+               hardware: list[HardwareMeters]) -> MixedRegionSource:
+        """Wrap ``bank`` (the region's current source)."""
+        return MixedRegionSource(region_id, meter_ids, bank, hardware)
 
     def read_columns(self, until_s: int) -> list[ReadingColumns]:
         """The bank's intervals ended by ``until_s``; hardware rows from their devices."""
@@ -314,6 +321,6 @@ def attach_meter_sources(model: CommunityModel) -> MeterSourceSet:
     for region_id, meter_ids in model.region_meter_ids.items():
         mine = [hw for hw in hardware if set(hw.meter_ids) & set(meter_ids)]
         if mine:
-            model.region_host.wrap_meter_source(region_id, lambda bank, r=region_id, m=meter_ids,
-                                            hw=mine: MixedRegionSource(r, m, bank, hw))
+            model.region_host.wrap_meter_source(region_id, partial(
+                MixedRegionSource.around, region_id, meter_ids, hardware=mine))
     return MeterSourceSet(hardware)

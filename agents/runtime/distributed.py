@@ -16,15 +16,15 @@ from typing import Any
 
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.runtime.keys import load_market_keys, load_worker_keys, make_keys
-from gridcoop.agents.runtime.remote_aggregator import RemoteAggregator
 from gridcoop.agents.runtime.regions import WorkerRegions
+from gridcoop.agents.runtime.remote_aggregator import RemoteAggregator
 from gridcoop.agents.runtime.worker import WorkerError
 
 __all__ = ["DistributedModel", "RemoteAggregator", "WorkerError", "WorkerRegions",
            "load_market_keys", "load_worker_keys", "make_keys"]
 
 
-def DistributedModel(scenario: str = "neighbourhood", *, processes: int = 2,  # noqa: N802
+def DistributedModel(scenario: str = "neighbourhood", *, processes: int = 2,
                      remote: int = 0, listen: str = "127.0.0.1:0",
                      curve_dir: str | Path | None = None, timeout_s: float = 60.0,
                      **kwargs: Any) -> CommunityModel:

@@ -212,7 +212,8 @@ class WorkerRegions:
                                 "export_wh": flows.export_kwh * 1000}, k=k)
 
     def send_orders(self, auction: str, interval: int, now_s: int) -> None:
-        args = {"auction": auction, "interval": interval, "now_s": now_s, "gates": self._gates()}
+        args: dict[str, Any] = {"auction": auction, "interval": interval, "now_s": now_s,
+                                "gates": self._gates()}
         if self.physics_here:
             replies = self._call("orders", self.model.orders.arrays(interval).as_arrays(), **args)
         else:
@@ -223,7 +224,8 @@ class WorkerRegions:
         return self._order_count
 
     def clear_local(self, auction: str, interval: int, now_s: int) -> int:
-        args = {"auction": auction, "interval": interval, "now_s": now_s, "gates": self._gates()}
+        args: dict[str, Any] = {"auction": auction, "interval": interval, "now_s": now_s,
+                                "gates": self._gates()}
         if self.physics_here:
             pop = self.model.population
             flex = {str(r): self.model.flexibility(interval, nodes)
