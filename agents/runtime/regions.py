@@ -185,6 +185,9 @@ class WorkerRegions:
 
     def read(self, now_s: int) -> None:
         model = self.model
+        fed = self._ahead.pop(("feed", 0), None)
+        if fed is not None:
+            self._wait(fed)
         for _, arrays in self._ahead_or_call("read", now_s, now_s=now_s):
             for name, values in arrays.items():
                 nodes = model.population.region_slices[int(name[3:])]
@@ -207,9 +210,10 @@ class WorkerRegions:
 
     def record_feeds(self, k: int, flows: Flows) -> None:
         """Workers that step the physics recorded their flows already; else they get them."""
-        if self.physics_here:
-            self._call("feed", {"import_wh": flows.import_kwh * 1000,
-                                "export_wh": flows.export_kwh * 1000}, k=k)
+        if self.physics_here:  # its reply is collected with the next reading's
+            self._ahead["feed", 0] = self._channel.send(
+                "feed", {"import_wh": flows.import_kwh * 1000,
+                         "export_wh": flows.export_kwh * 1000}, k=k)
 
     def send_orders(self, auction: str, interval: int, now_s: int) -> None:
         args: dict[str, Any] = {"auction": auction, "interval": interval, "now_s": now_s,
