@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.model.orders import MemberOrders
 from gridcoop.agents.model.population import build_population, seeded_streams
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.runtime.distributed import (
@@ -123,6 +125,33 @@ def test_region_physics_sliced_equals_whole() -> None:
             nodes = whole.region_slices[r]
             for name, array in zip(flows._fields, flows, strict=True):
                 np.testing.assert_array_equal(getattr(mine[r], name), array[nodes])
+
+
+def test_member_orders_of_some_regions_equal_the_whole_runs_slice() -> None:
+    """A worker building regions 1 and 3's orders (their physics only) sends exactly what one
+    process sends for them: same Wh, same µ€/kWh (the strategy's draws cover every member)."""
+    sc = build_scenario("neighbourhood", dict(SMALL))
+    clock = SimClock(days=1, metering_minutes=sc.metering_minutes,
+                     market_minutes=sc.market_minutes)
+    built = []
+    for regions in (None, [1, 3]):
+        streams = seeded_streams(sc.seed)
+        pop = build_population(sc, clock, streams)
+        built.append((pop, MemberOrders(sc, clock, partial(getattr, pop, "physics"), pop.size,
+                                        streams, pop.region_slices, regions)))
+    (whole_pop, whole), (_, part) = built
+    for interval in (1, 9, 17):
+        expected, got = whole.arrays(interval), part.arrays(interval)
+        for r in (1, 3):
+            nodes = whole_pop.region_slices[r]
+            for name, array in expected.as_arrays().items():
+                np.testing.assert_array_equal(got.as_arrays()[name][nodes], array[nodes])
+            assert part.flexibility(interval, nodes) == whole.flexibility(interval, nodes)
+            sent = part.message(got, r, f"r{r}", whole_pop.node_ids, "a000001", 0)
+            assert sent.order_ids == whole.message(expected, r, f"r{r}", whole_pop.node_ids,
+                                                   "a000001", 0).order_ids
+            assert sent.order_ids  # the region's members do trade
+    assert whole.tariff_u(9) == part.tariff_u(9)
 
 
 def _free_port() -> int:
