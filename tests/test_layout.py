@@ -14,11 +14,6 @@ import grimp
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("agents", "market", "ledger", "hardware_bridge", "experiments")
 MAX_LINES = 400
-TEMPORARY_EXCEPTIONS: dict[str, str] = {
-    # The composition root is being cut down to size by a separate change (its steps move
-    # into agents/runtime); remove this entry when it lands.
-    "agents/model/community.py": "CommunityModel is being split by the runtime restructure",
-}
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -96,14 +91,8 @@ def test_every_module_has_at_most_400_lines() -> None:
     for path in files:
         name = path.relative_to(ROOT).as_posix()
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > MAX_LINES and name not in TEMPORARY_EXCEPTIONS:
+        if lines > MAX_LINES:
             too_long[name] = lines
     assert not too_long, f"modules over {MAX_LINES} lines (split by what they hold): " + ", ".join(
         f"{name} ({lines})" for name, lines in sorted(too_long.items()))
 
-
-def test_temporary_exceptions_are_still_needed() -> None:
-    for name in TEMPORARY_EXCEPTIONS:
-        path = ROOT / name
-        assert path.exists() and len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES, (
-            f"{name} is now within {MAX_LINES} lines: drop it from TEMPORARY_EXCEPTIONS")

@@ -8,6 +8,13 @@ own KPIs, tables and files. The model calls every extension's hooks in the order
 the scenario lists them, so a run stays deterministic, and the model itself
 knows none of their details.
 
+Extensions run in the model's (market) process in every run mode. They may
+change the physics they step (EV V2G discharge, DR commands) and read the
+meters' values (``model.last_import_wh``), so a multi-process run of a kind
+with extensions keeps the physics with them and sends the workers the flows
+(``gridcoop.agents.runtime.regions``); an extension needs no change to run
+under ``--processes``.
+
 A scenario kind names its extensions in its entry of
 ``gridcoop.agents.scenario.registry.KINDS``, next to its schema class.
 """
