@@ -242,7 +242,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         imp_u, exp_u = payment_u(imp, retail_u), payment_u(exp, feed_in_u)
         zero = np.zeros_like(imp)
         self.accounts.submit(self.accounts.billing_txs(
-            f"estimated a{interval:06d}", imp, imp_u, exp, exp_u, zero, zero,
+            f"estimated {AuctionId(interval)}", imp, imp_u, exp, exp_u, zero, zero,
             low_water_u=self.accounts.initial_balance_u // 4))
         kpis = self.model.kpis
         kpis.bill_u += imp_u - exp_u
@@ -265,7 +265,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
                 trades.trade_ids, trades.buyer, delivery.delivered_wh, delivery.shortfall_wh,
-                short_import_u, f"settlement a{interval:06d}"))
+                short_import_u, f"settlement {AuctionId(interval)}"))
         paid_u = trades.energy_wh * 0
         if len(trades):
             # what the escrow pays: amount * delivered // energy (the ledger's rule)
