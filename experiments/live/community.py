@@ -31,12 +31,12 @@ import numpy as np
 
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.agents.trading.settlement import payment_u
 from gridcoop.experiments.live.commands import QueuedCommand
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError
 from gridcoop.experiments.live.journal import Interval, JournalError
 from gridcoop.experiments.live.page import LivePublisher, LiveSnapshot
 from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.units import payment_ueur as payment_u
 
 log = logging.getLogger("gridcoop.live")
 IntArray = np.ndarray
