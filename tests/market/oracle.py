@@ -24,6 +24,7 @@ from gridcoop.market.prepared import (
 )
 from gridcoop.market.registry import run_mechanism
 from gridcoop.market.results import ListSource, RemainderView, TradeView
+from gridcoop.units import IntArray
 
 
 class OracleMatch(MeritOrderMatch):
@@ -157,7 +158,7 @@ class OracleBook(PreparedBook):
         if any(filled[k] > o.energy_wh for k, o in enumerate(orders)):
             raise InvalidAllocationError("oracle: an order is over-filled")
 
-        def column(values: list[int]) -> np.ndarray:  # type: ignore[type-arg]
+        def column(values: list[int]) -> IntArray:
             return np.array(values, dtype=np.int64)
 
         return ClearingResult(
