@@ -30,7 +30,7 @@ from gridcoop.market.prepared import (
     mean_price,
 )
 from gridcoop.market.results import ClearingResult, OrderSource, RemainderView, TradeView
-from gridcoop.units import IntArray
+from gridcoop.units import IntArray, UEurPerKwh, Wh
 
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 
@@ -48,7 +48,7 @@ class FastMatch(MeritOrderMatch):
         accepted_bid_prices: IntArray,
         accepted_bid_wh: IntArray,
         filled_wh: IntArray,
-        volume_wh: int,
+        volume_wh: Wh,
         margin: Margin,
     ) -> None:
         self.buy_positions = buy_positions
@@ -81,7 +81,7 @@ class FastMatch(MeritOrderMatch):
         return TradeColumns(self.buy_positions, self.sell_positions, self.energy_wh, prices,
                             self.filled_wh)
 
-    def average_accepted_bid_price(self, weighted: bool) -> int | None:
+    def average_accepted_bid_price(self, weighted: bool) -> UEurPerKwh | None:
         if not len(self.accepted_bid_wh):
             return None
         if weighted:  # exact in int64: clear() bounds side energy x price cap by 2**62
@@ -138,7 +138,7 @@ class FastBook(PreparedBook):
                             int(bid_prices[0]) if len(bids) else None,
                             int(offer_prices[0]) if len(offers) else None)
             return FastMatch(_EMPTY_INT, _EMPTY_INT, _EMPTY_INT, _EMPTY_INT, _EMPTY_INT,
-                             _EMPTY_INT, _EMPTY_INT, filled, 0, margin)
+                             _EMPTY_INT, _EMPTY_INT, filled, Wh(0), margin)
         kb = int(np.searchsorted(cum_b, volume, side="left"))  # bids fully below volume
         ko = int(np.searchsorted(cum_o, volume, side="left"))
         points = np.concatenate((cum_b[:kb], cum_o[:ko], np.array([volume], dtype=np.int64)))
@@ -170,7 +170,7 @@ class FastBook(PreparedBook):
             buy_positions=bids[bi], sell_positions=offers[oi], energy_wh=ends - starts,
             bid_prices=bid_prices[bi], offer_prices=offer_prices[oi],
             accepted_bid_prices=bid_prices[: kb + 1], accepted_bid_wh=fill_b,
-            filled_wh=filled, volume_wh=volume, margin=margin,
+            filled_wh=filled, volume_wh=Wh(volume), margin=margin,
         )
 
     def arrival_columns(self) -> ArrivalColumns:
@@ -239,8 +239,9 @@ class FastBook(PreparedBook):
         return ClearingResult(
             mechanism=mechanism,
             interval=self.interval,
-            clearing_price_ueur_per_kwh=clearing_price_ueur_per_kwh,
-            volume_wh=int(wh.sum()),
+            clearing_price_ueur_per_kwh=None if clearing_price_ueur_per_kwh is None
+            else UEurPerKwh(clearing_price_ueur_per_kwh),
+            volume_wh=Wh(int(wh.sum())),
             trades=TradeView(self.source, buys, sells, wh, prices, interval),
             unmatched=RemainderView(self.source, left, remaining[left], filled[left] == 0),
             path=self.path,

@@ -26,21 +26,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gridcoop.market.results import ClearingResult, OrderSource
-from gridcoop.units import IntArray
+from gridcoop.units import IntArray, UEurPerKwh, Wh
 
 IntColumn = Sequence[int] | IntArray
 PairPrice = Literal["bid", "offer", "midpoint"]
 PAIR_PRICES: tuple[PairPrice, ...] = ("bid", "offer", "midpoint")
 
 
-def midpoint_price(low_ueur_per_kwh: int, high_ueur_per_kwh: int) -> int:
+def midpoint_price(low_ueur_per_kwh: int, high_ueur_per_kwh: int) -> UEurPerKwh:
     """The middle of two prices, rounded down: ``(low + high) // 2``."""
-    return (low_ueur_per_kwh + high_ueur_per_kwh) // 2
+    return UEurPerKwh((low_ueur_per_kwh + high_ueur_per_kwh) // 2)
 
 
-def mean_price(price_sum: int, count_or_wh: int) -> int:
+def mean_price(price_sum: int, count_or_wh: int) -> UEurPerKwh:
     """A mean price, rounded down: ``sum // count`` (``sum(price * wh) // sum(wh)``)."""
-    return price_sum // count_or_wh
+    return UEurPerKwh(price_sum // count_or_wh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ class Margin:
         high = self.last_bid if self.next_offer is None else min(self.last_bid, self.next_offer)
         return low, high
 
-    def midpoint_price(self) -> int | None:
+    def midpoint_price(self) -> UEurPerKwh | None:
         """The middle of :meth:`price_interval`, rounded down (pay-as-clear's price)."""
         interval = self.price_interval()
         return None if interval is None else midpoint_price(*interval)
@@ -98,7 +98,7 @@ class MeritOrderMatch(ABC):
     Every periodic mechanism shares this allocation; they differ only in price.
     """
 
-    volume_wh: int
+    volume_wh: Wh
     margin: Margin
 
     @property
@@ -115,7 +115,7 @@ class MeritOrderMatch(ABC):
         """Each trade at its own pair's bid price, offer price, or their midpoint (down)."""
 
     @abstractmethod
-    def average_accepted_bid_price(self, weighted: bool) -> int | None:
+    def average_accepted_bid_price(self, weighted: bool) -> UEurPerKwh | None:
         """Mean limit price of the bids that traded (by traded Wh when ``weighted``),
         rounded down."""
 

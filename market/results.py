@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.market.orders import Order
-from gridcoop.units import IntArray, payment_ueur
+from gridcoop.units import IntArray, UEur, UEurPerKwh, Wh, payment_ueur
 
 
 class Trade(NamedTuple):
@@ -31,14 +31,14 @@ class Trade(NamedTuple):
     sell_order_id: str
     buyer: str
     seller: str
-    energy_wh: int
-    price_ueur_per_kwh: int
+    energy_wh: Wh
+    price_ueur_per_kwh: UEurPerKwh
     interval: int
 
     @property
-    def value_ueur(self) -> int:
+    def value_ueur(self) -> UEur:
         """What the buyer pays the seller (the one payment rule, rounded down)."""
-        return payment_ueur(self.energy_wh, self.price_ueur_per_kwh)
+        return UEur(payment_ueur(self.energy_wh, self.price_ueur_per_kwh))
 
 
 class OrderSource(Protocol):
@@ -107,7 +107,8 @@ class TradeView(Sequence[Trade]):
         b = int(self.buy_positions[k])
         s = int(self.sell_positions[k])
         return Trade(src.order_id(b), src.order_id(s), src.participant(b), src.participant(s),
-                     int(self.energy_wh[k]), int(self.price_ueur_per_kwh[k]), self.interval)
+                     Wh(int(self.energy_wh[k])), UEurPerKwh(int(self.price_ueur_per_kwh[k])),
+                     self.interval)
 
     @overload
     def __getitem__(self, index: int) -> Trade: ...
@@ -194,8 +195,8 @@ class ClearingResult:
 
     mechanism: str
     interval: int | None
-    clearing_price_ueur_per_kwh: int | None
-    volume_wh: int
+    clearing_price_ueur_per_kwh: UEurPerKwh | None
+    volume_wh: Wh
     trades: TradeView
     unmatched: RemainderView
     path: str = "fast"
@@ -215,9 +216,10 @@ class ClearingResult:
     __hash__ = None  # type: ignore[assignment]
 
     @property
-    def value_ueur(self) -> int:
+    def value_ueur(self) -> UEur:
         """What buyers pay sellers in total (before fees): each trade's payment, summed."""
-        return int(payment_ueur(self.trades.energy_wh, self.trades.price_ueur_per_kwh).sum())
+        return UEur(int(payment_ueur(self.trades.energy_wh,
+                                     self.trades.price_ueur_per_kwh).sum()))
 
     def filled_wh_by_order(self) -> dict[str, int]:
         """Traded Wh per order id (orders that did not trade are absent)."""

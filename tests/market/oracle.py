@@ -24,7 +24,7 @@ from gridcoop.market.prepared import (
 )
 from gridcoop.market.registry import run_mechanism
 from gridcoop.market.results import ListSource, RemainderView, TradeView
-from gridcoop.units import IntArray
+from gridcoop.units import IntArray, UEurPerKwh, Wh
 
 
 class OracleMatch(MeritOrderMatch):
@@ -40,7 +40,7 @@ class OracleMatch(MeritOrderMatch):
         self.offer_prices = offer_prices
         self.accepted_bids = accepted_bids
         self.margin = margin
-        self.volume_wh = sum(energy_wh)
+        self.volume_wh = Wh(sum(energy_wh))
 
     @property
     def trade_count(self) -> int:
@@ -60,7 +60,7 @@ class OracleMatch(MeritOrderMatch):
                       for b, a in zip(self.bid_prices, self.offer_prices, strict=True)]
         return TradeColumns(self.buy_positions, self.sell_positions, self.energy_wh, prices)
 
-    def average_accepted_bid_price(self, weighted: bool) -> int | None:
+    def average_accepted_bid_price(self, weighted: bool) -> UEurPerKwh | None:
         if not self.accepted_bids:
             return None
         if weighted:
@@ -163,7 +163,9 @@ class OracleBook(PreparedBook):
 
         return ClearingResult(
             mechanism=mechanism, interval=self.interval,
-            clearing_price_ueur_per_kwh=clearing_price_ueur_per_kwh, volume_wh=sum(traded),
+            clearing_price_ueur_per_kwh=None if clearing_price_ueur_per_kwh is None
+            else UEurPerKwh(clearing_price_ueur_per_kwh),
+            volume_wh=Wh(sum(traded)),
             trades=TradeView(self.source, column(buys), column(sells), column(traded),
                              column(prices), self.interval or 0),
             unmatched=RemainderView(self.source, column(left),

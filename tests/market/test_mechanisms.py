@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from gridcoop.market import Order, Trade, mechanism_names
+from gridcoop.units import UEurPerKwh, Wh
 from tests.market.helpers import CLEARERS, Clearer, bid, offer, remainders
 
 PATHS = sorted(CLEARERS)
@@ -44,7 +45,7 @@ NAMES = {"B1": "alice", "B2": "bob", "B3": "carol", "S1": "erin", "S2": "frank",
 
 
 def expected_trades(prices: list[int]) -> list[Trade]:
-    return [Trade(b, s, NAMES[b], NAMES[s], wh, p, 0)
+    return [Trade(b, s, NAMES[b], NAMES[s], Wh(wh), UEurPerKwh(p), 0)
             for (b, s, wh), p in zip(PAIRS, prices, strict=True)]
 
 
@@ -166,10 +167,10 @@ def test_continuous_matches_on_arrival(clear: Clearer) -> None:
     result = clear(list(reversed(orders)), "continuous")  # input order irrelevant
     assert result.clearing_price_ueur_per_kwh is None
     assert list(result.trades) == [
-        Trade("B1", "S2", "alice", "frank", 2_000, 150_000, 0),
-        Trade("B1", "S1", "alice", "erin", 2_000, 200_000, 0),
-        Trade("B2", "S3", "bob", "grace", 2_000, 180_000, 0),
-        Trade("B3", "S3", "carol", "grace", 1_000, 100_000, 0),
+        Trade("B1", "S2", "alice", "frank", Wh(2_000), UEurPerKwh(150_000), 0),
+        Trade("B1", "S1", "alice", "erin", Wh(2_000), UEurPerKwh(200_000), 0),
+        Trade("B2", "S3", "bob", "grace", Wh(2_000), UEurPerKwh(180_000), 0),
+        Trade("B3", "S3", "carol", "grace", Wh(1_000), UEurPerKwh(100_000), 0),
     ]
     assert result.volume_wh == 7_000  # 2 + 2 + 2 + 1 kWh
     assert remainders(result) == [("S1", 1_000)]
