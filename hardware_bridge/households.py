@@ -32,7 +32,7 @@ class Appliance:
     daily_use: float  # chance it runs on a given day
 
 
-# DOMAIN.md appliance table (index = the command's appliance id)
+# The appliance table of docs/domain/communities.md (index = the command's appliance id)
 APPLIANCES: tuple[Appliance, ...] = (
     Appliance("refrigerator", False, 0, 24, 24, 0.125, 1.0, 1.0),
     Appliance("electric vehicle", True, 19, 6, 6, 3.65, 0.15, 0.7),

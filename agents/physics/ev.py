@@ -1,6 +1,6 @@
 """Electric vehicles: batteries, daily trips and home charging, vectorised.
 
-Why profiles: the pilot classes drivers in four behaviour profiles (DOMAIN.md)
+Why profiles: the pilot classes drivers in four behaviour profiles (docs/domain/communities.md)
 that differ in when they are plugged in and how much they drive; the EV
 community issue builds availability forecasts and commitments on top of the
 plug-in masks made here.
