@@ -21,12 +21,9 @@ from gridcoop.agents.bus import messages as msg
 from gridcoop.market import ClearingResult as MarketResult
 from gridcoop.market import OrderBatch as MarketBatch
 from gridcoop.market import clear_central, clear_local
-from gridcoop.units import IntArray
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, IntArray
 
 BoolArray = NDArray[np.bool_]
-
-EUR_U_PER_EUR = 1_000_000
-WH_PER_KWH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +93,7 @@ def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple
         participant_ids=[node_ids[i] for i in orders.node.tolist()],
         sides=["bid" if b else "offer" for b in orders.is_buy.tolist()],
         energy_kwh=(orders.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(orders.price_u / EUR_U_PER_EUR).tolist(),
+        price_eur_per_kwh=(orders.price_u / UEUR_PER_EUR).tolist(),
     )
 
 
@@ -107,7 +104,7 @@ def orders_from_message(batch: msg.OrderBatch, node_index: dict[str, int]) -> Or
         np.array([node_index[p] for p in batch.participant_ids], dtype=np.int64),
         np.array([s == "bid" for s in batch.sides], dtype=bool),
         np.rint(np.array(batch.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(batch.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+        np.rint(np.array(batch.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
     )
 
 
@@ -209,13 +206,13 @@ def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int
                       node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
     return msg.ClearingResult(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
-        clearing_price_eur_per_kwh=None if price_u is None else price_u / EUR_U_PER_EUR,
+        clearing_price_eur_per_kwh=None if price_u is None else price_u / UEUR_PER_EUR,
         trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
         offer_order_ids=trades.offer_ids,
         buyer_ids=[node_ids[i] for i in trades.buyer.tolist()],
         seller_ids=[node_ids[i] for i in trades.seller.tolist()],
         energy_kwh=(trades.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(trades.price_u / EUR_U_PER_EUR).tolist(),
+        price_eur_per_kwh=(trades.price_u / UEUR_PER_EUR).tolist(),
     )
 
 
@@ -225,5 +222,5 @@ def trades_from_message(result: msg.ClearingResult, node_index: dict[str, int]) 
         np.array([node_index[p] for p in result.buyer_ids], dtype=np.int64),
         np.array([node_index[p] for p in result.seller_ids], dtype=np.int64),
         np.rint(np.array(result.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(result.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+        np.rint(np.array(result.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
     )
