@@ -223,3 +223,18 @@ def test_average_bid_does_not_move_when_a_bid_is_split(orders: list[Order], spli
     whole = clear(orders, "average_bid").clearing_price_ueur_per_kwh
     halves = clear(split_book, "average_bid").clearing_price_ueur_per_kwh
     assert halves == whole  # exact: the same sum(price x Wh) // sum(Wh)
+
+
+@SETTINGS
+@given(low=st.integers(0, 10_000_000), spread=st.integers(0, 10_000_000),
+       energy_wh=st.integers(1, 100_000))
+def test_two_order_pay_as_clear_is_the_integer_midpoint(low: int, spread: int,
+                                                        energy_wh: int) -> None:
+    """The book that used to depend on float noise: one bid, one offer, equal energy. The
+    price is (bid + offer) // 2 exactly, whatever the fraction."""
+    high = min(low + spread, 10_000_000)
+    orders = [Order("b", "x", Side.BUY, energy_wh, high, 0, 0),
+              Order("s", "y", Side.SELL, energy_wh, low, 0, 1)]
+    result = clear(orders, "pay_as_clear")
+    assert result.clearing_price_ueur_per_kwh == (low + high) // 2
+    assert result.volume_wh == energy_wh
