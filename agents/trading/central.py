@@ -39,11 +39,12 @@ from gridcoop.agents.trading.auction import AuctionId, AuctionIdError
 from gridcoop.agents.trading.book import (
     Orders,
     Trades,
-    clear_orders,
+    clear_central_orders,
     orders_from_message,
     trades_from_message,
 )
-from gridcoop.agents.trading.settlement import payment_u, settle_interval
+from gridcoop.market import settle_interval
+from gridcoop.units import payment_ueur as payment_u
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.accounts import CommunityLedger
@@ -176,9 +177,8 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
     def clear_central(self, interval: int) -> None:
         """Clear the regions' remainders in one central book."""
         auction = self.auctions[interval]
-        remainder = Orders.concat(auction.remainders)
-        cleared = clear_orders(remainder, self.model.mechanism, interval,
-                               f"{auction.auction_id}:central")
+        cleared = clear_central_orders(auction.remainders, self.model.mechanism, interval,
+                                       f"{auction.auction_id}:central")
         auction.central_price_u = cleared.price_u
         auction.trades = Trades.concat([*auction.local, cleared.trades])
         prices = [p for p in (cleared.price_u,) if p is not None]
