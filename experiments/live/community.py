@@ -39,7 +39,6 @@ from gridcoop.experiments.live.config import LiveConfig, LiveConfigError
 from gridcoop.experiments.live.journal import Interval, JournalError
 from gridcoop.experiments.live.page import LivePublisher, LiveSnapshot
 from gridcoop.hardware_bridge.readings import MeterReading
-from gridcoop.units import payment_ueur as payment_u
 
 log = logging.getLogger("gridcoop.live")
 IntArray = np.ndarray
