@@ -51,7 +51,8 @@ from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, build_sce
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.agents.trading.book import build_orders, orders_to_message
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.agents.trading.strategy import EUR_U_PER_EUR, PricingStrategy
+from gridcoop.agents.trading.strategy import PricingStrategy
+from gridcoop.units import UEUR_PER_EUR
 
 IntArray = NDArray[np.int64]
 _EXPLICIT = ("days", "metering_minutes", "market_minutes", "mechanism", "signing", "households")
@@ -107,7 +108,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
-            initial_balance_u=round(sc.initial_balance_eur * EUR_U_PER_EUR),
+            initial_balance_u=round(sc.initial_balance_eur * UEUR_PER_EUR),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
         self._wire_bus(transport, replicas)
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
@@ -207,9 +208,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
         """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
         hour = int((interval * self.clock.market_minutes // 60) % 24)
-        return (round(self.tariff.retail_eur_per_kwh(hour) * EUR_U_PER_EUR),
-                round(self.tariff.feed_in_eur_per_kwh * EUR_U_PER_EUR),
-                round(self.tariff.grid_fee_eur_per_kwh * EUR_U_PER_EUR))
+        return (round(self.tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR),
+                round(self.tariff.feed_in_eur_per_kwh * UEUR_PER_EUR),
+                round(self.tariff.grid_fee_eur_per_kwh * UEUR_PER_EUR))
 
     # --- the step -------------------------------------------------------------------
 
@@ -291,8 +292,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         if isinstance(physics, TraderPhysics):
             bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * EUR_U_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * EUR_U_PER_EUR).astype(np.int64)
+            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
+            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
         else:
             forecast = physics.forecast_import_kwh(interval)
             self._forecast_kwh = forecast
@@ -300,8 +301,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             bid_kwh = np.maximum(forecast, 0.0) * share
             offer_kwh = np.maximum(-forecast, 0.0) * share
             retail_u, feed_in_u, _ = self.tariff_u(interval)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / EUR_U_PER_EUR,
-                                                    feed_in_u / EUR_U_PER_EUR)
+            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
+                                                    feed_in_u / UEUR_PER_EUR)
         bid_wh = np.rint(bid_kwh * 1000).astype(np.int64)
         offer_wh = np.rint(offer_kwh * 1000).astype(np.int64)
         for r, endpoint in enumerate(self.member_endpoints):
@@ -329,7 +330,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.central.handle_inbox()
         self.central.clear_central(target)
         price = self.central.last_price_u
-        self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
+        self.last_price_eur_per_kwh = None if price is None else price / UEUR_PER_EUR
 
     def record_ledger(self, k: int, gate: bool) -> None:
         """Phase 4: escrow for new trades, settlement of delivered intervals, billing, a block."""

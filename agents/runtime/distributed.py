@@ -42,7 +42,7 @@ from gridcoop.agents.runtime.replicas import ReplicaMode
 from gridcoop.agents.runtime.wire import pack, unpack
 from gridcoop.agents.runtime.worker import WorkerError, serve
 from gridcoop.agents.scenario.schema import ScenarioBase, ScenarioError, scenario_class
-from gridcoop.agents.trading.strategy import EUR_U_PER_EUR
+from gridcoop.units import UEUR_PER_EUR
 
 __all__ = ["DistributedModel", "RemoteAggregator", "WorkerError", "load_market_keys",
            "load_worker_keys", "make_keys"]
@@ -313,7 +313,7 @@ class DistributedModel(CommunityModel):
         self.central.handle_inbox()
         self.central.clear_central(target)
         price = self.central.last_price_u
-        self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
+        self.last_price_eur_per_kwh = None if price is None else price / UEUR_PER_EUR
 
     def record_ledger(self, k: int, gate: bool) -> None:
         """Phase 4; meanwhile the workers run ahead (:meth:`_run_ahead`). Once the central

@@ -40,7 +40,8 @@ from gridcoop.agents.runtime.wire import pack, unpack
 from gridcoop.agents.scenario.schema import CampusMicrogrid, build_scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.agents.trading.book import build_orders, orders_to_message
-from gridcoop.agents.trading.strategy import EUR_U_PER_EUR, PricingStrategy
+from gridcoop.agents.trading.strategy import PricingStrategy
+from gridcoop.units import UEUR_PER_EUR
 
 FloatArray = NDArray[np.float64]
 Reply = tuple[dict[str, Any], dict[str, NDArray[Any]]]
@@ -166,8 +167,8 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         if isinstance(physics, TraderPhysics):
             bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * EUR_U_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * EUR_U_PER_EUR).astype(np.int64)
+            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
+            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
         else:
             if isinstance(physics, RegionalPhysics):
                 forecast = np.zeros(pop.size)
@@ -181,10 +182,10 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
             offer_kwh = np.maximum(-forecast, 0.0) * share
             tariff = sc.tariffs.to_market()  # in whole µ€/kWh, as CommunityModel.tariff_u
             hour = int((interval * self.clock.market_minutes // 60) % 24)
-            retail_u = round(tariff.retail_eur_per_kwh(hour) * EUR_U_PER_EUR)
-            feed_in_u = round(tariff.feed_in_eur_per_kwh * EUR_U_PER_EUR)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / EUR_U_PER_EUR,
-                                                    feed_in_u / EUR_U_PER_EUR)
+            retail_u = round(tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR)
+            feed_in_u = round(tariff.feed_in_eur_per_kwh * UEUR_PER_EUR)
+            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
+                                                    feed_in_u / UEUR_PER_EUR)
         bid_wh = np.rint(bid_kwh * 1000).astype(np.int64)
         offer_wh = np.rint(offer_kwh * 1000).astype(np.int64)
         for r in self.regions:

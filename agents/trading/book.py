@@ -17,11 +17,11 @@ from numpy.typing import NDArray
 from gridcoop.agents.bus import messages as msg
 from gridcoop.market import OrderBatch as MarketBatch
 from gridcoop.market import clear
+from gridcoop.units import UEUR_PER_EUR
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-EUR_U_PER_EUR = 1_000_000
 WH_PER_KWH = 1000
 
 
@@ -92,7 +92,7 @@ def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple
         participant_ids=[node_ids[i] for i in orders.node.tolist()],
         sides=["bid" if b else "offer" for b in orders.is_buy.tolist()],
         energy_kwh=(orders.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(orders.price_u / EUR_U_PER_EUR).tolist(),
+        price_eur_per_kwh=(orders.price_u / UEUR_PER_EUR).tolist(),
     )
 
 
@@ -103,7 +103,7 @@ def orders_from_message(batch: msg.OrderBatch, node_index: dict[str, int]) -> Or
         np.array([node_index[p] for p in batch.participant_ids], dtype=np.int64),
         np.array([s == "bid" for s in batch.sides], dtype=bool),
         np.rint(np.array(batch.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(batch.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+        np.rint(np.array(batch.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
     )
 
 
@@ -158,7 +158,7 @@ def clear_orders(orders: Orders, mechanism: str, interval: int, trade_prefix: st
         participants=[str(i) for i in orders.node.tolist()],
         sides=orders.is_buy,
         quantity_kwh=orders.energy_wh / WH_PER_KWH,
-        price_eur_per_kwh=orders.price_u / EUR_U_PER_EUR,
+        price_eur_per_kwh=orders.price_u / UEUR_PER_EUR,
         interval=interval,
     )
     result = clear(batch, mechanism=mechanism)
@@ -166,7 +166,7 @@ def clear_orders(orders: Orders, mechanism: str, interval: int, trade_prefix: st
     buy_pos = np.asarray(view.buy_positions, dtype=np.int64)  # type: ignore[attr-defined]
     sell_pos = np.asarray(view.sell_positions, dtype=np.int64)  # type: ignore[attr-defined]
     energy = np.rint(np.asarray(view.quantity_kwh) * WH_PER_KWH).astype(np.int64)  # type: ignore[attr-defined]
-    price = np.rint(np.asarray(view.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64)  # type: ignore[attr-defined]
+    price = np.rint(np.asarray(view.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64)  # type: ignore[attr-defined]
     keep = energy > 0
     buy_pos, sell_pos, energy, price = buy_pos[keep], sell_pos[keep], energy[keep], price[keep]
     ids = orders.order_ids
@@ -181,20 +181,20 @@ def clear_orders(orders: Orders, mechanism: str, interval: int, trade_prefix: st
     rest = np.flatnonzero(left > 0)
     uniform = result.clearing_price_eur_per_kwh
     return Cleared(trades, orders.take(rest, left[rest]),
-                   None if uniform is None else round(uniform * EUR_U_PER_EUR))
+                   None if uniform is None else round(uniform * UEUR_PER_EUR))
 
 
 def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int | None,
                       node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
     return msg.ClearingResult(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
-        clearing_price_eur_per_kwh=None if price_u is None else price_u / EUR_U_PER_EUR,
+        clearing_price_eur_per_kwh=None if price_u is None else price_u / UEUR_PER_EUR,
         trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
         offer_order_ids=trades.offer_ids,
         buyer_ids=[node_ids[i] for i in trades.buyer.tolist()],
         seller_ids=[node_ids[i] for i in trades.seller.tolist()],
         energy_kwh=(trades.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(trades.price_u / EUR_U_PER_EUR).tolist(),
+        price_eur_per_kwh=(trades.price_u / UEUR_PER_EUR).tolist(),
     )
 
 
@@ -204,5 +204,5 @@ def trades_from_message(result: msg.ClearingResult, node_index: dict[str, int]) 
         np.array([node_index[p] for p in result.buyer_ids], dtype=np.int64),
         np.array([node_index[p] for p in result.seller_ids], dtype=np.int64),
         np.rint(np.array(result.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(result.price_eur_per_kwh) * EUR_U_PER_EUR).astype(np.int64),
+        np.rint(np.array(result.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
     )

@@ -9,7 +9,8 @@ The rule, per delivery interval:
 * a trade delivered ``min(energy, energy·import_b/bought_b, energy·export_s/sold_s)``
   (each rounded down): a buyer cannot receive more than its meter imported,
   a seller cannot deliver more than its meter exported, so no Wh is sold twice;
-* the escrow pays ``amount·delivered // energy`` to the seller and refunds the rest;
+* the escrow pays ``amount·delivered // energy`` to the seller and refunds the rest
+  (``gridcoop.units.released_ueur``);
 * the undelivered rest of a trade (its *shortfall*) is closed against the
   buyer's grid import: the buyer's import beyond what it received locally is
   bought at the retail tariff, first attributed to its shortfalls (pro rata,
@@ -22,16 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
-IntArray = NDArray[np.int64]
-
-
-def payment_u(energy_wh: IntArray | int, price_u_per_kwh: IntArray | int) -> IntArray:
-    """Money for energy at a price: Wh × µ€/kWh // 1000 (the ledger's rounding)."""
-    energy = np.asarray(energy_wh, dtype=np.int64)
-    result: IntArray = energy * np.asarray(price_u_per_kwh, dtype=np.int64) // 1000
-    return result
+from gridcoop.units import IntArray
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,12 +31,12 @@ import numpy as np
 
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.agents.trading.settlement import payment_u
 from gridcoop.experiments.live.commands import QueuedCommand
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError
 from gridcoop.experiments.live.journal import Interval, JournalError
 from gridcoop.experiments.live.page import LivePublisher, LiveSnapshot
 from gridcoop.hardware_bridge.readings import MeterReading
+from gridcoop.units import payment_ueur
 
 log = logging.getLogger("gridcoop.live")
 IntArray = np.ndarray
@@ -57,7 +57,7 @@ class EstimateAwareCentral(CentralMarket):
         imp = np.where(estimated, import_wh, 0).astype(np.int64)
         exp = np.where(estimated, export_wh, 0).astype(np.int64)
         retail_u, feed_in_u, _ = self.model.tariff_u(interval)
-        imp_u, exp_u = payment_u(imp, retail_u), payment_u(exp, feed_in_u)
+        imp_u, exp_u = payment_ueur(imp, retail_u), payment_ueur(exp, feed_in_u)
         zero = np.zeros_like(imp)
         memo = f"estimated a{interval:06d}"
         self.accounts.submit(self.accounts.billing_txs(

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcoop.agents.trading.settlement import payment_u, settle_interval
+from gridcoop.agents.trading.settlement import settle_interval
+from gridcoop.units import payment_ueur
 
 
 def a(*values: int) -> np.ndarray:
@@ -38,7 +39,7 @@ def test_hand_worked_interval() -> None:
 
 def test_payment_rounds_down_like_the_ledger() -> None:
     # 333 Wh at 65,000 µ€/kWh = 21,645 µ€; 1 Wh at 999 µ€/kWh rounds down to 0
-    assert payment_u(a(333, 1), a(65_000, 999)).tolist() == [21_645, 0]
+    assert payment_ueur(a(333, 1), a(65_000, 999)).tolist() == [21_645, 0]
 
 
 @settings(max_examples=80, deadline=None)

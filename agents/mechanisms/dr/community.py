@@ -55,6 +55,7 @@ from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DR
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.bus.endpoint import Endpoint
@@ -402,7 +403,7 @@ class DRExtension(CommunityExtension):
                                      if e.signal == "SIMPLE") / 1000, 3),
             "dr_tokens_rewarded": sum(e.reward_tokens for e in self.events),
             "dr_tokens_penalised": sum(e.penalty_tokens for e in self.events),
-            "dr_penalties_eur": round(self.penalty_eur_u / 1e6, 6),
+            "dr_penalties_eur": round(self.penalty_eur_u / UEUR_PER_EUR, 6),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
