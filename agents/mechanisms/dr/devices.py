@@ -32,8 +32,7 @@ from gridcoop.agents.mechanisms.dr.thermal import (
     WATER_TANK,
     ThermalParams,
 )
-from gridcoop.agents.physics.appliances import APPLIANCES
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import APPLIANCES, Template
 
 
 class DeviceSpecError(ValueError):

@@ -32,7 +32,7 @@ from gridcoop.agents.mechanisms.dr.flexibility import (
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
