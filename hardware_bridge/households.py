@@ -6,8 +6,8 @@ fridge always on, evening lights and stove), with per-household ownership and
 per-day random start times inside each appliance's window, so demos and
 end-to-end tests see plausible energy, and a live household and a model
 household draw the same appliances.
-Everything is drawn from ``numpy.random.default_rng([seed, day])``: the same
-seed gives the same households and the same days.
+Everything is drawn from the seed's named streams (``gridcoop.streams``): the
+same seed gives the same households and the same days.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.catalogue import APPLIANCES
+from gridcoop.streams import streams
 
 __all__ = ["APPLIANCES", "N_APPLIANCES", "HouseholdFleet"]
 
@@ -42,7 +43,7 @@ class HouseholdFleet:
     def __init__(self, n: int, seed: int, pv: NDArray[np.bool_] | None = None) -> None:
         self.n = n
         self.seed = seed
-        rng = np.random.default_rng([seed, 0xF1EE7])
+        rng = streams(seed).rng("devices.households")
         shares = np.array([a.p_owned for a in APPLIANCES])
         self.owned = rng.random((n, N_APPLIANCES)) < shares
         # bigger and smaller homes; 0.6 brings the mean near 11 kWh/day (Portuguese homes)
@@ -59,7 +60,7 @@ class HouseholdFleet:
         """Draw the day's start times (uniform inside each appliance's window)."""
         if day == self._day:
             return
-        rng = np.random.default_rng([self.seed, day])
+        rng = streams(self.seed).rng("devices.day", day)
         slack = _WINDOW_MIN - _RUN_MIN
         self._start = _START_MIN + rng.random((self.n, N_APPLIANCES)) * slack
         daily = np.array([a.p_used_daily for a in APPLIANCES])
@@ -93,7 +94,7 @@ class HouseholdFleet:
         hours = (t1_s - t0_s) / 3600.0
         load_kwh = (minutes_on * weights).sum(axis=1) / 60.0 + STANDBY_KW * hours
         peak_kw = ((minutes_on > 0) * weights).sum(axis=1) + STANDBY_KW
-        rng = np.random.default_rng([self.seed, int(t0_s)])
+        rng = streams(self.seed).rng("devices.noise", int(t0_s))
         noise = rng.lognormal(0.0, NOISE_SIGMA, self.n)
         load_kwh = load_kwh * self.scale * noise
         peak_kw = np.maximum(peak_kw * self.scale, load_kwh / hours)

@@ -32,10 +32,12 @@ from gridcoop.agents.scenario.schema import (
     Scenario,
     ScenarioError,
 )
+from gridcoop.streams import streams
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
+#: The model's random streams (named in ``gridcoop.streams``).
 STREAMS = ("population", "weather", "load", "appliances", "ev", "forecast", "strategy", "timetable")
 
 
@@ -70,12 +72,14 @@ class Population:
 
 def seeded_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per purpose, so adding draws to one leaves the others alone."""
-    return {name: np.random.default_rng([seed, i]) for i, name in enumerate(STREAMS)}
+    registry = streams(seed)
+    return {name: registry.rng(name) for name in STREAMS}
 
 
 def region_streams(seed: int, region: int) -> dict[str, np.random.Generator]:
     """Region ``region``'s own generators (physics drawn per region, see ``RegionalPhysics``)."""
-    return {name: np.random.default_rng([seed, i, region]) for i, name in enumerate(STREAMS)}
+    registry = streams(seed)
+    return {name: registry.rng(name, region) for name in STREAMS}
 
 
 def _region_setup(setup: HouseholdSetup, nodes: slice) -> HouseholdSetup:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gridcoop.market import FAST_PATH_MIN_ORDERS, Order, OrderBatch, Side, clear
+from gridcoop.streams import streams
 
 MECHANISMS = ("pay_as_clear", "average_bid", "pay_as_bid", "continuous")
 SIZES = (1_000, 10_000, 100_000)
@@ -29,7 +30,7 @@ SEED = 20240501
 
 def make_book(n: int, seed: int = SEED) -> list[Order]:
     """N bids and N offers with interleaved arrival sequences."""
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).rng("bench.market")
     bid_q = np.round(rng.uniform(0.1, 10.0, n), 3).tolist()
     bid_p = np.round(rng.uniform(0.02, 0.20, n), 3).tolist()
     off_q = np.round(rng.uniform(0.1, 10.0, n), 3).tolist()

@@ -55,6 +55,7 @@ from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DR
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.streams import streams
 from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
@@ -119,9 +120,10 @@ class DRExtension(CommunityExtension):
         self.period_steps: int = sc.dr_period_minutes // sc.metering_minutes
         self.rules = TokenRules(self.step_s, sc.tolerance_pct, sc.reward_tokens_per_wh,
                                 sc.penalty_tokens_per_wh)
-        self.rng_response = np.random.default_rng([sc.seed, 201])
-        self.rng_override = np.random.default_rng([sc.seed, 202])
-        self.simple_at = self._draw_simple_events(np.random.default_rng([sc.seed, 203]))
+        registry = streams(sc.seed)
+        self.rng_response = registry.rng("dr.response")
+        self.rng_override = registry.rng("dr.override")
+        self.simple_at = self._draw_simple_events(registry.rng("dr.events"))
         pop = model.population
         self.households = len(self.params.household_ids)
         self.regions = [r for r in pop.region_ids if r != PLANT_REGION]

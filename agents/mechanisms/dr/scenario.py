@@ -33,6 +33,7 @@ from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
 from gridcoop.catalogue import Template
+from gridcoop.streams import streams
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
@@ -93,7 +94,7 @@ class DRCommunity(ScenarioBase):
 
     def households_spec(self) -> list[HouseholdSpec]:
         """The DR households, grouped by aggregator (the order of the model's nodes)."""
-        rng = np.random.default_rng([self.seed, 101])
+        rng = streams(self.seed).rng("dr.households")
         if self.layout == "pilot":
             homes = pilot_households("ra-pilot", rng)
         else:
