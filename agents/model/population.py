@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, LEAF_30
 from gridcoop.agents.physics.campus import CampusPhysics, Session, random_timetable
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.ev import EV_CAPACITY_KWH
 from gridcoop.agents.physics.flows import NodePhysics
 from gridcoop.agents.physics.households import HouseholdPhysics, HouseholdSetup
 from gridcoop.agents.physics.profiles import Profile, read_profile
@@ -136,7 +136,7 @@ def build_neighbourhood(
     annual = np.where(kind == NodeKind.DR_HOUSEHOLD, annual * scenario.dr_base_load_share, annual)
     ev_nodes = np.flatnonzero(kind == NodeKind.EV_OWNER)
     leaf24 = rng.random(ev_nodes.size) < scenario.ev.leaf24_share
-    ev_capacity = np.where(leaf24, EV_CAPACITY_KWH["leaf24"], EV_CAPACITY_KWH["leaf30"])
+    ev_capacity = np.where(leaf24, LEAF_24.capacity_kwh, LEAF_30.capacity_kwh)
     ev_profile = rng.choice(np.arange(1, 5), size=ev_nodes.size, p=scenario.ev.profile_shares)
     setup = HouseholdSetup(
         zone=region,

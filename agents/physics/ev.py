@@ -1,38 +1,27 @@
 """Electric vehicles: batteries, daily trips and home charging, vectorised.
 
-Why profiles: the pilot classes drivers in four behaviour profiles (DOMAIN.md)
-that differ in when they are plugged in and how much they drive; the EV
-community issue builds availability forecasts and commitments on top of the
-plug-in masks made here.
+Why profiles: the pilot classes drivers in four behaviour profiles that differ
+in when they are plugged in and how much they drive. The profiles, the Leaf
+batteries, their consumption and the home charger are defined once, in
+``gridcoop.agents.mechanisms.ev.profiles`` (day templates of trip slots); this
+fleet is the households' one-trip-a-day summary of those profiles, used where
+no EV mechanism runs (the EV community scenarios replace it by the full trip
+simulation, see ``gridcoop.agents.mechanisms.ev.fleet_physics``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, BehaviourProfile
 from gridcoop.agents.physics.clock import SimClock
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-
-EV_CAPACITY_KWH = {"leaf24": 24.0, "leaf30": 30.0}
-CONSUMPTION_KWH_PER_KM = 0.17
-HOME_CHARGER_KW = 3.65  # the DOMAIN appliance table's EV row
-
-
-class EVProfile(IntEnum):
-    """The pilot's four behaviour profiles."""
-
-    TAXI = 1  # always travelling, fast charging away: useless to the aggregator
-    RANDOM = 2  # slow charging at random places: unpredictable
-    VARIABLE = 3  # known places and times, variable trip lengths
-    ROUTINE = 4  # known station, routine trips: the most reliable
-
 
 @dataclass(frozen=True, slots=True)
 class TripPattern:
@@ -50,12 +39,14 @@ class TripPattern:
     share_charged_away: float
 
 
-PATTERNS: dict[EVProfile, TripPattern] = {
-    EVProfile.TAXI: TripPattern(6.5, 0.5, 22.0, 0.5, 200.0, 50.0, 1.0, 0.7, 1.0, 0.8),
-    EVProfile.RANDOM: TripPattern(9.0, 2.0, 17.0, 3.0, 40.0, 30.0, 0.8, 0.5, 0.5, 0.3),
-    EVProfile.VARIABLE: TripPattern(8.0, 0.5, 18.0, 0.5, 50.0, 35.0, 0.95, 0.3, 1.0, 0.0),
-    EVProfile.ROUTINE: TripPattern(8.0, 0.25, 18.5, 0.25, 40.0, 5.0, 1.0, 0.2, 1.0, 0.0),
+_P = BehaviourProfile
+PATTERNS: dict[BehaviourProfile, TripPattern] = {
+    _P.TAXI: TripPattern(6.5, 0.5, 22.0, 0.5, 200.0, 50.0, 1.0, 0.7, 1.0, 0.8),
+    _P.RANDOM: TripPattern(9.0, 2.0, 17.0, 3.0, 40.0, 30.0, 0.8, 0.5, 0.5, 0.3),
+    _P.KNOWN_PLACES: TripPattern(8.0, 0.5, 18.0, 0.5, 50.0, 35.0, 0.95, 0.3, 1.0, 0.0),
+    _P.ROUTINE: TripPattern(8.0, 0.25, 18.5, 0.25, 40.0, 5.0, 1.0, 0.2, 1.0, 0.0),
 }
+"""Each profile's day, summarised as one trip (hours of day, km)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +68,7 @@ class EVFleet:
         capacity_kwh: FloatArray,
         profile: IntArray,
         clock: SimClock,
-        charger_kw: float = HOME_CHARGER_KW,
+        charger_kw: float = LEAF_24.charge_power_kw,
         initial_soc: float = 0.8,
         min_soc: float = 0.1,
     ) -> None:
@@ -97,7 +88,7 @@ class EVFleet:
     def _pattern_arrays(self) -> dict[str, FloatArray]:
         fields = TripPattern.__slots__
         table = np.array(
-            [[getattr(PATTERNS[EVProfile(p)], f) for f in fields] for p in range(1, 5)]
+            [[getattr(PATTERNS[BehaviourProfile(p)], f) for f in fields] for p in range(1, 5)]
         )
         rows = table[self.profile - 1]
         return {f: rows[:, i] for i, f in enumerate(fields)}
@@ -122,7 +113,7 @@ class EVFleet:
         away = (index >= depart[None, :]) & (index < back[None, :])
         plugged = ~away & plug_home[None, :]
         trip_kwh = np.where(
-            travels, km * CONSUMPTION_KWH_PER_KM * (1.0 - p["share_charged_away"]), 0.0
+            travels, km * LEAF_24.consumption_kwh_per_km * (1.0 - p["share_charged_away"]), 0.0
         )
         return EVDayPlan(plugged, depart, back, trip_kwh)
 

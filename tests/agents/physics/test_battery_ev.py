@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, BehaviourProfile
 from gridcoop.agents.physics.battery import BatteryError, HomeBatteries
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.ev import CONSUMPTION_KWH_PER_KM, PATTERNS, EVFleet, EVProfile
+from gridcoop.agents.physics.ev import PATTERNS, EVFleet
 
 
 def test_battery_dispatch_hand_worked() -> None:
@@ -60,14 +61,14 @@ def test_battery_state_stays_physical(surpluses: list[float], eff: float, soc: f
 
 def test_ev_day_plan_and_charging() -> None:
     clock = SimClock(days=1)
-    fleet = EVFleet(np.random.default_rng(2), np.array([24.0] * 50), np.full(50, EVProfile.ROUTINE),
-                    clock)
+    fleet = EVFleet(np.random.default_rng(2), np.array([24.0] * 50),
+                    np.full(50, BehaviourProfile.ROUTINE), clock)
     plan = fleet.plan_day(0)  # a Monday: routine drivers all travel
     steps = np.arange(96)[:, None]
     away = (steps >= plan.depart_step) & (steps < plan.return_step)
     assert not (plan.plugged & away).any()
     assert (plan.depart_step >= 28).all() and (plan.return_step <= 80).all()  # ~8:00 .. ~19:00
-    expected = (PATTERNS[EVProfile.ROUTINE].km * CONSUMPTION_KWH_PER_KM)
+    expected = (PATTERNS[BehaviourProfile.ROUTINE].km * LEAF_24.consumption_kwh_per_km)
     assert plan.trip_kwh.mean() == pytest.approx(expected, rel=0.1)
     soc_before = fleet.soc_kwh.copy()
     preview = fleet.preview(plan, range(96), clock.step_h)
@@ -82,8 +83,8 @@ def test_ev_day_plan_and_charging() -> None:
 
 def test_ev_tops_up_away_when_a_trip_needs_more_than_the_battery() -> None:
     clock = SimClock(days=1)
-    fleet = EVFleet(np.random.default_rng(0), np.array([24.0]), np.array([EVProfile.TAXI]), clock,
-                    initial_soc=0.2)
+    fleet = EVFleet(np.random.default_rng(0), np.array([24.0]),
+                    np.array([BehaviourProfile.TAXI]), clock, initial_soc=0.2)
     plan = fleet.plan_day(0)
     fleet.step(plan, int(plan.depart_step[0]), clock.step_h)
     assert fleet.soc_kwh[0] == pytest.approx(24.0 * 0.1)  # never below min_soc
