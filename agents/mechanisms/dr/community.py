@@ -300,6 +300,9 @@ class DRExtension(CommunityExtension):
                 "power_kw": c.power_kw, "start_s": c.start_s, "duration_s": c.duration_s,
                 "response": verdict, "reason": "" if r is None else r.reason,
                 "committed_wh": 0 if r is None else r.committed_wh})
+        # Submitted now, not at the seal: the commands hold the market's next nonces, and
+        # the central market writes its own (settlement, billing) before the block is sealed.
+        self._flush()
 
     # --- meters and compliance --------------------------------------------------------
 
