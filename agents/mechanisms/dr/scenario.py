@@ -10,7 +10,7 @@ aggregators.
 
 Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``dr-community`` (the pilot:
 8 HVAC "3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
-``dr-community-large`` (households drawn from the DOMAIN appliance table in
+``dr-community-large`` (households drawn from the appliance table in
 several aggregators).
 """
 
@@ -34,6 +34,7 @@ from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
 from gridcoop.catalogue import Template
 from gridcoop.streams import streams
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
@@ -72,7 +73,7 @@ class DRCommunity(ScenarioBase):
     tolerance_pct: Annotated[int, Field(ge=0, le=100)] = 10
     reward_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 1
     penalty_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 2
-    token_value_eur_u: Annotated[int, Field(ge=0, le=1_000_000)] = 100
+    token_value_eur_u: Annotated[int, Field(ge=0, le=UEUR_PER_EUR)] = 100
 
     @model_validator(mode="after")
     def _dr(self) -> DRCommunity:
