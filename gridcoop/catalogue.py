@@ -6,7 +6,8 @@ excess-sharing rules (``market``) must all speak of the same appliances, or a
 simulated live household and a simulated model household draw different loads.
 
 Where the values come from: each appliance's flexibility, daily window, working
-hours and power rating are the campus pilot's appliance table, and the four DR
+hours and power rating are the campus pilot's appliance table
+(docs/domain/communities.md), and the four DR
 templates (T1 scheduled, T2 temperature range, T3 battery, T4 full flexibility)
 are the pilot's, with the pilot's rationing order (T1 is served first). The pilot
 gives no ownership or daily-use shares: those are the model's assumptions. Its EV

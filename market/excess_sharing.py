@@ -5,7 +5,7 @@ claimants; doing it in whole watts with the largest-remainder method makes each
 level sum *exactly* to what it was given, so nothing is created or lost between
 the central market, the aggregators, the households and their appliances.
 
-The rules (DOMAIN.md, "DR community and OpenADR-style commands"):
+The rules (docs/domain/communities.md, "The flow"):
 
 1. **Enough for everyone** (``available_w >= total demand``): every load gets
    its whole demand; the rest (``remainder_w``) goes to storage or reserves.

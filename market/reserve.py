@@ -1,7 +1,7 @@
 """Spinning-reserve market: hourly capacity offers, merit-order clearing, availability payment.
 
 Spinning reserve is capacity kept ready and paid for being available, whether
-or not the grid calls it (DOMAIN.md). An aggregator offers, for one market hour,
+or not the grid calls it (docs/domain/communities.md). An aggregator offers, for one market hour,
 a capacity and a price per MW-hour of availability; the grid asks for a
 capacity; offers are accepted cheapest first, first-in-first-out at equal
 price, the last one partially. Calls, delivery checks and penalties live in

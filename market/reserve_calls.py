@@ -1,7 +1,7 @@
 """Spinning-reserve calls: when the grid calls, what each award must deliver, and penalties.
 
 Calls are rare: contracts cap them at about 20 a year, about an hour each
-(DOMAIN.md). :class:`ReserveCallProcess` draws them from a seeded Poisson
+(docs/domain/communities.md). :class:`ReserveCallProcess` draws them from a seeded Poisson
 process, capped per contract year; :func:`dispatch_call` turns a call into the
 energy each accepted offer must deliver; :func:`verify_delivery` compares that
 with metered energy and prices any shortfall; :func:`settle_reserve` nets

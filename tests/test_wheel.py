@@ -3,6 +3,7 @@ beside a package that also provides a top-level ``agents`` (``openai-agents``)."
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -54,7 +55,8 @@ def test_wheel_has_one_top_level_package_and_lives_beside_openai_agents(
         "summary = CommunityModel(kind, **params).run()\n"
         "print(agents.__file__, summary['ledger_head_hash'])\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel, not a tree
     result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "site-packages/agents/__init__.py" in result.stdout

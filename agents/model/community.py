@@ -1,7 +1,7 @@
 """``CommunityModel``: the Mesa model of a local energy community.
 
 One ``step()`` is one metering interval and runs five phases in a fixed order
-(ARCHITECTURE.md, "One step of the model"):
+(docs/architecture.md, "One step"):
 
 1. ``read_meters``  - each region's smart meters report the interval that just
    ended, one ``MeterReadingBatch`` per region to its aggregator (acked);

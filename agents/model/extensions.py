@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 class CommunityExtension:
     """Base of every community mechanism; each hook's default does nothing.
 
-    Hooks run inside the model's phases (ARCHITECTURE.md, "One step of the
-    model"): ``after_physics`` in phase 2 once every node's physics has run for
+    Hooks run inside the model's phases (docs/architecture.md, "One
+    step"): ``after_physics`` in phase 2 once every node's physics has run for
     interval ``k``; ``before_seal`` in phase 4 just before the interval's block
     is sealed (write ledger transactions here so they land in that block);
     ``end_of_day`` after a simulated day's bills; ``finish`` after the last

@@ -85,7 +85,7 @@ class EVOwner(Member):
 
 
 class DRHousehold(Member):
-    """A household with flexible appliances (templates T1-T4 of DOMAIN.md)."""
+    """A household with flexible appliances (templates T1-T4, docs/domain/communities.md)."""
 
     def __init__(self, model: CommunityModel, member_id: str, node: int, region: str,
                  dr_index: int) -> None:

@@ -1,13 +1,14 @@
 """Electric vehicles: batteries, daily trips and home charging, vectorised.
 
 Why the EV owners' profiles: the pilot classes drivers in four behaviour
-profiles that differ in when they are plugged in and how much they drive. The
-profiles (day templates of trip slots), the Leaf batteries and the home charger
-are defined once, in ``gridcoop.agents.mechanisms.ev.profiles``; each day this
-fleet draws the day's trips and plug-in states from that model
-(``simulate_fleet``) and keeps the batteries' state of charge itself, so the
-households of every scenario drive as the EV community's owners do. As in the
-EV community (``fleet_physics``), a vehicle plugged in charges at its node.
+profiles (docs/domain/communities.md) that differ in when they are plugged in
+and how much they drive. The profiles (day templates of trip slots), the Leaf
+batteries and the home charger are defined once, in
+``gridcoop.agents.mechanisms.ev.profiles``; each day this fleet draws the day's
+trips and plug-in states from that model (``simulate_fleet``) and keeps the
+batteries' state of charge itself, so the households of every scenario drive as
+the EV community's owners do. As in the EV community (``fleet_physics``), a
+vehicle plugged in charges at its node.
 """
 
 from __future__ import annotations

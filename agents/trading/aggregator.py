@@ -1,6 +1,6 @@
 """The regional aggregator: its community's local book, meters and ledger replica.
 
-Why it clears locally first: DOMAIN.md's communities are hierarchical; an RA
+Why it clears locally first: communities are hierarchical (docs/domain/market.md); an RA
 matches its own members and forwards only what is left to the central
 market, so most energy never leaves the feeder. Everything it learns comes in
 over the bus (order and meter batches from its region, ledger blocks from the

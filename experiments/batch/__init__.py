@@ -5,7 +5,7 @@
     result = run_sweep(sweep, "out/sweep", workers=2)   # or dask="local" / "tcp://host:8786"
 
 ``gridcoop batch`` is the command line of the same; ``run_campus_cases``
-reproduces DOMAIN.md's campus cases.
+reproduces the campus cases of docs/domain/campus.md.
 """
 
 from gridcoop.experiments.batch.campus import (

@@ -1,4 +1,4 @@
-"""``gridcoop batch campus-cases``: the campus cases of DOMAIN.md in one command.
+"""``gridcoop batch campus-cases``: the campus cases (docs/domain/campus.md) in one command.
 
 A registry maps each case to the scenario that reproduces it (and, where the
 case compares options, a small sweep). Cases whose scenario is not among the
@@ -30,7 +30,7 @@ REFERENCE_FILES = ("*.csv", "*.parquet", "*.md", "*.html", "*.png", "*.svg", "su
 
 @dataclass(frozen=True)
 class CampusCase:
-    """One campus case: its DOMAIN.md number and title, its scenario, what it compares."""
+    """One campus case: its number and title (docs/domain/campus.md), scenario, comparison."""
 
     name: str
     number: int
@@ -144,7 +144,7 @@ def run_campus_cases(out_dir: str | Path, *, seeds: int = 2, days: int | None = 
 def _write_index(out: Path, chosen: list[CampusCase], ran: dict[str, SweepResult],
                  missing: dict[str, str], references: dict[str, list[Path]], seeds: int,
                  days: int | None, executor: str) -> Path:
-    lines = ["# Campus cases (DOMAIN.md)", "",
+    lines = ["# Campus cases", "",
              f"Seeds per configuration: {seeds}; days: "
              f"{days if days is not None else 'each scenario default'}; ran on {executor}.", ""]
     if missing:

@@ -166,7 +166,7 @@ _THERMAL = {
 }
 _NON_INTERRUPTIBLE = {"clothes dryer", "dish washer"}
 
-# The pilot's extra devices (DOMAIN.md, "Pilot"): the HVAC unit of a classroom
+# The pilot's extra devices (docs/domain/communities.md): the HVAC unit of a classroom
 # standing for a 3 kW house (T2), one outlet as T1 and one outlet with a heater
 # as T4. Their window, hours and the outlets' powers are not in the papers:
 # ASSUMED values, chosen as a 1 kW load for 2 h in office hours and a 2 kW heater.
@@ -237,7 +237,7 @@ def device(kind: str, device_id: str | None = None, **changes: object) -> Device
 def pilot_households(
     aggregator_id: str = "ra-pilot", rng: np.random.Generator | None = None
 ) -> list[HouseholdSpec]:
-    """The DR pilot of DOMAIN.md: 8 HVAC '3 kW houses' (T2), 7 EVs (T3), a T1 and a T4 outlet.
+    """The DR pilot (docs/domain/communities.md): 8 HVAC '3 kW houses', 7 EVs, T1 and T4 outlets.
 
     EVs: five 24 kWh and two 30 kWh Leafs, plugged 19:00-06:00 (the table),
     arriving half full and wanting 90 % at departure. With ``rng`` each house

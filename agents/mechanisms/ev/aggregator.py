@@ -2,7 +2,7 @@
 
 Why it talks over the bus: capacity offers go to the spinning-reserve desk as
 ``CapacityOffer`` messages and calls come back as ``ReserveCall`` messages
-(ARCHITECTURE.md, "Messages and the bus"); rewards and penalties reach the
+(docs/protocols.md, "Bus messages"); rewards and penalties reach the
 members as ``Reward`` / ``Penalty`` messages after they are on the ledger.
 
 Money and tokens go on the ledger through the model's writer

@@ -1,6 +1,6 @@
 """Availability forecasting: a categorical Naive Bayes model of "is this EV plugged in?".
 
-Why Naive Bayes: the pilot forecast plug-in probability with one (DOMAIN.md),
+Why Naive Bayes: the pilot forecast plug-in probability with one (docs/domain/communities.md),
 it trains in one pass of counting, and it stays well-behaved with the few
 weeks of history a new member has. Written with numpy only.
 

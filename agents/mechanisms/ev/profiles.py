@@ -1,7 +1,7 @@
 """Behaviour profiles, batteries and fleets of EV owners.
 
 Why declarative day templates: the pilot sorts drivers into four behaviour
-profiles (DOMAIN.md) that differ in *when* they drive, *how far*, and *where
+profiles (docs/domain/communities.md) that differ in *when* they drive, *how far*, and *where
 they plug in*. Each profile is a list of :class:`TripSlot` rows for weekdays
 and for weekends; :mod:`gridcoop.agents.mechanisms.ev.trips` turns them into trips for many EVs
 and days at once with numpy.
@@ -30,7 +30,7 @@ class EVConfigError(ValueError):
 
 
 class BehaviourProfile(IntEnum):
-    """The pilot's four behaviour profiles (same numbers as DOMAIN.md)."""
+    """The pilot's four behaviour profiles (see docs/domain/communities.md)."""
 
     TAXI = 1  # always travelling, fast charging: never offered to the aggregator
     RANDOM = 2  # slow charging at random places: unpredictable
