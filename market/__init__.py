@@ -1,19 +1,19 @@
-"""The clearing house: orders, order books, clearing mechanisms, tariffs, and the
-ancillary-service markets (spinning reserve, renewable-excess sharing).
+"""The clearing house: orders, clearing mechanisms, hierarchical clearing, settlement
+against meters, tariffs, and the ancillary-service markets (spinning reserve,
+renewable-excess sharing).
 
-Pure: imports nothing from the rest of gridcoop, no Mesa, no ZeroMQ. The one-call
-entry point is :func:`clear`; see the README section on the market.
+Pure: imports nothing of gridcoop but ``gridcoop.units``, no Mesa, no ZeroMQ. Energy
+is integer Wh and money integer µ€ (prices µ€/kWh) in and out. The one-call entry
+point is :func:`clear`; see the README section on the market.
 """
 
 from gridcoop.market import continuous as _continuous  # noqa: F401  (registers "continuous")
 from gridcoop.market import mechanisms as _mechanisms  # noqa: F401  (registers the periodic ones)
 from gridcoop.market.batch import OrderBatch
-from gridcoop.market.clearing import FAST_PATH_MIN_ORDERS, clear, prepare
+from gridcoop.market.clearing import clear, prepare
 from gridcoop.market.errors import (
     DuplicateMechanismError,
     DuplicateOrderError,
-    GateClosedError,
-    GateStateError,
     InvalidAllocationError,
     InvalidOptionError,
     InvalidOrderError,
@@ -21,9 +21,7 @@ from gridcoop.market.errors import (
     MarketError,
     MixedIntervalsError,
     PriceCapExceededError,
-    UnknownIntervalError,
     UnknownMechanismError,
-    UnknownOrderError,
 )
 from gridcoop.market.excess_sharing import (
     AggregatorDemand,
@@ -39,17 +37,22 @@ from gridcoop.market.excess_sharing import (
     split_largest_remainder,
     turn_off_in_order,
 )
-from gridcoop.market.hierarchical import HierarchicalResult, clear_hierarchical
-from gridcoop.market.order_book import ClearingHouse, GateState, OrderBook
-from gridcoop.market.orders import (
-    DEFAULT_PRICE_CAP_EUR_PER_KWH,
-    MAX_QUANTITY_KWH,
-    QUANTITY_RESOLUTION_KWH,
-    QUANTITY_TOLERANCE_KWH,
-    Order,
-    Side,
+from gridcoop.market.hierarchical import (
+    HierarchicalResult,
+    LocalClearing,
+    clear_central,
+    clear_hierarchical,
+    clear_local,
 )
-from gridcoop.market.prepared import Margin, MeritOrderMatch, PreparedBook, TradeColumns
+from gridcoop.market.orders import DEFAULT_PRICE_CAP_UEUR_PER_KWH, MAX_ENERGY_WH, Order, Side
+from gridcoop.market.prepared import (
+    Margin,
+    MeritOrderMatch,
+    PreparedBook,
+    TradeColumns,
+    mean_price,
+    midpoint_price,
+)
 from gridcoop.market.registry import MECHANISMS, get_mechanism, mechanism_names, register_mechanism
 from gridcoop.market.reserve import (
     ReserveClearing,
@@ -67,55 +70,39 @@ from gridcoop.market.reserve_calls import (
     settle_reserve,
     verify_delivery,
 )
-from gridcoop.market.results import ClearingResult, Trade, TradeArrays
-from gridcoop.market.settlement import (
-    GridSettlement,
-    LineKind,
-    LocalMoneyFlows,
-    SettlementLine,
-    local_money_flows,
-    settle_hierarchical,
-    settle_with_grid,
-)
+from gridcoop.market.results import ClearingResult, RemainderView, Trade, TradeView
+from gridcoop.market.settlement import Delivery, settle_interval
 from gridcoop.market.tariffs import Tariff, TimeOfUseTariff
 
 __all__ = [
-    "DEFAULT_PRICE_CAP_EUR_PER_KWH",
-    "FAST_PATH_MIN_ORDERS",
-    "MAX_QUANTITY_KWH",
+    "DEFAULT_PRICE_CAP_UEUR_PER_KWH",
+    "MAX_ENERGY_WH",
     "MECHANISMS",
-    "QUANTITY_RESOLUTION_KWH",
-    "QUANTITY_TOLERANCE_KWH",
     "AggregatorDemand",
     "CallProcessConfig",
-    "ClearingHouse",
     "ClearingResult",
+    "Delivery",
     "DuplicateMechanismError",
     "DuplicateOrderError",
     "ExcessSharingError",
     "FlexibleLoad",
-    "GateClosedError",
-    "GateState",
-    "GateStateError",
-    "GridSettlement",
     "HierarchicalResult",
     "HouseholdDemand",
     "InvalidAllocationError",
     "InvalidOptionError",
     "InvalidOrderError",
     "InvalidTariffError",
-    "LineKind",
     "LoadGrant",
-    "LocalMoneyFlows",
+    "LocalClearing",
     "Margin",
     "MarketError",
     "MeritOrderMatch",
     "MixedIntervalsError",
     "Order",
     "OrderBatch",
-    "OrderBook",
     "PreparedBook",
     "PriceCapExceededError",
+    "RemainderView",
     "ReserveCallProcess",
     "ReserveClearing",
     "ReserveError",
@@ -123,7 +110,6 @@ __all__ = [
     "ReserveOffer",
     "ReserveRequest",
     "RunningLoad",
-    "SettlementLine",
     "SharingResult",
     "ShedResult",
     "ShortfallPolicy",
@@ -132,23 +118,23 @@ __all__ = [
     "Template",
     "TimeOfUseTariff",
     "Trade",
-    "TradeArrays",
     "TradeColumns",
-    "UnknownIntervalError",
+    "TradeView",
     "UnknownMechanismError",
-    "UnknownOrderError",
     "clear",
+    "clear_central",
     "clear_hierarchical",
+    "clear_local",
     "clear_reserve",
     "dispatch_call",
     "get_mechanism",
-    "local_money_flows",
+    "mean_price",
     "mechanism_names",
+    "midpoint_price",
     "prepare",
     "register_mechanism",
-    "settle_hierarchical",
+    "settle_interval",
     "settle_reserve",
-    "settle_with_grid",
     "share_excess",
     "split_largest_remainder",
     "turn_off_in_order",

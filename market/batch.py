@@ -3,7 +3,8 @@
 For callers with huge books (benchmarks, replayed data sets) building 10^5
 :class:`~gridcoop.market.orders.Order` objects only to have ``clear`` take them apart
 again is wasted work; an :class:`OrderBatch` is validated once, column by
-column, and cleared without any per-order Python object.
+column, and cleared without any per-order Python object. Energy is integer Wh and
+prices integer µ€/kWh, as in :class:`~gridcoop.market.orders.Order`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.market.errors import DuplicateOrderError, InvalidOrderError
-from gridcoop.market.orders import (
-    MAX_QUANTITY_KWH,
-    QUANTITY_RESOLUTION_KWH,
-    Order,
-    Side,
-)
+from gridcoop.market.orders import MAX_ENERGY_WH, Order, Side
 
 
 def _frozen(array: NDArray[Any]) -> NDArray[Any]:
@@ -40,20 +36,20 @@ def _text_column(name: str, values: Iterable[object], n: int) -> tuple[str, ...]
     return column  # type: ignore[return-value]
 
 
-def _float_column(name: str, values: object, n: int) -> NDArray[np.float64]:
-    try:
-        column = np.array(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOrderError(f"order batch: {name} must be numbers ({exc})") from None
-    if column.shape != (n,):
+def _int_column(name: str, values: object, n: int) -> NDArray[np.int64]:
+    """Integers only: a float column is refused, never rounded."""
+    raw = np.asarray(values)
+    if raw.shape != (n,):
         raise InvalidOrderError(
-            f"order batch: {name} must be 1-d of length {n}, got {column.shape}"
+            f"order batch: {name} must be 1-d of length {n}, got {raw.shape}"
         )
-    bad = np.flatnonzero(~np.isfinite(column))
-    if bad.size:
-        raise InvalidOrderError(
-            f"order batch: {name}[{bad[0]}] must be finite, got {column[bad[0]]!r}"
-        )
+    if n and raw.dtype.kind not in "iu":
+        raise InvalidOrderError(f"order batch: {name} must be integers, got {raw.dtype}")
+    column: NDArray[np.int64] = raw.astype(np.int64)
+    negative = np.flatnonzero(column < 0)
+    if negative.size:
+        k = int(negative[0])
+        raise InvalidOrderError(f"order batch: {name}[{k}] = {column[k]} must be >= 0")
     return column
 
 
@@ -74,12 +70,12 @@ class OrderBatch:
     """
 
     __slots__ = (
+        "energy_wh",
         "interval",
         "is_buy",
         "order_ids",
         "participants",
-        "price_eur_per_kwh",
-        "quantity_kwh",
+        "price_ueur_per_kwh",
         "sequence",
     )
 
@@ -89,8 +85,8 @@ class OrderBatch:
         order_ids: Iterable[str],
         participants: Iterable[str],
         sides: Iterable[str | Side] | NDArray[np.bool_],
-        quantity_kwh: Sequence[float] | NDArray[np.floating[Any]],
-        price_eur_per_kwh: Sequence[float] | NDArray[np.floating[Any]],
+        energy_wh: Sequence[int] | NDArray[np.integer[Any]],
+        price_ueur_per_kwh: Sequence[int] | NDArray[np.integer[Any]],
         interval: int = 0,
         sequence: Sequence[int] | NDArray[np.integer[Any]] | None = None,
     ) -> None:
@@ -104,23 +100,15 @@ class OrderBatch:
             )
         who = _text_column("participants", participants, n)
         is_buy = self._sides(sides, n)
-        quantity = _float_column("quantity_kwh", quantity_kwh, n)
-        small = np.flatnonzero((quantity < QUANTITY_RESOLUTION_KWH) | (quantity > MAX_QUANTITY_KWH))
-        if small.size:
-            k = int(small[0])
+        energy = _int_column("energy_wh", energy_wh, n)
+        bad = np.flatnonzero((energy < 1) | (energy > MAX_ENERGY_WH))
+        if bad.size:
+            k = int(bad[0])
             raise InvalidOrderError(
-                f"order batch: quantity_kwh[{k}] = {quantity[k]!r} (order {ids[k]!r}) must be "
-                f"between {QUANTITY_RESOLUTION_KWH:g} and {MAX_QUANTITY_KWH:g} kWh"
+                f"order batch: energy_wh[{k}] = {energy[k]} (order {ids[k]!r}) must be "
+                f"between 1 and {MAX_ENERGY_WH} Wh"
             )
-        price = _float_column("price_eur_per_kwh", price_eur_per_kwh, n)
-        negative = np.flatnonzero(price < 0)
-        if negative.size:
-            k = int(negative[0])
-            raise InvalidOrderError(
-                f"order batch: price_eur_per_kwh[{k}] = {price[k]!r} (order {ids[k]!r}) "
-                f"must be >= 0"
-            )
-        price += 0.0  # -0.0 -> 0.0, as Order does
+        price = _int_column("price_ueur_per_kwh", price_ueur_per_kwh, n)
         if (isinstance(interval, bool) or not isinstance(interval, (int, np.integer))
                 or interval < 0):
             raise InvalidOrderError(
@@ -130,8 +118,8 @@ class OrderBatch:
         self.order_ids: tuple[str, ...] = ids
         self.participants: tuple[str, ...] = who
         self.is_buy: NDArray[np.bool_] = _frozen(is_buy)
-        self.quantity_kwh: NDArray[np.float64] = _frozen(quantity)
-        self.price_eur_per_kwh: NDArray[np.float64] = _frozen(price)
+        self.energy_wh: NDArray[np.int64] = _frozen(energy)
+        self.price_ueur_per_kwh: NDArray[np.int64] = _frozen(price)
         self.sequence: NDArray[np.int64] = _frozen(seq)
         self.interval: int = int(interval)
 
@@ -184,8 +172,8 @@ class OrderBatch:
             order_ids=[o.order_id for o in listed],
             participants=[o.participant for o in listed],
             sides=np.array([o.side is Side.BUY for o in listed], dtype=np.bool_),
-            quantity_kwh=[o.quantity_kwh for o in listed],
-            price_eur_per_kwh=[o.price_eur_per_kwh for o in listed],
+            energy_wh=np.array([o.energy_wh for o in listed], dtype=np.int64),
+            price_ueur_per_kwh=np.array([o.price_ueur_per_kwh for o in listed], dtype=np.int64),
             interval=intervals.pop() if intervals else 0,
             sequence=np.array([o.sequence for o in listed], dtype=np.int64),
         )
@@ -213,14 +201,38 @@ class OrderBatch:
             order_id=self.order_ids[k],
             participant=self.participants[k],
             side=Side.BUY if self.is_buy[k] else Side.SELL,
-            quantity_kwh=float(self.quantity_kwh[k]),
-            price_eur_per_kwh=float(self.price_eur_per_kwh[k]),
+            energy_wh=int(self.energy_wh[k]),
+            price_ueur_per_kwh=int(self.price_ueur_per_kwh[k]),
             interval=self.interval,
             sequence=int(self.sequence[k]),
         )
 
     def to_orders(self) -> list[Order]:
         return [self.order(k) for k in range(len(self))]
+
+    def take(self, positions: NDArray[np.int64], energy_wh: NDArray[np.int64]) -> OrderBatch:
+        """The orders at ``positions`` with new energies (remainders), in that order."""
+        ids, who, index = self.order_ids, self.participants, positions.tolist()
+        return OrderBatch(
+            order_ids=[ids[k] for k in index], participants=[who[k] for k in index],
+            sides=self.is_buy[positions], energy_wh=energy_wh,
+            price_ueur_per_kwh=self.price_ueur_per_kwh[positions], interval=self.interval,
+            sequence=self.sequence[positions],
+        )
+
+    @classmethod
+    def concat(cls, batches: Sequence[OrderBatch], interval: int) -> OrderBatch:
+        """One batch of several, in the given order (their sequences kept)."""
+        def column(name: str, dtype: type[np.generic]) -> NDArray[Any]:
+            return np.concatenate([getattr(b, name) for b in batches] or [np.zeros(0, dtype)])
+
+        return cls(
+            order_ids=[i for b in batches for i in b.order_ids],
+            participants=[p for b in batches for p in b.participants],
+            sides=column("is_buy", np.bool_), energy_wh=column("energy_wh", np.int64),
+            price_ueur_per_kwh=column("price_ueur_per_kwh", np.int64), interval=interval,
+            sequence=column("sequence", np.int64),
+        )
 
     def __repr__(self) -> str:
         bids = int(self.is_buy.sum())

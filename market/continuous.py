@@ -6,7 +6,8 @@ cheapest first and oldest first at equal price, each trade at the resting
 offer's price; an arriving offer likewise against resting bids, highest first,
 at the resting bid's price. Whatever is left rests in the book. This is the
 price-time priority of exchange order books; it has no uniform price, so
-``clearing_price_eur_per_kwh`` is ``None``.
+``clearing_price_ueur_per_kwh`` is ``None``. Prices are the resting orders'
+integer µ€/kWh limits, exact.
 
 Both paths run the same event loop (heaps keyed by price, sequence and
 position): it cannot be vectorised, as each arrival depends on all before it.
@@ -20,10 +21,10 @@ from gridcoop.market.prepared import PreparedBook, TradeColumns
 from gridcoop.market.registry import register_mechanism
 from gridcoop.market.results import ClearingResult
 
-# Heap entries: (priority price, sequence, position, remaining units, limit price).
-Entry = tuple[float, int, int, int, float]
-# Trades being built: bid positions, offer positions, units, prices.
-Trades = tuple[list[int], list[int], list[int], list[float]]
+# Heap entries: (priority price, sequence, position, remaining Wh, limit price).
+Entry = tuple[int, int, int, int, int]
+# Trades being built: bid positions, offer positions, Wh, prices (µ€/kWh).
+Trades = tuple[list[int], list[int], list[int], list[int]]
 
 
 @register_mechanism("continuous")
@@ -33,28 +34,28 @@ def continuous(book: PreparedBook) -> ClearingResult:
     resting_bids: list[Entry] = []  # highest first: keyed by -price
     resting_offers: list[Entry] = []  # cheapest first: keyed by price
     trades: Trades = ([], [], [], [])
-    for pos, is_buy, price, units, seq in zip(
-        arrivals.positions, arrivals.is_buy, arrivals.prices, arrivals.units,
+    for pos, is_buy, price, energy_wh, seq in zip(
+        arrivals.positions, arrivals.is_buy, arrivals.prices_ueur_per_kwh, arrivals.energy_wh,
         arrivals.sequences, strict=True,
     ):
         if is_buy:
-            left = _fill(resting_offers, pos, True, price, units, trades)
+            left = _fill(resting_offers, pos, True, price, energy_wh, trades)
             if left:
                 heapq.heappush(resting_bids, (-price, seq, pos, left, price))
         else:
-            left = _fill(resting_bids, pos, False, price, units, trades)
+            left = _fill(resting_bids, pos, False, price, energy_wh, trades)
             if left:
                 heapq.heappush(resting_offers, (price, seq, pos, left, price))
     return book.result("continuous", TradeColumns(*trades), None)
 
 
-def _fill(resting: list[Entry], pos: int, is_buy: bool, price: float, units: int,
+def _fill(resting: list[Entry], pos: int, is_buy: bool, price: int, energy_wh: int,
           trades: Trades) -> int:
     """Trade an arrival against the other side's best resting orders, each at the resting
-    order's price; returns the units left. A bid crosses offers at or below its limit, an
+    order's price; returns the Wh left. A bid crosses offers at or below its limit, an
     offer crosses bids at or above it (``sign`` turns the second test into the first)."""
-    sign = 1.0 if is_buy else -1.0
-    left = units
+    sign = 1 if is_buy else -1
+    left = energy_wh
     while left and resting and sign * resting[0][4] <= sign * price:
         key, r_seq, r_pos, r_left, r_price = resting[0]
         quantity = min(left, r_left)

@@ -2,7 +2,7 @@
 
 Every error is a :class:`MarketError`, so a caller can catch the whole family;
 each subclass names one thing that went wrong, and its message says what to do.
-An operation that raises leaves every book, batch and registry unchanged.
+An operation that raises leaves every batch and the registry unchanged.
 """
 
 from __future__ import annotations
@@ -26,29 +26,6 @@ class MixedIntervalsError(InvalidOrderError):
 
 class DuplicateOrderError(MarketError, ValueError):
     """Two orders share one ``order_id`` in a book or in one clearing."""
-
-
-class UnknownOrderError(MarketError, KeyError):
-    """Cancel or replace named an ``order_id`` that is not in the book."""
-
-    def __str__(self) -> str:
-        # KeyError would print the repr of the message; keep it readable.
-        return str(self.args[0]) if self.args else ""
-
-
-class GateStateError(MarketError):
-    """The operation is not allowed in the book's current gate state."""
-
-
-class GateClosedError(GateStateError):
-    """An order, cancel or replace arrived after the gate closed."""
-
-
-class UnknownIntervalError(MarketError, KeyError):
-    """An order or call named a delivery interval that has no open book."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 class UnknownMechanismError(MarketError, KeyError):

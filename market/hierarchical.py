@@ -1,11 +1,13 @@
 """Hierarchical markets: each community clears locally, the rest goes central.
 
-A regional aggregator first matches its members' orders in a local book; what
-is left (the unmatched remainders, with their ids, limit prices and
-sequences) is forwarded to the central book, where communities trade with each
-other. Priority in the central book is the same price-time priority as
-everywhere: price, then ``sequence``, then position, where remainders are
-placed community by community in the mapping's order, each in its input order.
+A regional aggregator first matches its members' orders in a local book
+(:func:`clear_local`); what is left (the unmatched remainders, with their ids,
+limit prices and sequences) is forwarded to the central book
+(:func:`clear_central`), where communities trade with each other. Priority in
+the central book is the same price-time priority as everywhere: price, then
+``sequence``, then position, where remainders are placed community by community
+in the order given, each in its input order. The agent model runs the two steps
+in different agents (and processes); :func:`clear_hierarchical` runs both at once.
 """
 
 from __future__ import annotations
@@ -14,59 +16,75 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gridcoop.market.batch import OrderBatch
 from gridcoop.market.clearing import clear
 from gridcoop.market.errors import DuplicateOrderError, InvalidOrderError, MixedIntervalsError
-from gridcoop.market.orders import DEFAULT_PRICE_CAP_EUR_PER_KWH, Order
 from gridcoop.market.registry import check_options
-from gridcoop.market.results import ClearingResult, Trade
+from gridcoop.market.results import ClearingResult
+from gridcoop.units import IntArray
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LocalClearing:
+    """A community's clearing and the remainder it forwards to the central book.
+
+    ``forwarded_positions`` index the community's input batch, one per forwarded order.
+    """
+
+    result: ClearingResult
+    forwarded: OrderBatch
+    forwarded_positions: IntArray
+
+
+def clear_local(batch: OrderBatch, mechanism: str = "pay_as_clear",
+                **options: Any) -> LocalClearing:
+    """Clear one community's book; what is left of each order goes forward."""
+    result = clear(batch, mechanism, **options)
+    left = result.unmatched
+    return LocalClearing(result, batch.take(left.positions, left.remaining_wh), left.positions)
+
+
+def clear_central(forwarded: Sequence[OrderBatch], interval: int,
+                  mechanism: str = "pay_as_clear", **options: Any) -> ClearingResult:
+    """Clear the communities' remainders in one book, community by community in the order
+    given; trade positions index that concatenation."""
+    for batch in forwarded:
+        if len(batch) and batch.interval != interval:
+            raise MixedIntervalsError(
+                f"a remainder for interval {batch.interval} in the central book of interval "
+                f"{interval}; clear one delivery interval at a time"
+            )
+    return clear(OrderBatch.concat(forwarded, interval), mechanism, **options)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class HierarchicalResult:
-    """Per-community local results, the central result, and who came from where."""
+    """Per-community local clearings and the central result."""
 
-    local: dict[str, ClearingResult]
+    local: dict[str, LocalClearing]
     central: ClearingResult
-    forwarded: tuple[Order, ...]
-    community_of: dict[str, str]
 
     @property
-    def trades(self) -> list[Trade]:
-        """All trades: each community's local ones, then the central ones."""
-        every: list[Trade] = []
-        for result in self.local.values():
-            every.extend(result.trades)
-        every.extend(self.central.trades)
-        return every
+    def local_volume_wh(self) -> int:
+        return sum(local.result.volume_wh for local in self.local.values())
 
     @property
-    def local_volume_kwh(self) -> float:
-        return sum(result.volume_kwh for result in self.local.values())
-
-    @property
-    def volume_kwh(self) -> float:
-        return self.local_volume_kwh + self.central.volume_kwh
-
-    @property
-    def unmatched(self) -> Sequence[Order]:
-        """What neither the local nor the central book matched (goes to the grid)."""
-        return self.central.unmatched
+    def volume_wh(self) -> int:
+        return self.local_volume_wh + self.central.volume_wh
 
 
 def clear_hierarchical(
-    local_orders_by_community: Mapping[str, Sequence[Order]],
+    books: Mapping[str, OrderBatch],
     mechanism: str = "pay_as_clear",
     central_mechanism: str | None = None,
     *,
-    path: str = "auto",
-    price_cap_eur_per_kwh: float = DEFAULT_PRICE_CAP_EUR_PER_KWH,
     local_options: Mapping[str, Any] | None = None,
     central_options: Mapping[str, Any] | None = None,
 ) -> HierarchicalResult:
     """Clear each community's book with ``mechanism``, then the remainders centrally.
 
     ``central_mechanism`` defaults to ``mechanism``. Order ids must be unique
-    across all communities, and all orders must be for one delivery interval.
+    across all communities, and all books must be for one delivery interval.
     """
     central_name = central_mechanism or mechanism
     local_opts = dict(local_options or {})
@@ -74,36 +92,25 @@ def clear_hierarchical(
     check_options(mechanism, local_opts)
     check_options(central_name, central_opts)
     community_of: dict[str, str] = {}
-    intervals: dict[int, str] = {}
-    for community, orders in local_orders_by_community.items():
-        if not isinstance(community, str) or not community:
-            raise InvalidOrderError(f"community names must be non-empty strings, got {community!r}")
-        for order in orders:
-            if not isinstance(order, Order):
-                raise InvalidOrderError(
-                    f"community {community!r}: expected Order objects, got a "
-                    f"{type(order).__name__}"
-                )
-            if order.order_id in community_of:
-                raise DuplicateOrderError(
-                    f"order_id {order.order_id!r} appears in community "
-                    f"{community_of[order.order_id]!r} and in {community!r}; ids must be unique "
-                    f"across communities because remainders meet in the central book"
-                )
-            community_of[order.order_id] = community
-            intervals.setdefault(order.interval, community)
+    intervals = {batch.interval for batch in books.values() if len(batch)}
     if len(intervals) > 1:
         raise MixedIntervalsError(
             f"communities sent orders for intervals {sorted(intervals)}; clear one delivery "
             f"interval at a time"
         )
-    local: dict[str, ClearingResult] = {}
-    forwarded: list[Order] = []
-    for community, orders in local_orders_by_community.items():
-        result = clear(orders, mechanism, path=path, price_cap_eur_per_kwh=price_cap_eur_per_kwh,
-                       **local_opts)
-        local[community] = result
-        forwarded.extend(result.unmatched)
-    central = clear(forwarded, central_name, path=path,
-                    price_cap_eur_per_kwh=price_cap_eur_per_kwh, **central_opts)
-    return HierarchicalResult(local, central, tuple(forwarded), community_of)
+    for community, batch in books.items():
+        if not isinstance(community, str) or not community:
+            raise InvalidOrderError(f"community names must be non-empty strings, got {community!r}")
+        for order_id in batch.order_ids:
+            if order_id in community_of:
+                raise DuplicateOrderError(
+                    f"order_id {order_id!r} appears in community {community_of[order_id]!r} and "
+                    f"in {community!r}; ids must be unique across communities because "
+                    f"remainders meet in the central book"
+                )
+            community_of[order_id] = community
+    local = {community: clear_local(batch, mechanism, **local_opts)
+             for community, batch in books.items()}
+    central = clear_central([clearing.forwarded for clearing in local.values()],
+                            intervals.pop() if intervals else 0, central_name, **central_opts)
+    return HierarchicalResult(local, central)

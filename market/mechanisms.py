@@ -10,18 +10,20 @@ volume between the same orders; they differ only in the price:
   offer left)]``. When nothing is left at the margin this is the midpoint of
   the marginal bid and the marginal offer; when the marginal bid is only partly
   filled, the interval collapses to that bid's price (and the same for a
-  partly filled offer). Every accepted bid is at or above the price, every
-  accepted offer at or below it, and no order left out would trade at it.
+  partly filled offer). Rounded down to the µ€/kWh: ``(low + high) // 2``.
+  Every accepted bid is at or above the price, every accepted offer at or
+  below it, and no order left out would trade at it.
 * ``average_bid``: the pilot's rule, a uniform price equal to the average of the
   accepted bids' limit prices, weighted by the kWh each bid traded (so
-  splitting one bid into several at the same price leaves the price unchanged);
-  ``weighted=False`` gives the plain mean over accepted bids. The price is at or
+  splitting one bid into several at the same price leaves the price unchanged),
+  rounded down: ``sum(price * wh) // sum(wh)``; ``weighted=False`` gives the
+  plain mean over accepted bids, ``sum(price) // count``. The price is at or
   above every accepted offer, but a buyer whose bid is below the average pays
   more than its limit: that is the pilot's rule, reproduced as it is.
 * ``pay_as_bid``: each matched pair trades at the bid's price (the buyer pays
   what it bid, the literal meaning; sellers capture the surplus).
   ``pair_price="offer"`` or ``"midpoint"`` select the offer's price or the
-  pair's midpoint instead.
+  pair's midpoint instead (``(bid + offer) // 2``); bid and offer prices are exact.
 """
 
 from __future__ import annotations

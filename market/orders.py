@@ -2,37 +2,28 @@
 
 An :class:`Order` is a frozen, slotted dataclass validated in ``__post_init__``:
 light enough that a clearing of 200,000 of them is dominated by numpy, not by
-attribute access (a pydantic model costs several times more per order).
-
-Quantities are matched in integer units of :data:`QUANTITY_RESOLUTION_KWH`
-(1e-9 kWh = 1 µWh): each order's ``quantity_kwh`` is rounded to that grid once,
-and everything after is exact integer arithmetic, so the numpy path and the
-pure-Python path agree bit for bit and no order is over-filled by rounding.
+attribute access. Energy is integer Wh and the limit price integer µ€/kWh, the
+units of the ledger, so what the market matches is what the ledger records:
+no float enters a clearing and none comes out of one.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from gridcoop.market.errors import InvalidOrderError, PriceCapExceededError
 
-#: Integer quantity units per kWh used inside matching.
-UNITS_PER_KWH = 1_000_000_000
-#: Smallest quantity an order may carry, and the tolerance for comparing kWh sums.
-QUANTITY_RESOLUTION_KWH = 1.0 / UNITS_PER_KWH
-QUANTITY_TOLERANCE_KWH = QUANTITY_RESOLUTION_KWH
-#: Largest quantity one order may carry (1 GWh in one delivery interval is absurd
-#: for a community market; the bound also keeps integer sums far from overflow).
-MAX_QUANTITY_KWH = 1_000_000.0
-#: Largest total quantity per side in one clearing (int64 sums stay exact below this).
-MAX_BOOK_QUANTITY_KWH = 9.0e9
-#: Default price cap of a market (€/kWh): about a hundred times retail. Books and
-#: ``clear`` take ``price_cap_eur_per_kwh`` to change it.
-DEFAULT_PRICE_CAP_EUR_PER_KWH = 10.0
+#: Largest energy one order may carry (1 GWh in one delivery interval is absurd for a
+#: community market; the bound keeps every integer sum far from int64 overflow).
+MAX_ENERGY_WH: Final = 1_000_000_000
+#: Default price cap of a market in µ€/kWh (10 €/kWh: about a hundred times retail).
+DEFAULT_PRICE_CAP_UEUR_PER_KWH: Final = 10_000_000
+#: Bound on (one side's energy in Wh) × (price cap in µ€/kWh): keeps the kWh-weighted
+#: price sums of ``average_bid`` exact in int64.
+MAX_BOOK_PRODUCT: Final = 2**62
 
 
 class Side(StrEnum):
@@ -40,16 +31,6 @@ class Side(StrEnum):
 
     BUY = "buy"
     SELL = "sell"
-
-
-def to_units(quantity_kwh: float) -> int:
-    """Round a kWh quantity to integer matching units (round half to even, like numpy)."""
-    return round(quantity_kwh * UNITS_PER_KWH)
-
-
-def to_kwh(units: int) -> float:
-    """Convert integer matching units back to kWh (the same division numpy does)."""
-    return units / UNITS_PER_KWH
 
 
 def _non_empty_text(name: str, value: object) -> None:
@@ -61,6 +42,7 @@ def _non_empty_text(name: str, value: object) -> None:
 
 
 def _integer(name: str, value: object, order_id: object) -> int:
+    """An int (or numpy integer) >= 0; floats are refused, not rounded."""
     if isinstance(value, bool):
         raise InvalidOrderError(f"order {order_id!r}: {name} must be an integer, got a bool")
     try:
@@ -74,24 +56,11 @@ def _integer(name: str, value: object, order_id: object) -> int:
     return int(number)
 
 
-def _real(name: str, value: object, order_id: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidOrderError(
-            f"order {order_id!r}: {name} must be a number, got {value!r}"
-        )
-    number = float(value)
-    if not math.isfinite(number):
-        raise InvalidOrderError(
-            f"order {order_id!r}: {name} must be finite, got {number!r}"
-        )
-    return number
-
-
 @dataclass(frozen=True, slots=True)
 class Order:
     """A bid (``Side.BUY``) or offer (``Side.SELL``) for one delivery interval.
 
-    ``price_eur_per_kwh`` is the limit: the most a buyer pays, the least a seller
+    ``price_ueur_per_kwh`` is the limit: the most a buyer pays, the least a seller
     accepts. ``sequence`` is the arrival order: at equal price the lower sequence
     is served first; equal sequences fall back to position in the input.
     """
@@ -99,8 +68,8 @@ class Order:
     order_id: str
     participant: str
     side: Side
-    quantity_kwh: float
-    price_eur_per_kwh: float
+    energy_wh: int
+    price_ueur_per_kwh: int
     interval: int = 0
     sequence: int = 0
 
@@ -117,62 +86,41 @@ class Order:
                     f"order {oid!r}: side must be 'buy' or 'sell', got {side!r}"
                 ) from None
             object.__setattr__(self, "side", side)
-        quantity = _real("quantity_kwh", self.quantity_kwh, oid)
-        if quantity < QUANTITY_RESOLUTION_KWH:
+        energy = _integer("energy_wh", self.energy_wh, oid)
+        if not 1 <= energy <= MAX_ENERGY_WH:
             raise InvalidOrderError(
-                f"order {oid!r}: quantity_kwh must be at least {QUANTITY_RESOLUTION_KWH:g} kWh "
-                f"(positive), got {quantity!r}; drop empty orders instead of sending them"
+                f"order {oid!r}: energy_wh must be between 1 and {MAX_ENERGY_WH} Wh, got "
+                f"{energy}; drop empty orders, split huge ones"
             )
-        if quantity > MAX_QUANTITY_KWH:
-            raise InvalidOrderError(
-                f"order {oid!r}: quantity_kwh {quantity!r} is above the per-order limit of "
-                f"{MAX_QUANTITY_KWH:g} kWh; split it or check its unit"
-            )
-        price = _real("price_eur_per_kwh", self.price_eur_per_kwh, oid)
-        if price < 0.0:
-            raise InvalidOrderError(
-                f"order {oid!r}: price_eur_per_kwh must be >= 0, got {price!r}"
-            )
-        if type(self.quantity_kwh) is not float:
-            object.__setattr__(self, "quantity_kwh", quantity)
-        if type(self.price_eur_per_kwh) is not float or price == 0.0:
-            object.__setattr__(self, "price_eur_per_kwh", price + 0.0)  # -0.0 -> 0.0
-        interval = _integer("interval", self.interval, oid)
-        if type(self.interval) is not int:
-            object.__setattr__(self, "interval", interval)
-        sequence = _integer("sequence", self.sequence, oid)
-        if type(self.sequence) is not int:
-            object.__setattr__(self, "sequence", sequence)
+        for name in ("energy_wh", "price_ueur_per_kwh", "interval", "sequence"):
+            value = _integer(name, getattr(self, name), oid)
+            if type(getattr(self, name)) is not int:
+                object.__setattr__(self, name, value)
 
     @property
     def is_buy(self) -> bool:
         return self.side is Side.BUY
 
-    def with_quantity(self, quantity_kwh: float) -> Order:
-        """The same order (id, price, sequence) with a new quantity: a remainder."""
-        return replace(self, quantity_kwh=quantity_kwh)
+    def with_energy(self, energy_wh: int) -> Order:
+        """The same order (id, price, sequence) with a new energy: a remainder."""
+        return replace(self, energy_wh=energy_wh)
 
 
-def check_price_cap(order: Order, price_cap_eur_per_kwh: float) -> None:
-    """Raise :class:`PriceCapExceededError` when the order's limit is above the cap."""
-    if order.price_eur_per_kwh > price_cap_eur_per_kwh:
+def check_price_cap(order_id: str, price_ueur_per_kwh: int, cap_ueur_per_kwh: int) -> None:
+    """Raise :class:`PriceCapExceededError` when an order's limit is above the cap."""
+    if price_ueur_per_kwh > cap_ueur_per_kwh:
         raise PriceCapExceededError(
-            f"order {order.order_id!r}: price {order.price_eur_per_kwh!r} €/kWh is above the "
-            f"market's cap of {price_cap_eur_per_kwh!r} €/kWh; check the unit (€/kWh, not "
-            f"€/MWh) or raise price_cap_eur_per_kwh"
+            f"order {order_id!r}: price {price_ueur_per_kwh} µ€/kWh is above the market's "
+            f"cap of {cap_ueur_per_kwh} µ€/kWh; check the unit (µ€/kWh) or raise "
+            f"price_cap_ueur_per_kwh"
         )
 
 
-def validate_price_cap(price_cap_eur_per_kwh: float) -> float:
-    """Check a configured price cap is a finite positive number."""
-    if (
-        isinstance(price_cap_eur_per_kwh, bool)
-        or not isinstance(price_cap_eur_per_kwh, (int, float))
-        or not math.isfinite(price_cap_eur_per_kwh)
-        or price_cap_eur_per_kwh <= 0
-    ):
+def validate_price_cap(price_cap_ueur_per_kwh: object) -> int:
+    """Check a configured price cap is a positive integer µ€/kWh."""
+    if (isinstance(price_cap_ueur_per_kwh, bool) or not isinstance(price_cap_ueur_per_kwh, int)
+            or price_cap_ueur_per_kwh <= 0):
         raise InvalidOrderError(
-            f"price_cap_eur_per_kwh must be a finite positive number, got "
-            f"{price_cap_eur_per_kwh!r}"
+            f"price_cap_ueur_per_kwh must be a positive integer, got {price_cap_ueur_per_kwh!r}"
         )
-    return float(price_cap_eur_per_kwh)
+    return price_cap_ueur_per_kwh

@@ -1,14 +1,14 @@
-"""What a clearing returns: trades, a price, and what was left over.
+"""What a clearing returns: trades, a price, and what was left over, in integers.
 
-The fast path keeps its trades and remainders as numpy columns and builds
-:class:`Trade` / :class:`~gridcoop.market.orders.Order` objects only when they are read
-(``TradeView`` and ``RemainderView`` are ordinary sequences), so a clearing with
-100,000 trades does not pay for 100,000 objects nobody looks at.
+Trades and remainders are held as numpy columns (Wh, µ€/kWh, input positions);
+:class:`Trade` / :class:`~gridcoop.market.orders.Order` objects are built only
+when they are read (``TradeView`` and ``RemainderView`` are ordinary sequences),
+so a clearing with 100,000 trades does not pay for 100,000 objects nobody looks
+at, and a caller with its own columns (the agent model) reads the columns.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, overload
@@ -16,11 +16,12 @@ from typing import Any, NamedTuple, Protocol, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from gridcoop.market.orders import UNITS_PER_KWH, Order
+from gridcoop.market.orders import Order
+from gridcoop.units import IntArray, UEur, UEurPerKwh, Wh, payment_ueur
 
 
 class Trade(NamedTuple):
-    """One matched quantity between a bid and an offer.
+    """One matched energy between a bid and an offer.
 
     A named tuple: immutable, hashable, cheap to build by the 100,000, and
     ``pandas.DataFrame(result.trades)`` gives a table with these column names.
@@ -30,13 +31,14 @@ class Trade(NamedTuple):
     sell_order_id: str
     buyer: str
     seller: str
-    quantity_kwh: float
-    price_eur_per_kwh: float
+    energy_wh: Wh
+    price_ueur_per_kwh: UEurPerKwh
     interval: int
 
     @property
-    def value_eur(self) -> float:
-        return self.quantity_kwh * self.price_eur_per_kwh
+    def value_ueur(self) -> UEur:
+        """What the buyer pays the seller (the one payment rule, rounded down)."""
+        return UEur(payment_ueur(self.energy_wh, self.price_ueur_per_kwh))
 
 
 class OrderSource(Protocol):
@@ -80,52 +82,33 @@ class ListSource:
 
 
 class TradeView(Sequence[Trade]):
-    """Trades held as columns; indexing or iterating builds :class:`Trade` objects.
+    """Trades held as int64 columns; indexing or iterating builds :class:`Trade` objects.
 
     ``buy_positions`` / ``sell_positions`` index the clearing's input orders.
     """
 
-    __slots__ = ("_prices", "_source", "_units", "buy_positions", "interval", "sell_positions")
+    __slots__ = ("_source", "buy_positions", "energy_wh", "interval", "price_ueur_per_kwh",
+                 "sell_positions")
 
-    def __init__(
-        self,
-        source: OrderSource,
-        buy_positions: NDArray[np.int64],
-        sell_positions: NDArray[np.int64],
-        units: NDArray[np.int64],
-        prices: NDArray[np.float64] | float,
-        interval: int,
-    ) -> None:
+    def __init__(self, source: OrderSource, buy_positions: IntArray, sell_positions: IntArray,
+                 energy_wh: IntArray, price_ueur_per_kwh: IntArray, interval: int) -> None:
         self._source = source
         self.buy_positions = buy_positions
         self.sell_positions = sell_positions
-        self._units = units
-        self._prices = prices
+        self.energy_wh = energy_wh
+        self.price_ueur_per_kwh = price_ueur_per_kwh
         self.interval = interval
 
     def __len__(self) -> int:
-        return len(self._units)
-
-    @property
-    def quantity_kwh(self) -> NDArray[np.float64]:
-        result: NDArray[np.float64] = self._units / UNITS_PER_KWH
-        return result
-
-    @property
-    def price_eur_per_kwh(self) -> NDArray[np.float64]:
-        if isinstance(self._prices, float):
-            return np.full(len(self), self._prices)
-        return self._prices
+        return len(self.energy_wh)
 
     def _trade(self, k: int) -> Trade:
         src = self._source
         b = int(self.buy_positions[k])
         s = int(self.sell_positions[k])
-        price = self._prices if isinstance(self._prices, float) else float(self._prices[k])
-        return Trade(
-            src.order_id(b), src.order_id(s), src.participant(b), src.participant(s),
-            int(self._units[k]) / UNITS_PER_KWH, price, self.interval,
-        )
+        return Trade(src.order_id(b), src.order_id(s), src.participant(b), src.participant(s),
+                     Wh(int(self.energy_wh[k])), UEurPerKwh(int(self.price_ueur_per_kwh[k])),
+                     self.interval)
 
     @overload
     def __getitem__(self, index: int) -> Trade: ...
@@ -144,15 +127,10 @@ class TradeView(Sequence[Trade]):
         src = self._source
         buys = self.buy_positions.tolist()
         sells = self.sell_positions.tolist()
-        interval = self.interval
-        prices: list[float] = (
-            [self._prices] * len(self) if isinstance(self._prices, float)
-            else self._prices.tolist()
-        )
-        quantities = (self._units / UNITS_PER_KWH).tolist()
         return map(
             Trade, src.order_ids_at(buys), src.order_ids_at(sells), src.participants_at(buys),
-            src.participants_at(sells), quantities, prices, [interval] * len(buys),
+            src.participants_at(sells), self.energy_wh.tolist(),
+            self.price_ueur_per_kwh.tolist(), [self.interval] * len(buys),
         )
 
     def __repr__(self) -> str:
@@ -160,23 +138,18 @@ class TradeView(Sequence[Trade]):
 
 
 class RemainderView(Sequence[Order]):
-    """Unmatched remainders held as (position, remaining units); built on access.
+    """Unmatched remainders held as (position, remaining Wh); built on access.
 
     An order that did not trade at all is returned as the very same object.
     """
 
-    __slots__ = ("_filled", "_remaining", "_source", "positions")
+    __slots__ = ("_filled", "_source", "positions", "remaining_wh")
 
-    def __init__(
-        self,
-        source: OrderSource,
-        positions: NDArray[np.int64],
-        remaining_units: NDArray[np.int64],
-        untouched: NDArray[np.bool_],
-    ) -> None:
+    def __init__(self, source: OrderSource, positions: IntArray, remaining_wh: IntArray,
+                 untouched: NDArray[np.bool_]) -> None:
         self._source = source
         self.positions = positions
-        self._remaining = remaining_units
+        self.remaining_wh = remaining_wh
         self._filled = ~untouched
 
     def __len__(self) -> int:
@@ -185,7 +158,7 @@ class RemainderView(Sequence[Order]):
     def _order(self, k: int) -> Order:
         order = self._source.order(int(self.positions[k]))
         if self._filled[k]:
-            return order.with_quantity(int(self._remaining[k]) / UNITS_PER_KWH)
+            return order.with_energy(int(self.remaining_wh[k]))
         return order
 
     @overload
@@ -208,51 +181,25 @@ class RemainderView(Sequence[Order]):
         return f"RemainderView({len(self)} orders)"
 
 
-class TradeList(list[Trade]):
-    """The reference path's trades: a plain list that also remembers input positions."""
-
-    __slots__ = ("buy_positions", "sell_positions")
-
-    def __init__(self, trades: list[Trade], buy_positions: list[int],
-                 sell_positions: list[int]) -> None:
-        super().__init__(trades)
-        self.buy_positions = buy_positions
-        self.sell_positions = sell_positions
-
-
-@dataclass(frozen=True, slots=True)
-class TradeArrays:
-    """A clearing's trades as numpy columns; positions index the input orders.
-
-    For callers that keep their own columns (an agent model with node arrays)
-    and want no per-trade object at all.
-    """
-
-    buy_positions: NDArray[np.int64]
-    sell_positions: NDArray[np.int64]
-    quantity_kwh: NDArray[np.float64]
-    price_eur_per_kwh: NDArray[np.float64]
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class ClearingResult:
     """The outcome of one clearing of one delivery interval.
 
-    ``clearing_price_eur_per_kwh`` is the uniform price of uniform mechanisms
+    ``clearing_price_ueur_per_kwh`` is the uniform price of uniform mechanisms
     (``None`` for pay-as-bid, continuous, or when nothing traded); each trade
     carries its own price in every case. ``unmatched`` lists the orders with
-    quantity left, in input order, each with its remaining ``quantity_kwh`` and
-    its original id, price and sequence. ``path`` says which implementation ran
-    (``"reference"``, ``"fast"``); it is not part of equality.
+    energy left, in input order, each with its remaining ``energy_wh`` and its
+    original id, price and sequence. ``path`` says which implementation built it
+    (``"fast"`` in the market); it is not part of equality.
     """
 
     mechanism: str
     interval: int | None
-    clearing_price_eur_per_kwh: float | None
-    volume_kwh: float
-    trades: Sequence[Trade]
-    unmatched: Sequence[Order]
-    path: str = "reference"
+    clearing_price_ueur_per_kwh: UEurPerKwh | None
+    volume_wh: Wh
+    trades: TradeView
+    unmatched: RemainderView
+    path: str = "fast"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClearingResult):
@@ -260,10 +207,8 @@ class ClearingResult:
         return (
             self.mechanism == other.mechanism
             and self.interval == other.interval
-            and self.clearing_price_eur_per_kwh == other.clearing_price_eur_per_kwh
-            and self.volume_kwh == other.volume_kwh
-            and len(self.trades) == len(other.trades)
-            and len(self.unmatched) == len(other.unmatched)
+            and self.clearing_price_ueur_per_kwh == other.clearing_price_ueur_per_kwh
+            and self.volume_wh == other.volume_wh
             and list(self.trades) == list(other.trades)
             and list(self.unmatched) == list(other.unmatched)
         )
@@ -271,43 +216,17 @@ class ClearingResult:
     __hash__ = None  # type: ignore[assignment]
 
     @property
-    def value_eur(self) -> float:
-        """What buyers pay sellers in total (before fees)."""
-        if isinstance(self.trades, TradeView):
-            values = self.trades.quantity_kwh * self.trades.price_eur_per_kwh
-            return math.fsum(values.tolist())
-        return math.fsum(t.quantity_kwh * t.price_eur_per_kwh for t in self.trades)
+    def value_ueur(self) -> UEur:
+        """What buyers pay sellers in total (before fees): each trade's payment, summed."""
+        return UEur(int(payment_ueur(self.trades.energy_wh,
+                                     self.trades.price_ueur_per_kwh).sum()))
 
-    @property
-    def average_price_eur_per_kwh(self) -> float | None:
-        """Volume-weighted average trade price (``None`` when nothing traded)."""
-        return self.value_eur / self.volume_kwh if self.volume_kwh > 0 else None
-
-    def trade_arrays(self) -> TradeArrays:
-        """The trades as numpy columns with input positions (either path)."""
-        trades = self.trades
-        if isinstance(trades, TradeView):
-            return TradeArrays(trades.buy_positions, trades.sell_positions,
-                               trades.quantity_kwh, trades.price_eur_per_kwh)
-        if isinstance(trades, TradeList):
-            return TradeArrays(
-                np.array(trades.buy_positions, dtype=np.int64),
-                np.array(trades.sell_positions, dtype=np.int64),
-                np.array([t.quantity_kwh for t in trades], dtype=np.float64),
-                np.array([t.price_eur_per_kwh for t in trades], dtype=np.float64),
-            )
-        raise TypeError(
-            "this result's trades carry no input positions (it was not built by clear())"
-        )
-
-    def filled_kwh_by_order(self) -> dict[str, float]:
-        """Traded kWh per order id (orders that did not trade are absent)."""
-        filled: dict[str, float] = {}
+    def filled_wh_by_order(self) -> dict[str, int]:
+        """Traded Wh per order id (orders that did not trade are absent)."""
+        filled: dict[str, int] = {}
         for trade in self.trades:
-            filled[trade.buy_order_id] = filled.get(trade.buy_order_id, 0.0) + trade.quantity_kwh
-            filled[trade.sell_order_id] = (
-                filled.get(trade.sell_order_id, 0.0) + trade.quantity_kwh
-            )
+            filled[trade.buy_order_id] = filled.get(trade.buy_order_id, 0) + trade.energy_wh
+            filled[trade.sell_order_id] = filled.get(trade.sell_order_id, 0) + trade.energy_wh
         return filled
 
     def summary(self) -> dict[str, Any]:
@@ -315,8 +234,8 @@ class ClearingResult:
         return {
             "mechanism": self.mechanism,
             "interval": self.interval,
-            "clearing_price_eur_per_kwh": self.clearing_price_eur_per_kwh,
-            "volume_kwh": self.volume_kwh,
+            "clearing_price_ueur_per_kwh": self.clearing_price_ueur_per_kwh,
+            "volume_wh": self.volume_wh,
             "trades": len(self.trades),
             "unmatched": len(self.unmatched),
             "path": self.path,

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from gridcoop.experiments.cli import main
 from gridcoop.market import Order, Side, clear, mechanism_names
+from gridcoop.units import ueur_from_eur
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("GRIDCOOP_UPDATE_GOLDEN") == "1"
@@ -33,7 +34,8 @@ RUNS: dict[str, tuple[str, ...]] = {
     "market-only": ("--days", "1"),
     "neighbourhood": ("--days", "2", "--set", "households=30", "--set", "regions=3"),
 }
-MECHANISM_RUNS = ("pay_as_clear", "pay_as_bid")  # neighbourhood's default is average_bid
+# neighbourhood's default is average_bid; every other registered mechanism runs too.
+MECHANISM_RUNS = ("pay_as_clear", "pay_as_bid", "continuous")
 
 
 def check(name: str, value: Any) -> None:
@@ -67,9 +69,13 @@ def test_neighbourhood_under_each_mechanism(tmp_path: Path, mechanism: str) -> N
 
 
 def fixed_books() -> dict[str, list[Order]]:
-    """Hand-made books: ties, partial fills, a marginal order, decimal quantities."""
+    """Hand-made books: ties, partial fills, a marginal order, decimal quantities.
+
+    Written in kWh and €/kWh, cleared in the market's integers: kWh to the nearest Wh
+    (0.5 + 1/3 kWh is 833 Wh), €/kWh to the nearest µ€/kWh.
+    """
     def order(oid: str, side: Side, kwh: float, price: float, seq: int) -> Order:
-        return Order(oid, f"p-{oid}", side, kwh, price, 0, seq)
+        return Order(oid, f"p-{oid}", side, round(kwh * 1000), ueur_from_eur(price), 0, seq)
 
     buy, sell = Side.BUY, Side.SELL
     return {
@@ -92,8 +98,8 @@ def test_clearing_of_fixed_books(mechanism: str) -> None:
     for name, orders in fixed_books().items():
         result = clear(orders, mechanism)
         out[name] = {
-            "clearing_price_eur_per_kwh": result.clearing_price_eur_per_kwh,
-            "trades": [[t.buy_order_id, t.sell_order_id, round(t.quantity_kwh, 9),
-                        round(t.price_eur_per_kwh, 9)] for t in result.trades],
+            "clearing_price_ueur_per_kwh": result.clearing_price_ueur_per_kwh,
+            "trades": [[t.buy_order_id, t.sell_order_id, t.energy_wh, t.price_ueur_per_kwh]
+                       for t in result.trades],
         }
     check(f"clear-{mechanism}", out)

@@ -3,7 +3,9 @@
 Why a wrapper around the region's simulated bank (not a source per meter): the
 bank stays the fast path for every simulated meter; a region with hardware
 members gets a ``MixedRegionSource`` whose columns are the bank's with those
-members' entries replaced by what their devices sent. The SmartMeter agents,
+members' entries replaced by what their devices sent. It is put in place with
+the model's one way to swap a region's source, ``region_host.wrap_meter_source``
+(live mode wraps the bank the same way with its journal's readings). The SmartMeter agents,
 the aggregators and settlement see one ``MeterReadingBatch`` per region, as
 before.
 
@@ -35,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +134,12 @@ class MixedRegionSource:
         index = {m: i for i, m in enumerate(meter_ids)}
         self.rows = {m: index[m] for _, mine in self.hardware for m in mine}
         self.silent_steps: Counter[str] = Counter()
+
+    @staticmethod
+    def around(region_id: str, meter_ids: list[str], bank: Any, *,
+               hardware: list[HardwareMeters]) -> MixedRegionSource:
+        """Wrap ``bank`` (the region's current source)."""
+        return MixedRegionSource(region_id, meter_ids, bank, hardware)
 
     def read_columns(self, until_s: int) -> list[ReadingColumns]:
         """The bank's intervals ended by ``until_s``; hardware rows from their devices."""
@@ -309,10 +318,9 @@ def attach_meter_sources(model: CommunityModel) -> MeterSourceSet:
     except BaseException:
         MeterSourceSet(hardware).close()
         raise
-    for region_meters in model.region_meters:
-        mine = [hw for hw in hardware if set(hw.meter_ids) & set(region_meters.meter_ids)]
+    for region_id, meter_ids in model.region_meter_ids.items():
+        mine = [hw for hw in hardware if set(hw.meter_ids) & set(meter_ids)]
         if mine:
-            region_meters.source = MixedRegionSource(region_meters.region_id,
-                                                     region_meters.meter_ids,
-                                                     region_meters.source, mine)
+            model.region_host.wrap_meter_source(region_id, partial(
+                MixedRegionSource.around, region_id, meter_ids, hardware=mine))
     return MeterSourceSet(hardware)

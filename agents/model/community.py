@@ -18,6 +18,12 @@ One ``step()`` is one metering interval and runs five phases in a fixed order
 
 Randomness comes only from generators seeded by ``seed`` (one stream per
 purpose), so the same scenario and seed give the same KPIs and ledger head hash.
+
+Why parts (``gridcoop.agents.model.parts``): run modes differ only in where
+the regions run (``region_host``: this process, or worker processes with
+``gridcoop.agents.runtime.regions.WorkerRegions``) and how estimated readings
+are settled (``estimates``: live mode bills them at the grid tariffs); the
+phases below are the one code path every mode runs, extensions included.
 """
 
 from __future__ import annotations
@@ -29,29 +35,20 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from gridcoop.agents.bus.transport import Bus
-from gridcoop.agents.meters.smart_meters import (
-    PhysicsFeed,
-    RegionMeters,
-    SmartMeter,
-    simulated_source,
-)
+from gridcoop.agents.meters.smart_meters import SmartMeter
 from gridcoop.agents.meters.sources import attach_meter_sources
 from gridcoop.agents.model.accounts import CommunityLedger
 from gridcoop.agents.model.collect import add_daily_bills, current_values, make_datacollector
 from gridcoop.agents.model.kpis import Kpis
 from gridcoop.agents.model.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
+from gridcoop.agents.model.orders import Flexibility, MemberOrders
+from gridcoop.agents.model.parts import EstimatePricing, MeteredPricing, Regions
 from gridcoop.agents.model.population import NodeKind, build_population, seeded_streams
+from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.flows import Flows
-from gridcoop.agents.physics.regional import RegionalPhysics
-from gridcoop.agents.physics.traders import TraderPhysics
-from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError, make_replicas
+from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
 from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, build_scenario
-from gridcoop.agents.trading.aggregator import RegionalAggregator
-from gridcoop.agents.trading.book import build_orders, orders_to_message
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.agents.trading.strategy import PricingStrategy
 from gridcoop.units import UEUR_PER_EUR
 
 IntArray = NDArray[np.int64]
@@ -67,6 +64,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     be given as a keyword (nested groups as dicts), e.g.
     ``CommunityModel("neighbourhood", households=1000, mix={"prosumer": 0.5, ...})``.
     ``ledger_path`` is where the ledger's SQLite file goes (default in memory).
+    ``region_host`` and ``estimates`` are the run mode's parts (default: every region
+    in this process, every reading settled as metered).
     """
 
     def __init__(self, scenario: str = "neighbourhood", *, seed: int | None = None,
@@ -75,6 +74,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                  signing: str | None = None, households: int | None = None,
                  ledger_path: str | os.PathLike[str] = ":memory:", transport: str = "inproc",
                  replicas: ReplicaMode = "auto", ledger_workers: int | None = None,
+                 region_host: Regions | None = None, estimates: EstimatePricing | None = None,
                  **params: Any) -> None:
         given = dict(zip(_EXPLICIT, (days, metering_minutes, market_minutes, mechanism, signing,
                                      households), strict=True))
@@ -89,7 +89,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                               start_day_of_year=sc.start_day_of_year,
                               start_weekday=sc.start_weekday)
         self.mechanism = sc.mechanism
-        self.tariff = sc.tariffs.to_market()
         self.streams = seeded_streams(sc.seed)
         self.population = build_population(sc, self.clock, self.streams)
         pop = self.population
@@ -97,24 +96,36 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.kpis = Kpis(n, self.clock.step_h,
                          np.array([s.start for s in pop.region_slices], dtype=np.int64),
                          sc.feeder_capacity_kw)
-        self.strategy = PricingStrategy(sc.strategy, n, self.streams["strategy"])
-        self.min_order_wh = max(1, round(sc.strategy.min_order_kwh * 1000))
+        self.orders = MemberOrders(sc, self.clock, lambda: self.population.physics, n,
+                                   self.streams, pop.region_slices)
+        self.tariff = self.orders.tariff
+        self.local_clearings = 0  # local clearings done by the aggregators so far
         self.last_import_wh = np.zeros(n, dtype=np.int64)
         self.last_export_wh = np.zeros(n, dtype=np.int64)
         self.last_price_eur_per_kwh: float | None = None
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
-        self._flex_cache: tuple[int, dict[str, Any]] = (-1, {})
         self._unsettled = False
+        self.region_host: Regions = InProcessRegions() if region_host is None else region_host
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
             initial_balance_u=round(sc.initial_balance_eur * UEUR_PER_EUR),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
-        self._wire_bus(transport, replicas)
+        self.bus = self.region_host.make_bus(self, transport)
+        self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts,
+                                     MeteredPricing() if estimates is None else estimates)
+        self.region_meter_ids: dict[str, list[str]] = {}
+        self.region_host.attach(self, replicas)
+        self.aggregators = self.region_host.aggregators
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
         self.extensions = sc.extensions(self)
+        try:
+            self.region_host.start(self)
+        except BaseException:
+            self.close()
+            raise
 
     # --- construction ---------------------------------------------------------------
 
@@ -140,55 +151,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.members.append(member)
         self.meters = [SmartMeter(self, f"m-{node}", i) for i, node in enumerate(pop.node_ids)]
 
-    def _wire_bus(self, transport: str, replica_mode: ReplicaMode) -> None:
-        pop = self.population
-        self.bus = self._make_bus(transport)
-        self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts)
-        owners = [f"ra-{r}" for r in pop.region_ids]
-        replicas = self._make_replicas(owners, replica_mode)
-        self.aggregators: list[RegionalAggregator] = []
-        self.region_meters: list[RegionMeters] = []
-        self.meter_feeds: list[PhysicsFeed] = []
-        self.region_meter_ids: dict[str, list[str]] = {}
-        self.member_endpoints = []
-        self.meter_endpoints = []
-        for r, region in enumerate(pop.region_ids):
-            nodes = pop.region_slices[r]
-            ra = self._make_aggregator(region, nodes, replicas[r])
-            members_ep = self.bus.endpoint(f"members-{region}")
-            members_ep.subscribe("central", "gate")
-            meters = self.meters[nodes]
-            source, feed = simulated_source([m.meter_id for m in meters], self.clock.step_s)
-            self.region_meters.append(RegionMeters(region, meters, source, self.clock.step_s))
-            self.meter_feeds.append(feed)
-            self.region_meter_ids[region] = [m.meter_id for m in meters]
-            self.aggregators.append(ra)
-            self.member_endpoints.append(members_ep)
-            self.meter_endpoints.append(self.bus.endpoint(f"meters-{region}"))
-
-    def _make_replicas(self, owners: list[str], mode: ReplicaMode) -> list[Any]:
-        """Each aggregator's ledger replica, caught up on the registration block(s); the
-        multi-process model makes them in the workers that host the aggregators."""
-        replicas, self.replicas = make_replicas(self.accounts.genesis_bytes(), owners, mode,
-                                                self.population.size)
-        for replica in replicas:
-            for block in self.accounts.ledger.blocks(1):
-                replica.receive(block.height, block.hash.hex(), block.to_bytes())
-        return replicas
-
-    def _make_aggregator(self, region: str, nodes: slice, replica: Any) -> Any:
-        """Region ``region``'s aggregator, listening to the central market's gates and blocks
-        (a stand-in when a worker process hosts the real one,
-        see ``gridcoop.agents.runtime.distributed``)."""
-        ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(f"ra-{region}"), replica)
-        ra.endpoint.subscribe("central", "gate")
-        ra.endpoint.subscribe("central", "blocks")
-        return ra
-
-    def _make_bus(self, transport: str) -> Bus:
-        """The model's bus (the multi-process model binds it for its workers)."""
-        return Bus(transport)  # type: ignore[arg-type]
-
     def use_meter_source(self, region_id: str, source: Any) -> None:
         """Read ``region_id``'s meters from another ``MeterSource`` (e.g. real hardware from
         ``hardware_bridge.make_source("serial", ...)``) instead of the simulated bank.
@@ -196,21 +158,19 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         The source must report the region's meter ids (``m-<member>``) at the model's
         metering interval; the physics still runs, but settlement uses what the meters say.
         """
-        index = self.population.region_ids.index(region_id)
-        old = self.region_meters[index].source
-        self.region_meters[index].source = source
-        close = getattr(old, "close", None)
-        if close is not None:
-            close()
+        def replace(old: Any) -> Any:
+            close = getattr(old, "close", None)
+            if close is not None:
+                close()
+            return source
+
+        self.region_host.wrap_meter_source(region_id, replace)
 
     # --- tariffs --------------------------------------------------------------------
 
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
         """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
-        hour = int((interval * self.clock.market_minutes // 60) % 24)
-        return (round(self.tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR),
-                round(self.tariff.feed_in_eur_per_kwh * UEUR_PER_EUR),
-                round(self.tariff.grid_fee_eur_per_kwh * UEUR_PER_EUR))
+        return self.orders.tariff_u(interval)
 
     # --- the step -------------------------------------------------------------------
 
@@ -229,88 +189,39 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
 
     def read_meters(self, now_s: int) -> None:
         """Phase 1: each region's meters report every interval that ended by ``now_s``."""
-        self._read_regions(now_s)
+        self.region_host.read(now_s)
         self.settle()
         for ra in self.aggregators:
             # readings forwarded to the centre travel with the phase's next settle
             self._unsettled = ra.handle_inbox() or self._unsettled
-
-    def _read_regions(self, now_s: int) -> None:
-        """Each region's meters send their readings to the aggregator (a worker's job when
-        regions run in other processes, see ``gridcoop.agents.runtime.distributed``)."""
-        for r, meters in enumerate(self.region_meters):
-            endpoint = self.meter_endpoints[r]
-            for columns in meters.read(now_s):
-                nodes = self.population.region_slices[r]
-                self.last_import_wh[nodes] = columns.import_wh
-                self.last_export_wh[nodes] = columns.export_wh
-                endpoint.send(self.aggregators[r].name, meters.to_message(columns, now_s))
 
     def settle(self) -> None:
         """Deliver and acknowledge everything sent so far (drains are deterministic after)."""
         self.bus.settle()
         self._unsettled = False
 
-    def _open_gate(self, interval: int, now_s: int) -> None:
+    def open_gate(self, interval: int, now_s: int) -> None:
+        """Invite orders for delivery ``interval`` (campus routing has no gate)."""
         if not self.nearest and interval < self.clock.total_markets:
             self.central.open_gate(interval, now_s)
             self._unsettled = True
 
     def act(self, k: int, gate: bool) -> None:
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
-        flows = self._step_physics(k)
+        flows = self.region_host.step_physics(k)
         self.kpis.add_flows(flows)
         for extension in self.extensions:
             extension.after_physics(k)
         start_s = self.clock.start_s(k)
-        self._record_feeds(k, flows)
+        self.region_host.record_feeds(k, flows)
         target = self.clock.market_of(k) + 1
         if not gate or self.nearest or target >= self.clock.total_markets:
             return
         if target not in self.central.auctions:  # the first gate; later ones open an hour ahead
-            self._open_gate(target, start_s)
+            self.open_gate(target, start_s)
             self.settle()
-        for endpoint in self.member_endpoints:
-            endpoint.drain()  # the invitation; members answer with their orders below
-        self._send_orders(self.central.auctions[target].auction_id, target, start_s)
+        self.region_host.send_orders(self.central.auctions[target].auction_id, target, start_s)
         self.settle()
-
-    def _step_physics(self, k: int) -> Flows:
-        """Every node's physics for interval ``k`` (workers step theirs in parallel)."""
-        return self.population.physics.step(k)
-
-    def _record_feeds(self, k: int, flows: Flows) -> None:
-        """What the simulated meters will read for interval ``k``."""
-        imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
-        for r, feed in enumerate(self.meter_feeds):
-            nodes = self.population.region_slices[r]
-            feed.record(k, imp[nodes], exp[nodes])
-
-    def _send_orders(self, auction: str, interval: int, now_s: int) -> None:
-        pop = self.population
-        physics = pop.physics
-        if isinstance(physics, TraderPhysics):
-            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
-            bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
-        else:
-            forecast = physics.forecast_import_kwh(interval)
-            self._forecast_kwh = forecast
-            share = self.scenario.strategy.quantity_share
-            bid_kwh = np.maximum(forecast, 0.0) * share
-            offer_kwh = np.maximum(-forecast, 0.0) * share
-            retail_u, feed_in_u, _ = self.tariff_u(interval)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
-                                                    feed_in_u / UEUR_PER_EUR)
-        bid_wh = np.rint(bid_kwh * 1000).astype(np.int64)
-        offer_wh = np.rint(offer_kwh * 1000).astype(np.int64)
-        for r, endpoint in enumerate(self.member_endpoints):
-            nodes = pop.region_slices[r]
-            orders = build_orders(auction, nodes.start, bid_wh[nodes], offer_wh[nodes],
-                                  bid_u[nodes], offer_u[nodes], pop.node_ids, self.min_order_wh)
-            endpoint.send(self.aggregators[r].name, orders_to_message(
-                orders, auction, pop.region_ids[r], pop.node_ids, now_s))
 
     def clear_market(self, k: int) -> None:
         """Phase 3: gate closure; local books, then the central book."""
@@ -318,15 +229,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         if self.nearest or target >= self.clock.total_markets:
             return
         now_s = self.clock.start_s(k)
-        for ra in self.aggregators:
-            ra.handle_inbox()
-        self.central.close_gate(target, sum(len(ra.pending_orders(target)) for ra in
-                                            self.aggregators), now_s)
+        self.central.close_gate(target, self.region_host.order_count(target), now_s)
         self.settle()
-        for ra in self.aggregators:
-            ra.handle_inbox()
-            ra.clear_local(self.central.auctions[target].auction_id, target, now_s)
-        self.settle()
+        self.local_clearings = self.region_host.clear_local(
+            self.central.auctions[target].auction_id, target, now_s)
         self.central.handle_inbox()
         self.central.clear_central(target)
         price = self.central.last_price_u
@@ -334,6 +240,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
 
     def record_ledger(self, k: int, gate: bool) -> None:
         """Phase 4: escrow for new trades, settlement of delivered intervals, billing, a block."""
+        self.region_host.before_ledger(k)
         central = self.central
         if self._unsettled:
             self.settle()
@@ -352,11 +259,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         for extension in self.extensions:
             extension.before_seal(k, now_s)
         if gate:  # invite orders for the interval after next: the gate stays open an hour
-            self._open_gate(target + 1, now_s)
+            self.open_gate(target + 1, now_s)
         if central.seal_and_publish(now_s) or self._unsettled:
             self.settle()
             for ra in self.aggregators:
                 ra.handle_inbox()
+        self.region_host.after_ledger(k)
 
     def collect(self) -> None:
         """Phase 5: the time series (running KPIs included); members' bills once a day."""
@@ -400,22 +308,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                 progress(1)
         return self.summary()
 
-    def flexibility(self, interval: int, nodes: slice) -> tuple[float, dict[str, float]]:
+    def flexibility(self, interval: int, nodes: slice) -> Flexibility:
         """A region's forecast demand (kW) and flexible power per template for ``interval``."""
-        forecast = getattr(self, "_forecast_kwh", None)
-        hours = self.clock.market_minutes / 60
-        demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
-        physics = self.population.physics
-        if isinstance(physics, RegionalPhysics):  # per region, as a worker computes it
-            region = self.population.region_slices.index(nodes)
-            parts = physics.flexible_region(interval, region)
-            return demand, {t: float(v.sum()) for t, v in parts.items()}
-        flexible = getattr(physics, "flexible_kw", None)
-        if flexible is None:
-            return demand, {}
-        if self._flex_cache[0] != interval:
-            self._flex_cache = (interval, flexible(interval))
-        return demand, {t: float(v[nodes].sum()) for t, v in self._flex_cache[1].items()}
+        return self.orders.flexibility(interval, nodes)
 
     def summary(self) -> dict[str, Any]:
         """The KPIs (identical for the same scenario and seed)."""
@@ -432,11 +327,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         return kpis
 
     def close(self) -> None:
-        """Close the bus and the ledger files."""
-        for extension in self.extensions:
+        """Stop the regions (workers, replicas), close the bus and the ledger files."""
+        for extension in getattr(self, "extensions", ()):
             extension.close()
-        self.meter_sources.close()
+        if hasattr(self, "meter_sources"):
+            self.meter_sources.close()
+        self.region_host.close()
         self.bus.close()
         self.accounts.close()
-        for replica in self.replicas:
-            replica.close()

@@ -8,8 +8,15 @@ own KPIs, tables and files. The model calls every extension's hooks in the order
 the scenario lists them, so a run stays deterministic, and the model itself
 knows none of their details.
 
+Extensions run in the model's (market) process in every run mode. They may
+change the physics they step (EV V2G discharge, DR commands) and read the
+meters' values (``model.last_import_wh``), so a multi-process run of a kind
+with extensions keeps the physics with them and sends the workers the flows
+(``gridcoop.agents.runtime.regions``); an extension needs no change to run
+under ``--processes``.
+
 A scenario kind asks for extensions by overriding
-``ScenarioBase.extensions(model)`` (see ``agents/scenario.py``); a new kind is
+``ScenarioBase.extensions(model)`` (see ``gridcoop.agents.scenario.schema``); a new kind is
 registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``"package.module:Class"``.
 """
 

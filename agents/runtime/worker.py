@@ -9,9 +9,11 @@ market exactly what they send it in one process (summed readings, local trades,
 remainder orders, the full book, flexibility) and receive its gates and ledger
 blocks. The central market, settlement and the ledger stay in the market
 process (one writer). The market drives the worker phase by phase over a
-control channel (``gridcoop.agents.runtime.distributed``; frames in
-``gridcoop.agents.runtime.wire``), so
-what happens when never depends on socket timing.
+control channel (``gridcoop.agents.runtime.regions``; frames in
+``gridcoop.agents.runtime.wire``), so what happens when never depends on
+socket timing. For scenario kinds whose extensions change the physics (EV,
+DR, campus cases) the market steps the physics and sends the flows, order
+arrays and flexibility; the worker meters, orders and clears with them.
 """
 
 from __future__ import annotations
@@ -30,18 +32,15 @@ from numpy.typing import NDArray
 from gridcoop.agents.bus.curve import CurveConfig, CurveGuard, CurveKeyPair
 from gridcoop.agents.bus.transport import Bus, PeerAddress
 from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_source
+from gridcoop.agents.model.orders import Flexibility, MemberOrders, OrderArrays
 from gridcoop.agents.model.population import build_population, seeded_streams
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.physics.regional import RegionalPhysics
-from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.runtime.replicas import make_replicas
 from gridcoop.agents.runtime.wire import pack, unpack
-from gridcoop.agents.scenario.schema import CampusMicrogrid, build_scenario
+from gridcoop.agents.scenario.schema import KINDS, CampusMicrogrid, build_scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
-from gridcoop.agents.trading.book import build_orders, orders_to_message
-from gridcoop.agents.trading.strategy import PricingStrategy
-from gridcoop.units import UEUR_PER_EUR
 
 FloatArray = NDArray[np.float64]
 Reply = tuple[dict[str, Any], dict[str, NDArray[Any]]]
@@ -61,12 +60,23 @@ class _Meter:
         self.meter_id = meter_id
 
 
+def register_kind(kind: str, kind_class: str | None) -> None:
+    """Know scenario kind ``kind`` as the market does (``module:Class``; kinds registered
+    outside ``gridcoop.agents``, e.g. the campus cases, are unknown to a bare worker)."""
+    if kind_class is None or kind in KINDS:
+        return
+    if not kind_class.startswith("gridcoop."):
+        raise WorkerError(f"scenario kind {kind!r}: {kind_class} is not a gridcoop class")
+    KINDS[kind] = kind_class
+
+
 class RegionHost(mesa.Model):  # type: ignore[misc]
     """The regions one worker hosts: it does for them what ``CommunityModel`` does, up to
     the remainders sent to the central market. It is the aggregators' (Mesa) model."""
 
     def __init__(self, setup: dict[str, Any], blobs: dict[str, NDArray[Any]],
                  market_host: str, curve: CurveConfig | None) -> None:
+        register_kind(setup["kind"], setup.get("kind_class"))
         self.scenario = sc = build_scenario(setup["kind"], dict(setup["params"]))
         super().__init__(seed=sc.seed)
         self.clock = SimClock(days=sc.days, metering_minutes=sc.metering_minutes,
@@ -77,9 +87,11 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         self.population = pop = build_population(sc, self.clock, streams)
         self.mechanism = sc.mechanism
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
-        self.strategy = PricingStrategy(sc.strategy, pop.size, streams["strategy"])
-        self.min_order_wh = max(1, round(sc.strategy.min_order_kwh * 1000))
         self.regions = [pop.region_ids.index(r) for r in setup["regions"]]
+        self.member_orders = MemberOrders(sc, self.clock, lambda: pop.physics, pop.size, streams,
+                                   pop.region_slices, self.regions)
+        self.steps_physics = bool(setup.get("physics", True))  # else the market sends flows
+        self._flex: dict[int, Flexibility] = {}  # the market's, when it steps the physics
         self.central = _Named("central")
         self.timeout_s = float(setup["timeout_s"])
         self.bus = Bus("tcp", curve=curve)
@@ -117,8 +129,6 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
             self.feeds[r] = feed
             self.meter_eps[r] = self.bus.endpoint(f"meters-{region}")
             self.member_eps[r] = self.bus.endpoint(f"members-{region}")
-        self._forecast: FloatArray | None = None  # of the last gate, as in CommunityModel
-        self._flex_cache: tuple[int, dict[str, FloatArray]] = (-1, {})
 
     # --- phases ---------------------------------------------------------------------
 
@@ -149,6 +159,13 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
                 arrays[f"{name}:{r}"] = array
         return {"k": k}, arrays
 
+    def feed(self, k: int, arrays: dict[str, NDArray[Any]]) -> Reply:
+        """Phase 2 when the market steps the physics: the hosted regions' metered flows."""
+        for r in self.regions:
+            nodes = self.population.region_slices[r]
+            self.feeds[r].record(k, arrays["import_wh"][nodes], arrays["export_wh"][nodes])
+        return {"k": k}, {}
+
     def _flows(self, k: int) -> dict[int, Flows]:
         physics = self.population.physics
         if isinstance(physics, RegionalPhysics):
@@ -157,53 +174,30 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         return {r: Flows(*(a[self.population.region_slices[r]] for a in full))
                 for r in self.regions}
 
-    def orders(self, auction: str, interval: int, now_s: int, gates: int) -> Reply:
+    def orders(self, auction: str, interval: int, now_s: int, gates: int,
+               arrays: dict[str, NDArray[Any]] | None = None) -> Reply:
         """Phase 2 at a gate: once the aggregators have the invitation (``gates`` gate
-        messages), each region's members send one ``OrderBatch`` and the books take them."""
+        messages), each region's members send one ``OrderBatch`` and the books take them
+        (built from ``arrays`` when the market steps the physics)."""
         self._catch_up(gates, 0)
-        pop, sc = self.population, self.scenario
-        physics = pop.physics
-        forecast: FloatArray | None = None
-        if isinstance(physics, TraderPhysics):
-            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
-            bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
-        else:
-            if isinstance(physics, RegionalPhysics):
-                forecast = np.zeros(pop.size)
-                for r in self.regions:
-                    forecast[pop.region_slices[r]] = physics.forecast_region(interval, r)
-            else:
-                forecast = physics.forecast_import_kwh(interval)
-            self._forecast = forecast
-            share = sc.strategy.quantity_share
-            bid_kwh = np.maximum(forecast, 0.0) * share
-            offer_kwh = np.maximum(-forecast, 0.0) * share
-            tariff = sc.tariffs.to_market()  # in whole µ€/kWh, as CommunityModel.tariff_u
-            hour = int((interval * self.clock.market_minutes // 60) % 24)
-            retail_u = round(tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR)
-            feed_in_u = round(tariff.feed_in_eur_per_kwh * UEUR_PER_EUR)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
-                                                    feed_in_u / UEUR_PER_EUR)
-        bid_wh = np.rint(bid_kwh * 1000).astype(np.int64)
-        offer_wh = np.rint(offer_kwh * 1000).astype(np.int64)
+        pop = self.population
+        orders = (self.member_orders.arrays(interval) if arrays is None
+                  else OrderArrays.from_arrays(arrays))
         for r in self.regions:
-            nodes = pop.region_slices[r]
-            orders = build_orders(auction, nodes.start, bid_wh[nodes], offer_wh[nodes],
-                                  bid_u[nodes], offer_u[nodes], pop.node_ids, self.min_order_wh)
-            self.member_eps[r].send(f"ra-{pop.region_ids[r]}", orders_to_message(
-                orders, auction, pop.region_ids[r], pop.node_ids, now_s))
+            self.member_eps[r].send(f"ra-{pop.region_ids[r]}", self.member_orders.message(
+                orders, r, pop.region_ids[r], pop.node_ids, auction, now_s))
         self.bus.settle()
         self._handle_all()
         return {"orders": sum(len(ra.pending_orders(interval))
                               for ra in self.aggregators.values())}, {}
 
-    def clear(self, auction: str, interval: int, now_s: int, gates: int) -> Reply:
+    def clear(self, auction: str, interval: int, now_s: int, gates: int,
+              flex: dict[str, Any] | None = None) -> Reply:
         """Phase 3: each aggregator clears its local book (final once the members' orders
-        are in) and sends trades, remainder, book and flexibility to the central market
-        (acked)."""
+        are in) and sends trades, remainder, book and flexibility (the market's ``flex``
+        when it steps the physics) to the central market (acked)."""
         self._catch_up(gates, 0)
+        self._flex = {int(r): (float(d), dict(f)) for r, (d, f) in (flex or {}).items()}
         for ra in self.aggregators.values():
             ra.clear_local(auction, interval, now_s)
         self.bus.settle()
@@ -223,21 +217,10 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
             "clearings": ra.local_clearings, "books": ra.books_held}
             for r, ra in self.aggregators.items()}}, {}
 
-    def flexibility(self, interval: int, nodes: slice) -> tuple[float, dict[str, float]]:
-        """What ``CommunityModel.flexibility`` gives for a hosted region (same arithmetic)."""
-        forecast = self._forecast
-        hours = self.clock.market_minutes / 60
-        demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
-        physics = self.population.physics
-        if isinstance(physics, RegionalPhysics):
-            parts = physics.flexible_region(interval, self.population.region_slices.index(nodes))
-            return demand, {t: float(v.sum()) for t, v in parts.items()}
-        flexible = getattr(physics, "flexible_kw", None)
-        if flexible is None:
-            return demand, {}
-        if self._flex_cache[0] != interval:
-            self._flex_cache = (interval, flexible(interval))
-        return demand, {t: float(v[nodes].sum()) for t, v in self._flex_cache[1].items()}
+    def flexibility(self, interval: int, nodes: slice) -> Flexibility:
+        """What ``CommunityModel.flexibility`` gives for a hosted region."""
+        given = self._flex.get(self.population.region_slices.index(nodes))
+        return given if given is not None else self.member_orders.flexibility(interval, nodes)
 
     # --- the bus ----------------------------------------------------------------------
 
@@ -273,7 +256,7 @@ def _cpu_s(who: int) -> float:
 
 def _dispatch(host: RegionHost, op: str, request: dict[str, Any]) -> Reply:
     handlers: dict[str, Callable[..., Reply]] = {
-        "read": host.read, "physics": host.physics, "orders": host.orders,
+        "read": host.read, "physics": host.physics, "feed": host.feed, "orders": host.orders,
         "clear": host.clear, "release": host.release, "replicas": host.replicas_report}
     handler = handlers.get(op)
     if handler is None:
@@ -326,6 +309,8 @@ def serve(market: str, regions: list[str], keys: CurveKeyPair | None = None,
                 elif host is None:
                     raise WorkerError(f"{op!r} before setup")
                 else:
+                    if blobs:
+                        request["arrays"] = blobs
                     header, arrays = _dispatch(host, op, request)
             except Exception:  # reported to the market, which fails the run with it
                 control.send_multipart(pack({"n": n, "error": traceback.format_exc()}))

@@ -16,16 +16,35 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from gridcoop.agents.meters.spec import MeterSources
+from gridcoop.market import mechanism_names
 from gridcoop.market.tariffs import TimeOfUseTariff
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
     from gridcoop.agents.model.extensions import CommunityExtension
 
-Mechanism = Literal["average_bid", "pay_as_clear", "pay_as_bid"]
+
+
+def _registered_mechanism(name: str) -> str:
+    """A mechanism name is valid when the market's registry holds it (so a newly registered
+    mechanism can run in a community without touching the schema)."""
+    if name not in mechanism_names():
+        raise ValueError(f"no clearing mechanism named {name!r}; known mechanisms: "
+                         f"{', '.join(mechanism_names())}")
+    return name
+
+
+Mechanism = Annotated[str, AfterValidator(_registered_mechanism)]
 Signing = Literal["full", "block"]
 
 

@@ -28,7 +28,7 @@ from gridcoop.agents.bus.transport import Endpoint
 from gridcoop.agents.mechanisms.campus.hallway import HallwayRouter
 from gridcoop.agents.trading.book import (
     Orders,
-    clear_orders,
+    clear_local_orders,
     orders_from_message,
     orders_to_message,
     trades_to_message,
@@ -232,7 +232,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         """Clear the region's book; send trades, the remainder and flexibility to the centre."""
         orders = self._orders.pop(auction, Orders.empty())
         model = self.model
-        cleared = clear_orders(orders, model.mechanism, interval, f"{auction}:{self.region_id}")
+        cleared = clear_local_orders(orders, model.mechanism, interval,
+                                     f"{auction}:{self.region_id}")
         self.local_clearings += 1
         central = model.central.name
         ids = model.population.node_ids

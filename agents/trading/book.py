@@ -3,8 +3,11 @@
 Why columns: a region's orders go out as one ``OrderBatch`` message, into one
 ``market.clear`` call, and its trades come back as one ``ClearingResult``
 message; no per-order Python object is made on the hot path. Energies are
-integer Wh and prices integer µ€/kWh throughout, as on the ledger, so what
-the market matched is exactly what the ledger records.
+integer Wh and prices integer µ€/kWh throughout, as on the ledger and in the
+market, so what the market matched is exactly what the ledger records. The
+two steps of the hierarchical clearing (local, then central on the regions'
+remainders) are the market's; this module only maps their positions to nodes.
+Floats appear only in the bus messages' kWh and €/kWh fields.
 """
 
 from __future__ import annotations
@@ -15,14 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus import messages as msg
+from gridcoop.market import ClearingResult as MarketResult
 from gridcoop.market import OrderBatch as MarketBatch
-from gridcoop.market import clear
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.market import clear_central, clear_local
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, IntArray
 
-IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-
-WH_PER_KWH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,39 +150,56 @@ class Cleared:
     price_u: int | None
 
 
-def clear_orders(orders: Orders, mechanism: str, interval: int, trade_prefix: str) -> Cleared:
-    """Clear ``orders`` with the clearing house (``market.clear``), in integer Wh and µ€/kWh."""
-    if not len(orders) or orders.is_buy.all() or not orders.is_buy.any():
-        return Cleared(Trades.empty(), orders, None)
-    batch = MarketBatch(
-        order_ids=orders.order_ids,
-        participants=[str(i) for i in orders.node.tolist()],
-        sides=orders.is_buy,
-        quantity_kwh=orders.energy_wh / WH_PER_KWH,
-        price_eur_per_kwh=orders.price_u / UEUR_PER_EUR,
+def _batch(orders: Orders, interval: int) -> MarketBatch:
+    return MarketBatch(
+        order_ids=orders.order_ids, participants=[str(i) for i in orders.node.tolist()],
+        sides=orders.is_buy, energy_wh=orders.energy_wh, price_ueur_per_kwh=orders.price_u,
         interval=interval,
     )
-    result = clear(batch, mechanism=mechanism)
+
+
+def _trades(orders: Orders, result: MarketResult, trade_prefix: str) -> Trades:
+    """The market's trades, their input positions mapped to ``orders``' nodes and ids."""
     view = result.trades
-    buy_pos = np.asarray(view.buy_positions, dtype=np.int64)  # type: ignore[attr-defined]
-    sell_pos = np.asarray(view.sell_positions, dtype=np.int64)  # type: ignore[attr-defined]
-    energy = np.rint(np.asarray(view.quantity_kwh) * WH_PER_KWH).astype(np.int64)  # type: ignore[attr-defined]
-    price = np.rint(np.asarray(view.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64)  # type: ignore[attr-defined]
-    keep = energy > 0
-    buy_pos, sell_pos, energy, price = buy_pos[keep], sell_pos[keep], energy[keep], price[keep]
+    buy_pos, sell_pos = view.buy_positions, view.sell_positions
     ids = orders.order_ids
-    trades = Trades(
-        [f"{trade_prefix}:{k}" for k in range(energy.size)],
+    return Trades(
+        [f"{trade_prefix}:{k}" for k in range(len(view))],
         [ids[i] for i in buy_pos.tolist()], [ids[i] for i in sell_pos.tolist()],
-        orders.node[buy_pos], orders.node[sell_pos], energy, price,
+        orders.node[buy_pos], orders.node[sell_pos], view.energy_wh, view.price_ueur_per_kwh,
     )
-    filled = (np.bincount(buy_pos, weights=energy, minlength=len(orders))
-              + np.bincount(sell_pos, weights=energy, minlength=len(orders))).astype(np.int64)
-    left = orders.energy_wh - filled
-    rest = np.flatnonzero(left > 0)
-    uniform = result.clearing_price_eur_per_kwh
-    return Cleared(trades, orders.take(rest, left[rest]),
-                   None if uniform is None else round(uniform * UEUR_PER_EUR))
+
+
+def _crosses(orders: Orders) -> bool:
+    """Whether the book has both sides (else nothing can trade: skip the market)."""
+    return bool(len(orders)) and bool(orders.is_buy.any()) and not bool(orders.is_buy.all())
+
+
+def clear_local_orders(orders: Orders, mechanism: str, interval: int,
+                       trade_prefix: str) -> Cleared:
+    """A region's local clearing (``market.clear_local``); the remainder goes central."""
+    if not _crosses(orders):
+        return Cleared(Trades.empty(), orders, None)
+    local = clear_local(_batch(orders, interval), mechanism)
+    result = local.result
+    return Cleared(_trades(orders, result, trade_prefix),
+                   orders.take(local.forwarded_positions, local.forwarded.energy_wh),
+                   result.clearing_price_ueur_per_kwh)
+
+
+def clear_central_orders(remainders: list[Orders], mechanism: str, interval: int,
+                         trade_prefix: str) -> Cleared:
+    """The central clearing of the regions' remainders, region by region
+    (``market.clear_central``)."""
+    orders = Orders.concat(remainders)
+    if not _crosses(orders):
+        return Cleared(Trades.empty(), orders, None)
+    result = clear_central([_batch(r, interval) for r in remainders if len(r)], interval,
+                           mechanism)
+    left = result.unmatched
+    return Cleared(_trades(orders, result, trade_prefix),
+                   orders.take(left.positions, left.remaining_wh),
+                   result.clearing_price_ueur_per_kwh)
 
 
 def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int | None,

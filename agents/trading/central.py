@@ -5,6 +5,12 @@ listing, clears the regions' remainders with ``market.clear``, records every
 trade (local and central) with its escrow, settles delivered intervals against
 the meter readings the aggregators forward, bills the grid once per day, seals
 one block per auction and publishes it for the aggregators' replicas.
+
+Why estimated readings take the same settlement path: a run mode that can
+have estimates (live mode) gives an ``EstimatePricing`` part; an estimated
+member's trades of the interval deliver nothing (refunded like any shortfall)
+and its estimated energy is billed at the grid tariffs in a batch of its own,
+memo ``estimated a<interval>``. With ``MeteredPricing`` nothing is estimated.
 """
 
 from __future__ import annotations
@@ -30,16 +36,17 @@ from gridcoop.agents.bus.transport import Endpoint
 from gridcoop.agents.trading.book import (
     Orders,
     Trades,
-    clear_orders,
+    clear_central_orders,
     orders_from_message,
     trades_from_message,
 )
-from gridcoop.agents.trading.settlement import settle_interval
+from gridcoop.market import settle_interval
 from gridcoop.units import payment_ueur, released_ueur
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.accounts import CommunityLedger
     from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.agents.model.parts import EstimatePricing
 
 IntArray = NDArray[np.int64]
 
@@ -63,11 +70,13 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
 
     model: CommunityModel
 
-    def __init__(self, model: CommunityModel, endpoint: Endpoint,
-                 accounts: CommunityLedger) -> None:
+    def __init__(self, model: CommunityModel, endpoint: Endpoint, accounts: CommunityLedger,
+                 estimates: EstimatePricing) -> None:
         super().__init__(model)
         self.endpoint = endpoint
         self.accounts = accounts
+        self.estimates = estimates
+        self.gates_published = 0  # gate messages (workers wait until they saw as many)
         n = model.population.size
         self.node_index = {node: i for i, node in enumerate(model.population.node_ids)}
         self.meter_node = {f"m-{node}": i for i, node in enumerate(model.population.node_ids)}
@@ -95,12 +104,14 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         self.endpoint.publish("gate", GateOpen(
             sim_time_s=sim_time_s, auction_id=auction_id, delivery_start_s=start,
             delivery_end_s=start + clock.market_minutes * 60, gate_close_s=sim_time_s))
+        self.gates_published += 1
         return auction_id
 
     def close_gate(self, interval: int, order_count: int, sim_time_s: int) -> None:
         self.endpoint.publish("gate", GateClosed(
             sim_time_s=sim_time_s, auction_id=self.auctions[interval].auction_id,
             order_count=order_count))
+        self.gates_published += 1
 
     # --- inbox ----------------------------------------------------------------------
 
@@ -164,9 +175,8 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
     def clear_central(self, interval: int) -> None:
         """Clear the regions' remainders in one central book."""
         auction = self.auctions[interval]
-        remainder = Orders.concat(auction.remainders)
-        cleared = clear_orders(remainder, self.model.mechanism, interval,
-                               f"{auction.auction_id}:central")
+        cleared = clear_central_orders(auction.remainders, self.model.mechanism, interval,
+                                       f"{auction.auction_id}:central")
         auction.central_price_u = cleared.price_u
         auction.trades = Trades.concat([*auction.local, cleared.trades])
         prices = [p for p in (cleared.price_u,) if p is not None]
@@ -216,6 +226,32 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         return done
 
     def _settle(self, interval: int, import_wh: IntArray, export_wh: IntArray) -> None:
+        """Settle ``interval``'s trades against the measured readings; estimated ones are
+        billed at the grid tariffs (see module)."""
+        estimated = self.estimates.estimated(interval, import_wh.size)
+        if estimated is None or not estimated.any():
+            self._settle_measured(interval, import_wh, export_wh)
+            return
+        self._settle_measured(interval, np.where(estimated, 0, import_wh),
+                              np.where(estimated, 0, export_wh))
+        imp = np.where(estimated, import_wh, 0).astype(np.int64)
+        exp = np.where(estimated, export_wh, 0).astype(np.int64)
+        retail_u, feed_in_u, _ = self.model.tariff_u(interval)
+        imp_u, exp_u = payment_ueur(imp, retail_u), payment_ueur(exp, feed_in_u)
+        zero = np.zeros_like(imp)
+        self.accounts.submit(self.accounts.billing_txs(
+            f"estimated a{interval:06d}", imp, imp_u, exp, exp_u, zero, zero,
+            low_water_u=self.accounts.initial_balance_u // 4))
+        kpis = self.model.kpis
+        kpis.bill_u += imp_u - exp_u
+        kpis.add_baseline(imp, exp, retail_u, feed_in_u)
+        kpis.retail_wh += int(imp.sum())
+        kpis.retail_value_u += int(imp_u.sum())
+        kpis.feed_in_wh += int(exp.sum())
+        kpis.feed_in_value_u += int(exp_u.sum())
+        self.estimates.settled(interval, np.flatnonzero(estimated).tolist())
+
+    def _settle_measured(self, interval: int, import_wh: IntArray, export_wh: IntArray) -> None:
         model = self.model
         kpis = model.kpis
         auction = self.auctions.get(interval)

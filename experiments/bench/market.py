@@ -1,7 +1,8 @@
 """``gridcoop bench market``: how fast the clearing house clears.
 
-Seeded random books of N bids plus N offers (prices on a 0.1-cent grid, so
-there are ties; quantities 0.1-10 kWh), built as :class:`market.Order` objects
+Seeded random books of N bids plus N offers (integer µ€/kWh prices on a 0.1-cent
+grid, so there are ties; integer energies of 100-10,000 Wh), built as
+:class:`market.Order` objects
 before the clock starts. Each figure is the median of several clearings, from
 the list of orders to the :class:`market.ClearingResult` (trades and remainders
 are returned as lazy sequences; ``materialise_trades_ms`` is what reading every
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gridcoop.market import FAST_PATH_MIN_ORDERS, Order, OrderBatch, Side, clear
+from gridcoop.market import Order, OrderBatch, Side, clear
 from gridcoop.streams import streams
 
 MECHANISMS = ("pay_as_clear", "average_bid", "pay_as_bid", "continuous")
@@ -31,10 +32,15 @@ SEED = 20240501
 def make_book(n: int, seed: int = SEED) -> list[Order]:
     """N bids and N offers with interleaved arrival sequences."""
     rng = streams(seed).rng("bench.market")
-    bid_q = np.round(rng.uniform(0.1, 10.0, n), 3).tolist()
-    bid_p = np.round(rng.uniform(0.02, 0.20, n), 3).tolist()
-    off_q = np.round(rng.uniform(0.1, 10.0, n), 3).tolist()
-    off_p = np.round(rng.uniform(0.01, 0.19, n), 3).tolist()
+
+    def draw(low: float, high: float, scale: int) -> list[int]:
+        """Uniform on [low, high] rounded to 3 decimals, times 1000 x ``scale`` as integers."""
+        drawn: list[int] = (np.rint(rng.uniform(low, high, n) * 1000).astype(np.int64)
+                            * scale).tolist()
+        return drawn
+
+    bid_q, bid_p = draw(0.1, 10.0, 1), draw(0.02, 0.20, 1000)  # Wh, µ€/kWh
+    off_q, off_p = draw(0.1, 10.0, 1), draw(0.01, 0.19, 1000)
     orders: list[Order] = []
     for k in range(n):
         orders.append(Order(f"b{k}", f"member{k % 997}", Side.BUY, bid_q[k], bid_p[k], 0, 2 * k))
@@ -80,7 +86,7 @@ def _size_figures(n: int) -> dict[str, Any]:
             "best_ms": best,
             "orders_per_s": 2 * n / (ms / 1000.0),
             "trades": len(result.trades),
-            "volume_kwh": round(result.volume_kwh, 3),
+            "volume_wh": result.volume_wh,
             "path": result.path,
         }
     result = clear(orders, "pay_as_clear")
@@ -90,30 +96,12 @@ def _size_figures(n: int) -> dict[str, Any]:
     batch_ms, batch_best = _timings_ms(lambda: clear(batch, "pay_as_clear"), _repeats(n))
     figures["pay_as_clear_from_batch"] = {"ms": batch_ms, "best_ms": batch_best,
                                           "orders_per_s": 2 * n / (batch_ms / 1000.0)}
-    if n <= 10_000:
-        ref_ms = _median_ms(lambda: clear(orders, "pay_as_clear", path="reference"),
-                            max(3, _repeats(n) // 2))
-        figures["pay_as_clear_reference_path"] = {"ms": ref_ms,
-                                                  "orders_per_s": 2 * n / (ref_ms / 1000.0)}
     return figures
-
-
-def _crossover() -> dict[str, Any]:
-    """Reference vs fast path on small books: where ``FAST_PATH_MIN_ORDERS`` comes from."""
-    rows: dict[str, Any] = {}
-    for total in (16, 32, 64, 128, 256):
-        orders = make_book(total // 2, seed=SEED + total)
-        ref = _median_ms(lambda o=orders: clear(o, path="reference"), 31)  # type: ignore[misc]
-        fast = _median_ms(lambda o=orders: clear(o, path="fast"), 31)  # type: ignore[misc]
-        rows[f"{total}_orders"] = {"reference_ms": ref, "fast_ms": fast}
-    rows["fast_path_min_orders"] = FAST_PATH_MIN_ORDERS
-    return rows
 
 
 def run(quick: bool) -> dict[str, Any]:
     sizes = SIZES[:1] if quick else SIZES
     figures: dict[str, Any] = {f"{n}+{n}": _size_figures(n) for n in sizes}
-    figures["crossover"] = _crossover()
     if not quick:
         big = figures[f"{SIZES[-1]}+{SIZES[-1]}"]["pay_as_clear"]
         figures["target"] = {"pay_as_clear_100k_ms": big["ms"], "best_ms": big["best_ms"],

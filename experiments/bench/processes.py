@@ -1,7 +1,7 @@
 """``gridcoop bench processes``: one large community in one process vs in worker processes.
 
 ``neighbourhood`` with 2,000 households for 7 days (``quick``: 200 households,
-1 day), seed 0: once as a plain ``CommunityModel`` and as a ``DistributedModel``
+1 day), seed 0: once in one process and with ``WorkerRegions`` (``DistributedModel``)
 with 1 and with 2 local worker processes (the regions' physics, meters, members
 and aggregators with their local books and replicas in the workers; the
 central market and the ledger here).
@@ -34,7 +34,7 @@ def _cpu_s(who: int) -> float:
 
 def _timed(processes: int, params: dict[str, Any], ledger: Path) -> dict[str, Any]:
     from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.runtime.distributed import DistributedModel
+    from gridcoop.agents.runtime.distributed import DistributedModel, WorkerRegions
 
     self_cpu, child_cpu = _cpu_s(resource.RUSAGE_SELF), _cpu_s(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -55,9 +55,10 @@ def _timed(processes: int, params: dict[str, Any], ledger: Path) -> dict[str, An
                "head": summary["ledger_head_hash"],
                "market_cpu_s": round(_cpu_s(resource.RUSAGE_SELF) - self_cpu, 2),
                "children_cpu_s": round(_cpu_s(resource.RUSAGE_CHILDREN) - child_cpu, 2)}
-    if isinstance(model, DistributedModel):  # each worker's own CPU and its replica's
-        figures["per_worker_cpu_s"] = model.worker_cpu_s
-        figures["local_clearings_in_workers"] = model.local_clearings
+    workers = model.region_host
+    if isinstance(workers, WorkerRegions):  # each worker's own CPU and its replica's
+        figures["per_worker_cpu_s"] = workers.worker_cpu_s
+        figures["local_clearings_in_workers"] = workers.local_clearings
     return figures
 
 

@@ -5,6 +5,11 @@ identical files), ``DIR/ledger.sqlite`` (verify it with ``gridcoop ledger
 verify``) and the tables as CSV: ``trades.csv``, ``timeseries.csv``,
 ``bills.csv`` and, for ``campus-microgrid``, ``transfers.csv`` (classroom x
 classroom kWh).
+
+With ``--processes N`` or ``--remote-workers N`` the model is composed with
+worker-hosted regions (``gridcoop.agents.runtime.regions.WorkerRegions``); every
+scenario kind runs so, community mechanisms included, and the files are the
+same byte for byte as in one process.
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ def _fresh_ledger(out: Path) -> Path:
                    "mix.prosumer=0.5 (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--processes", type=click.IntRange(min=0), default=0,
-              help="Run the regions' physics, meters and members in N local worker processes "
-                   "over ZeroMQ tcp (same KPIs and ledger head hash as one process).")
+              help="Run the regions' meters, members and local books (and their physics, "
+                   "for kinds without community mechanisms) in N local worker processes over "
+                   "ZeroMQ tcp (same KPIs and ledger head hash as one process).")
 @click.option("--remote-workers", type=click.IntRange(min=0), default=0,
               help="Also wait for N workers started elsewhere with `gridcoop worker`.")
 @click.option("--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",

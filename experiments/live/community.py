@@ -15,7 +15,11 @@ measurement, so it may not deliver (or receive) local energy. A member whose
 reading is estimated anywhere in a delivery interval delivers and receives
 nothing through its trades of that interval (the escrow is refunded, as for
 any undelivered trade); its estimated import and export are billed at the grid
-tariffs in a batch of their own, memo ``estimated a<interval>``.
+tariffs in a batch of their own, memo ``estimated a<interval>``. The model is
+a plain ``CommunityModel``: the central market's one settlement path does
+this when given :class:`JournalEstimates` (an ``EstimatePricing`` part), and
+the journal's readings reach the meters through the model's one way to swap a
+region's meter source (``region_host.wrap_meter_source``).
 """
 
 from __future__ import annotations
@@ -30,70 +34,35 @@ from typing import Any
 import numpy as np
 
 from gridcoop.agents.model.community import CommunityModel
-from gridcoop.agents.trading.central import CentralMarket
 from gridcoop.experiments.live.commands import QueuedCommand
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError
 from gridcoop.experiments.live.journal import Interval, JournalError
 from gridcoop.experiments.live.page import LivePublisher, LiveSnapshot
 from gridcoop.hardware_bridge.readings import MeterReading
-from gridcoop.units import payment_ueur
 
 log = logging.getLogger("gridcoop.live")
 IntArray = np.ndarray
 
 
-class EstimateAwareCentral(CentralMarket):
-    """The central market, refusing to settle estimated readings as measured (see module)."""
+class JournalEstimates:
+    """Which members' readings the journal estimated; the model bills those at the grid
+    tariffs (``EstimatePricing``, see ``gridcoop.agents.trading.central``)."""
 
-    model: LiveCommunityModel
-
-    def _settle(self, interval: int, import_wh: IntArray, export_wh: IntArray) -> None:
-        estimated = self.model.estimated_mask(interval)
-        if not estimated.any():
-            super()._settle(interval, import_wh, export_wh)
-            return
-        super()._settle(interval, np.where(estimated, 0, import_wh),
-                        np.where(estimated, 0, export_wh))
-        imp = np.where(estimated, import_wh, 0).astype(np.int64)
-        exp = np.where(estimated, export_wh, 0).astype(np.int64)
-        retail_u, feed_in_u, _ = self.model.tariff_u(interval)
-        imp_u, exp_u = payment_ueur(imp, retail_u), payment_ueur(exp, feed_in_u)
-        zero = np.zeros_like(imp)
-        memo = f"estimated a{interval:06d}"
-        self.accounts.submit(self.accounts.billing_txs(
-            memo, imp, imp_u, exp, exp_u, zero, zero,
-            low_water_u=self.accounts.initial_balance_u // 4))
-        kpis = self.model.kpis
-        kpis.bill_u += imp_u - exp_u
-        kpis.add_baseline(imp, exp, retail_u, feed_in_u)
-        kpis.retail_wh += int(imp.sum())
-        kpis.retail_value_u += int(imp_u.sum())
-        kpis.feed_in_wh += int(exp.sum())
-        kpis.feed_in_value_u += int(exp_u.sum())
-        self.model.estimated_settled.append((interval, np.flatnonzero(estimated).tolist()))
-
-
-class LiveCommunityModel(CommunityModel):
-    """``CommunityModel`` with the estimate-aware central market and estimate bookkeeping."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, steps_per_market: int) -> None:
+        self.steps_per_market = steps_per_market
         self.estimated_steps: dict[int, list[int]] = {}  # metering interval -> node indices
         self.estimated_settled: list[tuple[int, list[int]]] = []
-        super().__init__(*args, **kwargs)
 
-    def _wire_bus(self, transport: str, replica_mode: Any) -> None:
-        super()._wire_bus(transport, replica_mode)
-        plain = self.central
-        self.central = EstimateAwareCentral(self, plain.endpoint, self.accounts)
-        plain.remove()
-
-    def estimated_mask(self, market_interval: int) -> np.ndarray:
-        """Members with an estimated reading in any metering interval of ``market_interval``."""
-        mask = np.zeros(self.population.size, dtype=bool)
-        per = self.clock.steps_per_market
-        for k in range(market_interval * per, (market_interval + 1) * per):
+    def estimated(self, interval: int, size: int) -> np.ndarray:
+        """Members with an estimated reading in any metering interval of ``interval``."""
+        mask = np.zeros(size, dtype=bool)
+        per = self.steps_per_market
+        for k in range(interval * per, (interval + 1) * per):
             mask[self.estimated_steps.pop(k, [])] = True
         return mask
+
+    def settled(self, interval: int, nodes: list[int]) -> None:
+        self.estimated_settled.append((interval, nodes))
 
 
 class LiveRegionSource:
@@ -176,9 +145,11 @@ class LiveCommunity:
                       metering_minutes=config.clock.metering_minutes,
                       market_minutes=config.clock.market_minutes)
         params.setdefault("signing", config.ledger.signing)
+        self.estimates = JournalEstimates(config.clock.market_minutes
+                                          // config.clock.metering_minutes)
         try:
-            self.model = LiveCommunityModel(settings.scenario, ledger_path=self.model_path,
-                                            **params)
+            self.model = CommunityModel(settings.scenario, ledger_path=self.model_path,
+                                        estimates=self.estimates, **params)
         except ValueError as exc:
             raise LiveConfigError(f"community.model: {exc}") from exc
         pop = self.model.population
@@ -200,10 +171,11 @@ class LiveCommunity:
         for r, region in enumerate(pop.region_ids):
             nodes = set(pop.node_ids[pop.region_slices[r]])
             if nodes & set(self.node_of_member):
-                inner = self.model.region_meters[r].source
-                source = LiveRegionSource(inner, self.interval_s)
-                self.model.region_meters[r].source = source  # keeps the bank open (wrapped)
-                self.sources[region] = source
+                def wrap(inner: Any, region: str = region) -> LiveRegionSource:
+                    self.sources[region] = LiveRegionSource(inner, self.interval_s)
+                    return self.sources[region]  # keeps the bank open (wrapped)
+
+                self.model.region_host.wrap_meter_source(region, wrap)
         self.region_of = {pop.node_ids[i]: pop.region_ids[int(pop.region[i])]
                           for i in range(pop.size)}
         self.lock = threading.RLock()
@@ -271,7 +243,7 @@ class LiveCommunity:
             for region, values in by_region.items():
                 self.sources[region].put(start_s, values)
             if flagged:
-                model.estimated_steps[step] = flagged
+                self.estimates.estimated_steps[step] = flagged
             while model.steps < step + 2:
                 model.step()
             self.steps_fed += 1
@@ -334,7 +306,7 @@ class LiveCommunity:
             ledger = self.model.accounts.ledger
             return {"model_steps": int(self.model.steps), "model_height": ledger.height,
                     "model_head_hash": ledger.head_hash, "trades": int(self.model.kpis.trades),
-                    "estimated_settled": len(self.model.estimated_settled)}
+                    "estimated_settled": len(self.estimates.estimated_settled)}
 
     def close(self) -> None:
         with self.lock:

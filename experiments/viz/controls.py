@@ -23,7 +23,6 @@ from typing import Any, get_args
 
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.scenario.schema import (
-    Mechanism,
     ScenarioError,
     Signing,
     build_scenario,
@@ -31,6 +30,7 @@ from gridcoop.agents.scenario.schema import (
     scenario_class,
 )
 from gridcoop.experiments.scenarios import builtin_scenarios, load_scenario, parse_sets
+from gridcoop.market import mechanism_names
 
 ENV_VAR = "GRIDCOOP_VIZ"
 """How ``gridcoop viz`` hands its options to the page module Solara imports."""
@@ -80,7 +80,7 @@ class Control:
 CONTROLS: dict[str, Control] = {
     "scenario": Control("Scenario", "Select"),
     "seed": Control("Seed", "SliderInt", {"min": 0, "max": 999, "step": 1}),
-    "mechanism": Control("Price rule", "Select", {"values": list(get_args(Mechanism))}),
+    "mechanism": Control("Price rule", "Select", {"values": list(mechanism_names())}),
     "signing": Control("Signing policy", "Select", {"values": list(get_args(Signing))}),
     "days": Control("Days to simulate", "SliderInt", {"min": 1, "max": 92, "step": 1}),
     "households": Control("Households (neighbourhood)", "SliderInt",

@@ -8,7 +8,8 @@ import pytest
 from gridcoop.agents.trading.book import (
     Orders,
     build_orders,
-    clear_orders,
+    clear_central_orders,
+    clear_local_orders,
     orders_from_message,
     orders_to_message,
     trades_from_message,
@@ -34,7 +35,7 @@ def test_clear_average_bid_hand_worked() -> None:
     # bids: h0 500 Wh @ 0.090, h3 300 Wh @ 0.070; offer: h1 800 Wh @ 0.050.
     orders = build_orders("a1", 0, a(500, 0, 0, 300), a(0, 800, 0, 0),
                           a(90_000, 0, 0, 70_000), a(0, 50_000, 0, 0), IDS, min_wh=10)
-    cleared = clear_orders(orders, "average_bid", 1, "a1:r0")
+    cleared = clear_local_orders(orders, "average_bid", 1, "a1:r0")
     # both bids are accepted; the price is the average of the accepted bids:
     # volume-weighted (0.090*500 + 0.070*300) / 800 = 0.0825 €/kWh
     t = cleared.trades
@@ -47,7 +48,7 @@ def test_clear_average_bid_hand_worked() -> None:
 def test_remainder_carries_unmatched_quantity() -> None:
     orders = build_orders("a1", 0, a(500, 0, 0, 0), a(0, 200, 0, 0), a(90_000, 0, 0, 0),
                           a(0, 50_000, 0, 0), IDS, min_wh=10)
-    cleared = clear_orders(orders, "pay_as_clear", 1, "x")
+    cleared = clear_local_orders(orders, "pay_as_clear", 1, "x")
     assert cleared.trades.energy_wh.tolist() == [200]
     assert cleared.remainder.order_ids == ["a1:h0:b"]
     assert cleared.remainder.energy_wh.tolist() == [300]
@@ -57,9 +58,9 @@ def test_remainder_carries_unmatched_quantity() -> None:
 def test_one_sided_books_do_not_trade() -> None:
     orders = build_orders("a1", 0, a(500, 10, 0, 0), a(0, 0, 0, 0), a(90_000, 80_000, 0, 0),
                           a(0, 0, 0, 0), IDS, min_wh=10)
-    cleared = clear_orders(orders, "average_bid", 1, "x")
+    cleared = clear_local_orders(orders, "average_bid", 1, "x")
     assert len(cleared.trades) == 0 and cleared.remainder is orders
-    assert len(clear_orders(Orders.empty(), "average_bid", 1, "x").trades) == 0
+    assert len(clear_local_orders(Orders.empty(), "average_bid", 1, "x").trades) == 0
 
 
 def test_messages_round_trip_exactly() -> None:
@@ -69,7 +70,7 @@ def test_messages_round_trip_exactly() -> None:
     again = orders_from_message(orders_to_message(orders, "a7", "r0", IDS, 3600), index)
     for field in ("node", "is_buy", "energy_wh", "price_u"):
         assert np.array_equal(getattr(again, field), getattr(orders, field))
-    trades = clear_orders(orders, "pay_as_bid", 7, "a7:r0").trades
+    trades = clear_local_orders(orders, "pay_as_bid", 7, "a7:r0").trades
     back = trades_from_message(trades_to_message(trades, "a7", "pay_as_bid", None, IDS, 3600),
                                index)
     assert back.trade_ids == trades.trade_ids
@@ -82,3 +83,20 @@ def test_unknown_participant_in_a_message_is_refused() -> None:
                           a(0, 0, 0, 0), IDS, min_wh=10)
     with pytest.raises(KeyError):
         orders_from_message(orders_to_message(orders, "a1", "r0", IDS, 0), {"h9": 0})
+
+
+def test_central_clears_the_regions_remainders_region_by_region() -> None:
+    # Region 0 forwards a bid h0 500 Wh @ 80,001; region 1 offers h2 500 Wh @ 40,000 and
+    # h3 300 Wh @ 90,000. h0 x h2 trade 500 Wh, nothing is left at the margin: pay_as_clear
+    # is the middle of [40,000, min(80,001, 90,000)], (80,001 + 40,000) // 2 = 60,000
+    # (60,000.5 rounded down).
+    r0 = build_orders("a1", 0, a(500, 0), a(0, 0), a(80_001, 0), a(0, 0), IDS, min_wh=10)
+    r1 = build_orders("a1", 2, a(0, 0), a(500, 300), a(0, 0), a(40_000, 90_000), IDS,
+                      min_wh=10)
+    cleared = clear_central_orders([r0, Orders.empty(), r1], "pay_as_clear", 1, "a1:central")
+    t = cleared.trades
+    assert (t.buyer.tolist(), t.seller.tolist(), t.energy_wh.tolist()) == ([0], [2], [500])
+    assert cleared.price_u == 60_000 and t.price_u.tolist() == [60_000]
+    assert t.trade_ids == ["a1:central:0"] and t.bid_ids == ["a1:h0:b"]
+    assert cleared.remainder.order_ids == ["a1:h3:o"]
+    assert cleared.remainder.energy_wh.tolist() == [300]

@@ -27,13 +27,14 @@ def test_market_only_trades_equal_market_clear_on_the_csv_orders() -> None:
                                       (Side.SELL, table.sell_kwh, table.sell_price, "o")):
             for i, who in enumerate(names):
                 if kwh[interval, i] >= 0.01:  # the model's minimum order (10 Wh)
-                    orders.append(Order(f"{who}:{tag}", who, side, round(kwh[interval, i], 3),
-                                        price[interval, i], interval, len(orders)))
+                    orders.append(Order(f"{who}:{tag}", who, side,
+                                        round(kwh[interval, i] * 1000),
+                                        round(price[interval, i] * 1e6), interval, len(orders)))
         expected = clear(orders, mechanism="pay_as_clear")
         got = sorted(zip((names[b] for b in trades.buyer), (names[s] for s in trades.seller),
                          trades.energy_wh.tolist(), trades.price_u.tolist(), strict=True))
-        want = sorted((t.buyer, t.seller, round(t.quantity_kwh * 1000),
-                       round(t.price_eur_per_kwh * 1e6)) for t in expected.trades)
+        want = sorted((t.buyer, t.seller, t.energy_wh, t.price_ueur_per_kwh)
+                      for t in expected.trades)
         assert got == want
         compared += 1
     assert compared >= 10

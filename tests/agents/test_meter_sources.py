@@ -14,6 +14,7 @@ import pytest
 from gridcoop.agents.bus.messages import MeterReadingBatch
 from gridcoop.agents.meters.smart_meters import ReadingColumns
 from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.runtime.distributed import DistributedModel
 from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
 from gridcoop.hardware_bridge.bridge_base import HardwareBridge
@@ -166,13 +167,15 @@ def test_serial_member_alone_and_estimated_flags(tmp_path: Path, arduino: FakeAr
                            **BASE)
     try:
         sent: list[MeterReadingBatch] = []
-        original = model.region_meters[0].to_message
+        regions = model.region_host
+        assert isinstance(regions, InProcessRegions)
+        original = regions.region_meters[0].to_message
 
         def keep(columns: ReadingColumns, sim_time_s: int) -> MeterReadingBatch:
             sent.append(original(columns, sim_time_s))
             return sent[-1]
 
-        model.region_meters[0].to_message = keep  # type: ignore[method-assign]
+        regions.region_meters[0].to_message = keep  # type: ignore[method-assign]
         assert serial_bridge(model).wait_connected(5)
         arduino.reset()
         model.step()
@@ -183,7 +186,7 @@ def test_serial_member_alone_and_estimated_flags(tmp_path: Path, arduino: FakeAr
         model.step()
         assert sent[-1].import_wh[1] == 77 and sent[-1].estimated == []
         assert model.meters[1].last_import_wh == 77  # the SmartMeter agent, unchanged
-        assert model.region_meters[1].source.__class__.__name__ == "SimulatedMeterBank"
+        assert regions.region_meters[1].source.__class__.__name__ == "SimulatedMeterBank"
     finally:
         model.close()
 

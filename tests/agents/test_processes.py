@@ -8,7 +8,9 @@ with real CurveZMQ keys on loopback.
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +19,19 @@ import pytest
 from click.testing import CliRunner
 
 from gridcoop.agents.model.community import CommunityModel
+from gridcoop.agents.model.orders import MemberOrders
 from gridcoop.agents.model.population import build_population, seeded_streams
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.runtime.distributed import (
     DistributedModel,
     RemoteAggregator,
     WorkerError,
+    WorkerRegions,
     load_worker_keys,
     make_keys,
 )
 from gridcoop.agents.runtime.worker import serve
-from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.agents.scenario.schema import build_scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.experiments.cli import main
 
@@ -75,12 +79,13 @@ def test_local_books_and_clearing_live_in_the_workers() -> None:
         assert not any(isinstance(a, RegionalAggregator) for a in model.agents)
         assert not any(hasattr(ra, "endpoint") or hasattr(ra, "_orders")
                        for ra in model.aggregators)
-        assert sorted(model.bus.endpoints) == sorted(
-            ["central", *(f"{kind}-r{i}" for i in range(4) for kind in ("members", "meters"))])
-        assert model.local_clearings == single_clearings == 47 * 4
-        report = model.worker_report()
+        assert sorted(model.bus.endpoints) == ["central"]  # members and meters are there too
+        workers = model.region_host
+        assert isinstance(workers, WorkerRegions)
+        assert model.local_clearings == workers.local_clearings == single_clearings == 47 * 4
+        report = workers.worker_report()
         head = model.accounts.ledger.head_hash
-        published = model.central.endpoint.stats.published - model._gates
+        published = model.central.endpoint.stats.published - model.central.gates_published
         assert published > 0
         for region in ("r0", "r1", "r2", "r3"):
             assert report[region]["clearings"] == 47
@@ -90,7 +95,7 @@ def test_local_books_and_clearing_live_in_the_workers() -> None:
             assert report[region]["refused"] == []
     finally:
         model.close()
-    assert len(model.worker_cpu_s) == 2 and all(w["cpu_s"] > 0 for w in model.worker_cpu_s)
+    assert len(workers.worker_cpu_s) == 2 and all(w["cpu_s"] > 0 for w in workers.worker_cpu_s)
 
 
 def test_cli_processes_writes_the_same_files(tmp_path: Path) -> None:
@@ -122,6 +127,39 @@ def test_region_physics_sliced_equals_whole() -> None:
                 np.testing.assert_array_equal(getattr(mine[r], name), array[nodes])
 
 
+def test_member_orders_of_some_regions_equal_the_whole_runs_slice() -> None:
+    """A worker building regions 1 and 3's orders (their physics only) sends exactly what one
+    process sends for them: same Wh, same µ€/kWh (the strategy's draws cover every member)."""
+    sc = build_scenario("neighbourhood", dict(SMALL))
+    clock = SimClock(days=1, metering_minutes=sc.metering_minutes,
+                     market_minutes=sc.market_minutes)
+    built = []
+    for regions in (None, [1, 3]):
+        streams = seeded_streams(sc.seed)
+        pop = build_population(sc, clock, streams)
+        built.append((pop, MemberOrders(sc, clock, partial(getattr, pop, "physics"), pop.size,
+                                        streams, pop.region_slices, regions)))
+    (whole_pop, whole), (_, part) = built
+    for interval in (1, 9, 17):
+        expected, got = whole.arrays(interval), part.arrays(interval)
+        for r in (1, 3):
+            nodes = whole_pop.region_slices[r]
+            for name, array in expected.as_arrays().items():
+                np.testing.assert_array_equal(got.as_arrays()[name][nodes], array[nodes])
+            assert part.flexibility(interval, nodes) == whole.flexibility(interval, nodes)
+            sent = part.message(got, r, f"r{r}", whole_pop.node_ids, "a000001", 0)
+            assert sent.order_ids == whole.message(expected, r, f"r{r}", whole_pop.node_ids,
+                                                   "a000001", 0).order_ids
+            assert sent.order_ids  # the region's members do trade
+    assert whole.tariff_u(9) == part.tariff_u(9)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _remote_run(tmp_path: Path, worker_key: str) -> tuple[dict[str, Any] | None, list[str]]:
     """A market waiting for one remote worker that uses the pair ``worker_key``."""
     make_keys(tmp_path / "market", workers=1)
@@ -144,16 +182,14 @@ def _remote_run(tmp_path: Path, worker_key: str) -> tuple[dict[str, Any] | None,
 
     thread = threading.Thread(target=worker)
     thread.start()
-    model: DistributedModel | None = None
+    model: CommunityModel | None = None
+    port = _free_port()
+    address["market"] = f"tcp://127.0.0.1:{port}"
     try:
-        class Announcing(DistributedModel):
-            def _hellos(self, *args: Any) -> None:
-                address["market"] = self.control_address
-                ready.set()
-                super()._hellos(*args)
-
-        model = Announcing("neighbourhood", processes=0, remote=1, curve_dir=tmp_path / "market",
-                           timeout_s=5, **SMALL)
+        ready.set()  # the worker retries until the market binds and answers
+        model = DistributedModel("neighbourhood", processes=0, remote=1,
+                                 listen=f"127.0.0.1:{port}", curve_dir=tmp_path / "market",
+                                 timeout_s=5, **SMALL)
         return model.run(), errors
     finally:
         ready.set()
@@ -177,17 +213,38 @@ def test_a_crashed_worker_fails_the_run_without_hanging() -> None:
     model = DistributedModel("neighbourhood", processes=2, timeout_s=20, **SMALL)
     try:
         model.step()
-        model._processes[0].kill()
+        workers = model.region_host
+        assert isinstance(workers, WorkerRegions) and workers.control is not None
+        workers.control.processes[0].kill()
         with pytest.raises(WorkerError, match="exited with code -9"):
             model.run()
     finally:
         model.close()
 
 
-def test_kinds_with_community_mechanisms_are_refused_before_any_worker_starts() -> None:
-    for kind in ("ev-community", "dr-community"):
-        with pytest.raises(ScenarioError, match=f"scenario kind '{kind}' runs its community"):
-            DistributedModel(kind, processes=2, days=1)
+@pytest.mark.parametrize(("scenario", "sets"), [
+    ("ev-community", ["households=14", "regions=2", "ev_community.warmup_days=7"]),
+    ("dr-community", []),
+    ("campus-microgrid", []),
+    ("campus-lighting", []),
+    ("campus-footprint", []),
+])
+def test_community_mechanisms_under_processes_write_the_same_files(
+        tmp_path: Path, scenario: str, sets: list[str]) -> None:
+    """EV, DR and campus extensions run in the market process (their physics with them);
+    the workers meter, order and clear: the same files and ledger head as one process."""
+    args = ["run", scenario, "--days", "1", "--seed", "5", "--quiet"]
+    for item in sets:
+        args += ["--set", item]
+    one = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "one")])
+    two = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "two"), "--processes", "2"])
+    assert one.exit_code == 0, one.output
+    assert two.exit_code == 0, two.output
+    for name in ("summary.json", "trades.csv", "bills.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["scenario"] == scenario and len(summary["ledger_head_hash"]) == 64
+    assert summary["ledger_height"] > 1
 
 
 def test_bad_arguments() -> None:

@@ -69,3 +69,8 @@ def test_bad_input_exits_2_with_a_suggestion(tmp_path: Path) -> None:
     assert "did you mean 'households'" in result.output
     result = runner.invoke(main, ["run", "nowhere.yaml", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(main, ["run", "neighbourhood", "--out", str(tmp_path),
+                                  "--set", "mechanism=vickrey"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert ("no clearing mechanism named 'vickrey'; known mechanisms: average_bid, continuous, "
+            "pay_as_bid, pay_as_clear") in result.output

@@ -60,7 +60,8 @@ def test_overrides_merge_into_nested_groups() -> None:
     (["tarifs.feed_in_eur_per_kwh=0.01"], "did you mean 'tariffs'?"),
     (["mix.prosumer=0.9"], "mix shares add up to 1.5"),
     (["households=0"], "households: Input should be greater than or equal to 1"),
-    (["mechanism=dutch"], "mechanism: Input should be 'average_bid', 'pay_as_clear' or"),
+    (["mechanism=dutch"], "mechanism: Value error, no clearing mechanism named 'dutch'; known "
+                          "mechanisms: average_bid, continuous, pay_as_bid, pay_as_clear"),
     (["regions=500"], "regions=500 exceeds households=100"),
 ])
 def test_bad_parameters_name_the_key(sets: list[str], message: str) -> None:
@@ -112,3 +113,24 @@ def test_gridcoop_scenarios_lists_them_with_parameters() -> None:
     assert "tariffs.peak_eur_per_kwh = 0.095" in detail.output
     wrong = CliRunner().invoke(main, ["scenarios", "neighbourhod"])
     assert wrong.exit_code == 2 and "did you mean 'neighbourhood'" in wrong.output
+
+
+def test_mechanism_is_any_registered_one() -> None:
+    """The registry, not a fixed list, says which mechanisms a scenario may name."""
+    from gridcoop.market import ClearingResult, PreparedBook, register_mechanism
+    from gridcoop.market import registry as registry_module
+
+    kind, params = load_scenario("neighbourhood", ["mechanism=continuous"])
+    assert build_scenario(kind, params).mechanism == "continuous"
+    with pytest.raises(ScenarioError, match="no clearing mechanism named 'uniform_k'"):
+        build_scenario(kind, {**params, "mechanism": "uniform_k"})
+
+    @register_mechanism("uniform_k")
+    def uniform_k(book: PreparedBook) -> ClearingResult:  # pragma: no cover - never cleared
+        raise AssertionError
+
+    try:
+        assert build_scenario(kind, {**params, "mechanism": "uniform_k"}).mechanism == "uniform_k"
+    finally:
+        del registry_module._MECHANISMS["uniform_k"]
+        del registry_module._SIGNATURES["uniform_k"]

@@ -1,36 +1,44 @@
-"""Shared builders and hypothesis strategies for the market tests."""
+"""Shared builders and hypothesis strategies for the market tests (Wh, µ€/kWh)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hypothesis import strategies as st
 
-from gridcoop.market import Order, Side
+from gridcoop.market import ClearingResult, Order, Side, clear
+from tests.market.oracle import oracle_clear
 
-TOL = 1e-9  # kWh: the market's quantity resolution and comparison tolerance
-
-
-def bid(order_id: str, quantity: float, price: float, seq: int, who: str | None = None,
-        interval: int = 0) -> Order:
-    return Order(order_id, who or f"p-{order_id}", Side.BUY, quantity, price, interval, seq)
+Clearer = Callable[..., ClearingResult]
+#: The market's numpy path and the tests' plain-Python oracle: hand-worked tests run on both.
+CLEARERS: dict[str, Clearer] = {"fast": clear, "oracle": oracle_clear}
 
 
-def offer(order_id: str, quantity: float, price: float, seq: int, who: str | None = None,
-          interval: int = 0) -> Order:
-    return Order(order_id, who or f"p-{order_id}", Side.SELL, quantity, price, interval, seq)
+def bid(order_id: str, energy_wh: int, price_ueur_per_kwh: int, seq: int,
+        who: str | None = None, interval: int = 0) -> Order:
+    return Order(order_id, who or f"p-{order_id}", Side.BUY, energy_wh, price_ueur_per_kwh,
+                 interval, seq)
+
+
+def offer(order_id: str, energy_wh: int, price_ueur_per_kwh: int, seq: int,
+          who: str | None = None, interval: int = 0) -> Order:
+    return Order(order_id, who or f"p-{order_id}", Side.SELL, energy_wh, price_ueur_per_kwh,
+                 interval, seq)
 
 
 def by_id(orders: Sequence[Order]) -> dict[str, Order]:
     return {o.order_id: o for o in orders}
 
 
-# Few distinct prices and awkward decimal quantities: ties and float sums on purpose.
-PRICES = st.sampled_from([0.0, 0.05, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 1.0])
-QUANTITIES = st.one_of(
-    st.sampled_from([0.1, 0.2, 0.3, 0.7, 1.0, 2.5, 3.0, 1e-9, 0.333]),
-    st.floats(min_value=0.001, max_value=50.0, allow_nan=False, allow_infinity=False),
-)
+def remainders(result: ClearingResult) -> list[tuple[str, int]]:
+    return [(o.order_id, o.energy_wh) for o in result.unmatched]
+
+
+# Few distinct prices (ties) and odd ones (so midpoints and means need rounding).
+PRICES = st.sampled_from([0, 50_000, 100_000, 100_001, 120_000, 150_000, 199_999, 250_000,
+                          300_001, 1_000_000])
+ENERGIES = st.one_of(st.sampled_from([1, 100, 333, 700, 1_000, 2_500, 3_000]),
+                     st.integers(min_value=1, max_value=50_000))
 
 
 @st.composite
@@ -45,6 +53,6 @@ def books(draw: st.DrawFn, max_orders: int = 40, unique_sequences: bool = False)
     for k in range(n):
         side = draw(st.sampled_from([Side.BUY, Side.SELL]))
         who = draw(st.sampled_from(["ana", "rui", "eva", "joao", "ines"]))
-        orders.append(Order(f"o{k}", who, side, draw(QUANTITIES), draw(PRICES), 3,
-                            sequences[k]))
+        orders.append(Order(f"o{k}", who, side, draw(ENERGIES), draw(PRICES), 3, sequences[k]))
     return orders
+

@@ -20,7 +20,7 @@ from gridcoop.market import (
     register_mechanism,
 )
 from gridcoop.market import registry as registry_module
-from tests.market.helpers import bid, offer
+from tests.market.helpers import CLEARERS, bid, offer
 
 
 @pytest.fixture
@@ -37,20 +37,21 @@ def scratch_registry() -> Iterator[None]:
 
 def test_a_new_mechanism_is_one_decorated_function(scratch_registry: None) -> None:
     @register_mechanism("k_double_auction")
-    def k_double_auction(book: PreparedBook, k: float = 0.5) -> ClearingResult:
+    def k_double_auction(book: PreparedBook, k_percent: int = 50) -> ClearingResult:
         match = book.merit_order_match()
         interval = match.margin.price_interval()
-        price = None if interval is None else interval[0] + k * (interval[1] - interval[0])
+        price = (None if interval is None
+                 else interval[0] + k_percent * (interval[1] - interval[0]) // 100)
         return book.result("k_double_auction", match.uniform(price), price)
 
     assert "k_double_auction" in mechanism_names()
     assert MECHANISMS["k_double_auction"] is k_double_auction
-    orders = [bid("b", 5, 0.30, 0), offer("s", 5, 0.10, 1)]
-    for path in ("reference", "fast"):
-        # Interval [0.10, 0.30]; k = 0.25 -> 0.10 + 0.25 * 0.20 = 0.15.
-        result = clear(orders, "k_double_auction", path=path, k=0.25)
-        assert result.clearing_price_eur_per_kwh == pytest.approx(0.15, abs=1e-15)
-    with pytest.raises(InvalidOptionError, match="its options are: k"):
+    orders = [bid("b", 5_000, 300_000, 0), offer("s", 5_000, 100_000, 1)]
+    for clear_with in CLEARERS.values():
+        # Interval [100,000, 300,000]; k = 25 % -> 100,000 + 25 x 200,000 // 100 = 150,000.
+        result = clear_with(orders, "k_double_auction", k_percent=25)
+        assert result.clearing_price_ueur_per_kwh == 150_000
+    with pytest.raises(InvalidOptionError, match="its options are: k_percent"):
         clear(orders, "k_double_auction", kay=1)
 
 
@@ -65,19 +66,29 @@ def test_names_are_unique_unless_replaced(scratch_registry: None) -> None:
         MECHANISMS["x"] = original  # type: ignore[index]
 
 
-@pytest.mark.parametrize("path", ["reference", "fast"])
+@pytest.mark.parametrize("path", sorted(CLEARERS))
 def test_a_broken_mechanism_is_caught(scratch_registry: None, path: str) -> None:
     @register_mechanism("overfill")
     def overfill(book: PreparedBook) -> ClearingResult:
         # Positions: 0 is the 1 kWh bid, 1 the offer; 2 kWh is more than either holds.
-        return book.result("overfill", TradeColumns([0], [1], [2_000_000_000], 0.1), 0.1)
+        return book.result("overfill", TradeColumns([0], [1], [2_000], 100_000), 100_000)
 
     @register_mechanism("swapped")
     def swapped(book: PreparedBook) -> ClearingResult:
-        return book.result("swapped", TradeColumns([1], [0], [1], 0.1), 0.1)
+        return book.result("swapped", TradeColumns([1], [0], [1], 100_000), 100_000)
 
-    orders = [bid("b", 1, 0.3, 0), offer("s", 1, 0.1, 1)]
+    orders = [bid("b", 1_000, 300_000, 0), offer("s", 1_000, 100_000, 1)]
     with pytest.raises(InvalidAllocationError, match="over-filled"):
-        clear(orders, "overfill", path=path)
+        CLEARERS[path](orders, "overfill")
     with pytest.raises(InvalidAllocationError, match="invalid trade"):
-        clear(orders, "swapped", path=path)
+        CLEARERS[path](orders, "swapped")
+
+
+def test_a_mechanism_must_price_in_integers(scratch_registry: None) -> None:
+    @register_mechanism("float_price")
+    def float_price(book: PreparedBook) -> ClearingResult:
+        return book.result("float_price", TradeColumns([0], [1], [1], [0.1]), None)  # type: ignore[list-item]
+
+    orders = [bid("b", 1_000, 300_000, 0), offer("s", 1_000, 100_000, 1)]
+    with pytest.raises(InvalidAllocationError, match="prices are integer µ€/kWh"):
+        clear(orders, "float_price")

@@ -61,7 +61,8 @@ def test_estimated_intervals_settle_at_grid_tariffs_never_as_trades(tmp_path: Pa
     community = _run(tmp_path, silent=True)
     model = community.model
     h1 = community.index["h1"]
-    settled = [interval for interval, nodes in model.estimated_settled if nodes == [h1]]
+    settled = [interval for interval, nodes in community.estimates.estimated_settled
+               if nodes == [h1]]
     assert settled == list(range(33, 42))  # every market interval with an estimated reading
     mine = [(interval, delivered[(t.buyer == h1) | (t.seller == h1)])
             for interval, t, delivered in model.central.trade_log
@@ -88,7 +89,7 @@ def test_measured_run_settles_trades_of_the_real_member(tmp_path: Path) -> None:
     community = _run(tmp_path, silent=False)
     model = community.model
     h1 = community.index["h1"]
-    assert model.estimated_settled == []
+    assert community.estimates.estimated_settled == []
     delivered = [d[(t.buyer == h1) | (t.seller == h1)] for _, t, d in model.central.trade_log]
     assert sum(int(np.sum(d)) for d in delivered) > 0  # measured readings deliver
     community.close()

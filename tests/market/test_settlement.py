@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcoop.agents.trading.settlement import settle_interval
+from gridcoop.market import settle_interval
 from gridcoop.units import payment_ueur
 
 

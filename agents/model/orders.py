@@ -1,0 +1,136 @@
+"""The members' orders of one gate, the tariff they are priced against, and their flexibility.
+
+Why one home: the model in one process and a worker process that hosts some
+regions (``gridcoop.agents.runtime.worker``) build the same orders from the
+same physics, strategy and tariff; any difference between two copies would
+break "same scenario and seed, same ledger head" across run modes. Quantities
+are rounded to whole Wh and prices to whole µ€/kWh here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gridcoop.agents.bus.messages import OrderBatch
+from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.regional import RegionalPhysics
+from gridcoop.agents.physics.traders import TraderPhysics
+from gridcoop.agents.scenario.schema import Scenario
+from gridcoop.agents.trading.book import build_orders, orders_to_message
+from gridcoop.agents.trading.strategy import PricingStrategy
+from gridcoop.units import UEUR_PER_EUR
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+Flexibility = tuple[float, dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderArrays:
+    """Every member's bid and offer of one gate (Wh, µ€/kWh); zero where it sends none."""
+
+    bid_wh: IntArray
+    offer_wh: IntArray
+    bid_u: IntArray
+    offer_u: IntArray
+
+    def as_arrays(self) -> dict[str, NDArray[Any]]:
+        """Named arrays (to travel on the worker wire)."""
+        return {"bid_wh": self.bid_wh, "offer_wh": self.offer_wh, "bid_u": self.bid_u,
+                "offer_u": self.offer_u}
+
+    @staticmethod
+    def from_arrays(arrays: dict[str, NDArray[Any]]) -> OrderArrays:
+        return OrderArrays(arrays["bid_wh"], arrays["offer_wh"], arrays["bid_u"],
+                           arrays["offer_u"])
+
+
+class MemberOrders:
+    """Builds the members' orders and flexibility reports from the population's physics.
+
+    ``physics`` gives the population's current physics (an extension may wrap
+    it after construction). ``regions`` limits the forecast to the regions a
+    worker hosts (their physics only is built there); ``None`` means all.
+    """
+
+    def __init__(self, scenario: Scenario, clock: SimClock, physics: Callable[[], Any], size: int,
+                 streams: dict[str, np.random.Generator], region_slices: Sequence[slice],
+                 regions: Sequence[int] | None = None) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self._physics = physics
+        self.size = size
+        self.tariff = scenario.tariffs.to_market()
+        self.strategy = PricingStrategy(scenario.strategy, size, streams["strategy"])
+        self.min_order_wh = max(1, round(scenario.strategy.min_order_kwh * 1000))
+        self.region_slices = tuple(region_slices)
+        self.regions = regions
+        self.forecast_kwh: FloatArray | None = None  # of the last gate, for flexibility
+        self._flex_cache: tuple[int, dict[str, FloatArray]] = (-1, {})
+
+    def tariff_u(self, interval: int) -> tuple[int, int, int]:
+        """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
+        hour = int((interval * self.clock.market_minutes // 60) % 24)
+        return (round(self.tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR),
+                round(self.tariff.feed_in_eur_per_kwh * UEUR_PER_EUR),
+                round(self.tariff.grid_fee_eur_per_kwh * UEUR_PER_EUR))
+
+    def arrays(self, interval: int) -> OrderArrays:
+        """Every member's order quantities and limit prices for delivery ``interval``."""
+        physics = self._physics()
+        if isinstance(physics, TraderPhysics):
+            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
+            bid_limit, offer_limit = physics.limit_prices(interval)
+            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
+            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
+        else:
+            forecast = self._forecast(interval)
+            self.forecast_kwh = forecast
+            share = self.scenario.strategy.quantity_share
+            bid_kwh = np.maximum(forecast, 0.0) * share
+            offer_kwh = np.maximum(-forecast, 0.0) * share
+            retail_u, feed_in_u, _ = self.tariff_u(interval)
+            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
+                                                    feed_in_u / UEUR_PER_EUR)
+        return OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
+                           np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+
+    def _forecast(self, interval: int) -> FloatArray:
+        physics = self._physics()
+        if self.regions is not None and isinstance(physics, RegionalPhysics):
+            forecast = np.zeros(self.size)
+            for r in self.regions:
+                forecast[self.region_slices[r]] = physics.forecast_region(interval, r)
+            return forecast
+        result: FloatArray = physics.forecast_import_kwh(interval)
+        return result
+
+    def message(self, arrays: OrderArrays, region: int, region_id: str, node_ids: tuple[str, ...],
+                auction: str, now_s: int) -> OrderBatch:
+        """Region ``region``'s ``OrderBatch`` (bids first, then offers, in node order)."""
+        nodes = self.region_slices[region]
+        orders = build_orders(auction, nodes.start, arrays.bid_wh[nodes], arrays.offer_wh[nodes],
+                              arrays.bid_u[nodes], arrays.offer_u[nodes], node_ids,
+                              self.min_order_wh)
+        return orders_to_message(orders, auction, region_id, node_ids, now_s)
+
+    def flexibility(self, interval: int, nodes: slice) -> Flexibility:
+        """A region's forecast demand (kW) and flexible power per template for ``interval``."""
+        forecast = self.forecast_kwh
+        hours = self.clock.market_minutes / 60
+        demand = 0.0 if forecast is None else float(np.maximum(forecast[nodes], 0).sum()) / hours
+        physics = self._physics()
+        if isinstance(physics, RegionalPhysics):  # per region: a worker builds only its own
+            parts = physics.flexible_region(interval, self.region_slices.index(nodes))
+            return demand, {t: float(v.sum()) for t, v in parts.items()}
+        flexible = getattr(physics, "flexible_kw", None)
+        if flexible is None:
+            return demand, {}
+        if self._flex_cache[0] != interval:
+            self._flex_cache = (interval, flexible(interval))
+        return demand, {t: float(v[nodes].sum()) for t, v in self._flex_cache[1].items()}
