@@ -55,6 +55,8 @@ from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DR
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.streams import streams
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.bus.endpoint import Endpoint
@@ -118,9 +120,10 @@ class DRExtension(CommunityExtension):
         self.period_steps: int = sc.dr_period_minutes // sc.metering_minutes
         self.rules = TokenRules(self.step_s, sc.tolerance_pct, sc.reward_tokens_per_wh,
                                 sc.penalty_tokens_per_wh)
-        self.rng_response = np.random.default_rng([sc.seed, 201])
-        self.rng_override = np.random.default_rng([sc.seed, 202])
-        self.simple_at = self._draw_simple_events(np.random.default_rng([sc.seed, 203]))
+        registry = streams(sc.seed)
+        self.rng_response = registry.rng("dr.response")
+        self.rng_override = registry.rng("dr.override")
+        self.simple_at = self._draw_simple_events(registry.rng("dr.events"))
         pop = model.population
         self.households = len(self.params.household_ids)
         self.regions = [r for r in pop.region_ids if r != PLANT_REGION]
@@ -297,6 +300,9 @@ class DRExtension(CommunityExtension):
                 "power_kw": c.power_kw, "start_s": c.start_s, "duration_s": c.duration_s,
                 "response": verdict, "reason": "" if r is None else r.reason,
                 "committed_wh": 0 if r is None else r.committed_wh})
+        # Submitted now, not at the seal: the commands hold the market's next nonces, and
+        # the central market writes its own (settlement, billing) before the block is sealed.
+        self._flush()
 
     # --- meters and compliance --------------------------------------------------------
 
@@ -402,7 +408,7 @@ class DRExtension(CommunityExtension):
                                      if e.signal == "SIMPLE") / 1000, 3),
             "dr_tokens_rewarded": sum(e.reward_tokens for e in self.events),
             "dr_tokens_penalised": sum(e.penalty_tokens for e in self.events),
-            "dr_penalties_eur": round(self.penalty_eur_u / 1e6, 6),
+            "dr_penalties_eur": round(self.penalty_eur_u / UEUR_PER_EUR, 6),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """DR appliances and households: what each device is, and the user's settings.
 
-Why a catalogue on top of the DOMAIN table (``gridcoop.agents.physics.appliances``):
+Why a catalogue on top of the appliance table (``gridcoop.catalogue``):
 the table gives start, end, working hours and power; a DR device also needs
 its template's comfort parameters (a thermal zone for T2, a battery for T3),
 whether it can run at part power, and the user's equipment priority and
@@ -32,8 +32,7 @@ from gridcoop.agents.mechanisms.dr.thermal import (
     WATER_TANK,
     ThermalParams,
 )
-from gridcoop.agents.physics.appliances import APPLIANCES
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import APPLIANCES, Template
 
 
 class DeviceSpecError(ValueError):
@@ -188,7 +187,7 @@ PILOT_EXTRAS: dict[str, DeviceSpec] = {
 
 
 def catalogue_names() -> list[str]:
-    """Every kind :func:`device` knows: the DOMAIN table and the pilot's extras."""
+    """Every kind :func:`device` knows: the appliance table and the pilot's extras."""
     return [spec.name for spec in APPLIANCES] + list(PILOT_EXTRAS)
 
 
@@ -283,7 +282,7 @@ def check_unique(households: Sequence[HouseholdSpec]) -> None:
 def random_households(
     rng: np.random.Generator, n: int, aggregators: int, ev_share: float = 0.3, prefix: str = "dr"
 ) -> list[HouseholdSpec]:
-    """``n`` households drawing their appliances from the DOMAIN table's ownership shares.
+    """``n`` households drawing their appliances from the appliance table's ownership shares.
 
     Each owns a kind with the table's ``p_owned`` (EVs with ``ev_share``, since
     the table leaves EVs to the EV owners), is assigned round-robin to one of

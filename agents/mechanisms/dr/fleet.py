@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, check_unique
 from gridcoop.agents.mechanisms.dr.thermal import band_distance_c, next_temperature_c
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

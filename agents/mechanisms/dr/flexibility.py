@@ -26,7 +26,7 @@ from gridcoop.agents.mechanisms.dr.fleet import (
     infeasible_kwh,
     window_position,
 )
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 BoolArray = NDArray[np.bool_]
 

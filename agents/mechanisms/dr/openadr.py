@@ -30,10 +30,10 @@ import numpy as np
 
 from gridcoop.agents.mechanisms.dr.aggregation import market_demand
 from gridcoop.agents.mechanisms.dr.fleet import FleetParams, FloatArray
+from gridcoop.catalogue import Template
 from gridcoop.market.excess_sharing import (
     RunningLoad,
     SharingResult,
-    Template,
     share_excess,
     turn_off_in_order,
 )

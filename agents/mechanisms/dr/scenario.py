@@ -10,7 +10,7 @@ aggregators.
 
 Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``dr-community`` (the pilot:
 8 HVAC "3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
-``dr-community-large`` (households drawn from the DOMAIN appliance table in
+``dr-community-large`` (households drawn from the appliance table in
 several aggregators).
 """
 
@@ -32,7 +32,9 @@ from gridcoop.agents.mechanisms.dr.flexibility import (
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
+from gridcoop.streams import streams
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
@@ -71,7 +73,7 @@ class DRCommunity(ScenarioBase):
     tolerance_pct: Annotated[int, Field(ge=0, le=100)] = 10
     reward_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 1
     penalty_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 2
-    token_value_eur_u: Annotated[int, Field(ge=0, le=1_000_000)] = 100
+    token_value_eur_u: Annotated[int, Field(ge=0, le=UEUR_PER_EUR)] = 100
 
     @model_validator(mode="after")
     def _dr(self) -> DRCommunity:
@@ -93,7 +95,7 @@ class DRCommunity(ScenarioBase):
 
     def households_spec(self) -> list[HouseholdSpec]:
         """The DR households, grouped by aggregator (the order of the model's nodes)."""
-        rng = np.random.default_rng([self.seed, 101])
+        rng = streams(self.seed).rng("dr.households")
         if self.layout == "pilot":
             homes = pilot_households("ra-pilot", rng)
         else:
