@@ -1,59 +1,33 @@
 """Household loads and rooftop PV for the device simulator, vectorised over meters.
 
-Why the pilot's appliance table: simulated uplinks should look like campus
-households (a fridge always on, evening lights and stove, an EV overnight),
-with per-household ownership and per-day random start times inside each
-appliance's window, so demos and end-to-end tests see plausible energy.
-Everything is drawn from ``numpy.random.default_rng([seed, day])``: the same
-seed gives the same households and the same days.
+Why the appliance catalogue (``gridcoop.catalogue``, the very rows the model's
+households draw from): simulated uplinks should look like campus households (a
+fridge always on, evening lights and stove), with per-household ownership and
+per-day random start times inside each appliance's window, so demos and
+end-to-end tests see plausible energy, and a live household and a model
+household draw the same appliances.
+Everything is drawn from the seed's named streams (``gridcoop.streams``): the
+same seed gives the same households and the same days.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
+
+from gridcoop.catalogue import APPLIANCES
+from gridcoop.streams import streams
+
+__all__ = ["APPLIANCES", "N_APPLIANCES", "HouseholdFleet"]
 
 MINUTES_PER_DAY = 1440
 STANDBY_KW = 0.04
 NOISE_SIGMA = 0.05
-
-
-@dataclass(frozen=True, slots=True)
-class Appliance:
-    name: str
-    flexible: bool
-    start_h: float
-    end_h: float  # may be "earlier" than start: the window wraps midnight
-    working_h: float
-    power_kw: float
-    owned_share: float  # share of households that own one
-    daily_use: float  # chance it runs on a given day
-
-
-# The appliance table of docs/domain/communities.md (index = the command's appliance id)
-APPLIANCES: tuple[Appliance, ...] = (
-    Appliance("refrigerator", False, 0, 24, 24, 0.125, 1.0, 1.0),
-    Appliance("electric vehicle", True, 19, 6, 6, 3.65, 0.15, 0.7),
-    Appliance("air conditioner", True, 19, 24, 7, 1.00, 0.4, 0.5),
-    Appliance("clothes dryer", False, 6, 22, 4, 0.74, 0.5, 0.3),
-    Appliance("dish washer", False, 22, 23, 1.5, 0.47, 0.5, 0.7),
-    Appliance("hair dryer", False, 6, 8, 0.5, 1.00, 0.6, 0.6),
-    Appliance("pool pump", True, 12, 21, 8, 2.00, 0.05, 0.9),
-    Appliance("television", False, 7, 24, 4, 0.25, 0.9, 0.9),
-    Appliance("water heater", True, 6, 23, 3, 1.50, 0.5, 0.9),
-    Appliance("electric stove", False, 6, 21, 5, 1.50, 0.7, 0.4),
-    Appliance("light", False, 16, 24, 7, 0.50, 1.0, 0.9),
-    Appliance("personal computer", False, 8, 18, 5, 0.25, 0.7, 0.8),
-    Appliance("vacuum cleaner", False, 10, 12, 0.5, 1.50, 0.6, 0.2),
-    Appliance("iron", False, 21, 23, 2, 1.50, 0.5, 0.3),
-)
 N_APPLIANCES = len(APPLIANCES)
 _POWER = np.array([a.power_kw for a in APPLIANCES])
 _START_MIN = np.array([a.start_h * 60 for a in APPLIANCES])
-_WINDOW_MIN = np.array([((a.end_h - a.start_h) % 24 or 24) * 60 for a in APPLIANCES])
-_RUN_MIN = np.minimum(np.array([a.working_h * 60 for a in APPLIANCES]), _WINDOW_MIN)
+_WINDOW_MIN = np.array([a.window_h * 60 for a in APPLIANCES])
+_RUN_MIN = np.array([a.run_h * 60 for a in APPLIANCES])
 
 
 def _overlap(
@@ -69,8 +43,8 @@ class HouseholdFleet:
     def __init__(self, n: int, seed: int, pv: NDArray[np.bool_] | None = None) -> None:
         self.n = n
         self.seed = seed
-        rng = np.random.default_rng([seed, 0xF1EE7])
-        shares = np.array([a.owned_share for a in APPLIANCES])
+        rng = streams(seed).rng("devices.households")
+        shares = np.array([a.p_owned for a in APPLIANCES])
         self.owned = rng.random((n, N_APPLIANCES)) < shares
         # bigger and smaller homes; 0.6 brings the mean near 11 kWh/day (Portuguese homes)
         self.scale = 0.6 * rng.lognormal(0.0, 0.15, n)
@@ -86,10 +60,10 @@ class HouseholdFleet:
         """Draw the day's start times (uniform inside each appliance's window)."""
         if day == self._day:
             return
-        rng = np.random.default_rng([self.seed, day])
+        rng = streams(self.seed).rng("devices.day", day)
         slack = _WINDOW_MIN - _RUN_MIN
         self._start = _START_MIN + rng.random((self.n, N_APPLIANCES)) * slack
-        daily = np.array([a.daily_use for a in APPLIANCES])
+        daily = np.array([a.p_used_daily for a in APPLIANCES])
         self._runs = self.owned & (rng.random((self.n, N_APPLIANCES)) < daily)
         self._cloud = rng.uniform(0.35, 1.0, self.n)
         self._day = day
@@ -120,7 +94,7 @@ class HouseholdFleet:
         hours = (t1_s - t0_s) / 3600.0
         load_kwh = (minutes_on * weights).sum(axis=1) / 60.0 + STANDBY_KW * hours
         peak_kw = ((minutes_on > 0) * weights).sum(axis=1) + STANDBY_KW
-        rng = np.random.default_rng([self.seed, int(t0_s)])
+        rng = streams(self.seed).rng("devices.noise", int(t0_s))
         noise = rng.lognormal(0.0, NOISE_SIGMA, self.n)
         load_kwh = load_kwh * self.scale * noise
         peak_kw = np.maximum(peak_kw * self.scale, load_kwh / hours)

@@ -37,12 +37,12 @@ from gridcoop.ledger.identity import ROLES, KeyPair, Member, Role, account_id
 from gridcoop.ledger.ledger import Ledger
 from gridcoop.ledger.merkle import MerkleProof, leaf_hash, verify_proof
 from gridcoop.ledger.state import ChainConfig, Escrow, Listing, MemberRecord, Shortfall, State
-from gridcoop.ledger.transactions import ASSETS, EUR_U_PER_EUR, GRID_ACCOUNT, Tx, payment_eur_u
+from gridcoop.ledger.transactions import ASSETS, GRID_ACCOUNT, Tx
 from gridcoop.ledger.verify import VerifyReport
 from gridcoop.ledger.wallet import Wallet
 
 __all__ = [
-    "ASSETS", "EUR_U_PER_EUR", "GRID_ACCOUNT", "ROLES", "AmountOverflowError", "Block",
+    "ASSETS", "GRID_ACCOUNT", "ROLES", "AmountOverflowError", "Block",
     "BlockError", "BlockHeader", "ChainConfig", "ConfigError", "DoubleSaleError",
     "DuplicateMemberError", "Escrow", "EscrowError", "ForkError", "InsufficientFundsError",
     "InvalidSignatureError", "KeyFileError", "KeyPair", "Ledger", "LedgerError", "Listing",
@@ -50,5 +50,5 @@ __all__ = [
     "MemberRecord", "MerkleProof", "MeterError", "NonceError", "QuorumError", "ResourceError",
     "Role", "RoleError", "Seal", "SettlementError", "Shortfall", "SignedTx", "State",
     "StorageError", "Tx", "UnknownMemberError", "VerifyReport", "Wallet", "WrongKeyError",
-    "account_id", "leaf_hash", "payment_eur_u", "verify_inclusion", "verify_proof",
+    "account_id", "leaf_hash", "verify_inclusion", "verify_proof",
 ]

@@ -34,8 +34,8 @@ from gridcoop.ledger.transactions import (
     OpenListing,
     Settle,
     Trade,
-    payment_eur_u,
 )
+from gridcoop.units import payment_ueur, released_ueur
 
 OPEN, CLOSED, CLEARED = "AUTHORIZE_OFFERS", "BIDS_CLOSED", "CLEARED"
 
@@ -113,7 +113,7 @@ def trade(state: State, stx: SignedTx, tx: Trade) -> None:
     positive(tx.energy_wh, "trade.energy_wh")
     if tx.seller == tx.buyer:
         raise MalformedTransactionError(f"trade seller and buyer are the same ({tx.seller})")
-    expected = payment_eur_u(tx.energy_wh, tx.price_eur_u_per_kwh)
+    expected = payment_ueur(tx.energy_wh, tx.price_eur_u_per_kwh)
     if tx.amount_eur_u != expected:
         raise MalformedTransactionError(
             f"trade amount {tx.amount_eur_u} eur_u != {tx.energy_wh} Wh x "
@@ -184,7 +184,7 @@ def settle(state: State, stx: SignedTx, tx: Settle) -> None:
         raise EscrowError(f"escrow {tx.escrow_id} was partly released or refunded already; "
                           "settle needs the whole escrow")
     delivered = min(tx.delivered_wh, escrow.energy_wh)
-    pay = escrow.amount * delivered // escrow.energy_wh
+    pay = released_ueur(escrow.amount, delivered, escrow.energy_wh)
     refund = escrow.amount - pay
     room(state, escrow.payee, escrow.asset, pay)
     room(state, escrow.payer, escrow.asset, refund)

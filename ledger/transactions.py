@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 ASSETS: Final[tuple[str, ...]] = ("eur_u", "wh", "token")
-EUR_U_PER_EUR: Final = 1_000_000
 GRID_ACCOUNT: Final = "grid"  # the utility outside the community; may hold a negative balance
 SIGNING_POLICIES: Final[tuple[str, ...]] = ("full", "block")
 RESOURCE_KINDS: Final[tuple[str, ...]] = ("pv", "battery", "ev", "load", "meter")
@@ -307,8 +306,3 @@ TX_TYPES: Final[tuple[type[Any], ...]] = (
     ClearListing, Trade, EscrowLock, EscrowRelease, EscrowRefund, Settle, GridSettlement,
     Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation)
 KINDS: Final[dict[str, type[Any]]] = {cls.kind: cls for cls in TX_TYPES}
-
-
-def payment_eur_u(energy_wh: int, price_eur_u_per_kwh: int) -> int:
-    """The payment for a trade: energy times price, rounded down to a micro-euro."""
-    return energy_wh * price_eur_u_per_kwh // 1000

@@ -35,8 +35,8 @@ from gridcoop.ledger.transactions import (
     Settle,
     Trade,
     Transfer,
-    payment_eur_u,
 )
+from gridcoop.units import payment_ueur
 
 
 class TxSink(Protocol):
@@ -116,7 +116,7 @@ class Wallet:
     def trade(self, listing_id: str, seller: str, buyer: str, energy_wh: int,
               price_eur_u_per_kwh: int) -> SignedTx:
         """Record a trade and lock the buyer's payment; the escrow id is ``.txid_hex``."""
-        amount = payment_eur_u(energy_wh, price_eur_u_per_kwh)
+        amount = payment_ueur(energy_wh, price_eur_u_per_kwh)
         return self._emit(Trade, listing_id, seller, buyer, energy_wh, price_eur_u_per_kwh,
                           amount)
 

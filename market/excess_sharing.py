@@ -38,8 +38,9 @@ explicit off-sequence when a household's running load must fit under a limit.
 
 Usage::
 
+    from gridcoop.catalogue import Template
     from gridcoop.market.excess_sharing import (AggregatorDemand, FlexibleLoad,
-                                       HouseholdDemand, Template, share_excess)
+                                                HouseholdDemand, share_excess)
     ra = AggregatorDemand("ra-1", (HouseholdDemand("h1", (
         FlexibleLoad("ev", Template.BATTERY, priority=1, demand_w=3650),)),))
     result = share_excess(2000, [ra])
@@ -50,7 +51,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
+
+from gridcoop.catalogue import Template
 
 __all__ = [
     "AggregatorDemand",
@@ -63,15 +65,6 @@ __all__ = [
     "share_excess",
     "split_largest_remainder",
 ]
-
-
-class Template(IntEnum):
-    """Appliance templates, in rationing priority order (T1 is served first)."""
-
-    SCHEDULED = 1
-    TEMPERATURE = 2
-    BATTERY = 3
-    FLEXIBLE = 4
 
 
 class ExcessSharingError(ValueError):

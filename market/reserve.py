@@ -30,9 +30,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from gridcoop.market.errors import MarketError
+from gridcoop.units import UEUR_PER_EUR
 
 W_PER_MW = 1_000_000
-UEUR_PER_EUR = 1_000_000
 PricingRule = Literal["pay-as-bid", "pay-as-clear"]
 PRICING_RULES: tuple[PricingRule, ...] = ("pay-as-bid", "pay-as-clear")
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gridcoop.market.reserve import ReserveAward, ReserveError, div_round_half_even
+from gridcoop.streams import streams
 
 MINUTES_PER_YEAR = 365 * 24 * 60
 WH_PER_MWH = 1_000_000
@@ -106,8 +106,9 @@ class ReserveCall:
 class ReserveCallProcess:
     """Seeded reserve calls, the same for a given seed whatever the horizon asked.
 
-    Each contract year ``y`` has its own generator seeded from ``(seed, y)``,
-    so the calls of the first 90 days do not change when a run is longer.
+    Each contract year ``y`` has its own stream (``reserve.calls`` split by year,
+    see ``gridcoop.streams``), so the calls of the first 90 days do not change
+    when a run is longer.
     """
 
     def __init__(self, seed: int, config: CallProcessConfig | None = None) -> None:
@@ -119,18 +120,20 @@ class ReserveCallProcess:
     def _drawn(self, year: int) -> list[tuple[int, int]]:
         """The (start, duration) pairs drawn for contract year ``year``, before chaining."""
         cfg = self.config
-        rng = random.Random(self.seed * 1_000_003 + year)
+        rng = streams(self.seed).rng("reserve.calls", year)
         offsets: list[float] = []  # in years, so tiny rates never underflow
         if cfg.mean_calls_per_year > 0:
-            t = rng.expovariate(cfg.mean_calls_per_year)
+            rate = cfg.mean_calls_per_year
+            t = float(rng.standard_exponential()) / rate
             while t < 1.0 and len(offsets) < cfg.max_calls_per_year:
                 offsets.append(t)
-                t += rng.expovariate(cfg.mean_calls_per_year)
+                t += float(rng.standard_exponential()) / rate
         step = cfg.resolution_min
         longest = cfg.max_duration_min - cfg.max_duration_min % step
         drawn: list[tuple[int, int]] = []
         for offset in offsets:
-            duration = step * round(rng.expovariate(1.0 / cfg.mean_duration_min) / step)
+            duration_min = float(rng.standard_exponential()) * cfg.mean_duration_min
+            duration = step * round(duration_min / step)
             minute = int(offset * MINUTES_PER_YEAR)
             drawn.append(
                 (

@@ -34,8 +34,7 @@ from gridcoop.ledger.transactions import (
     Trade,
     Transfer,
 )
-
-IntArray = NDArray[np.int64]
+from gridcoop.units import IntArray, payment_ueur
 
 
 class CommunityLedger:
@@ -66,8 +65,8 @@ class CommunityLedger:
         self.accounts: list[str] = []
         self._nonce: dict[str, int] = {}
         self.initial_balance_u = initial_balance_u
-        self.minted_u = 0
-        self.deposits_u = np.zeros(len(node_ids), dtype=np.int64)
+        self.minted_ueur = 0
+        self.deposits_ueur = np.zeros(len(node_ids), dtype=np.int64)
         self.escrow_ids: dict[str, str] = {}
         for i, node in enumerate(node_ids):
             role = roles[i] if roles is not None else "member"
@@ -83,7 +82,7 @@ class CommunityLedger:
             if i < len(pv_w) and pv_w[i] > 0:
                 batch.append(self.tx(RegisterResource, self.authority, f"pv-{node_ids[i]}",
                                       account, "pv", int(pv_w[i])))
-        self.minted_u += initial_balance_u * len(self.accounts)
+        self.minted_ueur += initial_balance_u * len(self.accounts)
         self.submit(batch)
         self.ledger.seal_block(0)
 
@@ -114,12 +113,13 @@ class CommunityLedger:
             self._nonce.clear()
             raise
 
-    def top_ups(self, payer: IntArray, amount_u: IntArray, memo: str) -> list[SignedTx]:
-        """Deposits for members whose balance cannot cover ``amount_u`` (summed per payer):
+    def top_ups(self, payer: IntArray, amount_ueur: IntArray, memo: str) -> list[SignedTx]:
+        """Deposits for members whose balance cannot cover ``amount_ueur`` (summed per payer):
         each is brought back to its opening balance plus what it is about to pay."""
         if not payer.size:
             return []
-        need = np.bincount(payer, weights=amount_u, minlength=len(self.accounts)).astype(np.int64)
+        need = np.bincount(payer, weights=amount_ueur,
+                           minlength=len(self.accounts)).astype(np.int64)
         balances = self.ledger.state.balances
         batch = []
         for node in np.flatnonzero(need).tolist():
@@ -129,8 +129,8 @@ class CommunityLedger:
                 top_up = self.initial_balance_u + int(need[node]) - have
                 batch.append(self.tx(Mint, self.authority, account, "eur_u", top_up,
                                       f"deposit {memo}"))
-                self.minted_u += top_up
-                self.deposits_u[node] += top_up
+                self.minted_ueur += top_up
+                self.deposits_ueur[node] += top_up
         return batch
 
     def adopt_keys(self, account: str, keys: KeyPair) -> None:
@@ -154,38 +154,41 @@ class CommunityLedger:
     # --- an auction --------------------------------------------------------------------
 
     def auction_txs(self, listing_id: str, start_s: int, end_s: int, book_node: IntArray,
-                    book_is_buy: NDArray[np.bool_], book_wh: IntArray, book_price_u: IntArray,
-                    buyer: IntArray, seller: IntArray, energy_wh: IntArray, price_u: IntArray,
+                    book_is_buy: NDArray[np.bool_], book_wh: IntArray,
+                    book_price_ueur_per_kwh: IntArray, buyer: IntArray, seller: IntArray,
+                    energy_wh: IntArray, price_ueur_per_kwh: IntArray,
                     trade_ids: Sequence[str]) -> list[SignedTx]:
         """The listing's life cycle: open, offers and bids, close, trades (escrow), clear.
 
         Returns the batch; after it is submitted each trade's escrow id is kept by trade id.
         """
         acc, market = self.accounts, self.authority
-        batch = self.top_ups(buyer, energy_wh * price_u // 1000, listing_id)
+        batch = self.top_ups(buyer, payment_ueur(energy_wh, price_ueur_per_kwh), listing_id)
         batch.append(self.tx(OpenListing, market, listing_id, start_s, end_s))
         for node, is_buy, wh, price in zip(book_node.tolist(), book_is_buy.tolist(),
-                                           book_wh.tolist(), book_price_u.tolist(), strict=True):
+                                           book_wh.tolist(), book_price_ueur_per_kwh.tolist(),
+                                           strict=True):
             batch.append(self.tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
         batch.append(self.tx(CloseListing, market, listing_id))
         for tid, b, s, wh, price in zip(trade_ids, buyer.tolist(), seller.tolist(),
-                                        energy_wh.tolist(), price_u.tolist(), strict=True):
+                                        energy_wh.tolist(), price_ueur_per_kwh.tolist(),
+                                        strict=True):
             stx = self.tx(Trade, market, listing_id, acc[s], acc[b], wh, price,
-                           wh * price // 1000)
+                           payment_ueur(wh, price))
             self.escrow_ids[tid] = stx.txid_hex
             batch.append(stx)
         batch.append(self.tx(ClearListing, market, listing_id))
         return batch
 
     def settlement_txs(self, trade_ids: Sequence[str], buyer: IntArray, delivered_wh: IntArray,
-                       shortfall_wh: IntArray, shortfall_import_u: IntArray,
+                       shortfall_wh: IntArray, shortfall_import_ueur: IntArray,
                        memo: str = "settlement") -> list[SignedTx]:
         """Settle each trade's escrow; close each shortfall against the buyer's grid import."""
         acc, market = self.accounts, self.authority
-        batch = self.top_ups(buyer, shortfall_import_u, memo)
+        batch = self.top_ups(buyer, shortfall_import_ueur, memo)
         for tid, b, delivered, short, paid in zip(
                 trade_ids, buyer.tolist(), delivered_wh.tolist(), shortfall_wh.tolist(),
-                shortfall_import_u.tolist(), strict=True):
+                shortfall_import_ueur.tolist(), strict=True):
             escrow = self.escrow_ids.pop(tid)
             batch.append(self.tx(Settle, market, escrow, delivered))
             if short:
@@ -193,31 +196,31 @@ class CommunityLedger:
                                       escrow))
         return batch
 
-    def billing_txs(self, memo: str, import_wh: IntArray, import_u: IntArray,
-                    export_wh: IntArray, export_u: IntArray, fee_u: IntArray,
+    def billing_txs(self, memo: str, import_wh: IntArray, import_ueur: IntArray,
+                    export_wh: IntArray, export_ueur: IntArray, fee_ueur: IntArray,
                     tokens_wh: IntArray, low_water_u: int) -> list[SignedTx]:
         """One billing period: grid import and feed-in per member, grid fees, energy tokens,
         and a deposit that tops a member up to its opening balance when it runs low."""
         acc, market = self.accounts, self.authority
         batch = []
         balances = self.ledger.state.balances
-        for node in np.flatnonzero(import_wh + export_wh + fee_u + tokens_wh).tolist():
+        for node in np.flatnonzero(import_wh + export_wh + fee_ueur + tokens_wh).tolist():
             account = acc[node]
-            cost = int(import_u[node]) + int(fee_u[node])
-            have = balances.get((account, "eur_u"), 0) + int(export_u[node])
+            cost = int(import_ueur[node]) + int(fee_ueur[node])
+            have = balances.get((account, "eur_u"), 0) + int(export_ueur[node])
             if have - cost < low_water_u:
                 top_up = self.initial_balance_u + cost - have
                 batch.append(self.tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
-                self.minted_u += top_up
-                self.deposits_u[node] += top_up
+                self.minted_ueur += top_up
+                self.deposits_ueur[node] += top_up
             if export_wh[node]:
                 batch.append(self.tx(GridSettlement, market, account, "export",
-                                      int(export_wh[node]), int(export_u[node]), ""))
+                                      int(export_wh[node]), int(export_ueur[node]), ""))
             if import_wh[node]:
                 batch.append(self.tx(GridSettlement, market, account, "import",
-                                      int(import_wh[node]), int(import_u[node]), ""))
-            if fee_u[node]:
-                batch.append(self.tx(Transfer, account, market, "eur_u", int(fee_u[node]),
+                                      int(import_wh[node]), int(import_ueur[node]), ""))
+            if fee_ueur[node]:
+                batch.append(self.tx(Transfer, account, market, "eur_u", int(fee_ueur[node]),
                                       f"grid fee {memo}"))
             if tokens_wh[node]:
                 batch.append(self.tx(Mint, market, account, "wh", int(tokens_wh[node]),

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
+from gridcoop.units import UEUR_PER_EUR
+
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
 
@@ -51,7 +53,8 @@ def current_values(model: CommunityModel) -> dict[str, Any]:
 def add_daily_bills(model: CommunityModel, day: int) -> None:
     """One row per member: bill and grid-only baseline so far, at the end of ``day``."""
     kpis, table = model.kpis, model.datacollector
-    bills, baseline = (kpis.bill_u / 1e6).tolist(), (kpis.baseline_u / 1e6).tolist()
+    bills = (kpis.bill_u / UEUR_PER_EUR).tolist()
+    baseline = (kpis.baseline_u / UEUR_PER_EUR).tolist()
     for member, bill, base in zip(model.population.node_ids, bills, baseline, strict=True):
         table.add_table_row("bills", {"day": day, "member": member, "bill_eur": bill,
                                       "baseline_eur": base})

@@ -50,7 +50,7 @@ from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
 from gridcoop.agents.scenario.registry import build_scenario, extensions_for
 from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.agents.trading.strategy import EUR_U_PER_EUR
+from gridcoop.units import UEUR_PER_EUR
 
 IntArray = NDArray[np.int64]
 _EXPLICIT = ("days", "metering_minutes", "market_minutes", "mechanism", "signing", "households")
@@ -110,7 +110,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
-            initial_balance_u=round(sc.initial_balance_eur * EUR_U_PER_EUR),
+            initial_balance_u=round(sc.initial_balance_eur * UEUR_PER_EUR),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
         self.bus = self.region_host.make_bus(self, transport)
         self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts,
@@ -237,7 +237,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.central.handle_inbox()
         self.central.clear_central(target)
         price = self.central.last_price_u
-        self.last_price_eur_per_kwh = None if price is None else price / EUR_U_PER_EUR
+        self.last_price_eur_per_kwh = None if price is None else price / UEUR_PER_EUR
 
     def record_ledger(self, k: int, gate: bool) -> None:
         """Phase 4: escrow for new trades, settlement of delivered intervals, billing, a block."""

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.physics.flows import Flows
+from gridcoop.units import UEUR_PER_EUR, payment_ueur
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -96,12 +97,13 @@ class Kpis:
             "grid_import_kw": grid_in / self.step_h, "grid_export_kw": grid_out / self.step_h,
         }
 
-    def add_baseline(self, import_wh: IntArray, export_wh: IntArray, retail_u: int,
-                     feed_in_u: int) -> None:
+    def add_baseline(self, import_wh: IntArray, export_wh: IntArray, retail_ueur_per_kwh: int,
+                     feed_in_ueur_per_kwh: int) -> None:
         """Grid-only cost of one delivery interval's metered energy."""
         self.node_import_wh += import_wh
         self.node_export_wh += export_wh
-        self.baseline_u += import_wh * retail_u // 1000 - export_wh * feed_in_u // 1000
+        self.baseline_u += (payment_ueur(import_wh, retail_ueur_per_kwh)
+                            - payment_ueur(export_wh, feed_in_ueur_per_kwh))
 
     def running(self) -> dict[str, Any]:
         """The cumulative KPIs so far, cheap enough to record every step."""
@@ -121,8 +123,8 @@ class Kpis:
                                               if self.retail_wh else None),
             "peak_grid_import_kw": self.peak_grid_import_kw,
             "tokens_minted": self.tokens_wh,
-            "bills_eur": self.bills_total_u / 1e6,
-            "baseline_bills_eur": self.baseline_total_u / 1e6,
+            "bills_eur": self.bills_total_u / UEUR_PER_EUR,
+            "baseline_bills_eur": self.baseline_total_u / UEUR_PER_EUR,
         }
 
     @property
@@ -138,8 +140,8 @@ class Kpis:
         def share(a: float, b: float) -> float:
             return round(a / b, 6) if b > 0 else 0.0
 
-        bills = self.bill_u / 1e6
-        baseline = self.baseline_u / 1e6
+        bills = self.bill_u / UEUR_PER_EUR
+        baseline = self.baseline_u / UEUR_PER_EUR
         saving = baseline - bills
         return {
             "days": days,
@@ -163,7 +165,7 @@ class Kpis:
                                               if self.retail_wh else None),
             "feed_in_price_eur_per_kwh": (round(self.feed_in_value_u / self.feed_in_wh / 1000, 6)
                                           if self.feed_in_wh else None),
-            "grid_fees_eur": self.fees_u / 1e6,
+            "grid_fees_eur": self.fees_u / UEUR_PER_EUR,
             "peak_grid_import_kw": round(self.peak_grid_import_kw, 3),
             "peak_region_import_kw": round(self.peak_region_import_kw, 3),
             "feeder_overload_intervals": self.feeder_overloads,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from gridcoop.units import UEUR_PER_EUR
+
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
 
@@ -35,12 +37,12 @@ class Member(mesa.Agent):  # type: ignore[misc]
     @property
     def bill_eur(self) -> float:
         """Net cost so far: local purchases + grid import + fees - local sales - feed-in."""
-        return float(self.model.kpis.bill_u[self.node]) / 1e6
+        return float(self.model.kpis.bill_u[self.node]) / UEUR_PER_EUR
 
     @property
     def baseline_bill_eur(self) -> float:
         """What the same energy would have cost with the grid only."""
-        return float(self.model.kpis.baseline_u[self.node]) / 1e6
+        return float(self.model.kpis.baseline_u[self.node]) / UEUR_PER_EUR
 
     @property
     def last_import_wh(self) -> int:

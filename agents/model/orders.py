@@ -22,7 +22,8 @@ from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.scenario.schema import Scenario
 from gridcoop.agents.trading.book import build_orders, orders_to_message
-from gridcoop.agents.trading.strategy import EUR_U_PER_EUR, PricingStrategy
+from gridcoop.agents.trading.strategy import PricingStrategy
+from gridcoop.units import UEUR_PER_EUR
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -75,9 +76,9 @@ class MemberOrders:
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
         """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
         hour = int((interval * self.clock.market_minutes // 60) % 24)
-        return (round(self.tariff.retail_eur_per_kwh(hour) * EUR_U_PER_EUR),
-                round(self.tariff.feed_in_eur_per_kwh * EUR_U_PER_EUR),
-                round(self.tariff.grid_fee_eur_per_kwh * EUR_U_PER_EUR))
+        return (round(self.tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR),
+                round(self.tariff.feed_in_eur_per_kwh * UEUR_PER_EUR),
+                round(self.tariff.grid_fee_eur_per_kwh * UEUR_PER_EUR))
 
     def arrays(self, interval: int) -> OrderArrays:
         """Every member's order quantities and limit prices for delivery ``interval``."""
@@ -85,8 +86,8 @@ class MemberOrders:
         if isinstance(physics, TraderPhysics):
             bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * EUR_U_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * EUR_U_PER_EUR).astype(np.int64)
+            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
+            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
         else:
             forecast = self._forecast(interval)
             self.forecast_kwh = forecast
@@ -94,8 +95,8 @@ class MemberOrders:
             bid_kwh = np.maximum(forecast, 0.0) * share
             offer_kwh = np.maximum(-forecast, 0.0) * share
             retail_u, feed_in_u, _ = self.tariff_u(interval)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / EUR_U_PER_EUR,
-                                                    feed_in_u / EUR_U_PER_EUR)
+            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
+                                                    feed_in_u / UEUR_PER_EUR)
         return OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
                            np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridcoop.agents.model.population import NodeKind
+from gridcoop.units import UEUR_PER_EUR, payment_ueur, released_ueur
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
@@ -29,9 +30,9 @@ def trades_table(model: CommunityModel) -> pd.DataFrame:
             "trade_id": trades.trade_ids,
             "buyer": ids[trades.buyer], "seller": ids[trades.seller],
             "contracted_wh": trades.energy_wh, "delivered_wh": delivered,
-            "price_eur_per_kwh": trades.price_u / 1e6,
-            "paid_eur": (trades.energy_wh * trades.price_u // 1000) * delivered
-            // np.maximum(trades.energy_wh, 1) / 1e6,
+            "price_eur_per_kwh": trades.price_u / UEUR_PER_EUR,
+            "paid_eur": released_ueur(payment_ueur(trades.energy_wh, trades.price_u), delivered,
+                                      np.maximum(trades.energy_wh, 1)) / UEUR_PER_EUR,
         }))
     if not parts:
         return pd.DataFrame(columns=["delivery_start_s", "trade_id", "buyer", "seller",
@@ -50,8 +51,8 @@ def bills_table(model: CommunityModel) -> pd.DataFrame:
         "import_kwh": kpis.node_import_wh / 1000, "export_kwh": kpis.node_export_wh / 1000,
         "bought_locally_kwh": kpis.node_bought_wh / 1000,
         "sold_locally_kwh": kpis.node_sold_wh / 1000,
-        "bill_eur": kpis.bill_u / 1e6, "baseline_eur": kpis.baseline_u / 1e6,
-        "saving_eur": (kpis.baseline_u - kpis.bill_u) / 1e6,
+        "bill_eur": kpis.bill_u / UEUR_PER_EUR, "baseline_eur": kpis.baseline_u / UEUR_PER_EUR,
+        "saving_eur": (kpis.baseline_u - kpis.bill_u) / UEUR_PER_EUR,
     })
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, LEAF_30
 from gridcoop.agents.physics.campus import CampusPhysics, Session, random_timetable
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.ev import EV_CAPACITY_KWH
 from gridcoop.agents.physics.flows import NodePhysics
 from gridcoop.agents.physics.households import HouseholdPhysics, HouseholdSetup
 from gridcoop.agents.physics.profiles import Profile, read_profile
@@ -32,10 +32,12 @@ from gridcoop.agents.scenario.schema import (
     Scenario,
     ScenarioError,
 )
+from gridcoop.streams import streams
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
+#: The model's random streams (named in ``gridcoop.streams``).
 STREAMS = ("population", "weather", "load", "appliances", "ev", "forecast", "strategy", "timetable")
 
 
@@ -70,12 +72,14 @@ class Population:
 
 def seeded_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per purpose, so adding draws to one leaves the others alone."""
-    return {name: np.random.default_rng([seed, i]) for i, name in enumerate(STREAMS)}
+    registry = streams(seed)
+    return {name: registry.rng(name) for name in STREAMS}
 
 
 def region_streams(seed: int, region: int) -> dict[str, np.random.Generator]:
     """Region ``region``'s own generators (physics drawn per region, see ``RegionalPhysics``)."""
-    return {name: np.random.default_rng([seed, i, region]) for i, name in enumerate(STREAMS)}
+    registry = streams(seed)
+    return {name: registry.rng(name, region) for name in STREAMS}
 
 
 def _region_setup(setup: HouseholdSetup, nodes: slice) -> HouseholdSetup:
@@ -132,7 +136,7 @@ def build_neighbourhood(
     annual = np.where(kind == NodeKind.DR_HOUSEHOLD, annual * scenario.dr_base_load_share, annual)
     ev_nodes = np.flatnonzero(kind == NodeKind.EV_OWNER)
     leaf24 = rng.random(ev_nodes.size) < scenario.ev.leaf24_share
-    ev_capacity = np.where(leaf24, EV_CAPACITY_KWH["leaf24"], EV_CAPACITY_KWH["leaf30"])
+    ev_capacity = np.where(leaf24, LEAF_24.capacity_kwh, LEAF_30.capacity_kwh)
     ev_profile = rng.choice(np.arange(1, 5), size=ev_nodes.size, p=scenario.ev.profile_shares)
     setup = HouseholdSetup(
         zone=region,

@@ -1,4 +1,4 @@
-"""Household appliances from the DOMAIN table, scheduled day by day, vectorised.
+"""Household appliances of the catalogue (``gridcoop.catalogue``), scheduled day by day.
 
 Why keep start and duration arrays (not only a power matrix): the DR community
 issue moves flexible appliances (templates T2-T4) and switches them on and off;
@@ -8,82 +8,20 @@ it works on ``ApplianceSchedule`` and re-renders the power with ``power_kw``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.physics.clock import SimClock
+from gridcoop.catalogue import APPLIANCES, ApplianceSpec, Template, appliance_index
+
+__all__ = [
+    "APPLIANCES", "ApplianceFleet", "ApplianceSchedule", "ApplianceSpec", "Template",
+    "appliance_index",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-
-class Template(IntEnum):
-    """DR appliance templates; rationing serves T1 first and T4 last."""
-
-    T1_SCHEDULED = 1
-    T2_TEMPERATURE = 2
-    T3_BATTERY = 3
-    T4_FLEXIBLE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class ApplianceSpec:
-    """One row of the DOMAIN appliance table plus how common it is."""
-
-    name: str
-    flexible: bool
-    start_h: float
-    end_h: float
-    working_h: float
-    power_kw: float
-    template: Template
-    p_owned: float  # share of DR households owning one
-    p_used_daily: float  # chance an owner runs it on a given day
-
-    @property
-    def window_h(self) -> float:
-        """Length of the allowed window; windows may wrap past midnight (EV 19:00-06:00)."""
-        span = (self.end_h - self.start_h) % 24.0
-        return 24.0 if span == 0.0 else span
-
-    @property
-    def run_h(self) -> float:
-        """Hours it runs in a day: the table's working hours, at most the window.
-
-        (The table gives the air conditioner 7 h in a 5 h window: it then runs
-        through the whole window.)
-        """
-        return min(self.working_h, self.window_h)
-
-
-T = Template
-APPLIANCES: tuple[ApplianceSpec, ...] = (
-    ApplianceSpec("refrigerator", False, 0.0, 24.0, 24.0, 0.125, T.T2_TEMPERATURE, 1.0, 1.0),
-    ApplianceSpec("electric vehicle", True, 19.0, 6.0, 6.0, 3.65, T.T3_BATTERY, 0.0, 0.9),
-    ApplianceSpec("air conditioner", True, 19.0, 24.0, 7.0, 1.00, T.T2_TEMPERATURE, 0.3, 0.5),
-    ApplianceSpec("clothes dryer", False, 6.0, 22.0, 4.0, 0.74, T.T1_SCHEDULED, 0.4, 0.3),
-    ApplianceSpec("dish washer", False, 22.0, 23.0, 1.5, 0.47, T.T1_SCHEDULED, 0.6, 0.8),
-    ApplianceSpec("hair dryer", False, 6.0, 8.0, 0.5, 1.00, T.T1_SCHEDULED, 0.5, 0.7),
-    ApplianceSpec("pool pump", True, 12.0, 21.0, 8.0, 2.00, T.T4_FLEXIBLE, 0.05, 1.0),
-    ApplianceSpec("television", False, 7.0, 24.0, 4.0, 0.25, T.T1_SCHEDULED, 0.95, 1.0),
-    ApplianceSpec("water heater", True, 6.0, 23.0, 3.0, 1.50, T.T2_TEMPERATURE, 0.3, 1.0),
-    ApplianceSpec("electric stove", False, 6.0, 21.0, 5.0, 1.50, T.T1_SCHEDULED, 0.8, 0.3),
-    ApplianceSpec("light", False, 16.0, 24.0, 7.0, 0.50, T.T1_SCHEDULED, 1.0, 0.7),
-    ApplianceSpec("personal computer", False, 8.0, 18.0, 5.0, 0.25, T.T1_SCHEDULED, 0.7, 0.8),
-    ApplianceSpec("vacuum cleaner", False, 10.0, 12.0, 0.5, 1.50, T.T1_SCHEDULED, 0.8, 0.3),
-    ApplianceSpec("iron", False, 21.0, 23.0, 2.0, 1.50, T.T1_SCHEDULED, 0.6, 0.2),
-)
-
-
-def appliance_index(name: str) -> int:
-    """Row of ``name`` in ``APPLIANCES``."""
-    for i, spec in enumerate(APPLIANCES):
-        if spec.name == name:
-            return i
-    known = ", ".join(s.name for s in APPLIANCES)
-    raise KeyError(f"unknown appliance {name!r}; known: {known}")
 
 
 @dataclass(slots=True)

@@ -1,70 +1,40 @@
 """Electric vehicles: batteries, daily trips and home charging, vectorised.
 
-Why profiles: the pilot classes drivers in four behaviour profiles (docs/domain/communities.md)
-that differ in when they are plugged in and how much they drive; the EV
-community issue builds availability forecasts and commitments on top of the
-plug-in masks made here.
+Why the EV owners' profiles: the pilot classes drivers in four behaviour
+profiles (docs/domain/communities.md) that differ in when they are plugged in
+and how much they drive. The profiles (day templates of trip slots), the Leaf
+batteries and the home charger are defined once, in
+``gridcoop.agents.mechanisms.ev.profiles``; each day this fleet draws the day's
+trips and plug-in states from that model (``simulate_fleet``) and keeps the
+batteries' state of charge itself, so the households of every scenario drive as
+the EV community's owners do. As in the EV community (``fleet_physics``), a
+vehicle plugged in charges at its node.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, Fleet
+from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, simulate_fleet
 from gridcoop.agents.physics.clock import SimClock
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-EV_CAPACITY_KWH = {"leaf24": 24.0, "leaf30": 30.0}
-CONSUMPTION_KWH_PER_KM = 0.17
-HOME_CHARGER_KW = 3.65  # the DOMAIN appliance table's EV row
-
-
-class EVProfile(IntEnum):
-    """The pilot's four behaviour profiles."""
-
-    TAXI = 1  # always travelling, fast charging away: useless to the aggregator
-    RANDOM = 2  # slow charging at random places: unpredictable
-    VARIABLE = 3  # known places and times, variable trip lengths
-    ROUTINE = 4  # known station, routine trips: the most reliable
-
-
-@dataclass(frozen=True, slots=True)
-class TripPattern:
-    """Trip timing and length of one profile (hours of day, km)."""
-
-    depart_h: float
-    depart_sd_h: float
-    return_h: float
-    return_sd_h: float
-    km: float
-    km_sd: float
-    p_travel_weekday: float
-    p_travel_weekend: float
-    p_plug_at_home: float
-    share_charged_away: float
-
-
-PATTERNS: dict[EVProfile, TripPattern] = {
-    EVProfile.TAXI: TripPattern(6.5, 0.5, 22.0, 0.5, 200.0, 50.0, 1.0, 0.7, 1.0, 0.8),
-    EVProfile.RANDOM: TripPattern(9.0, 2.0, 17.0, 3.0, 40.0, 30.0, 0.8, 0.5, 0.5, 0.3),
-    EVProfile.VARIABLE: TripPattern(8.0, 0.5, 18.0, 0.5, 50.0, 35.0, 0.95, 0.3, 1.0, 0.0),
-    EVProfile.ROUTINE: TripPattern(8.0, 0.25, 18.5, 0.25, 40.0, 5.0, 1.0, 0.2, 1.0, 0.0),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class EVDayPlan:
     """One day of every vehicle: where it is and what it drives."""
 
-    plugged: BoolArray  # (steps_per_day, n): at home and plugged in
-    depart_step: IntArray  # (n,): first step away (steps_per_day when it stays home)
-    return_step: IntArray  # (n,): first step back home
+    plugged: BoolArray  # (steps_per_day, n): plugged in for the whole metering interval
+    depart_step: IntArray  # (n,): first step unplugged (steps_per_day when it stays plugged)
+    return_step: IntArray  # (n,): the step after the last one unplugged
     trip_kwh: FloatArray  # (n,): energy the trip takes from the battery
 
 
@@ -77,7 +47,7 @@ class EVFleet:
         capacity_kwh: FloatArray,
         profile: IntArray,
         clock: SimClock,
-        charger_kw: float = HOME_CHARGER_KW,
+        charger_kw: float = LEAF_24.charge_power_kw,
         initial_soc: float = 0.8,
         min_soc: float = 0.1,
     ) -> None:
@@ -94,36 +64,41 @@ class EVFleet:
     def size(self) -> int:
         return int(self.capacity_kwh.size)
 
-    def _pattern_arrays(self) -> dict[str, FloatArray]:
-        fields = TripPattern.__slots__
-        table = np.array(
-            [[getattr(PATTERNS[EVProfile(p)], f) for f in fields] for p in range(1, 5)]
-        )
-        rows = table[self.profile - 1]
-        return {f: rows[:, i] for i, f in enumerate(fields)}
+    def _fleet(self) -> Fleet:
+        n = self.size
+        return Fleet(
+            ev_ids=tuple(f"ev-{i}" for i in range(n)), profile=self.profile,
+            capacity_kwh=self.capacity_kwh,
+            consumption_kwh_per_km=np.full(n, LEAF_24.consumption_kwh_per_km),
+            charge_power_kw=self.charger_kw, v2g_power_kw=np.zeros(n),
+            margin_kwh=np.zeros(n), committed_kwh=np.zeros(n))
 
     def plan_day(self, day: int) -> EVDayPlan:
-        """Draw the day's trips and plug-in mask (pass the plan to ``step``)."""
-        clock, rng, n = self.clock, self._rng, self.size
-        p = self._pattern_arrays()
-        weekend = clock.weekday(day) >= 5
-        p_travel = p["p_travel_weekend"] if weekend else p["p_travel_weekday"]
-        travels = rng.random(n) < p_travel
-        depart_h = np.clip(p["depart_h"] + p["depart_sd_h"] * rng.standard_normal(n), 0.0, 21.0)
-        return_h = p["return_h"] + p["return_sd_h"] * rng.standard_normal(n)
-        return_h = np.clip(np.maximum(return_h, depart_h + 0.5), 0.5, 23.75)
-        km = np.maximum(p["km"] + p["km_sd"] * rng.standard_normal(n), 1.0)
-        plug_home = rng.random(n) < p["p_plug_at_home"]
+        """Draw the day's trips and plug-in mask (pass the plan to ``step``).
+
+        The trips come from the EV owners' profiles, seeded from this fleet's own
+        stream; all of a day's trip energy leaves the battery at the first departure.
+        """
+        clock, n = self.clock, self.size
         steps = clock.steps_per_day
-        depart = np.where(travels, np.floor(depart_h / clock.step_h), steps).astype(np.int64)
-        back = np.where(travels, np.ceil(return_h / clock.step_h), steps).astype(np.int64)
-        back = np.maximum(back, depart + 1)
-        index = np.arange(steps)[:, None]
-        away = (index >= depart[None, :]) & (index < back[None, :])
-        plugged = ~away & plug_home[None, :]
-        trip_kwh = np.where(
-            travels, km * CONSUMPTION_KWH_PER_KM * (1.0 - p["share_charged_away"]), 0.0
-        )
+        seed = int(self._rng.integers(0, 2**63))
+        if n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return EVDayPlan(np.zeros((steps, 0), dtype=bool), empty, empty, np.zeros(0))
+        step_min = math.gcd(clock.metering_minutes, 60)
+        sub = clock.metering_minutes // step_min
+        history = simulate_fleet(self._fleet(), 1, seed, SimulationOptions(
+            step_min=step_min, start_weekday=clock.weekday(day)))
+        fine = history.plugged[:, : steps * sub].reshape(n, steps, sub)
+        plugged = np.asarray(fine.all(axis=2).T, dtype=bool)  # plugged the whole interval
+        trips = history.trips
+        today = trips.day == 0
+        trip_kwh = np.bincount(trips.ev[today], trips.energy_kwh[today],
+                               minlength=n).astype(np.float64)
+        away = ~plugged
+        left = away.any(axis=0)
+        depart = np.where(left, np.argmax(away, axis=0), steps).astype(np.int64)
+        back = np.where(left, steps - np.argmax(away[::-1], axis=0), steps).astype(np.int64)
         return EVDayPlan(plugged, depart, back, trip_kwh)
 
     def preview(self, plan: EVDayPlan, steps_in_day: range, step_h: float) -> FloatArray:

@@ -44,7 +44,7 @@ from gridcoop.agents.trading.book import (
     trades_from_message,
 )
 from gridcoop.market import settle_interval
-from gridcoop.units import payment_ueur as payment_u
+from gridcoop.units import payment_ueur, released_ueur
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.accounts import CommunityLedger
@@ -239,7 +239,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         imp = np.where(estimated, import_wh, 0).astype(np.int64)
         exp = np.where(estimated, export_wh, 0).astype(np.int64)
         retail_u, feed_in_u, _ = self.model.tariff_u(interval)
-        imp_u, exp_u = payment_u(imp, retail_u), payment_u(exp, feed_in_u)
+        imp_u, exp_u = payment_ueur(imp, retail_u), payment_ueur(exp, feed_in_u)
         zero = np.zeros_like(imp)
         self.accounts.submit(self.accounts.billing_txs(
             f"estimated {AuctionId(interval)}", imp, imp_u, exp, exp_u, zero, zero,
@@ -261,21 +261,20 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         delivery = settle_interval(trades.buyer, trades.seller, trades.energy_wh,
                                    import_wh, export_wh)
         retail_u, feed_in_u, fee_u_per_kwh = model.tariff_u(interval)
-        short_import_u = payment_u(delivery.shortfall_import_wh, retail_u)
+        short_import_u = payment_ueur(delivery.shortfall_import_wh, retail_u)
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
                 trades.trade_ids, trades.buyer, delivery.delivered_wh, delivery.shortfall_wh,
                 short_import_u, f"settlement {AuctionId(interval)}"))
         paid_u = trades.energy_wh * 0
         if len(trades):
-            # what the escrow pays: amount * delivered // energy (the ledger's rule)
-            amount = payment_u(trades.energy_wh, trades.price_u)
-            paid_u = amount * delivery.delivered_wh // trades.energy_wh
+            amount = payment_ueur(trades.energy_wh, trades.price_u)
+            paid_u = released_ueur(amount, delivery.delivered_wh, trades.energy_wh)
             self.trade_log.append((interval, trades, delivery.delivered_wh))
         n = import_wh.size
-        residual_import_u = payment_u(delivery.residual_import_wh, retail_u)
-        export_u = payment_u(delivery.residual_export_wh, feed_in_u)
-        fee_u = payment_u(delivery.received_wh, fee_u_per_kwh)
+        residual_import_u = payment_ueur(delivery.residual_import_wh, retail_u)
+        export_u = payment_ueur(delivery.residual_export_wh, feed_in_u)
+        fee_u = payment_ueur(delivery.received_wh, fee_u_per_kwh)
         day = self._day
         day["import_wh"] += delivery.residual_import_wh
         day["import_u"] += residual_import_u

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gridcoop.market import Order, OrderBatch, Side, clear
+from gridcoop.streams import streams
 
 MECHANISMS = ("pay_as_clear", "average_bid", "pay_as_bid", "continuous")
 SIZES = (1_000, 10_000, 100_000)
@@ -30,7 +31,7 @@ SEED = 20240501
 
 def make_book(n: int, seed: int = SEED) -> list[Order]:
     """N bids and N offers with interleaved arrival sequences."""
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).rng("bench.market")
 
     def draw(low: float, high: float, scale: int) -> list[int]:
         """Uniform on [low, high] rounded to 3 decimals, times 1000 x ``scale`` as integers."""

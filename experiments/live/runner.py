@@ -30,6 +30,7 @@ from gridcoop.experiments.live.remote import RemoteAgents
 from gridcoop.hardware_bridge import make_source
 from gridcoop.hardware_bridge.errors import BridgeError, CommandError
 from gridcoop.hardware_bridge.readings import Command
+from gridcoop.streams import streams
 
 log = logging.getLogger("gridcoop.live")
 
@@ -208,7 +209,7 @@ class LiveRunner:
 
     def _simulated(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.sim_nodes)
-        rng = np.random.default_rng([self.config.community.seed, step])
+        rng = streams(self.config.community.seed).rng("live.simulated_meters", step)
         imports = np.rint(self._sim_mean_wh * rng.lognormal(0.0, 0.3, n)).astype(np.int64)
         return imports, np.zeros(n, dtype=np.int64)
 

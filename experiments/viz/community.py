@@ -32,8 +32,8 @@ from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.model.population import NodeKind
 from gridcoop.experiments.viz.ledger_source import LedgerReader
 from gridcoop.experiments.viz.protocol import DRSource, EVSource
+from gridcoop.units import UEUR_PER_EUR
 
-EUR_U_PER_EUR = 1_000_000
 KIND_NAMES = {NodeKind.PROSUMER: "prosumer", NodeKind.EV_OWNER: "ev_owner",
               NodeKind.DR_HOUSEHOLD: "dr_household", NodeKind.CLASSROOM: "classroom",
               NodeKind.TRADER: "trader"}
@@ -153,7 +153,7 @@ class CommunitySource:
         for interval in range(1, newest + 1):
             start_s = interval * clock.market_minutes * 60
             energy_wh, value = totals.get(interval, (0, 0))
-            price = value / energy_wh / EUR_U_PER_EUR if energy_wh else None
+            price = value / energy_wh / UEUR_PER_EUR if energy_wh else None
             hour = (start_s // 3600) % 24
             rows.append(AuctionResult(start_s, price, energy_wh / 1000,
                                       model.tariff.retail_eur_per_kwh(hour), feed_in))

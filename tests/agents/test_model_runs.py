@@ -81,9 +81,10 @@ def test_ledger_balances_equal_settled_trades_fees_and_tariffs(tmp_path: Path) -
     opening = accounts.initial_balance_u
     for i, account in enumerate(accounts.accounts):
         # opening balance + deposits - (local purchases + grid import + fees - sales - feed-in)
-        assert book.balance(account, "eur_u") == opening + accounts.deposits_u[i] - kpis.bill_u[i]
+        assert (book.balance(account, "eur_u")
+                == opening + accounts.deposits_ueur[i] - kpis.bill_u[i])
         assert book.balance(account, "wh") == kpis.node_sold_wh[i]
-    assert accounts.deposits_u.sum() > 0  # the small opening balance forced top-ups
+    assert accounts.deposits_ueur.sum() > 0  # the small opening balance forced top-ups
     assert book.balance(book.authority, "eur_u") == kpis.fees_u > 0
     assert book.balance(GRID_ACCOUNT, "eur_u") == kpis.retail_value_u - kpis.feed_in_value_u
     assert not book.state.escrows and not book.state.shortfalls  # everything settled
@@ -142,10 +143,10 @@ def test_a_member_who_cannot_pay_gets_a_recorded_deposit_first() -> None:
     model, summary = run(seed=7, initial_balance_eur=0.000001)
     assert summary["trades"] > 0
     accounts = model.accounts
-    assert (accounts.deposits_u > 0).sum() >= 1
+    assert (accounts.deposits_ueur > 0).sum() >= 1
     for i, account in enumerate(accounts.accounts):
         assert accounts.ledger.balance(account, "eur_u") == (
-            accounts.initial_balance_u + accounts.deposits_u[i] - model.kpis.bill_u[i])
+            accounts.initial_balance_u + accounts.deposits_ueur[i] - model.kpis.bill_u[i])
     model.close()
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.agents.mechanisms.dr.flexibility import FlexibilityForecast
-from gridcoop.market.excess_sharing import AggregatorDemand, FlexibleLoad, HouseholdDemand, Template
+from gridcoop.catalogue import Template
+from gridcoop.market.excess_sharing import AggregatorDemand, FlexibleLoad, HouseholdDemand
 
 
 class AggregationError(ValueError):

@@ -56,6 +56,7 @@ from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DR
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.ledger.transactions import DrCommand, DrOutcome, Penalty, Reward
+from gridcoop.streams import streams
 
 if TYPE_CHECKING:
     from gridcoop.agents.bus.endpoint import Endpoint
@@ -93,9 +94,10 @@ class DRExtension(CommunityExtension):
         self.period_steps: int = sc.dr_period_minutes // sc.metering_minutes
         self.rules = TokenRules(self.step_s, sc.tolerance_pct, sc.reward_tokens_per_wh,
                                 sc.penalty_tokens_per_wh)
-        self.rng_response = np.random.default_rng([sc.seed, 201])
-        self.rng_override = np.random.default_rng([sc.seed, 202])
-        self.simple_at = self._draw_simple_events(np.random.default_rng([sc.seed, 203]))
+        registry = streams(sc.seed)
+        self.rng_response = registry.rng("dr.response")
+        self.rng_override = registry.rng("dr.override")
+        self.simple_at = self._draw_simple_events(registry.rng("dr.events"))
         pop = model.population
         self.households = len(self.params.household_ids)
         self.regions = [r for r in pop.region_ids if r != PLANT_REGION]
@@ -274,6 +276,9 @@ class DRExtension(CommunityExtension):
                 "power_kw": c.power_kw, "start_s": c.start_s, "duration_s": c.duration_s,
                 "response": verdict, "reason": "" if r is None else r.reason,
                 "committed_wh": 0 if r is None else r.committed_wh})
+        # Submitted now, not at the seal: the commands hold the market's next nonces, and
+        # the central market writes its own (settlement, billing) before the block is sealed.
+        self._flush()
 
     # --- meters and compliance --------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """DR appliances and households: what each device is, and the user's settings.
 
-Why a catalogue on top of the appliance table (``gridcoop.agents.physics.appliances``):
+Why a catalogue on top of the appliance table (``gridcoop.catalogue``):
 the table gives start, end, working hours and power; a DR device also needs
 its template's comfort parameters (a thermal zone for T2, a battery for T3),
 whether it can run at part power, and the user's equipment priority and
@@ -32,8 +32,7 @@ from gridcoop.agents.mechanisms.dr.thermal import (
     WATER_TANK,
     ThermalParams,
 )
-from gridcoop.agents.physics.appliances import APPLIANCES
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import APPLIANCES, Template
 
 
 class DeviceSpecError(ValueError):

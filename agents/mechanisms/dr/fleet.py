@@ -37,7 +37,7 @@ from gridcoop.agents.mechanisms.dr.fleet_params import (
     per_household,
 )
 from gridcoop.agents.mechanisms.dr.thermal import band_distance_c, next_temperature_c
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 DAY_S = 86_400
 EPS = 1e-9

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, check_unique
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

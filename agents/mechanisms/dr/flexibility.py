@@ -24,7 +24,7 @@ from gridcoop.agents.mechanisms.dr.fleet import (
     window_position,
 )
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray, IntArray
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 BoolArray = NDArray[np.bool_]
 

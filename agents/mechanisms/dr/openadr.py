@@ -30,7 +30,8 @@ import numpy as np
 
 from gridcoop.agents.mechanisms.dr.aggregation import market_demand
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
-from gridcoop.market.excess_sharing import SharingResult, Template, share_excess
+from gridcoop.catalogue import Template
+from gridcoop.market.excess_sharing import SharingResult, share_excess
 from gridcoop.market.load_shedding import RunningLoad, turn_off_in_order
 
 Action = Literal["on", "off", "increase", "decrease"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gridcoop.agents.mechanisms.dr.compliance import rank_members
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.mechanisms.dr.community import DRExtension
@@ -67,7 +68,7 @@ def summary_kpis(dr: DRExtension) -> dict[str, Any]:
                                  if e.signal == "SIMPLE") / 1000, 3),
         "dr_tokens_rewarded": sum(e.reward_tokens for e in dr.events),
         "dr_tokens_penalised": sum(e.penalty_tokens for e in dr.events),
-        "dr_penalties_eur": round(dr.penalty_eur_u / 1e6, 6),
+        "dr_penalties_eur": round(dr.penalty_eur_u / UEUR_PER_EUR, 6),
     }
 
 

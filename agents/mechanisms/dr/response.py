@@ -24,7 +24,7 @@ from gridcoop.agents.mechanisms.dr.fleet import MODE_ABSOLUTE, MODE_RELATIVE, Fl
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.agents.mechanisms.dr.flexibility import Trajectory, simulate
 from gridcoop.agents.mechanisms.dr.openadr import ApplianceCommand, EventError, validate_commands
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 COMFORT_TOLERANCE = 1e-9
 

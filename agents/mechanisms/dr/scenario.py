@@ -34,7 +34,9 @@ from gridcoop.agents.model.population import NodeKind, Population
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
+from gridcoop.streams import streams
+from gridcoop.units import UEUR_PER_EUR
 
 PLANT_REGION = "plant"
 
@@ -68,7 +70,7 @@ class DRCommunity(ScenarioBase):
     tolerance_pct: Annotated[int, Field(ge=0, le=100)] = 10
     reward_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 1
     penalty_tokens_per_wh: Annotated[int, Field(ge=0, le=1000)] = 2
-    token_value_eur_u: Annotated[int, Field(ge=0, le=1_000_000)] = 100
+    token_value_eur_u: Annotated[int, Field(ge=0, le=UEUR_PER_EUR)] = 100
 
     @model_validator(mode="after")
     def _dr(self) -> DRCommunity:
@@ -90,7 +92,7 @@ class DRCommunity(ScenarioBase):
 
     def households_spec(self) -> list[HouseholdSpec]:
         """The DR households, grouped by aggregator (the order of the model's nodes)."""
-        rng = np.random.default_rng([self.seed, 101])
+        rng = streams(self.seed).rng("dr.households")
         if self.layout == "pilot":
             homes = pilot_households("ra-pilot", rng)
         else:

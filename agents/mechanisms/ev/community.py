@@ -56,6 +56,7 @@ from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, simulate_f
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.model.population import NodeKind
 from gridcoop.market.reserve import kw_to_w
+from gridcoop.streams import streams
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +76,7 @@ def build_fleet(scenario: EVCommunity, node_ids: list[str], regions: list[int]) 
         profiles = [PILOT_PROFILES[i % 7] for i in position]
         batteries = [PILOT_BATTERIES[i % 7] for i in position]
     else:
-        rng = np.random.default_rng([scenario.seed, 7_001])
+        rng = streams(scenario.seed).rng("ev.fleet")
         profiles = [int(x) for x in rng.choice(np.arange(1, 5), size=len(node_ids),
                                                p=scenario.ev.profile_shares)]
         batteries = [LEAF_24 if small else LEAF_30
@@ -110,7 +111,7 @@ class EVCommunityExtension(CommunityExtension):
                                     warn_probability=p.warn_probability,
                                     unlimited_charger_power=False)
         self.history = simulate_fleet(self.fleet, self.warmup + clock.days + 1,
-                                      seed=abs(sc.seed) * 31 + 17, options=options)
+                                      seed=sc.seed, options=options)
         self.core = V2GFleet(self.history, self.warmup, sc.metering_minutes)
         model.population = dataclasses.replace(
             pop, physics=install(pop.physics, self.core, self.ev_nodes))

@@ -29,6 +29,7 @@ from gridcoop.agents.mechanisms.ev.gamification import (
 )
 from gridcoop.agents.mechanisms.ev.profiles import EVConfigError
 from gridcoop.agents.mechanisms.ev.revenue import split_revenue
+from gridcoop.units import UEUR_PER_EUR
 
 HOURS_PER_WEEK = 168
 
@@ -160,7 +161,7 @@ def week_summary(
 
 
 def _eur(ueur: int) -> str:
-    return f"{(Decimal(ueur) / 1_000_000).quantize(Decimal('0.01'))} €"
+    return f"{(Decimal(ueur) / UEUR_PER_EUR).quantize(Decimal('0.01'))} €"
 
 
 def render_newsletter(summary: WeekSummary, top: int = 10) -> str:

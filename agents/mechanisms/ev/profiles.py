@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.streams import streams
+
 FloatArray = NDArray[np.float64]
 AnyFloatArray = NDArray[np.floating[Any]]  # float32 or float64
 IntArray = NDArray[np.int64]
@@ -294,7 +296,7 @@ def random_fleet(
     shares = np.asarray(profile_shares, dtype=np.float64)
     if shares.shape != (4,) or np.any(shares < 0) or not np.isclose(shares.sum(), 1.0):
         raise EVConfigError("profile_shares must be 4 non-negative numbers summing to 1")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).rng("ev.random_fleet")
     profiles = rng.choice(np.arange(1, 5), size=n, p=shares)
     batteries = [LEAF_30 if big else LEAF_24 for big in rng.random(n) < share_30kwh]
     return make_fleet(

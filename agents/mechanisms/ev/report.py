@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from gridcoop.agents.mechanisms.ev.newsletter import render_newsletter
+from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
 
-UEUR_PER_EUR = 1_000_000
 
 
 def _r(value: float) -> float:

@@ -28,6 +28,7 @@ from gridcoop.agents.mechanisms.ev.profiles import (
     IntArray,
     TripSlot,
 )
+from gridcoop.streams import streams
 
 MINUTES_PER_DAY = 1440
 #: Trips must be back by this minute of the day, so days never overlap.
@@ -122,7 +123,7 @@ def generate_trips(
 ) -> TripTable:
     """Draw every trip of ``fleet`` over ``days`` days (day 0 is weekday ``start_weekday``).
 
-    Each profile draws from its own stream seeded by ``(seed, profile)``, so the
+    Each profile draws from its own stream (``ev.trips`` split by profile), so the
     same seed gives the same trips.
     """
     if days < 1:
@@ -133,6 +134,7 @@ def generate_trips(
         if not 0.0 <= value <= 1.0:
             raise EVConfigError(f"{name} must be a probability in [0, 1], got {value}")
     n = fleet.size
+    registry = streams(seed)
     weekend = (start_weekday + np.arange(days)) % 7 >= 5
     changed = np.zeros((n, days), dtype=bool)
     warned = np.zeros((n, days), dtype=bool)
@@ -142,7 +144,7 @@ def generate_trips(
         if members.size == 0:
             continue
         params = PROFILES[profile]
-        rng = np.random.default_rng([seed, int(profile)])
+        rng = registry.rng("ev.trips", int(profile))
         m = members.size
         scale = rng.uniform(0.6, 1.6, m)
         offset = params.owner_offset_sd_min * rng.standard_normal(m)

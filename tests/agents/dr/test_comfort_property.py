@@ -22,7 +22,7 @@ from gridcoop.agents.mechanisms.dr.flexibility import simulate
 from gridcoop.agents.mechanisms.dr.openadr import Action, ApplianceCommand
 from gridcoop.agents.mechanisms.dr.response import accepted_commands, command_arrays, respond
 from gridcoop.agents.mechanisms.dr.thermal import ThermalParams
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 STEP = 300
 DAY_STEPS = 288

@@ -20,7 +20,7 @@ from gridcoop.agents.mechanisms.dr.thermal import (
     ThermalParamsError,
     next_temperature_c,
 )
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 
 
 def one(x: float) -> np.ndarray:

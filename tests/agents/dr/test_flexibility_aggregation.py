@@ -13,7 +13,8 @@ from gridcoop.agents.mechanisms.dr.flexibility import (
     per_household_series,
     step_bounds_kw,
 )
-from gridcoop.market.excess_sharing import FlexibleLoad, Template
+from gridcoop.catalogue import Template
+from gridcoop.market.excess_sharing import FlexibleLoad
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
 
 

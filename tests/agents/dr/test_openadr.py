@@ -19,7 +19,7 @@ from gridcoop.agents.mechanisms.dr.openadr import (
     commands_for_level,
     validate_commands,
 )
-from gridcoop.market.excess_sharing import Template
+from gridcoop.catalogue import Template
 from tests.agents.dr.helpers import HOUR, fleet_at, leaf
 
 

@@ -1,4 +1,4 @@
-"""DOMAIN appliance table, daily schedules, campus timetable and nearest-classroom routing."""
+"""The appliance catalogue, daily schedules, campus timetable and nearest-classroom routing."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_table_matches_domain() -> None:
     assert len(APPLIANCES) == 14
     ev = APPLIANCES[appliance_index("electric vehicle")]
     assert (ev.start_h, ev.end_h, ev.working_h, ev.power_kw, ev.flexible) == (19, 6, 6, 3.65, True)
-    assert ev.window_h == 11.0 and ev.template is Template.T3_BATTERY
+    assert ev.window_h == 11.0 and ev.template is Template.BATTERY
     ac = APPLIANCES[appliance_index("air conditioner")]
     assert ac.window_h == 5.0 and ac.run_h == 5.0  # 7 working hours do not fit 19:00-24:00
     assert APPLIANCES[appliance_index("refrigerator")].window_h == 24.0

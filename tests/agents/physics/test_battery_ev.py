@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, BehaviourProfile
 from gridcoop.agents.physics.battery import BatteryError, HomeBatteries
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.ev import CONSUMPTION_KWH_PER_KM, PATTERNS, EVFleet, EVProfile
+from gridcoop.agents.physics.ev import EVFleet
 
 
 def test_battery_dispatch_hand_worked() -> None:
@@ -60,30 +61,52 @@ def test_battery_state_stays_physical(surpluses: list[float], eff: float, soc: f
 
 def test_ev_day_plan_and_charging() -> None:
     clock = SimClock(days=1)
-    fleet = EVFleet(np.random.default_rng(2), np.array([24.0] * 50), np.full(50, EVProfile.ROUTINE),
-                    clock)
-    plan = fleet.plan_day(0)  # a Monday: routine drivers all travel
+    fleet = EVFleet(np.random.default_rng(2), np.array([24.0] * 50),
+                    np.full(50, BehaviourProfile.ROUTINE), clock)
+    plan = fleet.plan_day(0)  # a Monday: routine drivers all commute
     steps = np.arange(96)[:, None]
-    away = (steps >= plan.depart_step) & (steps < plan.return_step)
-    assert not (plan.plugged & away).any()
-    assert (plan.depart_step >= 28).all() and (plan.return_step <= 80).all()  # ~8:00 .. ~19:00
-    expected = (PATTERNS[EVProfile.ROUTINE].km * CONSUMPTION_KWH_PER_KM)
-    assert plan.trip_kwh.mean() == pytest.approx(expected, rel=0.1)
+    assert (plan.depart_step < 96).all()
+    assert not plan.plugged[plan.depart_step, np.arange(50)].any()  # unplugged to leave
+    outside = (steps < plan.depart_step) | (steps >= plan.return_step)
+    assert plan.plugged[outside].all()  # plugged before the first trip and after the last
+    assert not plan.plugged[plan.return_step - 1, np.arange(50)].any()
+    assert plan.plugged[: plan.depart_step.min()].all()  # plugged overnight at the start
+    # ~07:45 out, ~17:30 back (the routine profile), never before 05:00 or after 24:00
+    assert (plan.depart_step >= 20).all() and (plan.return_step <= 96).all()
+    # 2 x 15 km commute plus a quarter of the evenings 2 x 5 km, x 0.17 kWh/km ~ 5.5 kWh
+    # (each owner drives 0.6 .. 1.6 times the template; changed days drive more)
+    template_kwh = (2 * 15 + 0.25 * 2 * 5) * LEAF_24.consumption_kwh_per_km
+    assert 0.8 * template_kwh < plan.trip_kwh.mean() < 1.6 * template_kwh
     soc_before = fleet.soc_kwh.copy()
     preview = fleet.preview(plan, range(96), clock.step_h)
     assert np.array_equal(fleet.soc_kwh, soc_before)  # preview changes nothing
     total = sum(fleet.step(plan, s, clock.step_h) for s in range(96))
     assert np.allclose(total, preview)
     assert bool(np.all(total <= 3.65 * 24 + 1e-9)) and (fleet.soc_kwh <= 24.0 + 1e-9).all()
-    # each car ends the day full again: it charged back what its trip took
-    assert np.allclose(fleet.soc_kwh, 24.0)
-    assert np.allclose(total, plan.trip_kwh + (24.0 - soc_before))
+    # every kWh is accounted for: charged = driven + change of state of charge
+    assert np.allclose(total + fleet.charged_away_kwh,
+                       plan.trip_kwh + (fleet.soc_kwh - soc_before))
+    # cars plugged in from 21:00 to midnight end the day full again
+    home_evening = plan.plugged[84:].all(axis=0)
+    assert home_evening.sum() > 40 and np.allclose(fleet.soc_kwh[home_evening], 24.0)
+
+
+def test_ev_days_are_reproducible_and_weekends_differ() -> None:
+    clock = SimClock(days=7)
+    def week() -> list[float]:
+        fleet = EVFleet(np.random.default_rng(5), np.array([24.0] * 200),
+                        np.full(200, BehaviourProfile.ROUTINE), clock)
+        return [float(fleet.plan_day(d).trip_kwh.mean()) for d in range(7)]
+    first = week()
+    assert first == week()
+    # routine weekends: half the owners make one 2 x 25 km outing (~4.7 kWh on average)
+    assert first[5] < first[0] and first[6] < first[0]
 
 
 def test_ev_tops_up_away_when_a_trip_needs_more_than_the_battery() -> None:
     clock = SimClock(days=1)
-    fleet = EVFleet(np.random.default_rng(0), np.array([24.0]), np.array([EVProfile.TAXI]), clock,
-                    initial_soc=0.2)
+    fleet = EVFleet(np.random.default_rng(0), np.array([24.0]),
+                    np.array([BehaviourProfile.TAXI]), clock, initial_soc=0.2)
     plan = fleet.plan_day(0)
     fleet.step(plan, int(plan.depart_step[0]), clock.step_h)
     assert fleet.soc_kwh[0] == pytest.approx(24.0 * 0.1)  # never below min_soc

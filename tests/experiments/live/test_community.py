@@ -72,10 +72,12 @@ def test_estimated_intervals_settle_at_grid_tariffs_never_as_trades(tmp_path: Pa
         if interval in settled:  # the estimated member's trades delivered nothing
             assert not delivered.any()
     # the estimate (50 Wh a metering interval, 3 per market interval = 150 Wh) is billed as
-    # grid import in its own batch; no day has ended, so no day bill mixes in
+    # grid import in its own batch; no day has ended, so no day bill mixes in (a shortfall
+    # of h1's own purchases is closed against its escrow, so it names one: left out here)
     account = model.accounts.member_account(h1)
     grid = [stx.tx for block in model.accounts.ledger.blocks(1) for stx in block.transactions()
-            if isinstance(stx.tx, GridSettlement) and stx.tx.account == account]
+            if isinstance(stx.tx, GridSettlement) and stx.tx.account == account
+            and not stx.tx.escrow_id]
     assert [g.energy_wh for g in grid] == [150] * 9
     for g, interval in zip(grid, settled, strict=True):
         retail_u, _, _ = model.tariff_u(interval)
@@ -144,11 +146,18 @@ def test_dr_commands_of_the_model_become_requests_for_real_appliances(tmp_path: 
     for step in range(72):
         community.advance(step, [Interval("lab", step * 900, 900, 300, 0, step + 1)], [])
         requests += community.new_commands()
-    # the DR extension's first event (interval 70) switches house-1's HVAC off for 15 min;
-    # only house-1 has a real meter, so only its mapped appliance 2 is asked for
+    # the DR extension's first event (interval 17) asks house-1's HVAC to increase for 15 min;
+    # only house-1 has a real meter, so only its mapped appliance 2 is asked for, once for
+    # every command the model gave house-1's HVAC
+    (dr,) = [e for e in community.model.extensions if hasattr(e, "command_rows")]
+    rows = [row for row in dr.command_rows
+            if (row["household_id"], row["device_id"]) == ("house-1", "hvac")]
     assert [(r.node, r.appliance, r.action, r.duration_min) for r in requests] == [
-        ("lab", 2, "off", 15)]
-    assert requests[0].reason.startswith("dr ev-000071/house-1/hvac")
+        ("lab", 2, row["action"], row["duration_s"] // 60) for row in rows]
+    first = requests[0]
+    assert (first.node, first.appliance, first.action, first.duration_min) == (
+        "lab", 2, "increase", 15)
+    assert requests[0].reason.startswith("dr ev-000017/house-1/hvac")
     assert community.new_commands() == []  # each row once
     community.close()
 
