@@ -23,6 +23,7 @@ from gridcoop.ledger.errors import (
     StorageError,
 )
 from gridcoop.ledger.identity import KeyPair, verify_signature
+from gridcoop.ledger.merkle import leaf_hash, merkle_root
 from gridcoop.ledger.rules import apply, config_from_genesis
 from gridcoop.ledger.signatures import Item, SignatureVerifier
 from gridcoop.ledger.state import ChainConfig, State, snapshot_hash
@@ -46,6 +47,40 @@ def genesis_config(block: Block) -> ChainConfig:
     if block.header.chain_id != config.chain_id:
         raise BlockError(0, "header chain id differs from the genesis configuration")
     return config
+
+
+def genesis_block(authority: KeyPair, validators: Sequence[KeyPair | bytes], quorum: int | None,
+                  signing: str, chain_id: str, time_s: int, snapshot_interval: int,
+                  held: Sequence[KeyPair]) -> tuple[Block, State, bytes]:
+    """Block 0 of a new chain (sealed with the ``held`` validator keys), its state and snapshot.
+
+    ``quorum`` defaults to a majority of ``validators``.
+    """
+    keys = [v.public_key if isinstance(v, KeyPair) else bytes(v) for v in validators]
+    quorum = len(keys) // 2 + 1 if quorum is None else quorum
+    genesis = Genesis(authority.account, 0, chain_id, authority.public_key.hex(),
+                      tuple(k.hex() for k in keys), quorum, signing, snapshot_interval)
+    stx = SignedTx.build(genesis, chain_id, authority if signing == "full" else None)
+    state = State()
+    apply(state, stx)
+    snapshot = state.to_snapshot()
+    header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
+                         check_time(time_s, 0), 1, snapshot_hash(snapshot))
+    return Block.build(header, seal_header(header, state.config, held), [stx]), state, snapshot
+
+
+def genesis_state(block: Block) -> tuple[State, bytes]:
+    """The state (and snapshot) a trusted genesis block fixes, once its seals, Merkle root
+    and state hash check out."""
+    config = genesis_config(block)
+    check_seals(block, config)
+    check_merkle(block)
+    state = State()
+    apply_batch(state, block.transactions(), SignatureVerifier(0), config.signing)
+    snapshot = state.to_snapshot()
+    if block.header.state_hash != snapshot_hash(snapshot):
+        raise BlockError(0, "the genesis state hash does not match its configuration")
+    return state, snapshot
 
 
 def check_link(block: Block, prev: BlockHeader | None, prev_hash: bytes,
@@ -95,6 +130,22 @@ def check_merkle(block: Block) -> None:
         raise BlockError(block.height, f"merkle root mismatch: header says "
                                        f"{block.header.merkle_root.hex()}, transactions hash "
                                        f"to {computed.hex()} (altered transaction)")
+
+
+def check_issuer_signature(state: State, config: ChainConfig, stx: SignedTx) -> None:
+    """The signature is its registered issuer's (required under the ``full`` policy)."""
+    record = state.members.get(stx.tx.issuer)
+    if record is None:
+        return  # the rules raise UnknownMemberError
+    if not stx.sig:
+        raise InvalidSignatureError(f"{stx.tx.kind} by {stx.tx.issuer} is not signed; this "
+                                    "chain's policy is 'full': sign it with the issuer's "
+                                    "key (in-process wallets sign once the key is held: "
+                                    "Ledger.add_signer)")
+    if not verify_signature(record.public_key, stx.sig,
+                            tx_message(config.chain_id, stx.body)):
+        raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "
+                                    "not verify with its registered key (forged or altered)")
 
 
 def _signature_items(state: State, txs: Sequence[SignedTx], signing: str

@@ -21,6 +21,8 @@ from gridcoop.ledger.identity import ROLES, KeyPair
 from gridcoop.ledger.transactions import (
     ASSETS,
     DR_ACTIONS,
+    DR_OUTCOMES,
+    DR_VIAS,
     GRID_DIRECTIONS,
     KINDS,
     RESOURCE_KINDS,
@@ -44,10 +46,12 @@ _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "subject": _ACCOUNT, "listing_id": _IDENT, "resource_id": _IDENT, "appliance": _IDENT,
     "chain_id": _IDENT, "escrow_id": _HEX64, "public_key": _HEX64, "profile_digest": _HEX64,
     "grid_digest": _HEX64, "authority_key": _HEX64, "memo": _TEXT, "reason": _TEXT,
+    "command_txid": _HEX64,
 }
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "asset": ASSETS, "role": ROLES, "signing": SIGNING_POLICIES,
     "resource_kind": RESOURCE_KINDS, "action": DR_ACTIONS, "direction": GRID_DIRECTIONS,
+    "outcome": DR_OUTCOMES, "via": DR_VIAS,
 }
 
 

@@ -37,7 +37,7 @@ BALANCE_COLUMNS: Final[dict[str, Any]] = {
 _PARTY: Final = ("to", "payee", "seller", "account", "target", "subject", "owner")
 _AMOUNT: Final = ("amount", "amount_eur_u")
 _ENERGY: Final = ("energy_wh", "delivered_wh", "import_wh")
-_REF: Final = ("listing_id", "escrow_id", "resource_id", "appliance")
+_REF: Final = ("listing_id", "escrow_id", "resource_id", "appliance", "command_txid")
 _ASSET_BY_KIND: Final = {"trade": "eur_u", "grid_settlement": "eur_u", "reward": "token"}
 
 

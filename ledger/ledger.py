@@ -32,34 +32,33 @@ import os
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 
-from gridcoop.ledger.block import ZERO_HASH, Block, BlockHeader
+from gridcoop.ledger.block import Block, BlockHeader
 from gridcoop.ledger.chain import (
     apply_batch,
+    check_issuer_signature,
     check_link,
-    check_merkle,
-    check_seals,
     check_time,
-    genesis_config,
+    genesis_block,
+    genesis_state,
     load_chain,
     replay_block,
     seal_header,
 )
-from gridcoop.ledger.envelope import SignedTx, tx_message
+from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
     BlockError,
     ConfigError,
     ForkError,
-    InvalidSignatureError,
     LedgerError,
     StorageError,
 )
-from gridcoop.ledger.identity import KeyPair, Member, verify_signature
+from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_root
 from gridcoop.ledger.rules import apply
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
 from gridcoop.ledger.storage import Store
-from gridcoop.ledger.transactions import Genesis, Tx
+from gridcoop.ledger.transactions import Tx
 from gridcoop.ledger.verify import VerifyReport, verify_store
 from gridcoop.ledger.wallet import Wallet
 
@@ -107,18 +106,9 @@ class Ledger:
         defaults to a majority. ``path`` may be ``":memory:"``.
         """
         chosen = list(validators) if validators is not None else [authority]
-        keys = [v.public_key if isinstance(v, KeyPair) else bytes(v) for v in chosen]
-        quorum = len(keys) // 2 + 1 if quorum is None else quorum
-        genesis = Genesis(authority.account, 0, chain_id, authority.public_key.hex(),
-                          tuple(k.hex() for k in keys), quorum, signing, snapshot_interval)
-        stx = SignedTx.build(genesis, chain_id, authority if signing == "full" else None)
-        state = State()
-        apply(state, stx)
         held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
-        snapshot = state.to_snapshot()
-        header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
-                             check_time(time_s, 0), 1, snapshot_hash(snapshot))
-        block = Block.build(header, seal_header(header, state.config, held), [stx])
+        block, state, snapshot = genesis_block(authority, chosen, quorum, signing, chain_id,
+                                               time_s, snapshot_interval, held)
         store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, held, workers)
@@ -151,14 +141,7 @@ class Ledger:
                 opened.close()
                 raise ForkError(0, "this file holds another chain (genesis hashes differ)")
             return opened
-        config = genesis_config(block)
-        check_seals(block, config)
-        check_merkle(block)
-        state = State()
-        apply_batch(state, block.transactions(), SignatureVerifier(0), config.signing)
-        snapshot = state.to_snapshot()
-        if block.header.state_hash != snapshot_hash(snapshot):
-            raise BlockError(0, "the genesis state hash does not match its configuration")
+        state, snapshot = genesis_state(block)
         store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, (), workers)
@@ -204,7 +187,7 @@ class Ledger:
         self._writable()
         stx = tx if isinstance(tx, SignedTx) else SignedTx.build(tx, self.config.chain_id)
         if stx.sig or self.config.signing == "full":
-            self._check_signature(stx)
+            check_issuer_signature(self.state, self.config, stx)
         state = self.state
         mark = len(state.journal)
         try:
@@ -403,17 +386,3 @@ class Ledger:
     def _writable(self) -> None:
         if self._readonly:
             raise StorageError(f"{self.store.path} is open read-only")
-
-    def _check_signature(self, stx: SignedTx) -> None:
-        record = self.state.members.get(stx.tx.issuer)
-        if record is None:
-            return  # the rules raise UnknownMemberError
-        if not stx.sig:
-            raise InvalidSignatureError(f"{stx.tx.kind} by {stx.tx.issuer} is not signed; this "
-                                        "chain's policy is 'full': sign it with the issuer's "
-                                        "key (in-process wallets sign once the key is held: "
-                                        "Ledger.add_signer)")
-        if not verify_signature(record.public_key, stx.sig,
-                                tx_message(self.config.chain_id, stx.body)):
-            raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "
-                                        "not verify with its registered key (forged or altered)")

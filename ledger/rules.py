@@ -32,6 +32,7 @@ from gridcoop.ledger.transactions import (
     ClearListing,
     CloseListing,
     DrCommand,
+    DrOutcome,
     EscrowLock,
     EscrowRefund,
     EscrowRelease,
@@ -118,6 +119,10 @@ def _dr_command(state: State, stx: SignedTx, tx: DrCommand) -> None:
     positive(tx.duration_s, "dr_command.duration_s")
 
 
+def _dr_outcome(state: State, stx: SignedTx, tx: DrOutcome) -> None:
+    known(state, tx.target, "target")
+
+
 def _meter_attestation(state: State, stx: SignedTx, tx: MeterAttestation) -> None:
     known(state, tx.subject, "subject")
     positive(tx.interval_s, "meter_attestation.interval_s")
@@ -148,6 +153,7 @@ RULES: Final[dict[type[Any], tuple[frozenset[str], _Rule]]] = {
     Reward: (_COMMUNITY, _reward),
     Penalty: (_COMMUNITY, _penalty),
     DrCommand: (_COMMUNITY, _dr_command),
+    DrOutcome: (_COMMUNITY, _dr_outcome),
     MeterAttestation: (_METER, _meter_attestation),
 }
 

@@ -17,6 +17,12 @@ GRID_ACCOUNT: Final = "grid"  # the utility outside the community; may hold a ne
 SIGNING_POLICIES: Final[tuple[str, ...]] = ("full", "block")
 RESOURCE_KINDS: Final[tuple[str, ...]] = ("pv", "battery", "ev", "load", "meter")
 DR_ACTIONS: Final[tuple[str, ...]] = ("on", "off", "increase", "decrease")
+DR_OUTCOMES: Final[tuple[str, ...]] = ("opt_in", "opt_out", "acked", "nacked", "timeout", "refused")
+"""A household's answer (opt in or out) or a device's: acknowledged, refused by the device
+(``nacked``), no answer in time (``timeout``), or refused before it was sent (``refused``)."""
+DR_VIAS: Final[tuple[str, ...]] = ("household", "device", "network", "bridge", "none")
+"""Who reported a DR outcome: the household, the device's own uplink, the network server,
+the local bridge, or nobody."""
 GRID_DIRECTIONS: Final[tuple[str, ...]] = ("import", "export")
 
 
@@ -264,6 +270,19 @@ class DrCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class DrOutcome:
+    """What became of a ``dr_command`` (``command_txid``): its outcome and who reported it."""
+
+    kind: ClassVar[str] = "dr_outcome"
+    issuer: str
+    nonce: int
+    target: str
+    command_txid: str
+    outcome: str
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
 class MeterAttestation:
     """A meter's reading for a node (its own, or a neighbour's it witnessed)."""
 
@@ -280,10 +299,10 @@ class MeterAttestation:
 
 Tx = (Genesis | RegisterMember | RegisterResource | OpenListing | Offer | Bid | CloseListing
       | ClearListing | Trade | EscrowLock | EscrowRelease | EscrowRefund | Settle | GridSettlement
-      | Transfer | Mint | Reward | Penalty | DrCommand | MeterAttestation)
+      | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation)
 
 TX_TYPES: Final[tuple[type[Any], ...]] = (
     Genesis, RegisterMember, RegisterResource, OpenListing, Offer, Bid, CloseListing,
     ClearListing, Trade, EscrowLock, EscrowRelease, EscrowRefund, Settle, GridSettlement,
-    Transfer, Mint, Reward, Penalty, DrCommand, MeterAttestation)
+    Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation)
 KINDS: Final[dict[str, type[Any]]] = {cls.kind: cls for cls in TX_TYPES}

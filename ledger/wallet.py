@@ -19,6 +19,7 @@ from gridcoop.ledger.transactions import (
     ClearListing,
     CloseListing,
     DrCommand,
+    DrOutcome,
     EscrowLock,
     EscrowRefund,
     EscrowRelease,
@@ -166,6 +167,10 @@ class Wallet:
                    duration_s: int) -> SignedTx:
         """Record an OpenADR-style command (action on/off/increase/decrease, level 0-3)."""
         return self._emit(DrCommand, target, appliance, action, level, start_s, duration_s)
+
+    def dr_outcome(self, target: str, command_txid: str, outcome: str, via: str) -> SignedTx:
+        """Record what became of the ``dr_command`` ``command_txid`` and who reported it."""
+        return self._emit(DrOutcome, target, command_txid, outcome, via)
 
     def meter_attestation(self, subject: str, interval_start_s: int, interval_s: int,
                           import_wh: int, export_wh: int, counter: int) -> SignedTx:

@@ -29,13 +29,10 @@ from gridcoop.market.excess_sharing import (
     FlexibleLoad,
     HouseholdDemand,
     LoadGrant,
-    RunningLoad,
     SharingResult,
-    ShedResult,
     Template,
     share_excess,
     split_largest_remainder,
-    turn_off_in_order,
 )
 from gridcoop.market.hierarchical import (
     HierarchicalResult,
@@ -44,6 +41,7 @@ from gridcoop.market.hierarchical import (
     clear_hierarchical,
     clear_local,
 )
+from gridcoop.market.load_shedding import RunningLoad, ShedResult, turn_off_in_order
 from gridcoop.market.orders import DEFAULT_PRICE_CAP_UEUR_PER_KWH, MAX_ENERGY_WH, Order, Side
 from gridcoop.market.prepared import (
     Margin,

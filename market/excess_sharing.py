@@ -33,8 +33,8 @@ The rules (docs/domain/communities.md, "The flow"):
 
 Loads that get less than their demand are the ones switched off or turned
 down: with the default off-sequence (reverse priority) this is rule 4 read
-backwards. :func:`turn_off_in_order` applies an explicit off-sequence when a
-household's running load must fit under a limit.
+backwards. :func:`gridcoop.market.load_shedding.turn_off_in_order` applies an
+explicit off-sequence when a household's running load must fit under a limit.
 
 Usage::
 
@@ -60,13 +60,10 @@ __all__ = [
     "FlexibleLoad",
     "HouseholdDemand",
     "LoadGrant",
-    "RunningLoad",
     "SharingResult",
-    "ShedResult",
     "Template",
     "share_excess",
     "split_largest_remainder",
-    "turn_off_in_order",
 ]
 
 
@@ -74,7 +71,8 @@ class ExcessSharingError(ValueError):
     """Bad input to excess sharing; the message names the field and the fix."""
 
 
-def _check_int(name: str, value: object, minimum: int | None = 0) -> int:
+def check_int(name: str, value: object, minimum: int | None = 0) -> int:
+    """``value`` if it is an int >= ``minimum``, else ExcessSharingError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ExcessSharingError(
             f"{name} must be an integer; got {value!r} (powers are whole watts: round(kw * 1000))"
@@ -84,7 +82,8 @@ def _check_int(name: str, value: object, minimum: int | None = 0) -> int:
     return value
 
 
-def _check_id(name: str, value: object) -> str:
+def check_id(name: str, value: object) -> str:
+    """``value`` if it is a non-empty string, else ExcessSharingError naming ``name``."""
     if not isinstance(value, str) or not value:
         raise ExcessSharingError(f"{name} must be a non-empty string; got {value!r}")
     return value
@@ -106,7 +105,7 @@ class FlexibleLoad:
     divisible: bool = True
 
     def __post_init__(self) -> None:
-        _check_id("appliance_id", self.appliance_id)
+        check_id("appliance_id", self.appliance_id)
         try:
             template = Template(self.template)
         except ValueError:
@@ -115,8 +114,8 @@ class FlexibleLoad:
                 f"got {self.template!r}"
             ) from None
         object.__setattr__(self, "template", template)
-        _check_int(f"appliance {self.appliance_id!r} priority", self.priority, minimum=None)
-        _check_int(f"appliance {self.appliance_id!r} demand_w", self.demand_w)
+        check_int(f"appliance {self.appliance_id!r} priority", self.priority, minimum=None)
+        check_int(f"appliance {self.appliance_id!r} demand_w", self.demand_w)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +126,7 @@ class HouseholdDemand:
     loads: tuple[FlexibleLoad, ...]
 
     def __post_init__(self) -> None:
-        _check_id("household_id", self.household_id)
+        check_id("household_id", self.household_id)
         object.__setattr__(self, "loads", tuple(self.loads))
         seen: set[str] = set()
         for load in self.loads:
@@ -158,7 +157,7 @@ class AggregatorDemand:
     households: tuple[HouseholdDemand, ...]
 
     def __post_init__(self) -> None:
-        _check_id("aggregator_id", self.aggregator_id)
+        check_id("aggregator_id", self.aggregator_id)
         object.__setattr__(self, "households", tuple(self.households))
         for household in self.households:
             if not isinstance(household, HouseholdDemand):
@@ -241,13 +240,13 @@ def split_largest_remainder(
     equal remainders favour the smaller ``tie_keys`` entry. The shares sum to
     ``total`` exactly. All weights zero is allowed only for ``total == 0``.
     """
-    _check_int("total", total)
+    check_int("total", total)
     if len(weights) != len(tie_keys):
         raise ExcessSharingError(
             f"weights ({len(weights)}) and tie_keys ({len(tie_keys)}) must have the same length"
         )
     for weight in weights:
-        _check_int("weight", weight)
+        check_int("weight", weight)
     weight_sum = sum(weights)
     if weight_sum == 0:
         if total != 0:
@@ -338,7 +337,7 @@ def _validate_community(aggregators: Sequence[AggregatorDemand]) -> None:
 
 def share_excess(available_w: int, aggregators: Iterable[AggregatorDemand]) -> SharingResult:
     """Share ``available_w`` of renewable excess among RAs (rules 1–5 of the module doc)."""
-    _check_int("available_w", available_w)
+    check_int("available_w", available_w)
     ras = list(aggregators)
     _validate_community(ras)
     levels = list(Template)
@@ -384,67 +383,3 @@ def share_excess(available_w: int, aggregators: Iterable[AggregatorDemand]) -> S
         aggregator_level_w={ra.aggregator_id: lv for ra, lv in zip(ras, ra_levels, strict=True)},
         household_level_w=household_levels,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class RunningLoad:
-    """An appliance that is running now, for :func:`turn_off_in_order`."""
-
-    appliance_id: str
-    power_w: int
-    divisible: bool = False
-
-    def __post_init__(self) -> None:
-        _check_id("appliance_id", self.appliance_id)
-        _check_int(f"appliance {self.appliance_id!r} power_w", self.power_w)
-
-
-@dataclass(frozen=True, slots=True)
-class ShedResult:
-    """Which appliances stay at what power after shedding, and what is still too much."""
-
-    power_w: dict[str, int]
-    turned_off: tuple[str, ...]
-    turned_down: tuple[str, ...]
-    total_w: int
-    excess_over_limit_w: int
-
-
-def turn_off_in_order(
-    running: Sequence[RunningLoad], off_sequence: Sequence[str], limit_w: int
-) -> ShedResult:
-    """Turn appliances off in the household's ``off_sequence`` until the load fits ``limit_w``.
-
-    Appliances not named in ``off_sequence`` are never touched (the fridge).
-    A divisible appliance is only turned down as far as needed, so nothing is
-    shed beyond the limit. If everything in the sequence is off and the load
-    still exceeds the limit, ``excess_over_limit_w`` says by how much.
-    """
-    _check_int("limit_w", limit_w)
-    power: dict[str, int] = {}
-    for load in running:
-        if load.appliance_id in power:
-            raise ExcessSharingError(f"appliance id {load.appliance_id!r} is listed twice")
-        power[load.appliance_id] = load.power_w
-    by_id = {load.appliance_id: load for load in running}
-    if len(set(off_sequence)) != len(off_sequence):
-        raise ExcessSharingError(f"off_sequence names an appliance twice: {list(off_sequence)!r}")
-    turned_off: list[str] = []
-    turned_down: list[str] = []
-    total = sum(power.values())
-    for appliance_id in off_sequence:
-        if total <= limit_w:
-            break
-        target = by_id.get(appliance_id)
-        if target is None or power[appliance_id] == 0:
-            continue
-        over = total - limit_w
-        if target.divisible and power[appliance_id] > over:
-            power[appliance_id] -= over
-            total -= over
-            turned_down.append(appliance_id)
-        else:
-            total -= power[appliance_id]
-            power[appliance_id] = 0
-            turned_off.append(appliance_id)
-    return ShedResult(power, tuple(turned_off), tuple(turned_down), total, max(0, total - limit_w))

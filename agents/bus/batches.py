@@ -89,10 +89,9 @@ class OrderRow(NamedTuple):
     price_eur_per_kwh: float
 
 
-class OrderBatch(Envelope):
-    """A region's bids and offers for one auction, as columns, in arrival order."""
+class OrderColumns(Envelope):
+    """Bids and offers of one auction, as columns, in arrival order (the two order messages)."""
 
-    type: Literal["order_batch"] = "order_batch"
     auction_id: Id
     region_id: Id
     order_ids: list[Id]
@@ -129,6 +128,22 @@ class OrderBatch(Envelope):
             price_eur_per_kwh=[r.price_eur_per_kwh for r in listed],
             **envelope,
         )
+
+
+class OrderBatch(OrderColumns):
+    """A region's bids and offers for one auction, to be cleared by the receiver."""
+
+    type: Literal["order_batch"] = "order_batch"
+
+
+class OrderBookRecord(OrderColumns):
+    """A region's whole book of one auction, sent after clearing it locally.
+
+    Not to be cleared again: the central market keeps it only to record on the
+    ledger the offers and bids behind each trade.
+    """
+
+    type: Literal["order_book_record"] = "order_book_record"
 
 
 class TradeRow(NamedTuple):

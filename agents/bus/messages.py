@@ -7,8 +7,8 @@ dict. Units live in field names (``energy_kwh``, ``import_wh``,
 integer micro-euros (``*_micro_eur``), so nothing on an account is a float.
 
 The hot path of the model uses the *batch* types (:class:`MeterReadingBatch`,
-:class:`OrderBatch`, :class:`SettlementBatch`, and :class:`ClearingResult`,
-which carries its trades as columns): one message per aggregator region per
+:class:`OrderBatch`, :class:`OrderBookRecord`, :class:`SettlementBatch`, and
+:class:`ClearingResult`, which carries its trades as columns): one message per aggregator region per
 interval instead of one per household, with columns of plain numbers that
 pydantic-core validates in Rust.
 
@@ -43,6 +43,8 @@ from gridcoop.agents.bus.batches import (
     MeterReadingBatch,
     MeterReadingRow,
     OrderBatch,
+    OrderBookRecord,
+    OrderColumns,
     OrderRow,
     SettlementBatch,
     SettlementRow,
@@ -103,6 +105,8 @@ __all__ = [
     "MeterReadingRow",
     "Offer",
     "OrderBatch",
+    "OrderBookRecord",
+    "OrderColumns",
     "OrderRow",
     "OversizedMessageError",
     "Penalty",
@@ -131,6 +135,7 @@ Message: TypeAlias = Annotated[
     | Offer
     | Bid
     | OrderBatch
+    | OrderBookRecord
     | GateClosed
     | ClearingResult
     | Settlement
@@ -159,6 +164,7 @@ MESSAGE_TYPES: frozenset[str] = frozenset(
         Offer,
         Bid,
         OrderBatch,
+        OrderBookRecord,
         GateClosed,
         ClearingResult,
         Settlement,

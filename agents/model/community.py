@@ -47,7 +47,8 @@ from gridcoop.agents.model.population import NodeKind, build_population, seeded_
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
-from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario, extensions_for
+from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario
 from gridcoop.agents.trading.central import CentralMarket
 from gridcoop.units import UEUR_PER_EUR
 
@@ -120,7 +121,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
-        self.extensions = sc.extensions(self)
+        self.extensions = extensions_for(sc, self)
         try:
             self.region_host.start(self)
         except BaseException:

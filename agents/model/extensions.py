@@ -15,9 +15,8 @@ with extensions keeps the physics with them and sends the workers the flows
 (``gridcoop.agents.runtime.regions``); an extension needs no change to run
 under ``--processes``.
 
-A scenario kind asks for extensions by overriding
-``ScenarioBase.extensions(model)`` (see ``gridcoop.agents.scenario.schema``); a new kind is
-registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``"package.module:Class"``.
+A scenario kind names its extensions in its entry of
+``gridcoop.agents.scenario.registry.KINDS``, next to its schema class.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ from gridcoop.agents.runtime.keys import load_market_keys
 from gridcoop.agents.runtime.remote_aggregator import RemoteAggregator
 from gridcoop.agents.runtime.replicas import ReplicaMode
 from gridcoop.agents.runtime.worker import WorkerError
-from gridcoop.agents.scenario.schema import ScenarioBase, ScenarioError, scenario_class
+from gridcoop.agents.scenario.registry import kind_entry
+from gridcoop.agents.scenario.schema import ScenarioError
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
@@ -49,7 +50,7 @@ _LOCAL_ONLY = ("ledger_path", "replicas", "ledger_workers", "transport")
 
 def physics_in_market(kind: str) -> bool:
     """Whether kind ``kind``'s extensions need the physics in the market process."""
-    return scenario_class(kind).extensions is not ScenarioBase.extensions
+    return bool(kind_entry(kind).extensions)
 
 
 class WorkerRegions:
@@ -134,12 +135,8 @@ class WorkerRegions:
         blobs.update({f"block{b.height}": np.frombuffer(b.to_bytes(), dtype=np.uint8)
                       for b in blocks})
 
-        cls = scenario_class(self.kind)  # a kind the worker may not have registered
-        kind_class = f"{cls.__module__}:{cls.__qualname__}"
-
         def setup(n: int, ident: bytes) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-            return {"op": "setup", "n": n, "kind": self.kind, "kind_class": kind_class,
-                    "params": params,
+            return {"op": "setup", "n": n, "kind": self.kind, "params": params,
                     "regions": claimed[ident], "central": [central.router, central.pub],
                     "replicas": self._replica_mode, "physics": not self.physics_here,
                     "blocks": [[b.height, b.hash.hex()] for b in blocks],

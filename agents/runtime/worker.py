@@ -39,7 +39,8 @@ from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.runtime.replicas import make_replicas
 from gridcoop.agents.runtime.wire import pack, unpack
-from gridcoop.agents.scenario.schema import KINDS, CampusMicrogrid, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
+from gridcoop.agents.scenario.schema import CampusMicrogrid
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 
 FloatArray = NDArray[np.float64]
@@ -60,23 +61,12 @@ class _Meter:
         self.meter_id = meter_id
 
 
-def register_kind(kind: str, kind_class: str | None) -> None:
-    """Know scenario kind ``kind`` as the market does (``module:Class``; kinds registered
-    outside ``gridcoop.agents``, e.g. the campus cases, are unknown to a bare worker)."""
-    if kind_class is None or kind in KINDS:
-        return
-    if not kind_class.startswith("gridcoop."):
-        raise WorkerError(f"scenario kind {kind!r}: {kind_class} is not a gridcoop class")
-    KINDS[kind] = kind_class
-
-
 class RegionHost(mesa.Model):  # type: ignore[misc]
     """The regions one worker hosts: it does for them what ``CommunityModel`` does, up to
     the remainders sent to the central market. It is the aggregators' (Mesa) model."""
 
     def __init__(self, setup: dict[str, Any], blobs: dict[str, NDArray[Any]],
                  market_host: str, curve: CurveConfig | None) -> None:
-        register_kind(setup["kind"], setup.get("kind_class"))
         self.scenario = sc = build_scenario(setup["kind"], dict(setup["params"]))
         super().__init__(seed=sc.seed)
         self.clock = SimClock(days=sc.days, metering_minutes=sc.metering_minutes,

@@ -12,9 +12,8 @@ Errors name the bad key by its dotted path and suggest the closest known key
 from __future__ import annotations
 
 import difflib
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -28,11 +27,6 @@ from pydantic import (
 from gridcoop.agents.meters.spec import MeterSources
 from gridcoop.market import mechanism_names
 from gridcoop.market.tariffs import TimeOfUseTariff
-
-if TYPE_CHECKING:
-    from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.model.extensions import CommunityExtension
-
 
 
 def _registered_mechanism(name: str) -> str:
@@ -144,9 +138,6 @@ class ScenarioBase(_Strict):
     tariffs: Tariffs = Tariffs()
     strategy: Strategy = Strategy()
 
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        """The community mechanisms this kind plugs into the model (none by default)."""
-        return []
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
     initial_balance_eur: Annotated[float, Field(ge=0, le=1e6)] = 200.0
@@ -311,34 +302,6 @@ class MarketOnly(ScenarioBase):
 
 
 Scenario = Neighbourhood | CampusMicrogrid | MarketOnly
-# A kind is a schema class, or "package.module:Class" imported on first use (so
-# kinds defined in the EV and DR mechanisms can subclass these without a cycle).
-KINDS: dict[str, type[ScenarioBase] | str] = {
-    "neighbourhood": Neighbourhood,
-    "campus-microgrid": CampusMicrogrid,
-    "market-only": MarketOnly,
-    "ev-community": "gridcoop.agents.mechanisms.ev.scenario:EVCommunity",
-    "ev-community-large": "gridcoop.agents.mechanisms.ev.scenario:EVCommunityLarge",
-    "dr-community": "gridcoop.agents.mechanisms.dr.scenario:DRCommunity",
-    "dr-community-large": "gridcoop.agents.mechanisms.dr.scenario:DRCommunityLarge",
-}
-
-
-def scenario_class(kind: str) -> type[ScenarioBase]:
-    """The schema class of scenario ``kind``, importing a lazily registered one."""
-    if kind not in KINDS:
-        close = difflib.get_close_matches(kind, list(KINDS), n=1, cutoff=0.4)
-        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(KINDS)
-        raise ScenarioError(f"unknown scenario kind '{kind}'; {hint}")
-    entry = KINDS[kind]
-    if isinstance(entry, str):
-        module_name, attribute = entry.split(":")
-        entry = getattr(importlib.import_module(module_name), attribute)
-        if not (isinstance(entry, type) and issubclass(entry, ScenarioBase)):
-            raise TypeError(f"scenario kind {kind!r} names {module_name}:{attribute}, "
-                            "which is not a ScenarioBase subclass")
-        KINDS[kind] = entry
-    return entry
 
 
 def _check_keys(model: type[BaseModel], params: dict[str, Any], prefix: str) -> None:
@@ -379,10 +342,9 @@ def _explain(exc: ValidationError, kind: str) -> ScenarioError:
     return ScenarioError(f"invalid {kind} scenario: " + "; ".join(problems))
 
 
-def build_scenario(kind: str, params: dict[str, Any] | None = None) -> Scenario:
-    """Validate ``params`` for scenario ``kind`` (defaults fill the rest)."""
-    model = scenario_class(kind)
-    values = dict(params or {})
+def validate_params(model: type[ScenarioBase], kind: str, params: dict[str, Any]) -> Scenario:
+    """``params`` validated by the schema class ``model`` of ``kind`` (defaults fill the rest)."""
+    values = dict(params)
     values.pop("kind", None)
     _check_keys(model, values, "")
     try:

@@ -26,8 +26,10 @@ from gridcoop.agents.bus.messages import (
 )
 from gridcoop.agents.bus.transport import Endpoint
 from gridcoop.agents.mechanisms.campus.hallway import HallwayRouter
+from gridcoop.agents.trading.auction import AuctionId
 from gridcoop.agents.trading.book import (
     Orders,
+    book_to_message,
     clear_local_orders,
     orders_from_message,
     orders_to_message,
@@ -201,7 +203,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         assert self.router is not None
         model = self.model
         interval = start_s // (model.clock.market_minutes * 60)
-        auction = f"a{interval:06d}"
+        auction = str(AuctionId(interval))
         trades, book = self.router.flush(auction, model.population.node_ids)
         if not len(trades):
             return
@@ -209,8 +211,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         central = model.central.name
         self._send(central, trades_to_message(
             trades, auction, "nearest", self.router.price_u, ids, sim_time_s))
-        self._send(central, orders_to_message(
-            book, f"{auction}:book", self.region_id, ids, sim_time_s))
+        self._send(central, book_to_message(book, auction, self.region_id, ids, sim_time_s))
 
     def _forward_interval(self, start_s: int, sim_time_s: int) -> None:
         """Send the delivery interval's summed readings to the central market (acked)."""
@@ -243,8 +244,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
             cleared.remainder, auction, self.region_id, ids, sim_time_s))
         demand_kw, flexible = model.flexibility(interval, self.nodes)
         if len(orders):  # the full book, for the ledger's record of offers and bids
-            self._send(central, orders_to_message(
-                orders, f"{auction}:book", self.region_id, ids, sim_time_s))
+            self._send(central, book_to_message(orders, auction, self.region_id, ids, sim_time_s))
         self._send(central, FlexibilityReport(
             sim_time_s=sim_time_s, aggregator_id=self.name, start_s=interval * 60
             * model.clock.market_minutes, step_s=model.clock.market_minutes * 60,
@@ -252,7 +252,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
 
     def pending_orders(self, interval: int) -> Orders:
         """Orders received for the auction of ``interval`` and not yet cleared."""
-        return self._orders.get(f"a{interval:06d}", Orders.empty())
+        return self._orders.get(str(AuctionId(interval)), Orders.empty())
 
     @property
     def books_held(self) -> int:

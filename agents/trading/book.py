@@ -13,6 +13,7 @@ Floats appear only in the bus messages' kWh and €/kWh fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,19 +86,29 @@ def build_orders(auction: str, node_offset: int, bid_wh: IntArray, offer_wh: Int
     )
 
 
+def _order_columns(orders: Orders, node_ids: tuple[str, ...]) -> dict[str, Any]:
+    return {"order_ids": orders.order_ids,
+            "participant_ids": [node_ids[i] for i in orders.node.tolist()],
+            "sides": ["bid" if b else "offer" for b in orders.is_buy.tolist()],
+            "energy_kwh": (orders.energy_wh / WH_PER_KWH).tolist(),
+            "price_eur_per_kwh": (orders.price_u / UEUR_PER_EUR).tolist()}
+
+
 def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                       sim_time_s: int) -> msg.OrderBatch:
-    return msg.OrderBatch(
-        sim_time_s=sim_time_s, auction_id=auction, region_id=region,
-        order_ids=orders.order_ids,
-        participant_ids=[node_ids[i] for i in orders.node.tolist()],
-        sides=["bid" if b else "offer" for b in orders.is_buy.tolist()],
-        energy_kwh=(orders.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(orders.price_u / UEUR_PER_EUR).tolist(),
-    )
+    """Orders for the receiver to clear."""
+    return msg.OrderBatch(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
+                          **_order_columns(orders, node_ids))
 
 
-def orders_from_message(batch: msg.OrderBatch, node_index: dict[str, int]) -> Orders:
+def book_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
+                    sim_time_s: int) -> msg.OrderBookRecord:
+    """A locally cleared book, for the ledger's record of offers and bids only."""
+    return msg.OrderBookRecord(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
+                               **_order_columns(orders, node_ids))
+
+
+def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> Orders:
     """Rebuild columns from a received batch; unknown participants raise KeyError."""
     return Orders(
         list(batch.order_ids),

@@ -31,8 +31,11 @@ from gridcoop.agents.bus.messages import (
     Message,
     MeterReadingBatch,
     OrderBatch,
+    OrderBookRecord,
+    OrderColumns,
 )
 from gridcoop.agents.bus.transport import Endpoint
+from gridcoop.agents.trading.auction import AuctionId, AuctionIdError
 from gridcoop.agents.trading.book import (
     Orders,
     Trades,
@@ -98,7 +101,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
     def open_gate(self, interval: int, sim_time_s: int) -> str:
         """Publish the invitation (AUTHORIZE_OFFERS) for delivery interval ``interval``."""
         clock = self.model.clock
-        auction_id = f"a{interval:06d}"
+        auction_id = str(AuctionId(interval))
         self.auctions[interval] = Auction(auction_id, interval)
         start = interval * clock.market_minutes * 60
         self.endpoint.publish("gate", GateOpen(
@@ -119,33 +122,32 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         for message in self.endpoint.drain():
             self._handle(message)
 
-    def _auction(self, auction_id: str) -> Auction | None:
-        interval = int(auction_id[1:].split(":")[0]) if auction_id[1:7].isdigit() else -1
-        return self.auctions.get(interval)
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, MeterReadingBatch):
             self._on_readings(message)
             return
-        if isinstance(message, (ClearingResult, OrderBatch, FlexibilityReport)):
-            auction_id = getattr(message, "auction_id", None)
+        if isinstance(message, (ClearingResult, OrderColumns, FlexibilityReport)):
             if isinstance(message, FlexibilityReport):
                 interval = message.start_s // (self.model.clock.market_minutes * 60)
-                auction = self.auctions.get(interval)
             else:
-                name = str(auction_id)
-                auction = self._auction(name)
-                if auction is None and self.model.nearest and name[1:7].isdigit():
-                    interval = int(name[1:7])
-                    auction = self.auctions[interval] = Auction(f"a{interval:06d}", interval)
-                    self._posthoc.append(interval)
+                try:
+                    interval = AuctionId.parse(message.auction_id).interval
+                except AuctionIdError as exc:
+                    self.refused.append(f"{message.id}: {exc}")
+                    return
+            auction = self.auctions.get(interval)
+            if auction is None and self.model.nearest and not isinstance(message,
+                                                                         FlexibilityReport):
+                auction = self.auctions[interval] = Auction(str(AuctionId(interval)), interval)
+                self._posthoc.append(interval)
             if auction is None:
                 self.refused.append(f"{message.id}: no open auction for {message.type}")
                 return
             try:
                 if isinstance(message, ClearingResult):
                     auction.local.append(trades_from_message(message, self.node_index))
-                elif isinstance(message, OrderBatch) and message.auction_id.endswith(":book"):
+                elif isinstance(message, OrderBookRecord):
                     auction.books.append(orders_from_message(message, self.node_index))
                 elif isinstance(message, OrderBatch):
                     auction.remainders.append(orders_from_message(message, self.node_index))
@@ -240,7 +242,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         imp_u, exp_u = payment_ueur(imp, retail_u), payment_ueur(exp, feed_in_u)
         zero = np.zeros_like(imp)
         self.accounts.submit(self.accounts.billing_txs(
-            f"estimated a{interval:06d}", imp, imp_u, exp, exp_u, zero, zero,
+            f"estimated {AuctionId(interval)}", imp, imp_u, exp, exp_u, zero, zero,
             low_water_u=self.accounts.initial_balance_u // 4))
         kpis = self.model.kpis
         kpis.bill_u += imp_u - exp_u
@@ -263,7 +265,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
                 trades.trade_ids, trades.buyer, delivery.delivered_wh, delivery.shortfall_wh,
-                short_import_u, f"settlement a{interval:06d}"))
+                short_import_u, f"settlement {AuctionId(interval)}"))
         paid_u = trades.energy_wh * 0
         if len(trades):
             amount = payment_ueur(trades.energy_wh, trades.price_u)

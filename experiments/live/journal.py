@@ -13,9 +13,11 @@ Why a ledger of its own and these encodings:
   or doubled whatever the replay guard committed before a crash.
 * An estimated interval is attested by the ``estimator`` account, never by
   the meter: estimates can never pass for measurements.
-* Commands and their outcomes are ``dr_command`` transactions of the live
-  aggregator account; its ``appliance`` field carries ``a<appliance>/cmd<id>/<action>``
-  and, for an outcome, ``/<status>:<via>`` (``a2/cmd77/off/acked:device``).
+* A command is a ``dr_command`` of the live aggregator account (``appliance``
+  is the device's appliance number); its id on the radio is the low 16 bits of
+  that transaction's nonce, so ids are unique and survive restarts. Its outcome
+  (acked, nacked, timeout, refused before sending) is a ``dr_outcome`` naming
+  the command's txid; a command with no outcome yet is still pending.
 """
 
 from __future__ import annotations
@@ -29,13 +31,19 @@ from typing import Any
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.ledger import Ledger
-from gridcoop.ledger.transactions import DrCommand, MeterAttestation
+from gridcoop.ledger.transactions import DrCommand, DrOutcome, MeterAttestation
 
 VAH_BITS = 32
 LEDGER_ACTIONS = {"on": "on", "off": "off", "increase": "increase", "decrease": "decrease",
                   "restore": "on"}
 """The ledger's four DR actions; other device actions (dr_event, set_level) shed: ``decrease``."""
 SEQ_BITS = 16
+COMMAND_ID_MASK = 0xFFFF
+
+
+def command_id_of(nonce: int) -> int:
+    """A live command's id on the radio: the low 16 bits of its ``dr_command``'s nonce."""
+    return nonce & COMMAND_ID_MASK
 
 
 def pack_counter(boot: int, seq: int, energy_vah: int) -> int:
@@ -58,6 +66,17 @@ class Interval:
     import_wh: int
     export_wh: int
     counter: int = 0  # measured: packed device counter (or step + 1 for simulated meters)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCommand:
+    """A command on the live ledger that has no outcome yet."""
+
+    node: str
+    command_id: int
+    appliance: int
+    action: str  # the ledger's action
+    start_s: int
 
 
 class JournalError(RuntimeError):
@@ -104,6 +123,7 @@ class LiveJournal:
         self.chain_id = self.ledger.config.chain_id
         self.signing = self.ledger.config.signing
         self._nonce: dict[str, int] = {}
+        self._command_txid: dict[int, str] = {}  # pending commands by id, for their outcomes
         self.base_height = self.ledger.height - self.next_step  # the block before step 0's
         self.node_of_meter = {account: node for node, account in self.meter_of.items()}
         self.node_of_member = {account: node for node, account in self.member_of.items()}
@@ -168,16 +188,27 @@ class LiveJournal:
             (estimated if tx.issuer == self.estimator else measured).append(item)
         return measured, estimated
 
-    def command_records(self) -> list[tuple[str, str, str, int]]:
-        """Every command record on the ledger in order: (node, record, ledger action, start_s)."""
-        out = []
+    def command_state(self) -> tuple[list[PendingCommand], dict[tuple[str, str], str]]:
+        """Commands with no outcome yet (oldest first), and each (node, appliance)'s last
+        commanded action, from the ledger's ``dr_command`` and ``dr_outcome`` records."""
+        pending: dict[str, PendingCommand] = {}
+        last_action: dict[tuple[str, str], str] = {}
         for block in self.ledger.blocks(self.base_height + 1):
             for stx in block.transactions():
                 tx = stx.tx
-                if isinstance(tx, DrCommand) and tx.issuer == self.aggregator:
-                    out.append((self.node_of_member.get(tx.target, ""), tx.appliance, tx.action,
-                                tx.start_s))
-        return out
+                if tx.issuer != self.aggregator:
+                    continue
+                if isinstance(tx, DrCommand):
+                    node = self.node_of_member.get(tx.target, "")
+                    last_action[(node, tx.appliance)] = tx.action
+                    if tx.appliance.isdigit():
+                        pending[stx.txid_hex] = PendingCommand(
+                            node, command_id_of(tx.nonce), int(tx.appliance), tx.action,
+                            tx.start_s)
+                elif isinstance(tx, DrOutcome):
+                    pending.pop(tx.command_txid, None)
+        self._command_txid = {c.command_id: txid for txid, c in pending.items()}
+        return list(pending.values()), last_action
 
     # --- writing ------------------------------------------------------------------------
 
@@ -190,9 +221,9 @@ class LiveJournal:
         return SignedTx.build(cls(issuer, nonce, *fields), self.chain_id, keys)
 
     def next_command_id(self) -> int:
-        """Command ids come from the aggregator's nonce: unique and kept across restarts."""
-        nonce = self._nonce.get(self.aggregator, self.ledger.next_nonce(self.aggregator))
-        return nonce & 0xFFFF
+        """The id of the next command (see :func:`command_id_of`)."""
+        return command_id_of(self._nonce.get(self.aggregator,
+                                             self.ledger.next_nonce(self.aggregator)))
 
     def measured(self, item: Interval) -> SignedTx:
         return self._tx(MeterAttestation, self.meter_of[item.node], self.member_of[item.node],
@@ -202,13 +233,22 @@ class LiveJournal:
         return self._tx(MeterAttestation, self.estimator, self.member_of[item.node],
                         item.start_s, item.span_s, item.import_wh, item.export_wh, counter)
 
-    def command(self, node: str, record: str, action: str, level: int, start_s: int,
+    def command(self, node: str, appliance: int, action: str, level: int, start_s: int,
                 duration_s: int) -> SignedTx:
-        """A ``dr_command``: ``record`` (``a2/cmd77/off``, or ``.../acked:device`` for an
-        outcome) names appliance, command id, the device action and the outcome."""
-        return self._tx(DrCommand, self.aggregator, self.member_of[node], record,
-                        LEDGER_ACTIONS.get(action, "decrease"), min(max(level, 0), 3), start_s,
-                        max(duration_s, 1))
+        """A ``dr_command`` to ``node``'s ``appliance``; its id is :meth:`next_command_id`."""
+        stx = self._tx(DrCommand, self.aggregator, self.member_of[node], str(appliance),
+                       LEDGER_ACTIONS.get(action, "decrease"), min(max(level, 0), 3), start_s,
+                       max(duration_s, 1))
+        self._command_txid[command_id_of(stx.tx.nonce)] = stx.txid_hex
+        return stx
+
+    def outcome(self, node: str, command_id: int, outcome: str, via: str) -> SignedTx | None:
+        """A ``dr_outcome`` for pending command ``command_id`` (None: no such command)."""
+        txid = self._command_txid.pop(command_id, None)
+        if txid is None:
+            return None
+        return self._tx(DrOutcome, self.aggregator, self.member_of[node], txid, outcome,
+                        via or "none")
 
     def commit_step(self, txs: list[SignedTx], end_s: int) -> int:
         """Apply one interval's transactions and seal its block (durable); returns the height."""
@@ -225,7 +265,7 @@ class LiveJournal:
 
 
 def journal_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every meter attestation and command on a live ledger, as plain rows (tests, tools)."""
+    """Every meter attestation, command and outcome on a live ledger, as plain rows."""
     book = Ledger.open(path, readonly=True)
     try:
         rows: list[dict[str, Any]] = []
@@ -239,7 +279,11 @@ def journal_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                                export_wh=tx.export_wh, counter=tx.counter)
                 elif isinstance(tx, DrCommand):
                     row.update(subject=tx.target, appliance=tx.appliance, action=tx.action,
-                               start_s=tx.start_s)
+                               start_s=tx.start_s, txid=stx.txid_hex,
+                               command_id=command_id_of(tx.nonce))
+                elif isinstance(tx, DrOutcome):
+                    row.update(subject=tx.target, command_txid=tx.command_txid,
+                               outcome=tx.outcome, via=tx.via)
                 else:
                     continue
                 rows.append(row)

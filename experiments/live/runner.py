@@ -24,7 +24,7 @@ from gridcoop.experiments.live.clock import LiveClock
 from gridcoop.experiments.live.commands import CommandQueue, ImportThresholdRule, QueuedCommand
 from gridcoop.experiments.live.community import LiveCommunity
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, NetworkServer
-from gridcoop.experiments.live.journal import Interval, LiveJournal
+from gridcoop.experiments.live.journal import LEDGER_ACTIONS, Interval, LiveJournal
 from gridcoop.experiments.live.metering import RealMeters
 from gridcoop.experiments.live.remote import RemoteAgents
 from gridcoop.hardware_bridge import make_source
@@ -33,6 +33,11 @@ from gridcoop.hardware_bridge.readings import Command
 from gridcoop.streams import streams
 
 log = logging.getLogger("gridcoop.live")
+
+
+def _label(appliance: int, command_id: int, action: str) -> str:
+    """How logs and the interval rows name a command (``a2/cmd77/off``); never parsed."""
+    return f"a{appliance}/cmd{command_id}/{action}"
 
 
 def _anchor(config: LiveConfig, ledger_path: Path) -> LiveClock:
@@ -156,30 +161,21 @@ class LiveRunner:
         """
         if self.journal.created:
             return
-        sent: dict[int, tuple[str, str, str, int]] = {}
-        last_action: dict[tuple[str, str], str] = {}
-        for node, record, _, start_s in self.journal.command_records():
-            parts = record.split("/")
-            if len(parts) < 3 or not parts[1].startswith("cmd") or not parts[1][3:].isdigit():
+        waiting, last_action = self.journal.command_state()
+        for c in waiting:
+            source = self.source_of.get(c.node)
+            if source is None:
                 continue
-            command_id = int(parts[1][3:])
-            if len(parts) == 3:
-                sent[command_id] = (node, record, parts[2], start_s)
-                last_action[(node, parts[0])] = parts[2]
-            else:
-                sent.pop(command_id, None)
-        for command_id, (node, record, action, start_s) in sent.items():
-            source = self.source_of.get(node)
-            if source is None or not record[1:].split("/")[0].isdigit():
-                continue
-            self.sent[command_id] = (node, record, action)
-            device = self.device_of[node]
+            self.sent[c.command_id] = (c.node, _label(c.appliance, c.command_id, c.action),
+                                       c.action)
+            device = self.device_of[c.node]
             pending = getattr(source, "pending", None)
             if pending is not None:
-                pending.add(Command(device, int(record[1:].split("/")[0]), command_id, action),
-                            device, f"restored-{command_id}", float(start_s))
+                pending.add(Command(device, c.appliance, c.command_id, c.action), device,
+                            f"restored-{c.command_id}", float(c.start_s))
         for rule in self.rules:
-            rule.active = last_action.get((rule.node, f"a{rule.appliance}")) == rule.action
+            rule.active = (last_action.get((rule.node, str(rule.appliance)))
+                           == LEDGER_ACTIONS.get(rule.action, "decrease"))
         if self.sent or any(r.active for r in self.rules):
             msg = (f"restored {len(self.sent)} command(s) awaiting an outcome and "
                    f"{sum(r.active for r in self.rules)} active rule(s) from the ledger")
@@ -251,7 +247,8 @@ class LiveRunner:
             return []
         device = next(t.device for t in self.meters.tracks if t.node == request.node)
         command_id = self.journal.next_command_id()
-        record = f"a{request.appliance}/cmd{command_id}/{request.action}"
+        record = _label(request.appliance, command_id, request.action)
+        refused = False
         try:
             source.send(Command(device, request.appliance, command_id, request.action,
                                 level=request.level, duration_min=request.duration_min,
@@ -259,10 +256,13 @@ class LiveRunner:
             self.sent[command_id] = (request.node, record, request.action)
         except CommandError as exc:
             log.warning("command %s to %s refused before sending: %s", record, request.node, exc)
-            record += "/refused:bridge"
+            refused = True
         log.info("command %s to %s (%s)", record, request.node, request.reason)
-        return [self.journal.command(request.node, record, request.action, request.level,
-                                     now_s, max(request.duration_min * 60, 1))]
+        txs = [self.journal.command(request.node, request.appliance, request.action,
+                                    request.level, now_s, max(request.duration_min * 60, 1)),
+               self.journal.outcome(request.node, command_id, "refused", "bridge")
+               if refused else None]
+        return [tx for tx in txs if tx is not None]
 
     def step(self, step: int) -> dict[str, Any]:
         """Decide, command and record interval ``step`` (must be the ledger's next one)."""
@@ -298,15 +298,20 @@ class LiveRunner:
         acks = []
         for source in self.sources.values():
             for ack in source.acks():
-                node, record, action = self.sent.pop(
+                node, record, _ = self.sent.pop(
                     ack.command_id, (self.node_of_device.get(ack.device_id, ""),
-                                     f"a255/cmd{ack.command_id}/unknown", "on"))
+                                     f"cmd{ack.command_id} (unknown)", ""))
                 if not node:
                     continue
                 outcome = f"{record}/{ack.status}:{ack.via or 'none'}"
                 log.info("command %s: %s %s", outcome, ack.status, ack.detail)
                 acks.append(outcome)
-                txs.append(self.journal.command(node, outcome, action, 0, now_s, 1))
+                recorded = self.journal.outcome(node, ack.command_id, ack.status, ack.via)
+                if recorded is None:
+                    log.warning("ack of command %s, which is not pending on the ledger; not "
+                                "recorded", ack.command_id)
+                else:
+                    txs.append(recorded)
         height = self.journal.commit_step(txs, end_s)
         if self.community is not None:  # fed from the sealed block, exactly as on replay
             measured, estimated = self.journal.step_intervals(step, self.community.real_nodes)

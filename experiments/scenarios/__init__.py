@@ -8,7 +8,8 @@ arguments with it); this package finds and reads the files::
     model = CommunityModel(kind, **params)
 """
 
-from gridcoop.agents.scenario.schema import KINDS, ScenarioError
+from gridcoop.agents.scenario.registry import KINDS
+from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.experiments.scenarios.loader import (
     BUILTIN_DIR,
     builtin_scenarios,
@@ -16,11 +17,6 @@ from gridcoop.experiments.scenarios.loader import (
     load_scenario,
     parse_sets,
 )
-
-# Campus cases 1 and 3 are experiments over the model (gridcoop.agents.mechanisms.campus); they
-# register their kinds from this side so that agents never names experiments.
-KINDS.setdefault("campus-footprint", "gridcoop.agents.mechanisms.campus.scenario:CampusFootprint")
-KINDS.setdefault("campus-lighting", "gridcoop.agents.mechanisms.campus.scenario:CampusLighting")
 
 __all__ = [
     "BUILTIN_DIR",

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from gridcoop.agents.scenario.schema import KINDS, ScenarioError, build_scenario, merge_params
+from gridcoop.agents.scenario.registry import KINDS, build_scenario
+from gridcoop.agents.scenario.schema import ScenarioError, merge_params
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _PATH_KEYS = ("buyers_csv", "sellers_csv", "pv_profile_csv", "load_profile_csv")

@@ -22,13 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from gridcoop.agents.model.community import CommunityModel
-from gridcoop.agents.scenario.schema import (
-    ScenarioError,
-    Signing,
-    build_scenario,
-    merge_params,
-    scenario_class,
-)
+from gridcoop.agents.scenario.registry import build_scenario, scenario_class
+from gridcoop.agents.scenario.schema import ScenarioError, Signing, merge_params
 from gridcoop.experiments.scenarios import builtin_scenarios, load_scenario, parse_sets
 from gridcoop.market import mechanism_names
 

@@ -82,6 +82,10 @@ def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, s
         return kind, issuer, who(tx.account), 0, ""
     if kind == "register_resource":
         return kind, issuer, tx.resource_id, tx.capacity_w, "W"
+    if kind == "dr_command":
+        return kind, issuer, who(tx.target), tx.level, f"level, {tx.action} {tx.appliance}"
+    if kind == "dr_outcome":
+        return kind, issuer, who(tx.target), 0, f"{tx.outcome} via {tx.via}"
     return kind, issuer, "", 0, ""
 
 

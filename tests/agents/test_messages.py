@@ -32,6 +32,7 @@ from gridcoop.agents.bus.messages import (
     MeterReadingRow,
     Offer,
     OrderBatch,
+    OrderBookRecord,
     OrderRow,
     OversizedMessageError,
     Penalty,
@@ -91,6 +92,16 @@ SAMPLES: list[Envelope] = [
         price_eur_per_kwh=0.09,
     ),
     OrderBatch(
+        **ENV,
+        auction_id="h-0001",
+        region_id="region-1",
+        order_ids=["o-1", "b-1"],
+        participant_ids=["p-3", "p-4"],
+        sides=["offer", "bid"],
+        energy_kwh=[1.25, 0.5],
+        price_eur_per_kwh=[0.041, 0.09],
+    ),
+    OrderBookRecord(
         **ENV,
         auction_id="h-0001",
         region_id="region-1",
@@ -187,7 +198,7 @@ SAMPLES: list[Envelope] = [
 
 def test_samples_cover_every_message_type() -> None:
     assert {sample.type for sample in SAMPLES} == MESSAGE_TYPES
-    assert len(MESSAGE_TYPES) == 21
+    assert len(MESSAGE_TYPES) == 22  # 21 + order_book_record (a locally cleared book)
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.type)

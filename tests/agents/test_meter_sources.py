@@ -16,7 +16,8 @@ from gridcoop.agents.meters.smart_meters import ReadingColumns
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.runtime.distributed import DistributedModel
-from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
+from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.hardware_bridge.bridge_base import HardwareBridge
 from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
 from gridcoop.hardware_bridge.mosquitto import MosquittoBroker, find_mosquitto

@@ -31,7 +31,7 @@ from gridcoop.agents.runtime.distributed import (
     make_keys,
 )
 from gridcoop.agents.runtime.worker import serve
-from gridcoop.agents.scenario.schema import build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 from gridcoop.experiments.cli import main
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
+from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.experiments.cli import main
 from gridcoop.experiments.scenarios import (
     builtin_scenarios,

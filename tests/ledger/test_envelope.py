@@ -18,6 +18,7 @@ from gridcoop.ledger.transactions import (
     ClearListing,
     CloseListing,
     DrCommand,
+    DrOutcome,
     EscrowLock,
     EscrowRefund,
     EscrowRelease,
@@ -60,6 +61,7 @@ EXAMPLES: list[Tx] = [
     Reward(A, 13, B, 3, "plugged in 08:00-10:00"),
     Penalty(A, 14, B, "token", 2, "not plugged in"),
     DrCommand(A, 15, B, "water_heater", "off", 2, 36_000, 900),
+    DrOutcome(A, 16, B, H, "acked", "device"),
     MeterAttestation(B, 3, C, 36_000, 900, 130, 0, 41),
 ]
 
@@ -126,6 +128,9 @@ def test_shape_checks_catch_bad_fields_built_in_code() -> None:
         GridSettlement(A, 0, C, "sideways", 1, 1, ""),
         Genesis(A, 0, "c", H, (), 1, "full", 1),
         DrCommand(A, 0, B, "ac", "explode", 1, 0, 1),
+        DrOutcome(A, 0, B, H, "maybe", "device"),
+        DrOutcome(A, 0, B, H, "acked", "pigeon"),
+        DrOutcome(A, 0, B, "a2/cmd0/off", "acked", "device"),
     ]
     for tx in bad:
         with pytest.raises(MalformedTransactionError):

@@ -102,3 +102,21 @@ def test_export_cli(stored: tuple[Path, Community], tmp_path: Path) -> None:
     default = CliRunner().invoke(main, ["ledger", "export", str(path)])
     assert default.exit_code == 0
     assert (path.parent / "ledger-export" / "blocks.csv").exists()
+
+
+def test_a_dr_command_and_its_outcome_verify_show_and_export(tmp_path: Path) -> None:
+    path = tmp_path / "dr.sqlite"
+    c = build_community(path, signing="full")
+    command = c.wallet("agg").dr_command(c.accounts["bob"], "2", "off", 1, 0, 900)
+    c.wallet("agg").dr_outcome(c.accounts["bob"], command.txid_hex, "acked", "device")
+    c.book.seal_block(900)
+    c.book.close()
+    assert CliRunner().invoke(main, ["ledger", "verify", str(path)]).exit_code == 0
+    shown = CliRunner().invoke(main, ["ledger", "show", str(path)])
+    assert shown.exit_code == 0 and "3 blocks, 12 transactions" in shown.output
+    txs = pd.read_csv(export_ledger(path, tmp_path / "out", "csv")["transactions"])
+    sent = txs[txs["kind"] == "dr_command"].iloc[0]
+    outcome = txs[txs["kind"] == "dr_outcome"].iloc[0]
+    assert sent["party"] == outcome["party"] == c.accounts["bob"] and sent["ref"] == "2"
+    assert outcome["ref"] == sent["txid"] == command.txid_hex
+    assert json.loads(outcome["body"])["outcome"] == "acked"

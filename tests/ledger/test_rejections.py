@@ -150,6 +150,11 @@ def test_malformed_fields(community: Community) -> None:
              lambda: c.wallet("alice").transfer("Bob", "eur_u", 1), "account id")
     _refused(c, MalformedTransactionError,
              lambda: c.wallet("agg").dr_command(c.accounts["bob"], "ac", "on", 4, 0, 60), "0-3")
+    _refused(c, UnknownMemberError,
+             lambda: c.wallet("agg").dr_outcome("f" * 32, "d" * 64, "acked", "device"), "target")
+    _refused(c, RoleError,
+             lambda: c.wallet("alice").dr_outcome(c.accounts["bob"], "d" * 64, "opt_in",
+                                                  "household"), "aggregator")
 
 
 def test_duplicate_member_and_grid_id(community: Community) -> None:

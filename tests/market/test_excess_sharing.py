@@ -9,12 +9,11 @@ from gridcoop.market.excess_sharing import (
     ExcessSharingError,
     FlexibleLoad,
     HouseholdDemand,
-    RunningLoad,
     Template,
     share_excess,
     split_largest_remainder,
-    turn_off_in_order,
 )
+from gridcoop.market.load_shedding import RunningLoad, turn_off_in_order
 
 T1, T2, T3, T4 = Template.SCHEDULED, Template.TEMPERATURE, Template.BATTERY, Template.FLEXIBLE
 

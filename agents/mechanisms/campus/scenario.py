@@ -7,7 +7,7 @@ the energy that the footprint splits and the lighting study blames. Each kind
 subclasses ``CampusMicrogrid`` (the hallway, nearest-classroom allocation, no
 auctions) and adds an extension (``gridcoop.agents.mechanisms.campus.extension``).
 
-Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``campus-footprint`` and
+Listed in ``gridcoop.agents.scenario.registry.KINDS`` as ``campus-footprint`` and
 ``campus-lighting``.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,14 +29,10 @@ from gridcoop.agents.mechanisms.campus.cardlog import (
     simulate_term,
 )
 from gridcoop.agents.mechanisms.campus.metering import simulate_readings
+from gridcoop.agents.model.population import NodeKind, Population
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import CampusMicrogrid
-
-if TYPE_CHECKING:
-    from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.model.extensions import CommunityExtension
-    from gridcoop.agents.model.population import Population
 
 YEAR = 2024
 
@@ -100,8 +96,6 @@ class CampusCase(CampusMicrogrid):
     def build_population(self, clock: SimClock,
                          streams: dict[str, np.random.Generator]) -> Population:
         """One node per classroom along the hallway; the meters read the term's readings."""
-        from gridcoop.agents.model.population import NodeKind, Population
-
         data = CampusTerm.simulate(self, streams)
         n = len(data.rooms)
         return Population(
@@ -116,21 +110,11 @@ class CampusFootprint(CampusCase):
 
     kind: Literal["campus-footprint"] = "campus-footprint"  # type: ignore[assignment]
 
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        from gridcoop.agents.mechanisms.campus.extension import FootprintExtension
-
-        return [FootprintExtension(model)]
-
 
 class CampusLighting(CampusCase):
     """Case 3: lights left on in empty rooms, blamed on the class before; rankings, € a year."""
 
     kind: Literal["campus-lighting"] = "campus-lighting"  # type: ignore[assignment]
-
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        from gridcoop.agents.mechanisms.campus.extension import LightingExtension
-
-        return [LightingExtension(model)]
 
 
 class CampusTerm:

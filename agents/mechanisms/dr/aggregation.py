@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridcoop.agents.mechanisms.dr.fleet import FleetParams, FloatArray
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.agents.mechanisms.dr.flexibility import FlexibilityForecast
 from gridcoop.catalogue import Template
 from gridcoop.market.excess_sharing import AggregatorDemand, FlexibleLoad, HouseholdDemand

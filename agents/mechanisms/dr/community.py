@@ -13,29 +13,29 @@ Once the meters have read the event's last slot the aggregator verifies each
 commitment and the market writes the outcome. Every command, every answer and
 every verified outcome is a ledger transaction: a ``dr_command`` record per
 command (target household, appliance, action, SIMPLE level, start, duration),
+a ``dr_outcome`` with the household's answer (``opt_in`` or ``opt_out``),
 ``reward`` tokens for a commitment honoured, ``penalty`` for one not honoured
 (tokens as far as the household holds them, the rest in µ€ at
 ``token_value_eur_u``). Opting out is the user's right and costs nothing, so
-it has no outcome transaction; ``dr_commands.csv`` lists every answer.
+it has no reward or penalty; ``dr_commands.csv`` lists every answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gridcoop.agents.bus.messages import DRCommand, DREvent, DRResponse, FlexibilityReport
+from gridcoop.agents.mechanisms.dr import report
 from gridcoop.agents.mechanisms.dr.aggregation import aggregate
 from gridcoop.agents.mechanisms.dr.compliance import (
     TokenRules,
     commitments_from,
-    rank_members,
     verify_arrays,
 )
-from gridcoop.agents.mechanisms.dr.fleet import FleetParams
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams
 from gridcoop.agents.mechanisms.dr.flexibility import FlexibilityForecast
 from gridcoop.agents.mechanisms.dr.openadr import (
     ApplianceCommand,
@@ -44,6 +44,7 @@ from gridcoop.agents.mechanisms.dr.openadr import (
     commands_for_dispatch,
     commands_for_level,
 )
+from gridcoop.agents.mechanisms.dr.report import EventRecord
 from gridcoop.agents.mechanisms.dr.response import (
     CommandResponse,
     ResponseRun,
@@ -54,39 +55,12 @@ from gridcoop.agents.mechanisms.dr.response import (
 from gridcoop.agents.mechanisms.dr.scenario import PLANT_REGION, DRCommunity, DRPhysics
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.ledger.transactions import DrCommand, DrOutcome, Penalty, Reward
 from gridcoop.streams import streams
-from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.bus.endpoint import Endpoint
     from gridcoop.agents.model.community import CommunityModel
-
-
-@dataclass
-class EventRecord:
-    """One event, its commands and what became of them (one row of ``dr_events.csv``)."""
-
-    event_id: str
-    time_s: int
-    signal: str
-    level: int
-    dispatch_kw: float
-    duration_s: int
-    first_step: int
-    last_step: int
-    targets: int = 0
-    opted_in: int = 0
-    verified: int = 0
-    complied: int = 0
-    excess_w: int = 0
-    granted_w: int = 0
-    to_storage_w: int = 0
-    delivered_wh: int = 0
-    reward_tokens: int = 0
-    penalty_tokens: int = 0
-    commitments: list[Any] = field(default_factory=list)
-    baseline_wh: Any = None  # (households, slots) int
 
 
 class DRExtension(CommunityExtension):
@@ -291,9 +265,11 @@ class DRExtension(CommunityExtension):
         for c in commands:
             account = acc.member_account(node[c.household_id])
             r = answer.get(c.command_id)
-            self._txs.append(acc.tx(DrCommand, acc.authority, account, c.device_id, c.action,
-                                     int(event.level), c.start_s, c.duration_s))
+            command = acc.tx(DrCommand, acc.authority, account, c.device_id, c.action,
+                             int(event.level), c.start_s, c.duration_s)
             verdict = "opt_in" if r is not None and r.opt_in else "opt_out"
+            self._txs += [command, acc.tx(DrOutcome, acc.authority, account, command.txid_hex,
+                                          verdict, "household")]
             self.command_rows.append({
                 "command_id": c.command_id, "event_id": c.event_id,
                 "household_id": c.household_id, "device_id": c.device_id, "action": c.action,
@@ -386,43 +362,10 @@ class DRExtension(CommunityExtension):
     # --- results -----------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        commands = len(self.command_rows)
-        opted = sum(1 for r in self.command_rows if r["response"] == "opt_in")
-        verified = sum(e.verified for e in self.events)
-        complied = sum(e.complied for e in self.events)
-        dispatch = [e for e in self.events if e.signal == "LOAD_DISPATCH"]
-        return {
-            "dr_events": len(self.events),
-            "dr_events_simple": len(self.events) - len(dispatch),
-            "dr_events_dispatch": len(dispatch),
-            "dr_commands": commands,
-            "dr_opt_in_rate": round(opted / commands, 4) if commands else 0.0,
-            "dr_commitments_verified": verified,
-            "dr_compliance_rate": round(complied / verified, 4) if verified else 0.0,
-            "dr_excess_offered_kwh": round(sum(e.excess_w for e in dispatch)
-                                           * self.period_steps * self.clock.step_h / 1000, 3),
-            "dr_excess_absorbed_kwh": round(sum(e.delivered_wh for e in dispatch) / 1000, 3),
-            "dr_excess_to_storage_kwh": round(sum(e.to_storage_w for e in dispatch)
-                                              * self.period_steps * self.clock.step_h / 1000, 3),
-            "dr_shed_kwh": round(sum(e.delivered_wh for e in self.events
-                                     if e.signal == "SIMPLE") / 1000, 3),
-            "dr_tokens_rewarded": sum(e.reward_tokens for e in self.events),
-            "dr_tokens_penalised": sum(e.penalty_tokens for e in self.events),
-            "dr_penalties_eur": round(self.penalty_eur_u / UEUR_PER_EUR, 6),
-        }
+        return report.summary_kpis(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        events = pd.DataFrame([
-            {k: v for k, v in e.__dict__.items() if k not in ("commitments", "baseline_wh")}
-            for e in self.events], columns=list(EventRecord.__dataclass_fields__)[:-2])
-        rank = pd.DataFrame([(r.rank, r.member_id, r.tokens) for r in rank_members(self.tokens)],
-                            columns=["rank", "household_id", "tokens"])
-        return {"dr_events": events,
-                "dr_commands": pd.DataFrame(self.command_rows, columns=[
-                    "command_id", "event_id", "household_id", "device_id", "action", "power_kw",
-                    "start_s", "duration_s", "response", "reason", "committed_wh"]),
-                "dr_rankings": rank,
-                "dr_flexibility": pd.DataFrame(self.flex_rows)}
+        return report.tables(self)
 
     def event_rows(self) -> list[EventRecord]:
         """Every event so far (for the web page's DR panel)."""

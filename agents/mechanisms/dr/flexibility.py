@@ -17,15 +17,13 @@ from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.dr.fleet import (
     EPS,
-    FleetParams,
     FleetState,
-    FloatArray,
-    IntArray,
     advance,
     comfort_distance_c,
     infeasible_kwh,
     window_position,
 )
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray, IntArray
 from gridcoop.catalogue import Template
 
 BoolArray = NDArray[np.bool_]

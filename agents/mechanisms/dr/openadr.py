@@ -29,14 +29,10 @@ from typing import Literal
 import numpy as np
 
 from gridcoop.agents.mechanisms.dr.aggregation import market_demand
-from gridcoop.agents.mechanisms.dr.fleet import FleetParams, FloatArray
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.catalogue import Template
-from gridcoop.market.excess_sharing import (
-    RunningLoad,
-    SharingResult,
-    share_excess,
-    turn_off_in_order,
-)
+from gridcoop.market.excess_sharing import SharingResult, share_excess
+from gridcoop.market.load_shedding import RunningLoad, turn_off_in_order
 
 Action = Literal["on", "off", "increase", "decrease"]
 

@@ -20,13 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec
-from gridcoop.agents.mechanisms.dr.fleet import (
-    MODE_ABSOLUTE,
-    MODE_RELATIVE,
-    FleetParams,
-    FleetState,
-    FloatArray,
-)
+from gridcoop.agents.mechanisms.dr.fleet import MODE_ABSOLUTE, MODE_RELATIVE, FleetState
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
 from gridcoop.agents.mechanisms.dr.flexibility import Trajectory, simulate
 from gridcoop.agents.mechanisms.dr.openadr import ApplianceCommand, EventError, validate_commands
 from gridcoop.catalogue import Template

@@ -8,8 +8,8 @@ region ("plant") holds the community's renewable plant, whose production comes
 in random events (bursts of wind or sun) and is the excess shared among the
 aggregators.
 
-Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as ``dr-community`` (the pilot:
-8 HVAC "3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
+Listed in ``gridcoop.agents.scenario.registry.KINDS`` as ``dr-community`` (the pilot: 8 HVAC
+"3 kW houses" as T2, 7 EVs as T3, a T1 outlet, a T4 heater outlet) and
 ``dr-community-large`` (households drawn from the appliance table in
 several aggregators).
 """
@@ -17,18 +17,20 @@ several aggregators).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, pilot_households, random_households
-from gridcoop.agents.mechanisms.dr.fleet import DRFleet, FloatArray, IntArray, per_household
+from gridcoop.agents.mechanisms.dr.fleet import DRFleet
+from gridcoop.agents.mechanisms.dr.fleet_params import FloatArray, IntArray, per_household
 from gridcoop.agents.mechanisms.dr.flexibility import (
     FlexibilityForecast,
     forecast_flexibility,
     simulate,
 )
+from gridcoop.agents.model.population import NodeKind, Population
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.scenario.schema import ScenarioBase, Signing
@@ -36,18 +38,13 @@ from gridcoop.catalogue import Template
 from gridcoop.streams import streams
 from gridcoop.units import UEUR_PER_EUR
 
-if TYPE_CHECKING:
-    from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.model.extensions import CommunityExtension
-    from gridcoop.agents.model.population import Population
-
 PLANT_REGION = "plant"
 
 
 class DRCommunity(ScenarioBase):
     """The DR pilot: 17 flexible households in one aggregator and a renewable plant.
 
-    ``layout`` "pilot" is the DOMAIN pilot; "random" draws ``dr_households``
+    ``layout`` "pilot" is the pilot; "random" draws ``dr_households``
     households from the appliance table into ``aggregators`` RAs. The central
     market shares the plant's excess every ``dr_period_minutes``; utilities add
     ``simple_events_per_day`` SIMPLE events (levels 1-3) in the evening peak.
@@ -110,8 +107,6 @@ class DRCommunity(ScenarioBase):
     def build_population(self, clock: SimClock,
                          streams: dict[str, np.random.Generator]) -> Population:
         """DR households (one region per aggregator) and the plant (its own region)."""
-        from gridcoop.agents.model.population import NodeKind, Population
-
         homes = self.households_spec()
         ras = sorted({h.aggregator_id for h in homes})
         regions = [ra.removeprefix("ra-") for ra in ras] + [PLANT_REGION]
@@ -130,11 +125,6 @@ class DRCommunity(ScenarioBase):
             region_slices=tuple(slice(int(bounds[r]), int(bounds[r + 1]))
                                 for r in range(len(regions))),
             physics=physics, pv_kwp=pv, battery_kwh=np.zeros(n))
-
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        from gridcoop.agents.mechanisms.dr.community import DRExtension
-
-        return [DRExtension(model)]
 
 
 class DRCommunityLarge(DRCommunity):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridcoop.agents.mechanisms.ev import report
 from gridcoop.agents.mechanisms.ev.aggregator import EUR_U, CallRecord, EVAggregator, WeekLedger
 from gridcoop.agents.mechanisms.ev.commitments import (
     CommitmentOutcome,
@@ -328,19 +329,13 @@ class EVCommunityExtension(CommunityExtension):
     # --- results ------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        from gridcoop.agents.mechanisms.ev.report import summary_kpis
-
-        return summary_kpis(self)
+        return report.summary_kpis(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        from gridcoop.agents.mechanisms.ev.report import tables
-
-        return tables(self)
+        return report.tables(self)
 
     def write_files(self, out: Path) -> list[Path]:
-        from gridcoop.agents.mechanisms.ev.report import write_files
-
-        return write_files(self, out)
+        return report.write_files(self, out)
 
     def calls(self) -> list[CallRecord]:
         return [c for ra in self.aggregators for c in ra.calls]

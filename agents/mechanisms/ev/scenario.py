@@ -6,22 +6,17 @@ change the defaults (who lives there) and add the ``ev_community`` group, the
 parameters of the aggregator, the spinning-reserve market and the
 gamification. Each aggregator region is one EV community with its own RA.
 
-Registered lazily in ``gridcoop.agents.scenario.schema.KINDS`` as
-``"gridcoop.agents.mechanisms.ev.scenario:EVCommunity"`` and
-``"gridcoop.agents.mechanisms.ev.scenario:EVCommunityLarge"``.
+Listed in ``gridcoop.agents.scenario.registry.KINDS`` as ``ev-community`` and
+``ev-community-large``, with the extension that runs them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from gridcoop.agents.scenario.schema import Mix, Neighbourhood, Signing, _Strict
-
-if TYPE_CHECKING:
-    from gridcoop.agents.model.community import CommunityModel
-    from gridcoop.agents.model.extensions import CommunityExtension
 
 
 class EVCommunityParams(_Strict):
@@ -92,12 +87,6 @@ class EVCommunity(Neighbourhood):
                 f"metering_minutes={self.metering_minutes} must be a multiple of "
                 f"ev_community.step_minutes={self.ev_community.step_minutes} and divide 60")
         return self
-
-    def extensions(self, model: CommunityModel) -> list[CommunityExtension]:
-        """The EV community (aggregators, reserve market, gamification) for every region."""
-        from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
-
-        return [EVCommunityExtension(model)]
 
 
 class EVCommunityLarge(EVCommunity):

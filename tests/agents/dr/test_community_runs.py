@@ -14,7 +14,7 @@ from gridcoop.agents.mechanisms.dr.scenario import DRPhysics
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.experiments.cli import main
 from gridcoop.ledger.ledger import Ledger
-from gridcoop.ledger.transactions import DrCommand, Penalty, Reward
+from gridcoop.ledger.transactions import DrCommand, DrOutcome, Penalty, Reward
 
 
 def _run(out: Path, *extra: str) -> dict[str, Any]:
@@ -43,10 +43,17 @@ def test_dr_community_writes_every_output_and_the_ledger_verifies(tmp_path: Path
     # every command is a dr_command on the ledger; every reward and penalty is there too
     ledger = Ledger.open(tmp_path / "ledger.sqlite", readonly=True)
     try:
-        txs = [stx.tx for block in ledger.blocks() for stx in block.transactions()]
+        stxs = [stx for block in ledger.blocks() for stx in block.transactions()]
     finally:
         ledger.close()
+    txs = [stx.tx for stx in stxs]
     assert sum(isinstance(t, DrCommand) for t in txs) == len(commands)
+    # each command's answer is a dr_outcome naming it, in the order of dr_commands.csv
+    sent = [stx.txid_hex for stx in stxs if isinstance(stx.tx, DrCommand)]
+    outcomes = [t for t in txs if isinstance(t, DrOutcome)]
+    assert [t.command_txid for t in outcomes] == sent
+    assert [t.outcome for t in outcomes] == list(commands["response"])
+    assert {t.via for t in outcomes} == {"household"}
     rewards = sum(t.amount for t in txs if isinstance(t, Reward))
     assert rewards == summary["dr_tokens_rewarded"] == events["reward_tokens"].sum()
     penalties = [t for t in txs if isinstance(t, Penalty)]

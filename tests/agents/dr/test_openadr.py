@@ -7,7 +7,7 @@ import pytest
 
 from gridcoop.agents.bus.messages import DRCommand
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec, device
-from gridcoop.agents.mechanisms.dr.fleet import FleetParams
+from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams
 from gridcoop.agents.mechanisms.dr.openadr import (
     LEVEL_MEANING,
     ApplianceCommand,

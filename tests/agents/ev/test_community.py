@@ -17,7 +17,8 @@ import pytest
 from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
 from gridcoop.agents.mechanisms.ev.fleet_physics import V2GPhysics
 from gridcoop.agents.model.community import CommunityModel
-from gridcoop.agents.scenario.schema import ScenarioError, build_scenario
+from gridcoop.agents.scenario.registry import build_scenario
+from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.ledger import Ledger
 from gridcoop.ledger.transactions import Mint, Penalty, Reward, Transfer
 

@@ -77,3 +77,14 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 10.0, what: str = "")
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def command_log(rows: list[dict[str, Any]]) -> tuple[list[tuple[str, int, str]],
+                                                     list[tuple[int, str, str]]]:
+    """A live ledger's commands (appliance, command id, action) and outcomes (command id,
+    outcome, via), from ``journal_rows``; an outcome names its command by txid."""
+    sent = [r for r in rows if r["kind"] == "dr_command"]
+    command_id = {r["txid"]: r["command_id"] for r in sent}
+    return ([(r["appliance"], r["command_id"], r["action"]) for r in sent],
+            [(command_id[r["command_txid"]], r["outcome"], r["via"]) for r in rows
+             if r["kind"] == "dr_outcome"])
