@@ -17,7 +17,7 @@ from gridcoop.agents.mechanisms.campus.footprint import footprint
 from gridcoop.agents.mechanisms.campus.intervals import IntervalError
 from gridcoop.agents.mechanisms.campus.metering import simulate_readings
 from gridcoop.agents.mechanisms.campus.report import render_footprint_report
-from tests.experiments.campus.helpers import presence_frame, readings_frame
+from tests.agents.mechanisms.campus.helpers import presence_frame, readings_frame
 
 
 def test_split_by_seconds_present() -> None:

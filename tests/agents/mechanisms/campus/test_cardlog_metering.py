@@ -20,7 +20,7 @@ from gridcoop.agents.mechanisms.campus.metering import (
     read_meter_csv,
     simulate_readings,
 )
-from tests.experiments.campus.helpers import H, presence_frame, sessions_frame
+from tests.agents.mechanisms.campus.helpers import H, presence_frame, sessions_frame
 
 
 def reads(rows: list[tuple[str, str, str, float, str]]) -> pd.DataFrame:

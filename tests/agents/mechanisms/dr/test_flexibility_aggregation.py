@@ -15,7 +15,7 @@ from gridcoop.agents.mechanisms.dr.flexibility import (
 )
 from gridcoop.catalogue import Template
 from gridcoop.market.excess_sharing import FlexibleLoad
-from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
+from tests.agents.mechanisms.dr.helpers import HOUR, fleet_at, leaf, single
 
 
 def bounds(fleet: DRFleet) -> tuple[float, float, float]:

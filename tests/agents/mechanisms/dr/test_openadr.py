@@ -20,7 +20,7 @@ from gridcoop.agents.mechanisms.dr.openadr import (
     validate_commands,
 )
 from gridcoop.catalogue import Template
-from tests.agents.dr.helpers import HOUR, fleet_at, leaf
+from tests.agents.mechanisms.dr.helpers import HOUR, fleet_at, leaf
 
 
 def homes() -> list[HouseholdSpec]:

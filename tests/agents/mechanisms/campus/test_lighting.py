@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gridcoop.agents.mechanisms.campus.intervals import IntervalError
 from gridcoop.agents.mechanisms.campus.lighting import lighting_waste
 from gridcoop.agents.mechanisms.campus.report import markdown_table, render_lighting_report
-from tests.experiments.campus.helpers import presence_frame, readings_frame, sessions_frame
+from tests.agents.mechanisms.campus.helpers import presence_frame, readings_frame, sessions_frame
 
 # room-1, Monday 2024-02-19: lights 07:00-13:00 (intervals 28..51, 187 Wh each).
 # Class 0 08:00-09:30 (tA; s1 s2 s3), class 1 11:00-12:40 (tB; s1 s4 s5).

@@ -14,7 +14,7 @@ from gridcoop.agents.mechanisms.dr.response import (
     honoured_commands,
     respond,
 )
-from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
+from tests.agents.mechanisms.dr.helpers import HOUR, fleet_at, leaf, single
 
 
 def answer(

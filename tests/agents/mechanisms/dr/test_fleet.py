@@ -7,7 +7,7 @@ import pytest
 
 from gridcoop.agents.mechanisms.dr.devices import device, pilot_households
 from gridcoop.agents.mechanisms.dr.fleet import MODE_ABSOLUTE, DRFleet
-from tests.agents.dr.helpers import HOUR, fleet_at, leaf, single
+from tests.agents.mechanisms.dr.helpers import HOUR, fleet_at, leaf, single
 
 
 def run(
