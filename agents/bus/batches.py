@@ -9,11 +9,11 @@ in rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any, Literal, NamedTuple, Self
+from typing import Any, Literal, NamedTuple, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from gridcoop.agents.bus.schema import Envelope, Id, NonNegFloat, NonNegInt, PosFloat, Side
+from gridcoop.agents.bus.schema import Envelope, Id, NonNegInt, PosInt, Side
 
 
 def _same_lengths(model: BaseModel, names: tuple[str, ...], unique: str | None = None) -> None:
@@ -45,7 +45,7 @@ class MeterReadingBatch(Envelope):
     type: Literal["meter_reading_batch"] = "meter_reading_batch"
     region_id: Id
     interval_start_s: NonNegInt
-    interval_s: Annotated[int, Field(gt=0)]
+    interval_s: PosInt
     meter_ids: list[Id]
     import_wh: list[NonNegInt]
     export_wh: list[NonNegInt]
@@ -85,8 +85,8 @@ class OrderRow(NamedTuple):
     order_id: str
     participant_id: str
     side: Side
-    energy_kwh: float
-    price_eur_per_kwh: float
+    energy_wh: int
+    price_ueur_per_kwh: int
 
 
 class OrderColumns(Envelope):
@@ -97,12 +97,12 @@ class OrderColumns(Envelope):
     order_ids: list[Id]
     participant_ids: list[Id]
     sides: list[Side]
-    energy_kwh: list[PosFloat]
-    price_eur_per_kwh: list[NonNegFloat]
+    energy_wh: list[PosInt]
+    price_ueur_per_kwh: list[NonNegInt]
 
     @model_validator(mode="after")
     def _columns(self) -> Self:
-        names = ("order_ids", "participant_ids", "sides", "energy_kwh", "price_eur_per_kwh")
+        names = ("order_ids", "participant_ids", "sides", "energy_wh", "price_ueur_per_kwh")
         _same_lengths(self, names, "order_ids")
         return self
 
@@ -111,8 +111,8 @@ class OrderColumns(Envelope):
             self.order_ids,
             self.participant_ids,
             self.sides,
-            self.energy_kwh,
-            self.price_eur_per_kwh,
+            self.energy_wh,
+            self.price_ueur_per_kwh,
             strict=True,
         ):
             yield OrderRow(*row)
@@ -124,8 +124,8 @@ class OrderColumns(Envelope):
             order_ids=[r.order_id for r in listed],
             participant_ids=[r.participant_id for r in listed],
             sides=[r.side for r in listed],
-            energy_kwh=[r.energy_kwh for r in listed],
-            price_eur_per_kwh=[r.price_eur_per_kwh for r in listed],
+            energy_wh=[r.energy_wh for r in listed],
+            price_ueur_per_kwh=[r.price_ueur_per_kwh for r in listed],
             **envelope,
         )
 
@@ -152,25 +152,25 @@ class TradeRow(NamedTuple):
     offer_order_id: str
     buyer_id: str
     seller_id: str
-    energy_kwh: float
-    price_eur_per_kwh: float
+    energy_wh: int
+    price_ueur_per_kwh: int
 
 
 class ClearingResult(Envelope):
-    """The trades of one auction, as columns; ``clearing_price_eur_per_kwh`` is None without trades
-    or under pay-as-bid."""
+    """The trades of one auction, as columns; ``clearing_price_ueur_per_kwh`` is None without
+    trades or under pay-as-bid."""
 
     type: Literal["clearing_result"] = "clearing_result"
     auction_id: Id
     mechanism: Id
-    clearing_price_eur_per_kwh: NonNegFloat | None = None
+    clearing_price_ueur_per_kwh: NonNegInt | None = None
     trade_ids: list[Id] = Field(default_factory=list)
     bid_order_ids: list[Id] = Field(default_factory=list)
     offer_order_ids: list[Id] = Field(default_factory=list)
     buyer_ids: list[Id] = Field(default_factory=list)
     seller_ids: list[Id] = Field(default_factory=list)
-    energy_kwh: list[PosFloat] = Field(default_factory=list)
-    price_eur_per_kwh: list[NonNegFloat] = Field(default_factory=list)
+    energy_wh: list[PosInt] = Field(default_factory=list)
+    price_ueur_per_kwh: list[NonNegInt] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _columns(self) -> Self:
@@ -185,8 +185,8 @@ class ClearingResult(Envelope):
             self.offer_order_ids,
             self.buyer_ids,
             self.seller_ids,
-            self.energy_kwh,
-            self.price_eur_per_kwh,
+            self.energy_wh,
+            self.price_ueur_per_kwh,
             strict=True,
         ):
             yield TradeRow(*row)
@@ -207,8 +207,8 @@ class SettlementRow(NamedTuple):
     seller_id: str
     contracted_wh: int
     delivered_wh: int
-    payment_micro_eur: int
-    refund_micro_eur: int
+    payment_ueur: int
+    refund_ueur: int
 
 
 class SettlementBatch(Envelope):
@@ -221,8 +221,8 @@ class SettlementBatch(Envelope):
     seller_ids: list[Id]
     contracted_wh: list[NonNegInt]
     delivered_wh: list[NonNegInt]
-    payment_micro_eur: list[NonNegInt]
-    refund_micro_eur: list[NonNegInt]
+    payment_ueur: list[NonNegInt]
+    refund_ueur: list[NonNegInt]
 
     @model_validator(mode="after")
     def _columns(self) -> Self:
@@ -237,8 +237,8 @@ class SettlementBatch(Envelope):
             self.seller_ids,
             self.contracted_wh,
             self.delivered_wh,
-            self.payment_micro_eur,
-            self.refund_micro_eur,
+            self.payment_ueur,
+            self.refund_ueur,
             strict=True,
         ):
             yield SettlementRow(*row)

@@ -2,9 +2,10 @@
 
 Why pydantic models in one union: a receiver decodes any frame with one call and
 gets a typed object or a specific :class:`MessageError`, never a crash or a raw
-dict. Units live in field names (``energy_kwh``, ``import_wh``,
-``price_eur_per_kwh``); energy counted on the ledger is integer Wh and money is
-integer micro-euros (``*_micro_eur``), so nothing on an account is a float.
+dict. Units live in field names (``energy_wh``, ``import_wh``,
+``price_ueur_per_kwh``, ``payment_ueur``): energy, prices and money are integers
+(Wh, µ€/kWh, µ€) as on the ledger and in the market, and a float or a bool sent
+where an integer belongs is refused, so nothing on an account is a float.
 
 The hot path of the model uses the *batch* types (:class:`MeterReadingBatch`,
 :class:`OrderBatch`, :class:`OrderBookRecord`, :class:`SettlementBatch`, and
@@ -58,6 +59,7 @@ from gridcoop.agents.bus.errors import (
     UnknownMessageTypeError,
 )
 from gridcoop.agents.bus.schema import (
+    INT64_MAX,
     SCHEMA_VERSION,
     Ack,
     Bid,
@@ -80,6 +82,7 @@ from gridcoop.agents.bus.schema import (
 )
 
 __all__ = [
+    "INT64_MAX",
     "MAX_MESSAGE_BYTES",
     "MESSAGE_TYPES",
     "SCHEMA_VERSION",

@@ -5,15 +5,20 @@ The column-oriented batch types live in :mod:`gridcoop.agents.bus.batches`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever a field changes meaning, is added without a default, or is removed."""
 
+INT64_MAX: Final = 2**63 - 1
+"""The largest integer a message may carry: receivers keep Wh and µ€ columns as int64."""
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-NonNegInt = Annotated[int, Field(ge=0)]
+NonNegInt = Annotated[int, Field(strict=True, ge=0, le=INT64_MAX)]
+"""A count, Wh, µ€ or µ€/kWh: strict, so a float or a bool is refused, never truncated."""
+PosInt = Annotated[int, Field(strict=True, gt=0, le=INT64_MAX)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 PosFloat = Annotated[float, Field(gt=0.0)]
 Side = Literal["bid", "offer"]
@@ -53,7 +58,7 @@ class MeterReading(Envelope):
     type: Literal["meter_reading"] = "meter_reading"
     meter_id: Id
     interval_start_s: NonNegInt
-    interval_s: Annotated[int, Field(gt=0)]
+    interval_s: PosInt
     import_wh: NonNegInt
     export_wh: NonNegInt
     counter: NonNegInt = 0
@@ -86,8 +91,8 @@ class Offer(Envelope):
     auction_id: Id
     order_id: Id
     participant_id: Id
-    energy_kwh: PosFloat
-    price_eur_per_kwh: NonNegFloat
+    energy_wh: PosInt
+    price_ueur_per_kwh: NonNegInt
 
 
 class Bid(Envelope):
@@ -97,8 +102,8 @@ class Bid(Envelope):
     auction_id: Id
     order_id: Id
     participant_id: Id
-    energy_kwh: PosFloat
-    price_eur_per_kwh: NonNegFloat
+    energy_wh: PosInt
+    price_ueur_per_kwh: NonNegInt
 
 
 class GateClosed(Envelope):
@@ -121,8 +126,8 @@ class Settlement(Envelope):
     seller_id: Id
     contracted_wh: NonNegInt
     delivered_wh: NonNegInt
-    payment_micro_eur: NonNegInt
-    refund_micro_eur: NonNegInt
+    payment_ueur: NonNegInt
+    refund_ueur: NonNegInt
 
 
 # --- demand response and ancillary services -------------------------------------------
@@ -133,9 +138,9 @@ class DREvent(Envelope):
 
     type: Literal["dr_event"] = "dr_event"
     event_id: Id
-    signal_level: Annotated[int, Field(ge=0, le=3)]
+    signal_level: Annotated[int, Field(strict=True, ge=0, le=3)]
     start_s: NonNegInt
-    duration_s: Annotated[int, Field(gt=0)]
+    duration_s: PosInt
     target_power_kw: float = 0.0
 
 
@@ -149,7 +154,7 @@ class DRCommand(Envelope):
     action: Literal["on", "off", "increase", "decrease"]
     power_kw: NonNegFloat = 0.0
     start_s: NonNegInt
-    duration_s: Annotated[int, Field(gt=0)]
+    duration_s: PosInt
     event_id: Id | None = None
 
 
@@ -169,7 +174,7 @@ class FlexibilityReport(Envelope):
     type: Literal["flexibility_report"] = "flexibility_report"
     aggregator_id: Id
     start_s: NonNegInt
-    step_s: Annotated[int, Field(gt=0)]
+    step_s: PosInt
     demand_kw: list[NonNegFloat]
     flexible_kw: dict[Template, list[NonNegFloat]] = Field(default_factory=dict)
 
@@ -191,7 +196,7 @@ class CapacityOffer(Envelope):
     offer_id: Id
     aggregator_id: Id
     start_s: NonNegInt
-    duration_s: Annotated[int, Field(gt=0)]
+    duration_s: PosInt
     capacity_kw: PosFloat
     energy_kwh: NonNegFloat
     price_eur_per_mw_day: NonNegFloat
@@ -205,7 +210,7 @@ class ReserveCall(Envelope):
     offer_id: Id
     aggregator_id: Id
     start_s: NonNegInt
-    duration_s: Annotated[int, Field(gt=0)]
+    duration_s: PosInt
     power_kw: PosFloat
 
 

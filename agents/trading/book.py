@@ -7,7 +7,7 @@ integer Wh and prices integer µ€/kWh throughout, as on the ledger and in the
 market, so what the market matched is exactly what the ledger records. The
 two steps of the hierarchical clearing (local, then central on the regions'
 remainders) are the market's; this module only maps their positions to nodes.
-Floats appear only in the bus messages' kWh and €/kWh fields.
+The bus messages carry the same integers, so no conversion happens on the way.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gridcoop.agents.bus import messages as msg
 from gridcoop.market import ClearingResult as MarketResult
 from gridcoop.market import OrderBatch as MarketBatch
 from gridcoop.market import clear_central, clear_local
-from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, IntArray
+from gridcoop.units import IntArray
 
 BoolArray = NDArray[np.bool_]
 
@@ -90,8 +90,8 @@ def _order_columns(orders: Orders, node_ids: tuple[str, ...]) -> dict[str, Any]:
     return {"order_ids": orders.order_ids,
             "participant_ids": [node_ids[i] for i in orders.node.tolist()],
             "sides": ["bid" if b else "offer" for b in orders.is_buy.tolist()],
-            "energy_kwh": (orders.energy_wh / WH_PER_KWH).tolist(),
-            "price_eur_per_kwh": (orders.price_u / UEUR_PER_EUR).tolist()}
+            "energy_wh": orders.energy_wh.tolist(),
+            "price_ueur_per_kwh": orders.price_u.tolist()}
 
 
 def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
@@ -114,8 +114,8 @@ def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> 
         list(batch.order_ids),
         np.array([node_index[p] for p in batch.participant_ids], dtype=np.int64),
         np.array([s == "bid" for s in batch.sides], dtype=bool),
-        np.rint(np.array(batch.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(batch.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
+        np.array(batch.energy_wh, dtype=np.int64),
+        np.array(batch.price_ueur_per_kwh, dtype=np.int64),
     )
 
 
@@ -217,13 +217,13 @@ def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int
                       node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
     return msg.ClearingResult(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
-        clearing_price_eur_per_kwh=None if price_u is None else price_u / UEUR_PER_EUR,
+        clearing_price_ueur_per_kwh=None if price_u is None else int(price_u),
         trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
         offer_order_ids=trades.offer_ids,
         buyer_ids=[node_ids[i] for i in trades.buyer.tolist()],
         seller_ids=[node_ids[i] for i in trades.seller.tolist()],
-        energy_kwh=(trades.energy_wh / WH_PER_KWH).tolist(),
-        price_eur_per_kwh=(trades.price_u / UEUR_PER_EUR).tolist(),
+        energy_wh=trades.energy_wh.tolist(),
+        price_ueur_per_kwh=trades.price_u.tolist(),
     )
 
 
@@ -232,6 +232,6 @@ def trades_from_message(result: msg.ClearingResult, node_index: dict[str, int]) 
         list(result.trade_ids), list(result.bid_order_ids), list(result.offer_order_ids),
         np.array([node_index[p] for p in result.buyer_ids], dtype=np.int64),
         np.array([node_index[p] for p in result.seller_ids], dtype=np.int64),
-        np.rint(np.array(result.energy_kwh) * WH_PER_KWH).astype(np.int64),
-        np.rint(np.array(result.price_eur_per_kwh) * UEUR_PER_EUR).astype(np.int64),
+        np.array(result.energy_wh, dtype=np.int64),
+        np.array(result.price_ueur_per_kwh, dtype=np.int64),
     )

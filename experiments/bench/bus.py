@@ -147,8 +147,8 @@ def _request_us(bus: Bus, n: int) -> float:
             auction_id="a",
             order_id=f"o{i}",
             participant_id="p",
-            energy_kwh=1.0,
-            price_eur_per_kwh=0.08,
+            energy_wh=1_000,
+            price_ueur_per_kwh=80_000,
         )
         for i in range(3 * n)
     ]

@@ -41,12 +41,12 @@ def test_malformed_unknown_oversized_and_forged_frames_are_refused() -> None:
         intruder.send_multipart([b"Sj3", b"[" * (model.bus.max_message_bytes + 1)])
         forged = OrderBatch(id="intruder:4", sender="central", auction_id="a000002",
                             region_id="r0", order_ids=["x"], participant_ids=["h00"],
-                            sides=["bid"], energy_kwh=[100.0], price_eur_per_kwh=[0.09])
+                            sides=["bid"], energy_wh=[100_000], price_ueur_per_kwh=[90_000])
         intruder.send_multipart([b"Sj4", encode(forged)])
         # well formed, from itself, but for an auction that is not open: delivered, then refused
         stray = OrderBatch(id="intruder:5", sender="intruder", auction_id="a000002",
                            region_id="r0", order_ids=["y"], participant_ids=["h00"],
-                           sides=["bid"], energy_kwh=[100.0], price_eur_per_kwh=[0.09])
+                           sides=["bid"], energy_wh=[100_000], price_ueur_per_kwh=[90_000])
         intruder.send_multipart([b"Sj5", encode(stray)])
         intruder.send_multipart([b"garbage-header", b"{}"])
         summary = model.run()

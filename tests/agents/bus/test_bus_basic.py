@@ -55,8 +55,8 @@ def test_request_gets_the_handlers_reply(transport: str) -> None:
             auction_id="a",
             order_id="o1",
             participant_id="p1",
-            energy_kwh=1.0,
-            price_eur_per_kwh=0.08,
+            energy_wh=1_000,
+            price_ueur_per_kwh=80_000,
         )
         reply = client.request("market", bid, timeout_s=5)
         assert isinstance(reply, Ack)

@@ -67,8 +67,8 @@ def test_listed_key_is_accepted_for_its_names(server: Bus, keys: dict[str, Curve
                 auction_id="a",
                 order_id="o",
                 participant_id="p",
-                energy_kwh=1.0,
-                price_eur_per_kwh=0.1,
+                energy_wh=1_000,
+                price_ueur_per_kwh=100_000,
             )
             assert isinstance(ra.request("market", bid, timeout_s=3), Ack)
         [received] = server["market"].drain()

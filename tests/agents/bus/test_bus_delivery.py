@@ -40,7 +40,8 @@ def _closed(auction: str, count: int = 0) -> GateClosed:
 
 def _bid(order: str) -> Bid:
     return Bid(
-        auction_id="a", order_id=order, participant_id="p", energy_kwh=1.0, price_eur_per_kwh=0.1
+        auction_id="a", order_id=order, participant_id="p", energy_wh=1_000,
+        price_ueur_per_kwh=100_000,
     )
 
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridcoop.agents.bus.messages import (
+    INT64_MAX,
     MAX_MESSAGE_BYTES,
     MESSAGE_TYPES,
     SCHEMA_VERSION,
@@ -80,16 +81,16 @@ SAMPLES: list[Envelope] = [
         auction_id="h-0001",
         order_id="o-1",
         participant_id="p-3",
-        energy_kwh=1.25,
-        price_eur_per_kwh=0.041,
+        energy_wh=1_250,
+        price_ueur_per_kwh=41_000,
     ),
     Bid(
         **ENV,
         auction_id="h-0001",
         order_id="b-1",
         participant_id="p-4",
-        energy_kwh=0.5,
-        price_eur_per_kwh=0.09,
+        energy_wh=500,
+        price_ueur_per_kwh=90_000,
     ),
     OrderBatch(
         **ENV,
@@ -98,8 +99,8 @@ SAMPLES: list[Envelope] = [
         order_ids=["o-1", "b-1"],
         participant_ids=["p-3", "p-4"],
         sides=["offer", "bid"],
-        energy_kwh=[1.25, 0.5],
-        price_eur_per_kwh=[0.041, 0.09],
+        energy_wh=[1_250, 500],
+        price_ueur_per_kwh=[41_000, 90_000],
     ),
     OrderBookRecord(
         **ENV,
@@ -108,22 +109,22 @@ SAMPLES: list[Envelope] = [
         order_ids=["o-1", "b-1"],
         participant_ids=["p-3", "p-4"],
         sides=["offer", "bid"],
-        energy_kwh=[1.25, 0.5],
-        price_eur_per_kwh=[0.041, 0.09],
+        energy_wh=[1_250, 500],
+        price_ueur_per_kwh=[41_000, 90_000],
     ),
     GateClosed(**ENV, auction_id="h-0001", order_count=2),
     ClearingResult(
         **ENV,
         auction_id="h-0001",
         mechanism="average_bid",
-        clearing_price_eur_per_kwh=0.09,
+        clearing_price_ueur_per_kwh=90_000,
         trade_ids=["t-1"],
         bid_order_ids=["b-1"],
         offer_order_ids=["o-1"],
         buyer_ids=["p-4"],
         seller_ids=["p-3"],
-        energy_kwh=[0.5],
-        price_eur_per_kwh=[0.09],
+        energy_wh=[500],
+        price_ueur_per_kwh=[90_000],
     ),
     Settlement(
         **ENV,
@@ -132,8 +133,8 @@ SAMPLES: list[Envelope] = [
         seller_id="p-3",
         contracted_wh=500,
         delivered_wh=480,
-        payment_micro_eur=43_200,
-        refund_micro_eur=1_800,
+        payment_ueur=43_200,
+        refund_ueur=1_800,
     ),
     SettlementBatch(
         **ENV,
@@ -143,8 +144,8 @@ SAMPLES: list[Envelope] = [
         seller_ids=["p-3", "p-3"],
         contracted_wh=[500, 100],
         delivered_wh=[480, 100],
-        payment_micro_eur=[43_200, 9_000],
-        refund_micro_eur=[1_800, 0],
+        payment_ueur=[43_200, 9_000],
+        refund_ueur=[1_800, 0],
     ),
     DREvent(
         **ENV, event_id="e-1", signal_level=3, start_s=7200, duration_s=3600, target_power_kw=12.5
@@ -225,9 +226,10 @@ def test_batch_rows_round_trip() -> None:
     batch = MeterReadingBatch.from_rows(rows, region_id="r", interval_start_s=0, interval_s=900)
     assert batch.estimated == []  # all measured: the column stays empty on the wire
     assert list(batch.rows()) == rows
-    orders = [OrderRow("o", "p", "offer", 1.0, 0.04), OrderRow("b", "q", "bid", 2.0, 0.09)]
+    orders = [OrderRow("o", "p", "offer", 1_000, 40_000),
+              OrderRow("b", "q", "bid", 2_000, 90_000)]
     assert list(OrderBatch.from_rows(orders, auction_id="a", region_id="r").rows()) == orders
-    trades = [TradeRow("t", "b", "o", "q", "p", 1.0, 0.09)]
+    trades = [TradeRow("t", "b", "o", "q", "p", 1_000, 90_000)]
     result = ClearingResult.from_rows(trades, auction_id="a", mechanism="pay_as_bid")
     assert list(result.rows()) == trades
     settled = [SettlementRow("t", "q", "p", 1000, 900, 81_000, 9_000)]
@@ -262,12 +264,12 @@ def test_meter_batch_round_trips_for_any_values(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    energy=st.lists(st.floats(min_value=1e-9, max_value=1e6), min_size=1, max_size=50),
-    price=st.floats(min_value=0.0, max_value=10.0),
+    energy=st.lists(st.integers(1, INT64_MAX), min_size=1, max_size=50),
+    price=st.integers(0, INT64_MAX),
     participant=names,
 )
-def test_order_floats_survive_json_bit_for_bit(
-    energy: list[float], price: float, participant: str
+def test_order_integers_survive_json_exactly(
+    energy: list[int], price: int, participant: str
 ) -> None:
     batch = OrderBatch(
         auction_id="a",
@@ -275,12 +277,12 @@ def test_order_floats_survive_json_bit_for_bit(
         order_ids=[f"o{i}" for i in range(len(energy))],
         participant_ids=[participant] * len(energy),
         sides=["bid"] * len(energy),
-        energy_kwh=energy,
-        price_eur_per_kwh=[price] * len(energy),
+        energy_wh=energy,
+        price_ueur_per_kwh=[price] * len(energy),
     )
     again = decode(encode(batch))
     assert isinstance(again, OrderBatch)
-    assert again.energy_kwh == energy and again.price_eur_per_kwh == [price] * len(energy)
+    assert again.energy_wh == energy and again.price_ueur_per_kwh == [price] * len(energy)
 
 
 @pytest.mark.parametrize(
@@ -300,14 +302,14 @@ def test_order_floats_survive_json_bit_for_bit(
         ),
         (
             b'{"type": "offer", "auction_id": "a", "order_id": "o", "participant_id": "p",'
-            b' "energy_kwh": NaN, "price_eur_per_kwh": 0.1}',
+            b' "energy_wh": NaN, "price_ueur_per_kwh": 100000}',
             MalformedMessageError,
-            "energy_kwh",
+            "energy_wh",
         ),
         (
-            b'{"type": "ack", "acked_ids": [], "schema_version": 2}',
+            b'{"type": "ack", "acked_ids": [], "schema_version": 1}',  # floats in orders
             SchemaVersionError,
-            "schema version 2",
+            "schema version 1",
         ),
         (
             b'{"type": "ack", "acked_ids": 7, "schema_version": 99}',
@@ -381,10 +383,10 @@ def test_msgpack_garbage_is_malformed_and_unknown_codec_is_refused() -> None:
                 auction_id="a",
                 order_id="o",
                 participant_id="p",
-                energy_kwh=0.0,
-                price_eur_per_kwh=0.1,
+                energy_wh=0,
+                price_ueur_per_kwh=100_000,
             ),
-            "energy_kwh",
+            "energy_wh",
         ),
         (lambda: DREvent(event_id="e", signal_level=4, start_s=0, duration_s=1), "signal_level"),
         (
@@ -404,8 +406,8 @@ def test_msgpack_garbage_is_malformed_and_unknown_codec_is_refused() -> None:
                 order_ids=["o"],
                 participant_ids=["p"],
                 sides=["sell"],
-                energy_kwh=[1.0],
-                price_eur_per_kwh=[0.1],
+                energy_wh=[1_000],
+                price_ueur_per_kwh=[100_000],
             ),
             "sides",
         ),
@@ -414,3 +416,52 @@ def test_msgpack_garbage_is_malformed_and_unknown_codec_is_refused() -> None:
 def test_invalid_construction_names_the_field(build: object, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         build()  # type: ignore[operator]
+
+
+_OFFER = (b'{"type": "offer", "auction_id": "a", "order_id": "o", "participant_id": "p", '
+          b'"energy_wh": %s, "price_ueur_per_kwh": %s}')
+_SETTLED = (b'{"type": "settlement_batch", "delivery_start_s": 0, "trade_ids": ["t"], '
+            b'"buyer_ids": ["b"], "seller_ids": ["s"], "contracted_wh": [1000], '
+            b'"delivered_wh": [900], "payment_ueur": [%s], "refund_ueur": [9000]}')
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (_OFFER % (b"1000.0", b"90000"), "energy_wh"),  # a whole float is still not an int
+        (_OFFER % (b"1000.5", b"90000"), "energy_wh"),
+        (_OFFER % (b"1000", b"true"), "price_ueur_per_kwh"),
+        (_OFFER % (b"true", b"90000"), "energy_wh"),
+        (_OFFER % (b'"1000"', b"90000"), "energy_wh"),
+        (_OFFER % (b"1000", str(INT64_MAX + 1).encode()), "price_ueur_per_kwh"),
+        (_OFFER % (str(2**70).encode(), b"0"), "energy_wh"),
+        (_SETTLED % b"81000.0", "payment_ueur"),
+        (_SETTLED % b"false", "payment_ueur"),
+        (_SETTLED % str(INT64_MAX + 1).encode(), "payment_ueur"),
+    ],
+)
+def test_a_float_bool_or_oversized_integer_is_refused_not_truncated(
+    data: bytes, field: str
+) -> None:
+    with pytest.raises(MalformedMessageError, match=field):
+        decode(data)
+
+
+def test_integer_fields_are_strict_over_msgpack_too() -> None:
+    pytest.importorskip("msgpack")
+    good = Offer(auction_id="a", order_id="o", participant_id="p", energy_wh=INT64_MAX,
+                 price_ueur_per_kwh=0)
+    assert decode(encode(good, "msgpack"), "msgpack") == good
+    import msgpack  # type: ignore[import-untyped,unused-ignore]
+
+    raw = good.model_dump(mode="python")
+    for bad in (1000.0, True, 2**64 - 1):
+        frame = msgpack.packb({**raw, "energy_wh": bad}, use_bin_type=True)
+        with pytest.raises(MalformedMessageError, match="energy_wh"):
+            decode(frame, "msgpack")
+
+
+def test_a_bool_is_refused_when_building_a_message() -> None:
+    with pytest.raises(ValueError, match="payment_ueur"):
+        Settlement(trade_id="t", buyer_id="b", seller_id="s", contracted_wh=1,
+                   delivered_wh=1, payment_ueur=True, refund_ueur=0)

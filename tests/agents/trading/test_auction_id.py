@@ -50,7 +50,7 @@ def test_the_central_market_files_a_book_record_by_its_type_and_refuses_a_bad_id
         columns: dict[str, Any] = {
             "sender": "test", "region_id": "r0", "order_ids": ["o"],
             "participant_ids": [model.population.node_ids[0]], "sides": ["bid"],
-            "energy_kwh": [1.0], "price_eur_per_kwh": [0.1]}
+            "energy_wh": [1_000], "price_ueur_per_kwh": [100_000]}
         books, remainders = len(auction.books), len(auction.remainders)
         central._handle(OrderBookRecord(id="t:1", auction_id=auction.auction_id, **columns))
         assert (len(auction.books), len(auction.remainders)) == (books + 1, remainders)
