@@ -45,6 +45,12 @@ def _live(config: Path, *args: str) -> subprocess.Popen[bytes]:
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+# The meters start this long after the first live process: it must be subscribed before
+# their first frame (MQTT keeps no frames for a session that does not exist yet), or the
+# energy of the frames it never saw is missing from its record. Seen under load: a cold
+# start (imports) took longer than a one-second lead.
+STARTUP_LEAD_S = 10.0
+
 MODEL = {"scenario": "neighbourhood", "days": 1, "params": {"households": 8, "regions": 2}}
 
 
@@ -72,7 +78,7 @@ def _replayed_heads(config: Path, steps: int) -> list[str]:
 
 def test_sigkill_and_restart_continue_the_ledger(broker: MosquittoBroker, tmp_path: Path) -> None:
     sim = make_simulator(broker, meters=3)
-    start = time.time() + 1.0
+    start = time.time() + STARTUP_LEAD_S
     path = write_config(tmp_path, broker, sim, real=3, simulated=2, start_unix_s=start,
                         rules=[{"threshold_kw": 0.1, "node": "h002", "appliance": 1}],
                         model=MODEL)
