@@ -45,7 +45,7 @@ class Envelope(BaseModel):
     id: Annotated[str, StringConstraints(max_length=128)] = ""
     sender: Annotated[str, StringConstraints(max_length=128)] = ""
     sim_time_s: NonNegInt = 0
-    schema_version: int = SCHEMA_VERSION
+    schema_version: NonNegInt = SCHEMA_VERSION
     reply_to: Id | None = None
 
 

@@ -465,3 +465,10 @@ def test_a_bool_is_refused_when_building_a_message() -> None:
     with pytest.raises(ValueError, match="payment_ueur"):
         Settlement(trade_id="t", buyer_id="b", seller_id="s", contracted_wh=1,
                    delivered_wh=1, payment_ueur=True, refund_ueur=0)
+
+
+def test_a_float_schema_version_is_refused() -> None:
+    frame = json.dumps({"type": "gate_closed", "auction_id": "a000001", "order_count": 1,
+                        "schema_version": float(SCHEMA_VERSION)}).encode()
+    with pytest.raises(MalformedMessageError, match="schema_version"):
+        decode(frame)
