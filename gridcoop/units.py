@@ -3,7 +3,7 @@
 Why integers: money and energy are counted, not measured, on every path that pays
 someone (market, ledger, settlement, KPIs). Energy is in Wh, money in µ€ (one
 millionth of a euro), prices in µ€ per kWh. Floats appear only when a figure is
-shown to a person (``eur_from_ueur``, ``kwh_from_wh``).
+shown to a person (divide by ``UEUR_PER_EUR`` or ``WH_PER_KWH``).
 
 Shared vocabulary: importable by every package, imports nothing of gridcoop.
 """
@@ -66,16 +66,14 @@ def released_ueur(amount_ueur: int | IntArray, delivered_wh: int | IntArray,
     return result
 
 
-def ueur_from_eur(eur: float) -> int:
-    """A euro amount or €/kWh price from a configuration or a person, to µ€ (nearest)."""
+@overload
+def ueur_from_eur(eur: float) -> int: ...
+@overload
+def ueur_from_eur(eur: NDArray[np.float64]) -> IntArray: ...
+def ueur_from_eur(eur: float | NDArray[np.float64]) -> int | IntArray:
+    """Euros (or €/kWh) from a configuration, a tariff or a pricing rule, to µ€: the nearest
+    integer, halves to even (Python's ``round`` and numpy's ``rint`` agree on it)."""
+    if isinstance(eur, np.ndarray):
+        result: IntArray = np.rint(eur * UEUR_PER_EUR).astype(np.int64)
+        return result
     return round(eur * UEUR_PER_EUR)
-
-
-def eur_from_ueur(ueur: int | float) -> float:
-    """µ€ to euros, for output only."""
-    return ueur / UEUR_PER_EUR
-
-
-def kwh_from_wh(wh: int | float) -> float:
-    """Wh to kWh, for output only."""
-    return wh / WH_PER_KWH

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, payment_ueur, released_ueur
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, payment_ueur, released_ueur, ueur_from_eur
 
 
 def test_payment_hand_worked() -> None:
@@ -50,3 +50,16 @@ def test_release_never_creates_money(amount: int, contracted: int, data: st.Data
 
 def test_one_euro_is_a_million_ueur() -> None:
     assert UEUR_PER_EUR == 1_000_000 and WH_PER_KWH == 1_000
+
+
+def test_euros_to_ueur_nearest_with_halves_to_even() -> None:
+    assert ueur_from_eur(0.067) == 67_000 and ueur_from_eur(0.0801) == 80_100
+    assert ueur_from_eur(2.5e-6) == 2 and ueur_from_eur(3.5e-6) == 4  # halves to even
+    assert ueur_from_eur(np.array([0.095, 0.065, 2.5e-6])).tolist() == [95_000, 65_000, 2]
+
+
+@given(st.floats(0.0, 10.0, allow_nan=False))
+def test_euros_to_ueur_agree_for_scalars_and_arrays(eur: float) -> None:
+    as_int = ueur_from_eur(eur)
+    assert isinstance(as_int, int) and abs(as_int - eur * UEUR_PER_EUR) <= 0.5
+    assert ueur_from_eur(np.array([eur])).tolist() == [as_int]

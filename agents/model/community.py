@@ -50,7 +50,7 @@ from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
 from gridcoop.agents.scenario.registry import build_scenario, extensions_for
 from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario
 from gridcoop.agents.trading.central import CentralMarket
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.units import UEUR_PER_EUR, ueur_from_eur
 
 IntArray = NDArray[np.int64]
 _EXPLICIT = ("days", "metering_minutes", "market_minutes", "mechanism", "signing", "households")
@@ -110,7 +110,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self._make_members()
         self.accounts = CommunityLedger(
             ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
-            initial_balance_u=round(sc.initial_balance_eur * UEUR_PER_EUR),
+            initial_balance_u=ueur_from_eur(sc.initial_balance_eur),
             pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
         self.bus = self.region_host.make_bus(self, transport)
         self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts,

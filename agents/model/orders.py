@@ -23,7 +23,7 @@ from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.scenario.schema import Scenario
 from gridcoop.agents.trading.book import build_orders, orders_to_message
 from gridcoop.agents.trading.strategy import PricingStrategy
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.units import UEUR_PER_EUR, ueur_from_eur
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -76,9 +76,9 @@ class MemberOrders:
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
         """(retail, feed-in, grid fee) in µ€/kWh for delivery interval ``interval``."""
         hour = int((interval * self.clock.market_minutes // 60) % 24)
-        return (round(self.tariff.retail_eur_per_kwh(hour) * UEUR_PER_EUR),
-                round(self.tariff.feed_in_eur_per_kwh * UEUR_PER_EUR),
-                round(self.tariff.grid_fee_eur_per_kwh * UEUR_PER_EUR))
+        return (ueur_from_eur(self.tariff.retail_eur_per_kwh(hour)),
+                ueur_from_eur(self.tariff.feed_in_eur_per_kwh),
+                ueur_from_eur(self.tariff.grid_fee_eur_per_kwh))
 
     def arrays(self, interval: int) -> OrderArrays:
         """Every member's order quantities and limit prices for delivery ``interval``."""
@@ -86,8 +86,7 @@ class MemberOrders:
         if isinstance(physics, TraderPhysics):
             bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u = np.rint(bid_limit * UEUR_PER_EUR).astype(np.int64)
-            offer_u = np.rint(offer_limit * UEUR_PER_EUR).astype(np.int64)
+            bid_u, offer_u = ueur_from_eur(bid_limit), ueur_from_eur(offer_limit)
         else:
             forecast = self._forecast(interval)
             self.forecast_kwh = forecast

@@ -35,7 +35,7 @@ from gridcoop.agents.trading.book import (
     orders_to_message,
     trades_to_message,
 )
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.units import ueur_from_eur
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.population import Population
@@ -102,7 +102,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         self.open_auctions: set[str] = set()
         self.router: HallwayRouter | None = None
         if model.nearest:
-            price_u = round(model.scenario.transfer_price_eur_per_kwh * UEUR_PER_EUR)  # type: ignore[union-attr]
+            price_u = ueur_from_eur(model.scenario.transfer_price_eur_per_kwh)  # type: ignore[union-attr]
             self.router = HallwayRouter(size, nodes.start, price_u)
         self.blocks_verified = 0
         self.gates_seen = 0  # GateOpen and GateClosed received (a worker waits on this count)

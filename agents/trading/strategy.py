@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.scenario.schema import Strategy
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.units import ueur_from_eur
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -43,9 +43,8 @@ class PricingStrategy:
             noise = self._rng.uniform(-jitter, jitter, size=(2, bid_share.size))
             bid_share = np.clip(bid_share + noise[0], 0.0, 1.0)
             offer_share = np.clip(offer_share + noise[1], 0.0, 1.0)
-        bid = np.rint((feed_in_eur_per_kwh + bid_share * spread) * UEUR_PER_EUR)
-        offer = np.rint((feed_in_eur_per_kwh + offer_share * spread) * UEUR_PER_EUR)
-        return bid.astype(np.int64), offer.astype(np.int64)
+        return (ueur_from_eur(feed_in_eur_per_kwh + bid_share * spread),
+                ueur_from_eur(feed_in_eur_per_kwh + offer_share * spread))
 
 
 def retail_price_table(
