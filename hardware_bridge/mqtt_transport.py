@@ -214,9 +214,9 @@ class MqttTransport:
                 if mid is not None:
                     self._pending_subacks.add(mid)
 
-    def publish(self, topic: str, payload: bytes | str, qos: int) -> None:
+    def publish(self, topic: str, payload: bytes | str, qos: int, retain: bool = False) -> None:
         """Publish; QoS 1/2 messages queue inside paho during an outage, QoS 0 ones fail."""
-        info = self.client.publish(topic, payload, qos=qos)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_NO_CONN and qos == 0:
             raise TransportError(
                 f"not connected to {self.host}:{self.port}; QoS 0 message to {topic} not sent"
