@@ -30,14 +30,15 @@ REFUSED = "refused_message"
 DECODER_FAULT = "decoder_fault"
 MAX_EVENT_KINDS = 64  # distinct event counters; topic parts are chosen by whoever publishes
 BATCH = 200  # messages recorded per guard commit in the pump thread
+IDLE_S = 0.02  # the pump thread's pause when the inbox is empty
 
 
 class BoundedCounter(Counter[str]):
     """A Counter that folds keys beyond ``MAX_EVENT_KINDS`` into ``other``."""
 
     def __setitem__(self, key: str, value: int) -> None:
-        if key not in self and len(self) >= MAX_EVENT_KINDS:
-            key = "other"
+        if key not in self and key != "other" and len(self) >= MAX_EVENT_KINDS - 1:
+            key, value = "other", self["other"] + value  # a new key's count starts at 0
         super().__setitem__(key, value)
 
 
@@ -57,6 +58,7 @@ class MqttBridge(HardwareBridge):
         super().__init__(registry, **bridge_options)
         self.events: Counter[str] = BoundedCounter()
         self._unacked: list[Inbound] = []
+        self._taken_last = False
         self._stop = threading.Event()
         if transport is None:
             host, port = parse_broker(broker)
@@ -108,6 +110,7 @@ class MqttBridge(HardwareBridge):
             taken += 1
             self._unacked.append(message)
             self._handle(message)
+        self._taken_last = taken > 0
         self._record()
 
     def _record(self) -> None:
@@ -120,21 +123,25 @@ class MqttBridge(HardwareBridge):
         self._unacked.clear()
 
     def _run(self) -> None:
-        """Record and acknowledge messages as they arrive, between polls."""
+        """Record and acknowledge messages as they arrive, between polls.
+
+        A message is only ever taken from the inbox under the bridge's lock, so
+        a ``poll`` or ``drain`` always sees every message received before it.
+        """
         while not self._stop.is_set():
-            first = self.transport.next_message(0.2)
-            if first is None:
-                continue
             with self._lock:
                 if self._closed:
                     return
-                self._unacked.append(first)
-                self._handle(first)
+                before = len(self._unacked)
                 try:
                     self._pump(BATCH)
-                except StoreError as exc:  # kept unacknowledged; retried on the next message
+                    busy = len(self._unacked) > before or self._taken_last
+                except StoreError as exc:  # kept unacknowledged; retried a second later
                     log.warning("%s", exc)
+                    busy = False
                     self._stop.wait(1.0)
+            if not busy:
+                self._stop.wait(IDLE_S)
 
     @staticmethod
     def _meter_of_topic(topic: str) -> str:

@@ -27,6 +27,7 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_MESSAGE_BYTES = 64 * 1024  # a ChirpStack or TTN uplink is 1-3 KiB
 MAX_DEPTH = 32  # real events nest 6 levels; decoded payloads add a few
 MAX_NUMBER_DIGITS = 24  # a 64-bit integer has 20 digits
+INT64_LIMIT = 1 << 63
 # a string (an unterminated one runs to the end, so the scan stays linear) or a bracket
 _NESTING = re.compile(rb'"(?:[^"\\]|\\.?)*(?:"|\Z)|[\[\]{}]', re.DOTALL)
 
@@ -103,11 +104,13 @@ def integer(data: Mapping[str, Any], key: str, default: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise MalformedMessageError(f"field {key!r} is a {type(value).__name__}, not an integer")
     try:
-        if isinstance(value, str):  # TTN sends some 64-bit numbers as strings
-            return _int_literal(value.strip())
         if isinstance(value, float) and not value.is_integer():
             raise ValueError("fractional")
-        return int(value)
+        # TTN sends some 64-bit numbers as strings
+        result = _int_literal(value.strip()) if isinstance(value, str) else int(value)
+        if not -INT64_LIMIT <= result < 2 * INT64_LIMIT:
+            raise ValueError("wider than 64 bits")
+        return result
     except (ValueError, OverflowError) as exc:
         shown = value[:30] if isinstance(value, str) else value
         raise MalformedMessageError(f"field {key!r} is {shown!r}, not an integer") from exc
