@@ -153,8 +153,9 @@ class Device:
             raise ConfigError(f"{where}: needs 'eui' and 'key' (32 hex digits)")
         eui = _text(entry, "eui", where, 64)
         where = f"device {eui}"
+        key_hex = _text(entry, "key", where, 64)
         try:
-            key = bytes.fromhex(_text(entry, "key", where, 64))
+            key = bytes.fromhex(key_hex)
         except ValueError as exc:
             raise ConfigError(f"{where}: key is not hex") from exc
         plan = RadioPlan(
