@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MALFORMED = "malformed_message"
 REFUSED = "refused_message"
 DECODER_FAULT = "decoder_fault"
+GUARD_WRITE_FAILED = "guard_write_failed"
 MAX_EVENT_KINDS = 64  # distinct event counters; topic parts are chosen by whoever publishes
 BATCH = 200  # messages recorded per guard commit in the pump thread
 IDLE_S = 0.02  # the pump thread's pause when the inbox is empty
@@ -137,6 +138,7 @@ class MqttBridge(HardwareBridge):
                     self._pump(BATCH)
                     busy = len(self._unacked) > before or self._taken_last
                 except StoreError as exc:  # kept unacknowledged; retried a second later
+                    self.events[GUARD_WRITE_FAILED] += 1
                     log.warning("%s", exc)
                     busy = False
                     self._stop.wait(1.0)
