@@ -52,6 +52,15 @@ CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER);
 """
 
 
+def storable(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters and made valid UTF-8 for SQLite.
+
+    JSON may carry lone surrogates (``"\\ud800"``) that SQLite cannot store; one of
+    them in a refusal's detail must not make every later commit fail.
+    """
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass(slots=True)
 class MeterState:
     boot: int | None = None
@@ -134,7 +143,7 @@ class ReplayGuard:
 
     # -- checks (no state change) -------------------------------------------------
     def is_duplicate(self, dedup_id: str | None) -> bool:
-        return bool(dedup_id) and dedup_id in self._seen
+        return bool(dedup_id) and storable(dedup_id) in self._seen
 
     def _network_verdict(
         self, state: MeterState | None, session: str | None, f_cnt: int | None
@@ -254,10 +263,11 @@ class ReplayGuard:
             if lost:
                 self._new_gaps.append((meter_id, "fcnt", state.f_cnt or 0, lost, at_s))
                 self.counters["lost_network_frames"] += lost
-            state.session, state.f_cnt = session, f_cnt
+            state.session = None if session is None else storable(session)
+            state.f_cnt = f_cnt
         state.last_s = at_s
         if dedup_id:
-            self._remember(dedup_id, meter_id)
+            self._remember(storable(dedup_id), meter_id)
         self._dirty.add(meter_id)
 
     def _remember(self, dedup_id: str, meter_id: str) -> None:
@@ -270,9 +280,7 @@ class ReplayGuard:
     def reject(self, meter_id: str, reason: str, detail: str, at_s: float) -> None:
         """Count and log a refused frame (the caller's reason: bad_mac, unknown_device, ...)."""
         self.counters[f"rejected.{reason}"] += 1
-        self._new_rejections.append(
-            (meter_id[:MAX_TEXT_CHARS], reason, detail[:MAX_TEXT_CHARS], at_s)
-        )
+        self._new_rejections.append((storable(meter_id), reason, storable(detail), at_s))
         state = self._state.get(meter_id)
         if state is not None:
             state.rejected += 1
@@ -288,7 +296,7 @@ class ReplayGuard:
         state = self._state.get(meter_id)
         if state is None:
             return
-        state.session, state.f_cnt = (session or "")[:MAX_SESSION_CHARS], None
+        state.session, state.f_cnt = storable(session or "", MAX_SESSION_CHARS), None
         self._dirty.add(meter_id)
 
     def reset_meter(self, meter_id: str) -> None:

@@ -239,8 +239,8 @@ huge_ints = st.integers() | st.integers(-(10**40), 10**40) | st.sampled_from([10
         st.tuples(
             st.sampled_from(["admit", "network", "join", "reject"]),
             st.sampled_from([EUI, "other", "x" * 500]),
-            st.none() | st.text(max_size=8),
-            st.none() | st.text(max_size=80),
+            st.none() | st.text(max_size=8) | st.just("\ud800"),
+            st.none() | st.text(max_size=80) | st.just("s\udfff"),
             st.none() | huge_ints,
             huge_ints,
         ),

@@ -254,6 +254,24 @@ def test_rejection_log_keeps_bounded_text() -> None:
     assert len(meter) == 200 and len(detail) == 200
 
 
+def test_text_sqlite_cannot_store_never_jams_the_guard(
+    tmp_path: Path, golden_registry: DeviceRegistry
+) -> None:
+    guard = ReplayGuard(tmp_path / "guard.sqlite")
+    ingest = Ingest(golden_registry, guard)
+    guard.reject("\ud800meter", "malformed_message", "time '\udfff' is not RFC 3339", 0.0)
+    up = signed_uplink(1, 1, "dedup-\ud800")
+    assert ingest.process(Uplink(**{**_fields(up), "session": "s\ud800"})) is not None
+    guard.commit()  # used to fail: "surrogates not allowed", and every commit after it
+    assert ingest.process(signed_uplink(1, 2, "dedup-\ud800")) is None  # same delivery id
+    assert ingest.process(signed_uplink(2, 2, "next")) is not None
+    guard.close()
+
+
+def _fields(up: Uplink) -> dict[str, Any]:
+    return {name: getattr(up, name) for name in Uplink.__slots__}  # type: ignore[attr-defined]
+
+
 def test_an_unreadable_guard_file_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "guard.sqlite"
     path.write_bytes(b"not a database" * 100)
