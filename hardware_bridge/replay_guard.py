@@ -143,7 +143,7 @@ class ReplayGuard:
 
     # -- checks (no state change) -------------------------------------------------
     def is_duplicate(self, dedup_id: str | None) -> bool:
-        return bool(dedup_id) and storable(dedup_id) in self._seen
+        return dedup_id is not None and dedup_id != "" and storable(dedup_id) in self._seen
 
     def _network_verdict(
         self, state: MeterState | None, session: str | None, f_cnt: int | None

@@ -269,7 +269,7 @@ def test_text_sqlite_cannot_store_never_jams_the_guard(
 
 
 def _fields(up: Uplink) -> dict[str, Any]:
-    return {name: getattr(up, name) for name in Uplink.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(up, name) for name in Uplink.__slots__}
 
 
 def test_an_unreadable_guard_file_is_a_store_error(tmp_path: Path) -> None:
