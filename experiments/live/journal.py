@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from gridcoop.ledger.envelope import SignedTx
-from gridcoop.ledger.errors import LedgerError
 from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.ledger import Ledger
 from gridcoop.ledger.transactions import DrCommand, DrOutcome, MeterAttestation
@@ -50,6 +49,18 @@ def command_id_of(nonce: int) -> int:
 def pack_counter(boot: int, seq: int, energy_vah: int) -> int:
     """(boot, seq, cumulative VAh) as one growing integer: boot, then seq, then energy."""
     return (boot << (SEQ_BITS + VAH_BITS)) | (seq << VAH_BITS) | energy_vah
+
+
+def appliance_number(text: str) -> int | None:
+    """A device command's appliance number (0-255) from a ``dr_command``; None for others.
+
+    Strict ASCII digits: ``str.isdigit`` also accepts characters such as "²" that
+    ``int`` refuses, and a ledger is read back after a restart whatever it holds.
+    """
+    if not (text.isascii() and text.isdigit() and len(text) <= 3):
+        return None
+    number = int(text)
+    return number if number <= 0xFF else None
 
 
 def unpack_counter(counter: int) -> tuple[int, int, int]:
@@ -81,29 +92,7 @@ class PendingCommand:
 
 
 class JournalError(RuntimeError):
-    """The live ledger does not match this config (another community, epoch or interval),
-    or cannot be read as a ledger."""
-
-
-def appliance_number(text: str) -> int | None:
-    """A device command's appliance number (0-255) from a ``dr_command``; None for others.
-
-    Strict ASCII digits: ``str.isdigit`` also accepts characters such as "²" that
-    ``int`` refuses, and a ledger is read back after a restart whatever it holds.
-    """
-    if not (text.isascii() and text.isdigit() and len(text) <= 3):
-        return None
-    number = int(text)
-    return number if number <= 0xFF else None
-
-
-def _open(path: Path, **options: Any) -> Ledger:
-    """Open an existing live ledger; a file that is not one is a ``JournalError``."""
-    try:
-        return Ledger.open(path, **options)
-    except LedgerError as exc:
-        raise JournalError(f"{path}: {exc}; restore it from a copy or use a new ledger path"
-                           ) from exc
+    """The live ledger does not match this config (another community, epoch or interval)."""
 
 
 class LiveJournal:
@@ -138,7 +127,7 @@ class LiveJournal:
                 self.ledger.register(member)
             self.ledger.seal_block(epoch_s)
         else:
-            self.ledger = _open(path, signers=list(self.keys.values()))
+            self.ledger = Ledger.open(path, signers=list(self.keys.values()))
             self._check_member(self.aggregator)
             for node, account in self.meter_of.items():
                 self._check_member(account, node)
@@ -289,7 +278,7 @@ class LiveJournal:
 
 def journal_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every meter attestation, command and outcome on a live ledger, as plain rows."""
-    book = _open(Path(path), readonly=True)
+    book = Ledger.open(path, readonly=True)
     try:
         rows: list[dict[str, Any]] = []
         for block in book.blocks(1):

@@ -1,4 +1,4 @@
-"""Reading a live ledger back: any file gives the journal's rows or a ``JournalError``."""
+"""Reading a live ledger back: any file gives the journal's rows or the ledger's own error."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridcoop.experiments.live.journal import JournalError, appliance_number, journal_rows
+from gridcoop.experiments.live.journal import appliance_number, journal_rows
+from gridcoop.ledger.errors import LedgerError
 from tests.fuzz.budget import FUZZ
 
 
@@ -29,13 +30,13 @@ def test_appliance_number_any_text(text: str) -> None:
 
 
 @pytest.mark.parametrize("content", [b"", b"junk" * 100, b"SQLite format 3\x00" + bytes(200)])
-def test_a_file_that_is_not_a_ledger_is_a_journal_error(tmp_path: Path, content: bytes) -> None:
+def test_a_file_that_is_not_a_ledger_is_a_ledger_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "live.sqlite"
     path.write_bytes(content)
-    with pytest.raises(JournalError, match=r"live\.sqlite"):
+    with pytest.raises(LedgerError, match=r"live\.sqlite"):
         journal_rows(path)
 
 
-def test_a_missing_ledger_is_a_journal_error(tmp_path: Path) -> None:
-    with pytest.raises(JournalError, match="no ledger"):
+def test_a_missing_ledger_is_a_ledger_error(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no ledger"):
         journal_rows(tmp_path / "missing.sqlite")
