@@ -142,6 +142,10 @@ class MqttBridge(HardwareBridge):
                     log.warning("%s", exc)
                     busy = False
                     self._stop.wait(1.0)
+                except Exception:  # the thread must outlive a defect; poll pumps as well
+                    log.exception("MQTT bridge pump failed; retrying")
+                    busy = False
+                    self._stop.wait(1.0)
             if not busy:
                 self._stop.wait(IDLE_S)
 
