@@ -42,6 +42,7 @@ COMMAND_PORT = 20
 FORMAT_VERSION = 1
 MAC_LEN = 4
 KEY_LEN = 16
+MAX_EUI_CHARS = 32  # 16 hex digits, with ":" or "-" between byte pairs at most 23
 
 HDR_RELAY_ON = 0x01
 HDR_CLIPPED = 0x02
@@ -104,10 +105,12 @@ class AckFrame:
 def eui_bytes(dev_eui: str | bytes) -> bytes:
     """The 8 bytes of a devEUI given as hex (any case, ``:``/``-`` allowed) or bytes."""
     if isinstance(dev_eui, str):
+        if len(dev_eui) > MAX_EUI_CHARS:  # never cache (or echo) an attacker's long string
+            raise MalformedMessageError(f"devEUI of {len(dev_eui)} characters; give 16 hex digits")
         return _eui_from_text(dev_eui)
     raw = bytes(dev_eui)
     if len(raw) != 8:
-        raise MalformedMessageError(f"devEUI {dev_eui!r} is {len(raw)} bytes, not 8")
+        raise MalformedMessageError(f"devEUI is {len(raw)} bytes, not 8")
     return raw
 
 

@@ -77,5 +77,10 @@ class TransportError(BridgeError, OSError):
     """A broker or serial port could not be reached or was lost."""
 
 
+class StoreError(BridgeError, OSError):
+    """The replay guard's SQLite file could not be opened, read or written (disk full,
+    read-only file system, not a guard file); nothing it held was changed."""
+
+
 class FirmwareBuildError(BridgeError, RuntimeError):
     """The firmware did not compile or link; the message holds the compiler output."""

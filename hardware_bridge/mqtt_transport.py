@@ -4,6 +4,12 @@ Why a wrapper: the ChirpStack and TTN bridges and the device simulator need the
 same things from MQTT (reconnect forever, resubscribe on every connect, a
 persistent session where the server allows one, messages handed to the caller's
 thread through a queue) and nothing else. Paho's network thread only enqueues.
+
+With ``manual_ack`` a QoS 1 message is acknowledged to the broker only when the
+caller says it is recorded (``ack``), so a crash before that makes the broker
+deliver it again instead of losing it. An acknowledgement is sent only on the
+connection the message arrived on: after a reconnect the broker resends what
+was not acknowledged, and the copy is acknowledged instead.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -28,6 +35,16 @@ def parse_broker(address: str) -> tuple[str, int]:
         return host or "127.0.0.1", int(port)
     except ValueError as exc:
         raise ConfigError(f"broker {address!r} is not HOST:PORT") from exc
+
+
+class Inbound(NamedTuple):
+    """One received message and what is needed to acknowledge it."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    connection: int  # the ``connects`` count when it arrived
 
 
 class MqttTransport:
@@ -49,6 +66,7 @@ class MqttTransport:
         reconnect_min_s: float = 0.1,
         reconnect_max_s: float = 2.0,
         max_inflight: int = 1000,
+        manual_ack: bool = False,
     ) -> None:
         self.host, self.port = host, port
         self.mqtt5 = mqtt5
@@ -58,7 +76,8 @@ class MqttTransport:
         self.connects = 0
         self.disconnects = 0
         self.session_resumed = 0
-        self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.manual_ack = manual_ack
+        self._inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self._subscriptions: dict[str, int] = {}
         self._pending_subacks: set[int] = set()
         self._lock = threading.Lock()
@@ -66,7 +85,10 @@ class MqttTransport:
         self._ready = threading.Event()
         if mqtt5:
             client = mqtt.Client(
-                CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+                CallbackAPIVersion.VERSION2,
+                client_id=client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=manual_ack,
             )
         else:
             client = mqtt.Client(
@@ -74,6 +96,7 @@ class MqttTransport:
                 client_id=client_id,
                 protocol=mqtt.MQTTv311,
                 clean_session=not persistent_session,
+                manual_ack=manual_ack,
             )
         if username is not None:
             client.username_pw_set(username, password)
@@ -140,7 +163,9 @@ class MqttTransport:
                 self._ready.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put((message.topic, bytes(message.payload)))
+        self._inbox.put(
+            Inbound(message.topic, bytes(message.payload), message.mid, message.qos, self.connects)
+        )
 
     # -- caller side -------------------------------------------------------------------
     def start(self, timeout_s: float = 10.0) -> MqttTransport:
@@ -189,9 +214,9 @@ class MqttTransport:
                 if mid is not None:
                     self._pending_subacks.add(mid)
 
-    def publish(self, topic: str, payload: bytes | str, qos: int) -> None:
+    def publish(self, topic: str, payload: bytes | str, qos: int, retain: bool = False) -> None:
         """Publish; QoS 1/2 messages queue inside paho during an outage, QoS 0 ones fail."""
-        info = self.client.publish(topic, payload, qos=qos)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_NO_CONN and qos == 0:
             raise TransportError(
                 f"not connected to {self.host}:{self.port}; QoS 0 message to {topic} not sent"
@@ -200,21 +225,44 @@ class MqttTransport:
             raise TransportError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
 
     def messages(self, limit: int | None = None) -> list[tuple[str, bytes]]:
-        """Everything received so far (topic, payload), oldest first."""
+        """Everything received so far (topic, payload), oldest first (acknowledged if manual)."""
         out: list[tuple[str, bytes]] = []
         while limit is None or len(out) < limit:
-            try:
-                out.append(self._inbox.get_nowait())
-            except queue.Empty:
+            message = self.next_message()
+            if message is None:
                 break
+            self.ack(message)
+            out.append((message.topic, message.payload))
         return out
 
     def get(self, timeout_s: float) -> tuple[str, bytes] | None:
-        """Wait for one message."""
+        """Wait for one message (acknowledged if manual)."""
+        message = self.next_message(timeout_s)
+        if message is None:
+            return None
+        self.ack(message)
+        return message.topic, message.payload
+
+    def next_message(self, timeout_s: float = 0.0) -> Inbound | None:
+        """The oldest message not yet taken (waiting up to ``timeout_s``), or None."""
         try:
+            if timeout_s <= 0:
+                return self._inbox.get_nowait()
             return self._inbox.get(timeout=timeout_s)
         except queue.Empty:
             return None
+
+    def ack(self, message: Inbound) -> bool:
+        """Acknowledge a QoS 1/2 message now that it is recorded (manual mode only).
+
+        Returns False when the message came on an earlier connection: the broker
+        has resent it, and that copy gets the acknowledgement.
+        """
+        if not self.manual_ack or message.qos == 0:
+            return True
+        if message.connection != self.connects or not self.connected:
+            return False
+        return self.client.ack(message.mid, message.qos) == mqtt.MQTT_ERR_SUCCESS
 
     def outstanding(self) -> int:
         """Publishes paho has not yet handed over (queued or awaiting PUBACK)."""

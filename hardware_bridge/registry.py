@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,29 @@ import yaml
 
 from gridcoop.hardware_bridge.airtime import RadioPlan
 from gridcoop.hardware_bridge.codec import KEY_LEN, normalize_eui
-from gridcoop.hardware_bridge.errors import ConfigError, PayloadError, UnknownDeviceError
+from gridcoop.hardware_bridge.errors import (
+    ConfigError,
+    MalformedMessageError,
+    PayloadError,
+    UnknownDeviceError,
+)
+from gridcoop.hardware_bridge.netjson import load_json
+from gridcoop.hardware_bridge.secret_files import read_secret_text, write_secret_text
 
 DIRECTIONS = ("import", "export")
+ENTRY_FIELDS = (
+    "eui",
+    "key",
+    "device_id",
+    "name",
+    "direction",
+    "power_factor",
+    "require_mac",
+    "interval_s",
+    "dr",
+    "ttn_fair_use",
+)
+MAX_REGISTRY_BYTES = 16 * 1024 * 1024
 SIMULATED_EUI_PREFIX = "70b3d57ed0"  # + 6 hex digits of the meter's 1-based index
 
 
@@ -35,6 +56,46 @@ def derive_key(master_key: bytes, dev_eui: str) -> bytes:
     if len(master_key) < 16:
         raise ConfigError("master key must be at least 16 bytes; use 32 random bytes")
     return hmac.digest(master_key, bytes.fromhex(normalize_eui(dev_eui)), "sha256")[:KEY_LEN]
+
+
+def _kind(value: object) -> str:
+    """What a value is, for messages (never the value itself: it may be huge or secret)."""
+    return type(value).__name__
+
+
+def _scalar(
+    entry: Mapping[Any, Any], name: str, where: str, default: Any, types: tuple[type, ...]
+) -> Any:
+    value = entry.get(name, default)
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        wanted = " or ".join(t.__name__ for t in types)
+        raise ConfigError(f"{where}: {name} must be {wanted}, not {_kind(value)}")
+    return value
+
+
+def _text(
+    entry: Mapping[Any, Any], name: str, where: str, max_chars: int, default: str | None = None
+) -> str:
+    value = _scalar(entry, name, where, default, (str, int))
+    if isinstance(value, int) and value.bit_length() > 4 * max_chars:
+        raise ConfigError(f"{where}: {name} is longer than {max_chars} characters")
+    text = str(value)
+    if len(text) > max_chars:
+        raise ConfigError(f"{where}: {name} is longer than {max_chars} characters")
+    return text
+
+
+def _whole(
+    entry: Mapping[Any, Any], name: str, where: str, default: int, low: int, high: int
+) -> int:
+    value = _scalar(entry, name, where, default, (int,))
+    if not low <= value <= high:
+        raise ConfigError(f"{where}: {name} must be within {low}..{high}")
+    return int(value)
+
+
+def _flag(entry: Mapping[Any, Any], name: str, where: str, default: bool) -> bool:
+    return bool(_scalar(entry, name, where, default, (bool,)))
 
 
 def simulated_eui(index: int) -> str:
@@ -76,43 +137,53 @@ class Device:
         self.radio.check()
 
     @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> Device:
-        """Build from a plain mapping (YAML/JSON): eui, key (hex), optional fields."""
-        unknown = set(entry) - {
-            "eui",
-            "key",
-            "device_id",
-            "name",
-            "direction",
-            "power_factor",
-            "require_mac",
-            "interval_s",
-            "dr",
-            "ttn_fair_use",
-        }
+    def from_entry(cls, entry: object, where: str = "device entry") -> Device:
+        """Build from a plain mapping (YAML/JSON): eui, key (hex), optional fields.
+
+        Any input gives a device or a ``ConfigError`` naming ``where`` and the field;
+        values are never echoed whole (a file may hold anything, keys included).
+        """
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: expected a mapping of fields, got {_kind(entry)}")
+        unknown = [k for k in entry if k not in ENTRY_FIELDS]
         if unknown:
-            raise ConfigError(f"device entry has unknown fields {sorted(unknown)}")
+            names = sorted(str(k)[:40] for k in unknown)[:5]
+            raise ConfigError(f"{where}: unknown fields {names}; known: {list(ENTRY_FIELDS)}")
         if "eui" not in entry or "key" not in entry:
-            raise ConfigError(f"device entry {dict(entry)!r} needs 'eui' and 'key' (hex)")
+            raise ConfigError(f"{where}: needs 'eui' and 'key' (32 hex digits)")
+        eui = _text(entry, "eui", where, 64)
+        where = f"device {eui}"
+        key_hex = _text(entry, "key", where, 64)
         try:
-            key = bytes.fromhex(str(entry["key"]))
+            key = bytes.fromhex(key_hex)
         except ValueError as exc:
-            raise ConfigError(f"device {entry['eui']}: key is not hex") from exc
+            raise ConfigError(f"{where}: key is not hex") from exc
         plan = RadioPlan(
-            dr=int(entry.get("dr", 0)),
-            interval_s=int(entry.get("interval_s", 900)),
-            ttn_fair_use=bool(entry.get("ttn_fair_use", False)),
+            dr=_whole(entry, "dr", where, 0, 0, 15),
+            interval_s=_whole(entry, "interval_s", where, 900, 1, 10**9),
+            ttn_fair_use=_flag(entry, "ttn_fair_use", where, False),
         )
-        return cls(
-            eui=str(entry["eui"]),
-            key=key,
-            device_id=str(entry.get("device_id", "")),
-            name=str(entry.get("name", "")),
-            direction=str(entry.get("direction", "import")),
-            power_factor=float(entry.get("power_factor", 1.0)),
-            require_mac=bool(entry.get("require_mac", True)),
-            radio=plan,
-        )
+        try:
+            power_factor = float(_scalar(entry, "power_factor", where, 1.0, (int, float)))
+        except OverflowError as exc:
+            raise ConfigError(f"{where}: power_factor is not a number in (0, 1]") from exc
+        if not math.isfinite(power_factor):
+            raise ConfigError(f"{where}: power_factor is not a number in (0, 1]")
+        try:
+            return cls(
+                eui=eui,
+                key=key,
+                device_id=_text(entry, "device_id", where, 128, ""),
+                name=_text(entry, "name", where, 256, ""),
+                direction=_text(entry, "direction", where, 16, "import"),
+                power_factor=power_factor,
+                require_mac=_flag(entry, "require_mac", where, True),
+                radio=plan,
+            )
+        except (PayloadError, ValueError, LookupError) as exc:  # ConfigError passes as it is
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"{where}: {exc}") from exc
 
     def to_entry(self) -> dict[str, Any]:
         return {
@@ -185,27 +256,43 @@ class DeviceRegistry:
 
     @classmethod
     def from_entries(cls, entries: Iterable[Mapping[str, Any]]) -> DeviceRegistry:
-        return cls(Device.from_entry(entry) for entry in entries)
+        return cls(
+            Device.from_entry(entry, f"device entry {i + 1}") for i, entry in enumerate(entries)
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> DeviceRegistry:
-        """Read ``{"devices": [...]}`` (or a bare list) from a YAML or JSON file."""
-        text = Path(path).read_text(encoding="utf-8")
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        """Read ``{"devices": [...]}`` (or a bare list) from a YAML or JSON file.
+
+        The file holds device keys: it is refused when other users can read it.
+        Whatever it contains, the result is a registry or a ``ConfigError``.
+        """
+        source = Path(path)
+        text = read_secret_text(source, "device registry", MAX_REGISTRY_BYTES)
+        return cls.parse(text, source.suffix == ".json", str(source))
+
+    @classmethod
+    def parse(cls, text: str, is_json: bool, where: str = "registry") -> DeviceRegistry:
+        """A registry from YAML or JSON text, or a ``ConfigError`` saying what is wrong."""
+        try:
+            data = load_json(text, where, MAX_REGISTRY_BYTES) if is_json else yaml.safe_load(text)
+        except (MalformedMessageError, yaml.YAMLError, RecursionError, ValueError) as exc:
+            kind = "JSON" if is_json else "YAML"
+            raise ConfigError(f"{where}: not valid {kind} ({str(exc)[:300]})") from exc
         entries = data.get("devices") if isinstance(data, dict) else data
         if not isinstance(entries, list):
-            raise ConfigError(f"{path}: expected a list of devices under 'devices'")
+            raise ConfigError(f"{where}: expected a list of devices under 'devices'")
         return cls.from_entries(entries)
 
     def dump(self, path: str | Path) -> None:
-        """Write the registry as YAML or JSON (by extension). It holds keys: keep it private."""
+        """Write the registry as YAML or JSON (by extension), readable by the owner only."""
         data = {"devices": [device.to_entry() for device in self]}
         text = (
             json.dumps(data, indent=2)
             if str(path).endswith(".json")
             else yaml.safe_dump(data, sort_keys=False)
         )
-        Path(path).write_text(text, encoding="utf-8")
+        write_secret_text(Path(path), text)
 
     @classmethod
     def simulated(

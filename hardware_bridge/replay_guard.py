@@ -18,9 +18,14 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from gridcoop.hardware_bridge.errors import StoreError
+
 SEQ_MOD = 1 << 16
 BOOT_MOD = 1 << 8
 ENERGY_MOD = 1 << 32
+FCNT_MOD = 1 << 32  # LoRaWAN FCntUp is 32 bits (16 on the air, extended by the server)
+MAX_SESSION_CHARS = 64  # a DevAddr is 8 hex digits; TTN session keys ids are shorter than this
+MAX_TEXT_CHARS = 200  # meter ids and details kept in the rejection log
 
 # rejection reasons (the ``reason`` of an Admission, and counter names)
 DUPLICATE = "duplicate"
@@ -30,6 +35,8 @@ BOOT_REGRESSION = "boot_regression"
 ENERGY_REGRESSION = "energy_regression"
 FCNT_REPLAY = "fcnt_replay"
 FCNT_REGRESSION = "fcnt_regression"
+BAD_FCNT = "bad_fcnt"
+BAD_COUNTER = "bad_counter"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meter_state (
@@ -43,6 +50,15 @@ CREATE TABLE IF NOT EXISTS lost_gap (
     id INTEGER PRIMARY KEY, meter_id TEXT, kind TEXT, after INTEGER, count INTEGER, at_s REAL);
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER);
 """
+
+
+def storable(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters and made valid UTF-8 for SQLite.
+
+    JSON may carry lone surrogates (``"\\ud800"``) that SQLite cannot store; one of
+    them in a refusal's detail must not make every later commit fail.
+    """
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(slots=True)
@@ -84,40 +100,59 @@ class ReplayGuard:
         rejection_log: int = 20_000,
     ) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
         self._window = delivery_window
         self._rejection_log = rejection_log
         self._state: dict[str, MeterState] = {}
-        for row in self._db.execute(
-            "SELECT meter_id, boot, seq, energy_vah, session, f_cnt, last_s, accepted, rejected,"
-            " lost_frames FROM meter_state"
-        ):
-            self._state[row[0]] = MeterState(*row[1:])
-        ids = self._db.execute(
-            "SELECT dedup_id FROM seen_delivery ORDER BY rowid DESC LIMIT ?", (delivery_window,)
-        ).fetchall()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                ids = self._load(delivery_window)
+            except BaseException:
+                self._db.close()
+                raise
+        except (sqlite3.Error, OSError, TypeError, ValueError) as exc:
+            raise StoreError(
+                f"replay guard {self.path}: cannot open ({exc}); check the path, its "
+                "permissions and free space, or move a damaged file away"
+            ) from exc
         self._seen: set[str] = {row[0] for row in ids}
         self._seen_order: deque[str] = deque(row[0] for row in reversed(ids))
-        self.counters: Counter[str] = Counter(
-            dict(self._db.execute("SELECT name, value FROM counter").fetchall())
-        )
         self._dirty: set[str] = set()
         self._new_ids: list[tuple[str, str]] = []
         self._new_rejections: list[tuple[str, str, str, float]] = []
         self._new_gaps: list[tuple[str, str, int, int, float]] = []
         self._counter_base = Counter(self.counters)
 
+    def _load(self, delivery_window: int) -> list[tuple[str]]:
+        """Schema, meter states and counters; the most recent delivery ids."""
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        for row in db.execute(
+            "SELECT meter_id, boot, seq, energy_vah, session, f_cnt, last_s, accepted, rejected,"
+            " lost_frames FROM meter_state"
+        ):
+            self._state[str(row[0])] = MeterState(*row[1:])
+        self.counters: Counter[str] = Counter(
+            {str(k): int(v) for k, v in db.execute("SELECT name, value FROM counter")}
+        )
+        return db.execute(
+            "SELECT dedup_id FROM seen_delivery ORDER BY rowid DESC LIMIT ?", (delivery_window,)
+        ).fetchall()
+
     # -- checks (no state change) -------------------------------------------------
     def is_duplicate(self, dedup_id: str | None) -> bool:
-        return bool(dedup_id) and dedup_id in self._seen
+        return dedup_id is not None and dedup_id != "" and storable(dedup_id) in self._seen
 
     def _network_verdict(
         self, state: MeterState | None, session: str | None, f_cnt: int | None
     ) -> tuple[str, str, int]:
         """(reason, detail, lost) for the network frame counter; reason "" when fine."""
+        if f_cnt is not None and not 0 <= f_cnt < FCNT_MOD:
+            return BAD_FCNT, f"fCnt {str(f_cnt)[:30]} is outside the 32-bit counter", 0
+        if session is not None and len(session) > MAX_SESSION_CHARS:
+            return BAD_FCNT, f"session id of {len(session)} characters", 0
         if f_cnt is None or state is None or state.f_cnt is None or session != state.session:
             return "", "", 0
         if f_cnt == state.f_cnt:
@@ -159,6 +194,8 @@ class ReplayGuard:
         """Check one authenticated reading; when accepted, advance the meter's state."""
         if self.is_duplicate(dedup_id):
             return Admission(False, DUPLICATE, f"delivery {dedup_id} already processed")
+        if not (0 <= boot < BOOT_MOD and 0 <= seq < SEQ_MOD and 0 <= energy_vah < ENERGY_MOD):
+            return Admission(False, BAD_COUNTER, "(boot, seq, VAh) outside the frame's widths")
         state = self._state.get(meter_id)
         reason, detail, lost_fcnt = self._network_verdict(state, session, f_cnt)
         if reason:
@@ -226,10 +263,11 @@ class ReplayGuard:
             if lost:
                 self._new_gaps.append((meter_id, "fcnt", state.f_cnt or 0, lost, at_s))
                 self.counters["lost_network_frames"] += lost
-            state.session, state.f_cnt = session, f_cnt
+            state.session = None if session is None else storable(session)
+            state.f_cnt = f_cnt
         state.last_s = at_s
         if dedup_id:
-            self._remember(dedup_id, meter_id)
+            self._remember(storable(dedup_id), meter_id)
         self._dirty.add(meter_id)
 
     def _remember(self, dedup_id: str, meter_id: str) -> None:
@@ -242,17 +280,23 @@ class ReplayGuard:
     def reject(self, meter_id: str, reason: str, detail: str, at_s: float) -> None:
         """Count and log a refused frame (the caller's reason: bad_mac, unknown_device, ...)."""
         self.counters[f"rejected.{reason}"] += 1
-        self._new_rejections.append((meter_id, reason, detail, at_s))
+        self._new_rejections.append((storable(meter_id), reason, storable(detail), at_s))
         state = self._state.get(meter_id)
         if state is not None:
             state.rejected += 1
             self._dirty.add(meter_id)
 
     def reset_session(self, meter_id: str, session: str | None) -> None:
-        """A (re-)join: the network frame counter restarts in a new session."""
-        state = self._state.setdefault(meter_id, MeterState())
-        state.session, state.f_cnt = session, None
+        """A (re-)join: the network frame counter restarts in a new session.
+
+        Join events are not authenticated end to end, so one for a meter with no
+        accepted reading is only counted: it creates no state (nothing to reset).
+        """
         self.counters["joins"] += 1
+        state = self._state.get(meter_id)
+        if state is None:
+            return
+        state.session, state.f_cnt = storable(session or "", MAX_SESSION_CHARS), None
         self._dirty.add(meter_id)
 
     def reset_meter(self, meter_id: str) -> None:
@@ -270,6 +314,22 @@ class ReplayGuard:
             self.counters == self._counter_base
         ):
             return
+        try:
+            self._write()
+        except (sqlite3.Error, OSError, OverflowError, ValueError) as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StoreError(
+                f"replay guard {self.path}: cannot write ({exc}); nothing was lost, the "
+                "changes are kept and written at the next commit"
+            ) from exc
+        self._dirty.clear()
+        self._new_ids.clear()
+        self._new_rejections.clear()
+        self._new_gaps.clear()
+        self._counter_base = Counter(self.counters)
+
+    def _write(self) -> None:
         db = self._db
         db.execute("BEGIN")
         db.executemany(
@@ -313,11 +373,6 @@ class ReplayGuard:
                 (self._rejection_log,),
             )
         db.execute("COMMIT")
-        self._dirty.clear()
-        self._new_ids.clear()
-        self._new_rejections.clear()
-        self._new_gaps.clear()
-        self._counter_base = Counter(self.counters)
 
     def rejections(self, limit: int = 100) -> list[tuple[str, str, str, float]]:
         """The most recent refused frames: (meter_id, reason, detail, at_s), newest first."""

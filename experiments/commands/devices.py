@@ -5,26 +5,42 @@ from __future__ import annotations
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from gridcoop.hardware_bridge.airtime import budget_table
 from gridcoop.hardware_bridge.device_simulator import DEMO_MASTER_KEY, DeviceSimulator
-from gridcoop.hardware_bridge.errors import BridgeError
+from gridcoop.hardware_bridge.errors import BridgeError, ConfigError
 from gridcoop.hardware_bridge.registry import DeviceRegistry
+from gridcoop.hardware_bridge.secret_files import MASTER_KEY_ENV, master_key
 
 
-def _master_key(text: str | None) -> bytes:
-    if text is None:
-        return DEMO_MASTER_KEY
+def _master_key(argv_key: str | None, path: Path | None) -> bytes:
+    """The fleet's master key from a 0600 file or ``$GRIDCOOP_MASTER_KEY``, else the demo key."""
+    if argv_key is not None:
+        raise click.UsageError(
+            "--master-key is not accepted: the command line is visible to every user. "
+            f"Put the key (hex) in a file readable only by you (--master-key-file) or in "
+            f"${MASTER_KEY_ENV}"
+        )
     try:
-        key = bytes.fromhex(text)
-    except ValueError as exc:
-        raise click.BadParameter("give the master key as hex (64 digits)") from exc
-    if len(key) < 16:
-        raise click.BadParameter("the master key needs at least 16 bytes (32 hex digits)")
-    return key
+        key = master_key(path)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return DEMO_MASTER_KEY if key is None else key
+
+
+def _master_key_options(fn: Callable[..., None]) -> Callable[..., None]:
+    fn = click.option(
+        "--master-key-file",
+        default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"File (mode 0600) holding the hex master key devices derive theirs from; "
+        f"else ${MASTER_KEY_ENV}; else the public demo key (simulation only).",
+    )(fn)
+    return click.option("--master-key", default=None, hidden=True)(fn)
 
 
 @click.group()
@@ -71,7 +87,7 @@ def devices() -> None:
     help="Rounds to publish; 0 runs until Ctrl-C.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--master-key", default=None, help="Hex master key (devices derive theirs).")
+@_master_key_options
 @click.option(
     "--app-id",
     default="gridcoop",
@@ -116,6 +132,7 @@ def simulate(
     rounds: int,
     seed: int,
     master_key: str | None,
+    master_key_file: Path | None,
     app_id: str,
     tenant: str,
     qos: int,
@@ -124,6 +141,7 @@ def simulate(
     registry_out: Path | None,
 ) -> None:
     """Publish realistic uplinks from simulated households and answer downlinks."""
+    fleet_key = _master_key(master_key, master_key_file)
     if interval_s % 60:
         raise click.BadParameter("must be a whole number of minutes", param_hint="--interval-s")
     try:
@@ -134,7 +152,7 @@ def simulate(
             interval_s=interval_s,
             dr=dr,
             seed=seed,
-            master_key=_master_key(master_key),
+            master_key=fleet_key,
             application_id=app_id,
             tenant=tenant,
             qos=qos,
@@ -172,7 +190,7 @@ def simulate(
 
 @devices.command()
 @click.option("--meters", default=10, show_default=True, type=click.IntRange(1, 16_777_214))
-@click.option("--master-key", default=None, help="Hex master key (default: the demo key).")
+@_master_key_options
 @click.option("--interval-s", default=900, show_default=True, type=click.IntRange(60))
 @click.option("--dr", default=0, show_default=True, type=click.IntRange(0, 7))
 @click.option("--export-every", default=0, show_default=True, type=click.IntRange(0))
@@ -183,16 +201,23 @@ def simulate(
     help="YAML or JSON file (by extension). It holds keys: keep it private.",
 )
 def registry(
-    meters: int, master_key: str | None, interval_s: int, dr: int, export_every: int, out: Path
+    meters: int,
+    master_key: str | None,
+    master_key_file: Path | None,
+    interval_s: int,
+    dr: int,
+    export_every: int,
+    out: Path,
 ) -> None:
-    """Write the registry (devEUI, key, TTN id) of a simulated fleet for the bridge."""
+    """Write the registry (devEUI, key, TTN id) of a simulated fleet for the bridge (0600)."""
+    fleet_key = _master_key(master_key, master_key_file)
     try:
         fleet = DeviceRegistry.simulated(
-            meters, _master_key(master_key), interval_s=interval_s, dr=dr, export_every=export_every
+            meters, fleet_key, interval_s=interval_s, dr=dr, export_every=export_every
         )
+        fleet.dump(out)
     except BridgeError as exc:
         raise click.ClickException(str(exc)) from exc
-    fleet.dump(out)
     click.echo(f"{len(fleet)} devices written to {out}")
 
 

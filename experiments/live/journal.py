@@ -51,6 +51,18 @@ def pack_counter(boot: int, seq: int, energy_vah: int) -> int:
     return (boot << (SEQ_BITS + VAH_BITS)) | (seq << VAH_BITS) | energy_vah
 
 
+def appliance_number(text: str) -> int | None:
+    """A device command's appliance number (0-255) from a ``dr_command``; None for others.
+
+    Strict ASCII digits: ``str.isdigit`` also accepts characters such as "²" that
+    ``int`` refuses, and a ledger is read back after a restart whatever it holds.
+    """
+    if not (text.isascii() and text.isdigit() and len(text) <= 3):
+        return None
+    number = int(text)
+    return number if number <= 0xFF else None
+
+
 def unpack_counter(counter: int) -> tuple[int, int, int]:
     return (counter >> (SEQ_BITS + VAH_BITS), (counter >> VAH_BITS) & 0xFFFF,
             counter & 0xFFFFFFFF)
@@ -201,10 +213,10 @@ class LiveJournal:
                 if isinstance(tx, DrCommand):
                     node = self.node_of_member.get(tx.target, "")
                     last_action[(node, tx.appliance)] = tx.action
-                    if tx.appliance.isdigit():
+                    appliance = appliance_number(tx.appliance)
+                    if appliance is not None:
                         pending[stx.txid_hex] = PendingCommand(
-                            node, command_id_of(tx.nonce), int(tx.appliance), tx.action,
-                            tx.start_s)
+                            node, command_id_of(tx.nonce), appliance, tx.action, tx.start_s)
                 elif isinstance(tx, DrOutcome):
                     pending.pop(tx.command_txid, None)
         self._command_txid = {c.command_id: txid for txid, c in pending.items()}

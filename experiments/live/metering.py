@@ -85,9 +85,8 @@ class RealMeters:
         vah = int(reading.extra.get("energy_vah", 0))
         counter = pack_counter(reading.boot, reading.seq, vah)
         reason = ""
-        if track.baseline is None:
-            delta = reading.import_wh + reading.export_wh
-            delta_vah = delta
+        if track.baseline is None:  # nothing of this boot is on the ledger: all of it counts,
+            delta_vah = vah  # even what a replay guard accepted before a crash never recorded
         else:
             if counter <= track.baseline:
                 self.duplicates += 1
