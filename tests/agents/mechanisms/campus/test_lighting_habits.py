@@ -11,7 +11,8 @@ from gridcoop.agents.behaviour.errors import ActionError
 from gridcoop.agents.behaviour.lighting import RankingResponseLighting
 from gridcoop.agents.behaviour.observations import LightingObservation, Standing
 from gridcoop.agents.behaviour.protocols import Decision, Group
-from gridcoop.agents.mechanisms.campus.scenario import CampusTerm
+from gridcoop.agents.mechanisms.campus.habits import decide_switch_offs
+from gridcoop.agents.mechanisms.campus.scenario import CampusCase, CampusTerm
 from gridcoop.agents.model.population import seeded_streams
 from gridcoop.agents.scenario.registry import build_scenario
 
@@ -19,8 +20,14 @@ WEEK_STEPS = 96 * 7
 RANKED = {"policies": {"lighting": "ranking_response"}, "rankings_from_day": 14}
 
 
+def _campus(**params: Any) -> CampusCase:
+    sc = build_scenario("campus-lighting", {"seed": 0, **params})
+    assert isinstance(sc, CampusCase)
+    return sc
+
+
 def _weekly_lighting_wh(**params: Any) -> list[int]:
-    sc = build_scenario("campus-lighting", {"days": 42, "seed": 0, **params})
+    sc = _campus(days=42, **params)
     wh = CampusTerm.simulate(sc, seeded_streams(0)).lighting_wh
     return [int(wh[w * WEEK_STEPS:(w + 1) * WEEK_STEPS].sum()) for w in range(6)]
 
@@ -77,14 +84,11 @@ def test_a_lighting_policy_returning_a_bad_row_is_named() -> None:
         def decide(self, observation: LightingObservation) -> Any:
             return type("A", (), {"switch_off": np.full(len(observation.member_ids), 2)})()
 
-    sc = build_scenario("campus-lighting", {"days": 7, "seed": 0})
-    from gridcoop.agents.mechanisms.campus import habits
-
+    sc = _campus(days=7)
+    term = CampusTerm.simulate(sc, seeded_streams(0))
     with pytest.raises(ActionError, match=r"policy 'wrong'.*field 'switch_off': 2 is above 1"):
-        habits.decide_switch_offs(
-            CampusTerm.simulate(sc, seeded_streams(0)).sessions,
-            CampusTerm.simulate(sc, seeded_streams(0)).presence,
-            sc.config(), ["room-1", "room-2"], _wrong_setup(Wrong()), 0)
+        decide_switch_offs(term.sessions, term.presence, sc.config(), ["room-1", "room-2"],
+                           _wrong_setup(Wrong()), 0)
 
 
 def _wrong_setup(policy: RankingResponseLighting) -> RankingResponseLighting:
