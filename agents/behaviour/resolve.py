@@ -20,7 +20,10 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
         "tariff_share": "gridcoop.agents.behaviour.bidding:TariffShareBidding",
         "adaptive": "gridcoop.agents.behaviour.bidding:AdaptiveBidding",
     },
-    Decision.EV: {},
+    Decision.EV: {
+        "routine": "gridcoop.agents.behaviour.ev:RoutineEV",
+        "incentive_response": "gridcoop.agents.behaviour.ev:IncentiveResponseEV",
+    },
     Decision.DR: {
         "fixed": "gridcoop.agents.behaviour.dr:FixedOptOut",
         "incentive_response": "gridcoop.agents.behaviour.dr:IncentiveResponse",
