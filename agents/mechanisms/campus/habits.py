@@ -71,9 +71,10 @@ def decide_switch_offs(sessions: pd.DataFrame, presence: pd.DataFrame, config: C
 
 
 def lighting_policy(scenario: Any, sessions: pd.DataFrame, rng: np.random.Generator) -> Any:
-    """The scenario's lighting policy (default ``habit``), set up for the term's teachers."""
+    """The scenario's lighting policy (default: the kind's), set up for the term's teachers."""
     choice = scenario.policies.lighting
-    name, params = ("habit", {}) if choice is None else (choice.policy, dict(choice.params))
+    name, params = ((scenario.default_lighting_policy, {}) if choice is None
+                    else (choice.policy, dict(choice.params)))
     policy = make(Decision.LIGHTING, name, params)
     teachers = tuple(sorted(set(sessions["teacher_id"].astype(str))))
     policy.setup(Group(Decision.LIGHTING, "classroom users", teachers,
