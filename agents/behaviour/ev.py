@@ -28,7 +28,7 @@ import numpy as np
 
 from gridcoop.agents.behaviour.actions import EVActions
 from gridcoop.agents.behaviour.observations import EVObservation
-from gridcoop.agents.behaviour.protocols import PolicyBase
+from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
 
 PENALTY_RESPONSE = 0.3  # assumption
 TOKEN_RESPONSE = 0.2  # assumption
@@ -62,11 +62,8 @@ class IncentiveResponseEV(RoutineEV):
                  replacement_response: float = REPLACEMENT_RESPONSE,
                  token_streak_days: int = TOKEN_STREAK_DAYS) -> None:
         super().__init__()
-        for label, value in (("penalty_response", penalty_response),
-                             ("token_response", token_response),
-                             ("replacement_response", replacement_response)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"ev policy: {label} must be in [0, 1]")
+        check_shares(self.name, penalty_response=penalty_response,
+                     token_response=token_response, replacement_response=replacement_response)
         self.penalty_response = penalty_response
         self.token_response = token_response
         self.replacement_response = replacement_response

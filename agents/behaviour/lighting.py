@@ -32,7 +32,7 @@ import numpy as np
 
 from gridcoop.agents.behaviour.actions import LightingActions
 from gridcoop.agents.behaviour.observations import LightingObservation
-from gridcoop.agents.behaviour.protocols import PolicyBase
+from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
 
 PEER_SHARE = "top_switch_off_share"  # Standing.published key: the example peers' share
 RANK_RESPONSE = 0.4  # assumption: extra switch-off probability once named "least sustainable"
@@ -47,9 +47,8 @@ class LightingResponse:
     peer_response: float = PEER_RESPONSE
 
     def __post_init__(self) -> None:
-        for name in ("rank_response", "peer_response"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"lighting policy: {name} must be in [0, 1]")
+        check_shares("ranking_response", rank_response=self.rank_response,
+                     peer_response=self.peer_response)
 
 
 class HabitLighting(PolicyBase):
