@@ -55,6 +55,7 @@ class HabitLighting(PolicyBase):
     """The switch-off habit, unchanged by anything the community publishes."""
 
     name = "habit"
+    reads_rankings = False  # nothing to rank for: the campus skips the weekly attribution
 
     def probabilities(self, observation: LightingObservation) -> Any:
         return observation.base_switch_off
@@ -68,6 +69,7 @@ class RankingResponseLighting(HabitLighting):
     """The habit, nudged by being named on a ranking and by the peers it shows."""
 
     name = "ranking_response"
+    reads_rankings = True
 
     def __init__(self, rank_response: float = RANK_RESPONSE,
                  peer_response: float = PEER_RESPONSE) -> None:
