@@ -29,3 +29,16 @@ def test_set_chooses_a_policy_by_name(tmp_path: Path) -> None:
         "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 2
     assert "dr policy 'nonesuch' is not built in (fixed, incentive_response)" in result.output
+
+
+def test_a_policy_returning_bad_actions_stops_the_run_in_one_line_with_exit_2(
+        tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("kind: neighbourhood\ndays: 1\nhouseholds: 12\npolicies:\n  bidding:\n"
+                        "    all: {policy: 'tests.agents.behaviour.policies_for_tests:Broken', "
+                        "params: {fault: negative}}\n")
+    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "o"),
+                                       "--quiet"])
+    assert result.exit_code == 2
+    assert "Error: policy 'broken', member 'h01', field 'bid_wh': -5 is negative" in result.output
+    assert "Traceback" not in result.output
