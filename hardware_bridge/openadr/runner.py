@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from collections.abc import Coroutine
@@ -22,6 +23,14 @@ def openleadr() -> ModuleType:
         ) from exc
 
 
+async def _cancel_others() -> None:
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
 class LoopThread:
     """One event loop, running until :meth:`stop`; :meth:`call` runs a coroutine on it."""
 
@@ -38,7 +47,10 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout_s)
 
     def stop(self) -> None:
+        """Cancel what is still pending (openleadr leaves its report workers), then stop."""
         if self.loop.is_running():
+            with contextlib.suppress(TimeoutError, RuntimeError):  # stopping anyway
+                self.call(_cancel_others(), timeout_s=10.0)
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if not self.loop.is_running():
