@@ -16,6 +16,9 @@ unsigned.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import queue
 import re
 import secrets
@@ -34,6 +37,7 @@ from gridcoop.hardware_bridge.openadr.records import (
 )
 from gridcoop.hardware_bridge.openadr.runner import LoopThread, openleadr
 
+log = logging.getLogger(__name__)
 Record = VenRegistered | EventSent | OptReceived | ReportReceived
 PATH = "/OpenADR2/Simple/2.0b"
 # the element inside oadrSignedObject names the message (oadrCreatedEvent, oadrPoll, ...)
@@ -90,7 +94,10 @@ class Vtn:
             server.app.middlewares.append(self._count_messages())
             server.add_handler("on_create_party_registration", self._register)
             server.add_handler("on_register_report", self._register_report)
-            await server.run()
+            banner = io.StringIO()  # openleadr prints its URL; the caller's stdout stays clean
+            with contextlib.redirect_stdout(banner):
+                await server.run()
+            log.debug("%s", banner.getvalue().strip())
             return server
 
         self._server = self._loop.call(run())
