@@ -17,10 +17,10 @@ SUBCOMMANDS: dict[str, str] = {
     "ledger": "gridcoop.experiments.commands.ledger:ledger",
     "viz": "gridcoop.experiments.commands.viz:viz",
     "devices": "gridcoop.experiments.commands.devices:devices",
+    "openadr": "gridcoop.experiments.commands.openadr:openadr",
     "batch": "gridcoop.experiments.commands.batch:batch",
     "live": "gridcoop.experiments.commands.live:live",
     "worker": "gridcoop.experiments.commands.worker:worker",
-    "openadr": "gridcoop.experiments.commands.openadr:openadr",
 }
 
 
