@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "ledger": "gridcoop.experiments.commands.ledger:ledger",
     "viz": "gridcoop.experiments.commands.viz:viz",
     "devices": "gridcoop.experiments.commands.devices:devices",
+    "openadr": "gridcoop.experiments.commands.openadr:openadr",
     "batch": "gridcoop.experiments.commands.batch:batch",
     "live": "gridcoop.experiments.commands.live:live",
     "worker": "gridcoop.experiments.commands.worker:worker",

@@ -53,6 +53,26 @@ def data_rate(index: int) -> DataRate:
     return EU868[index]
 
 
+def data_rate_of_lora(spreading_factor: int, bandwidth_hz: int) -> DataRate | None:
+    """The EU868 data rate of a LoRa modulation (None: not an EU868 data rate).
+
+    Why: The Things Stack reports an uplink's modulation (``data_rate.lora``), not its
+    index; the index follows from this table, the one place the pairs are written.
+    """
+    for rate in EU868:
+        if not rate.is_fsk and (rate.spreading_factor, rate.bandwidth_hz) == (
+            spreading_factor,
+            bandwidth_hz,
+        ):
+            return rate
+    return None
+
+
+def data_rate_of_fsk(bit_rate_bps: int) -> DataRate | None:
+    """The EU868 data rate of an FSK modulation (DR7 at 50 kbit/s; None otherwise)."""
+    return next((r for r in EU868 if r.is_fsk and r.bandwidth_hz == bit_rate_bps), None)
+
+
 def lora_airtime_s(
     phy_payload_bytes: int,
     spreading_factor: int,

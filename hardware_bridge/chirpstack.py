@@ -35,8 +35,15 @@ from gridcoop.hardware_bridge.netjson import (
 )
 from gridcoop.hardware_bridge.readings import Command
 from gridcoop.hardware_bridge.registry import Device
+from gridcoop.hardware_bridge.untrusted import refuses_junk
 
 NETWORK = "chirpstack"
+# integration.proto's LogCode names: anything else is counted as "log.OTHER"
+LOG_CODES = frozenset({
+    "UNKNOWN", "DOWNLINK_PAYLOAD_SIZE", "UPLINK_CODEC", "DOWNLINK_CODEC", "OTAA",
+    "UPLINK_F_CNT_RESET", "UPLINK_MIC", "UPLINK_F_CNT_RETRANSMISSION", "DOWNLINK_GATEWAY",
+    "RELAY_NEW_END_DEVICE", "F_CNT_DOWN", "EXPIRED",
+})  # fmt: skip
 
 
 def event_topic(application_id: str, dev_eui: str, event: str) -> str:
@@ -67,6 +74,7 @@ def _device_eui(data: Mapping[str, Any], topic_eui: str) -> str:
         raise MalformedMessageError(str(exc)) from exc
 
 
+@refuses_junk
 def parse_uplink(topic: str, payload: bytes, now_s: float) -> Uplink:
     """An ``event/up`` message as an ``Uplink`` (missing fields default to 0 / empty)."""
     _, topic_eui, _ = split_topic(topic)
@@ -79,13 +87,42 @@ def parse_uplink(topic: str, payload: bytes, now_s: float) -> Uplink:
         payload=data_field if isinstance(data_field, str) else "",
         network=NETWORK,
         received_s=parse_time(data.get("time")) or now_s,
-        dedup_id=str(data["deduplicationId"]) if data.get("deduplicationId") else None,
-        session=str(data.get("devAddr") or ""),
+        dedup_id=_text(data, "deduplicationId") or None,
+        session=_text(data, "devAddr"),
         f_cnt=integer(data, "fCnt"),
         rssi=rssi,
         snr=snr,
         dr=integer(data, "dr"),
     )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+@refuses_junk
+def parse_join(topic: str, payload: bytes) -> tuple[str, str]:
+    """(devEUI, new devAddr) of a ``join`` event: the frame counters start again."""
+    _, topic_eui, _ = split_topic(topic)
+    data = load_object(payload, f"ChirpStack join event on {topic}")
+    return _device_eui(data, topic_eui), _text(data, "devAddr")
+
+
+@refuses_junk
+def parse_ack(topic: str, payload: bytes) -> tuple[str, bool, str]:
+    """(queue item id, acknowledged?, detail) of an ``ack`` event."""
+    data = load_object(payload, f"ChirpStack ack event on {topic}")
+    ok = data.get("acknowledged") is True
+    detail = "delivered (network ack)" if ok else "confirmed downlink not acknowledged"
+    return _text(data, "queueItemId"), ok, detail
+
+
+@refuses_junk
+def parse_log_code(topic: str, payload: bytes) -> str:
+    """The ``code`` of a ``log`` event, one of :data:`LOG_CODES` or ``OTHER``."""
+    code = load_object(payload, f"ChirpStack log event on {topic}").get("code", "UNKNOWN")
+    return code if isinstance(code, str) and code in LOG_CODES else "OTHER"
 
 
 def uplink_event(
@@ -227,24 +264,20 @@ class ChirpStackBridge(MqttBridge):
         return [(f"application/{self.application_id}/device/+/event/+", self.qos)]
 
     def _route(self, topic: str, payload: bytes) -> None:
-        _, topic_eui, event = split_topic(topic)
+        _, _, event = split_topic(topic)
         self.events[event] += 1
         now = self.clock()
         if event == "up":
             self._accept(parse_uplink(topic, payload, now))
             return
-        data = load_object(payload, f"ChirpStack {event} event on {topic}")
         if event == "join":
-            self.guard.reset_session(_device_eui(data, topic_eui), str(data.get("devAddr") or ""))
+            self.guard.reset_session(*parse_join(topic, payload))
         elif event == "ack":
-            queue_item = str(data.get("queueItemId") or "")
-            ok = bool(data.get("acknowledged", False))
-            detail = "delivered (network ack)" if ok else "confirmed downlink not acknowledged"
-            outcome = self.pending.network_outcome(queue_item, ok, detail)
+            outcome = self.pending.network_outcome(*parse_ack(topic, payload))
             if outcome is not None:
                 self._acks.append(outcome)
         elif event == "log":
-            self.events[f"log.{data.get('code', 'UNKNOWN')}"] += 1
+            self.events[f"log.{parse_log_code(topic, payload)}"] += 1
 
     def _transmit(self, device: Device, command: Command, payload: bytes, corr_id: str) -> None:
         expires = self.clock() + command.expires_in_s if command.expires_in_s else None

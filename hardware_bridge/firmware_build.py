@@ -9,6 +9,7 @@ the Python codec's.
 
 from __future__ import annotations
 
+import ctypes.util
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from gridcoop.hardware_bridge.errors import FirmwareBuildError
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 SKETCH_DIR = FIRMWARE_DIR / "gridcoop_meter"
 HOST_DRIVER = FIRMWARE_DIR / "host" / "host_codec.c"
+SIMAVR_HARNESS = FIRMWARE_DIR / "simavr" / "uno_pty.c"
+SIMAVR_HEADERS = Path("/usr/include/simavr/sim_avr.h")
 ARDUINO_MK = Path("/usr/share/arduino/Arduino.mk")
 ARDUINO_CORE = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino")
 UNO_FLASH_BYTES = 32_768 - 512  # 32 KB less the optiboot bootloader
@@ -49,6 +52,15 @@ def missing_host_compiler() -> str | None:
     return None if shutil.which("gcc") else "gcc"
 
 
+def missing_simavr() -> str | None:
+    """What is missing to run the Uno firmware in simavr, or None."""
+    if missing_host_compiler():
+        return "gcc"
+    if not SIMAVR_HEADERS.exists() or ctypes.util.find_library("simavr") is None:
+        return "libsimavr (Debian simavr, libsimavr-dev)"
+    return None
+
+
 def _run(command: list[str], cwd: Path) -> str:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -69,7 +81,8 @@ def elf_size(elf: Path) -> FirmwareSize:
 
 
 def build_uno(build_dir: Path, *, device_flags: str = "") -> FirmwareSize:
-    """``make`` the sketch for an Uno into ``build_dir``; returns its size."""
+    """``make`` the sketch for an Uno into ``build_dir``; returns its size (the ``.hex``
+    next to the ``.elf`` is what a board, or simavr, runs)."""
     missing = missing_uno_toolchain()
     if missing:
         raise FirmwareBuildError(f"cannot build for the Uno: missing {missing}")
@@ -94,6 +107,21 @@ def build_host_driver(build_dir: Path) -> Path:
     _run(
         ["gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-I", str(SKETCH_DIR),
          *sources, "-lm", "-o", str(binary)],
+        build_dir,
+    )  # fmt: skip
+    return binary
+
+
+def build_simavr_harness(build_dir: Path) -> Path:
+    """Compile ``simavr/uno_pty.c`` (the Uno in simavr, UART0 on a pty) against libsimavr."""
+    missing = missing_simavr()
+    if missing:
+        raise FirmwareBuildError(f"cannot build the simavr harness: missing {missing}")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    binary = build_dir / "uno_pty"
+    _run(
+        ["gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", str(SIMAVR_HARNESS),
+         "-lsimavr", "-lm", "-o", str(binary)],
         build_dir,
     )  # fmt: skip
     return binary

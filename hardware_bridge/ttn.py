@@ -7,6 +7,13 @@ cumulative energy counter still loses no energy); empty, zero and false fields
 are omitted, so ``f_cnt`` is absent when 0. Commands go to ``down/push`` with a
 ``bridge:cmd:<uuid>`` correlation id that ``down/ack|nack|failed`` echo back.
 For The Things Stack Open Source give ``tenant=""`` (no ``@tenant``).
+
+The data rate: current The Things Stack reports the modulation only
+(``settings.data_rate.lora`` {bandwidth, spreading_factor, coding_rate}; the old
+``settings.data_rate_index`` and ``settings.coding_rate`` fields are reserved in
+its ``lorawan.proto``), so the EU868 index is looked up from the modulation
+(:func:`gridcoop.hardware_bridge.airtime.data_rate_of_lora`). A message from an
+older server that still carries only ``data_rate_index`` is read from that.
 """
 
 from __future__ import annotations
@@ -16,6 +23,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gridcoop.hardware_bridge.airtime import (
+    data_rate,
+    data_rate_of_fsk,
+    data_rate_of_lora,
+    uplink_airtime_s,
+)
 from gridcoop.hardware_bridge.bridge_base import RegistryLike
 from gridcoop.hardware_bridge.codec import COMMAND_PORT, b64encode, normalize_eui
 from gridcoop.hardware_bridge.errors import CommandError, MalformedMessageError, PayloadError
@@ -32,6 +45,7 @@ from gridcoop.hardware_bridge.netjson import (
 )
 from gridcoop.hardware_bridge.readings import Command
 from gridcoop.hardware_bridge.registry import Device, DeviceRegistry
+from gridcoop.hardware_bridge.untrusted import refuses_junk, string_list
 
 NETWORK = "ttn"
 CORRELATION_PREFIX = "bridge:cmd:"
@@ -72,12 +86,33 @@ def resolve_device(registry: DeviceRegistry, device_id: str, data: Mapping[str, 
     return device_id  # unknown: the ingest refuses and counts it as unknown_device
 
 
+def data_rate_index(settings: Mapping[str, Any]) -> int | None:
+    """The EU868 data rate of an uplink's ``settings`` (None: not an EU868 data rate).
+
+    ``data_rate.lora`` (current servers) wins over ``data_rate_index`` (older ones);
+    a message with neither is an old one whose index 0 was omitted as a zero field.
+    """
+    modulation = section(settings, "data_rate")
+    lora, fsk = section(modulation, "lora"), section(modulation, "fsk")
+    if lora:
+        rate = data_rate_of_lora(integer(lora, "spreading_factor"), integer(lora, "bandwidth"))
+    elif fsk:
+        rate = data_rate_of_fsk(integer(fsk, "bit_rate"))
+    elif modulation:  # LR-FHSS or a modulation this bridge does not know
+        return None
+    else:
+        index = integer(settings, "data_rate_index")
+        return index if 0 <= index <= 15 else None
+    return None if rate is None else rate.index
+
+
+@refuses_junk
 def parse_uplink(registry: DeviceRegistry, topic: str, payload: bytes, now_s: float) -> Uplink:
     device_id, _ = split_topic(topic)
     data = load_object(payload, f"TTN uplink on {topic}")
     message = section(data, "uplink_message")
     rssi, snr, _ = best_radio(message.get("rx_metadata"))
-    correlation = [str(c) for c in data.get("correlation_ids") or [] if isinstance(c, str)]
+    correlation = string_list(data.get("correlation_ids"))
     dedup = next((c for c in correlation if c.startswith("as:up:")), None)
     frm = message.get("frm_payload")
     received = parse_time(message.get("received_at")) or parse_time(data.get("received_at"))
@@ -92,7 +127,7 @@ def parse_uplink(registry: DeviceRegistry, topic: str, payload: bytes, now_s: fl
         f_cnt=integer(message, "f_cnt"),
         rssi=rssi,
         snr=snr,
-        dr=integer(section(message, "settings"), "data_rate_index"),
+        dr=data_rate_index(section(message, "settings")),
     )
 
 
@@ -110,8 +145,24 @@ def uplink_message(
     dr: int = 0,
     rssi: int = -97,
     snr: float = 7.25,
+    legacy_index: bool = False,
 ) -> dict[str, Any]:
-    """An ``up`` body as The Things Stack publishes it (zero fields omitted)."""
+    """An ``up`` body as current The Things Stack publishes it (zero fields omitted).
+
+    ``legacy_index`` gives the older shape instead: ``data_rate_index`` and
+    ``coding_rate`` directly under ``settings``.
+    """
+    rate = data_rate(dr)
+    modulation: dict[str, Any] = (
+        {"fsk": {"bit_rate": rate.bandwidth_hz}}
+        if rate.is_fsk
+        else {"lora": {"bandwidth": rate.bandwidth_hz, "spreading_factor": rate.spreading_factor,
+                       "coding_rate": "4/5"}}
+    )  # fmt: skip
+    settings: dict[str, Any] = {"data_rate": modulation, "frequency": "867100000"}
+    if legacy_index:
+        settings = {"data_rate_index": dr, "coding_rate": "4/5", "frequency": "867100000"}
+        settings = {k: v for k, v in settings.items() if v != 0}  # zero fields are omitted
     message: dict[str, Any] = {
         "session_key_id": session_key_id,
         "f_port": f_port,
@@ -125,12 +176,9 @@ def uplink_message(
                 "snr": snr,
             }
         ],
-        "settings": {
-            "data_rate": {"lora": {"bandwidth": 125000, "spreading_factor": 12 - dr}},
-            "data_rate_index": dr,
-            "frequency": "867100000",
-        },
+        "settings": settings,
         "received_at": format_time(time_s),
+        "consumed_airtime": f"{uplink_airtime_s(len(payload), dr):.6f}s",
     }
     message = {k: v for k, v in message.items() if v not in (0, "", None, False)}
     message["settings"] = {k: v for k, v in message["settings"].items() if v != 0}
@@ -159,6 +207,14 @@ def join_message(
     }
 
 
+@refuses_junk
+def parse_join(registry: DeviceRegistry, device_id: str, payload: bytes) -> tuple[str, str]:
+    """(devEUI, new session key id) of a ``join`` message."""
+    data = load_object(payload, f"TTN join message for {device_id}")
+    session = section(data, "join_accept").get("session_key_id")
+    return resolve_device(registry, device_id, data), session if isinstance(session, str) else ""
+
+
 def downlink_push(
     *, f_port: int, payload: bytes, confirmed: bool, priority: str, correlation_id: str
 ) -> dict[str, Any]:
@@ -176,8 +232,30 @@ def downlink_push(
     }
 
 
-def bridge_correlation(ids: Sequence[object]) -> str | None:
-    return next((str(c) for c in ids if str(c).startswith(CORRELATION_PREFIX)), None)
+def bridge_correlation(ids: Sequence[str]) -> str | None:
+    return next((c for c in ids if c.startswith(CORRELATION_PREFIX)), None)
+
+
+@refuses_junk
+def parse_down_event(kind: str, payload: bytes) -> tuple[str, bool, str] | None:
+    """(bridge correlation id, delivered?, detail) of a ``down/{ack,nack,failed}`` message;
+    None for other ``down/*`` events and for downlinks this bridge did not send."""
+    data = load_object(payload, f"TTN down/{kind} message")
+    inner = section(data, f"downlink_{kind}")
+    ids = string_list(data.get("correlation_ids")) + string_list(inner.get("correlation_ids"))
+    ids += string_list(section(inner, "downlink").get("correlation_ids"))
+    corr = bridge_correlation(ids)
+    if corr is None:
+        return None
+    if kind == "ack":
+        return corr, True, "delivered (network ack)"
+    if kind == "nack":
+        return corr, False, "device nacked the downlink"
+    if kind == "failed":
+        error = section(inner, "error")
+        name = error.get("name") or error.get("message_format")
+        return corr, False, f"downlink failed: {name if isinstance(name, str) else 'unknown error'}"
+    return None
 
 
 class TtnBridge(MqttBridge):
@@ -233,30 +311,16 @@ class TtnBridge(MqttBridge):
         if event == "up":
             self._accept(parse_uplink(self.registry, topic, payload, now))
             return
-        data = load_object(payload, f"TTN {event} message on {topic}")
         if event == "join":
-            eui = resolve_device(self.registry, device_id, data)
-            session = section(data, "join_accept").get("session_key_id")
-            self.guard.reset_session(eui, str(session or ""))
+            eui, session = parse_join(self.registry, device_id, payload)
+            self.guard.reset_session(eui, session)
             return
         if not event.startswith("down/"):
             return
-        kind = event[len("down/") :]
-        inner = section(data, f"downlink_{kind}")
-        ids = list(data.get("correlation_ids") or []) + list(inner.get("correlation_ids") or [])
-        ids += list(section(inner, "downlink").get("correlation_ids") or [])
-        corr = bridge_correlation(ids)
-        if corr is None:
+        parsed = parse_down_event(event[len("down/") :], payload)
+        if parsed is None:
             return
-        outcome = None
-        if kind == "ack":
-            outcome = self.pending.network_outcome(corr, True, "delivered (network ack)")
-        elif kind == "nack":
-            outcome = self.pending.network_outcome(corr, False, "device nacked the downlink")
-        elif kind == "failed":
-            error = section(inner, "error")
-            name = error.get("name") or error.get("message_format") or "unknown error"
-            outcome = self.pending.network_outcome(corr, False, f"downlink failed: {name}")
+        outcome = self.pending.network_outcome(*parsed)
         if outcome is not None:
             self._acks.append(outcome)
 

@@ -143,7 +143,7 @@ def _rank(
     iso = when.dt.isocalendar()
     frames = []
     for kind, period in (
-        ("week", iso["year"].astype(str) + "-W" + iso["week"].map("{:02d}".format)),
+        ("week", iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)),
         ("month", when.dt.strftime("%Y-%m")),
     ):
         totals = (

@@ -24,7 +24,9 @@
 
 /* Metering: one uplink per interval; checked against the duty cycle by
  * tests/hardware_bridge/test_airtime.py (20 B at DR0 every 900 s = 0.2 %). */
+#ifndef METER_INTERVAL_S /* the simulator tests build with a few seconds */
 #define METER_INTERVAL_S 900
+#endif
 #define LORA_DATA_RATE 0
 #define ACK_DELAY_S 190 /* >= LoRaWAN back-off after a 1.81 s DR0 frame at 1 % (179 s) */
 
@@ -43,7 +45,9 @@
 #define OUTPUT_PWM {0, 1, 1, 0}
 
 /* LoRaWAN modem (RAK3172, RUI3 AT commands) on a software serial port. */
+#ifndef GC_USE_LORA /* 0: USB serial only (bench meters, the simavr tests) */
 #define GC_USE_LORA 1
+#endif
 #define LORA_RX_PIN 10
 #define LORA_TX_PIN 11
 #define LORA_BAUD 9600 /* set once with AT+BAUD=9600; the firmware tries it at start */
