@@ -77,6 +77,8 @@ class WorkerRegions:
         self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir is not None else None
         if curve_dir is None and remote:
             raise ValueError("workers on other machines need CurveZMQ keys: give curve_dir")
+        if dask is not None and not processes:
+            raise ValueError("--dask places the --processes workers: give --processes N")
         if insecure and (curve_dir is not None or remote or dask is not None):
             raise ValueError("plain tcp without CurveZMQ is for local worker processes only")
         self._insecure = insecure
@@ -94,6 +96,7 @@ class WorkerRegions:
         self._report: tuple[int, dict[str, Any]] = (-1, {})
         self.local_clearings = 0  # local clearings done by the workers' aggregators
         self.worker_cpu_s: list[dict[str, float]] = []  # each worker's own and its replica's
+        self.control_refused = 0  # frames the control channel refused (kept after close)
 
     # --- construction -------------------------------------------------------------------
 
@@ -326,4 +329,5 @@ class WorkerRegions:
         """Stop the workers (before the model closes its bus and ledger)."""
         if self.control is not None:
             self.worker_cpu_s = self.control.close(self._pump) or self.worker_cpu_s
+            self.control_refused = self.control.refused
             self.control = None
