@@ -129,7 +129,6 @@ class Inbound:
                 ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
                 header = make_header(KIND_REPLY, self._bus.codec, 0)
                 self._reply(ident, [header, encode(ack, self._bus.codec)], self._names.get(ident))
-        self.stats.parts_dropped = self._parts.dropped
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
@@ -184,7 +183,10 @@ class Inbound:
                 )
             return payload
         self.stats.parts_received += 1
-        return self._parts.add(source, header.seq, header.part, payload)
+        try:
+            return self._parts.add(source, header.seq, header.part, payload)
+        finally:
+            self.stats.parts_dropped = self._parts.dropped
 
     def _decode(self, header: Header, payload: bytes) -> Message:
         return decode(payload, header.codec, self._bus.max_message_bytes)
@@ -404,7 +406,6 @@ class Inbound:
             self._check_policy(message)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
-            self.stats.parts_dropped = self._parts.dropped
             return
         seq = header.seq
         self._inbox.append((message.sender, seq, message))

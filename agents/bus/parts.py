@@ -80,7 +80,8 @@ class Reassembly:
             )
         count, size = layout(max(part.total, 1), self.part_bytes)
         expected = size if part.number < count - 1 else part.total - size * (count - 1)
-        if part.parts != count or len(data) != expected:
+        if part.parts != count or not 0 <= part.number < count or count < 2 or \
+                len(data) != expected:
             self.forget(source)
             raise MalformedMessageError(
                 f"part {part.number} of {part.parts} ({len(data)} bytes) is not how a payload "

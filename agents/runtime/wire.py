@@ -16,6 +16,7 @@ fit the data frame exactly.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,6 +66,7 @@ def unpack(frames: Sequence[bytes]) -> tuple[dict[str, Any], Arrays]:
         raise FrameError(f"the control header is not JSON: {exc}") from None
     if not isinstance(header, dict):
         raise FrameError("the control header must be a JSON object")
+    _refuse_non_finite(header)
     specs = header.pop("arrays", [])
     if not isinstance(specs, list):
         raise FrameError("the control header's 'arrays' must be a list")
@@ -89,6 +91,19 @@ def unpack(frames: Sequence[bytes]) -> tuple[dict[str, Any], Arrays]:
     if offset != len(data):
         raise FrameError(f"{len(data) - offset} bytes after the last array")
     return header, arrays
+
+
+def _refuse_non_finite(value: Any) -> None:
+    """No infinite number in a header (JSON has none; ``1e999`` parses to one)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise FrameError("the control header holds a number out of range")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _spec(spec: Any) -> tuple[str, np.dtype[Any], tuple[int, ...]]:
