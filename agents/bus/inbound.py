@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, cast
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from gridcoop.agents.bus.curve import ANY_NAME
 from gridcoop.agents.bus.errors import (
-    ForbiddenMessageError,
     MalformedMessageError,
     MessageError,
     MessageRejectedError,
@@ -26,6 +24,7 @@ from gridcoop.agents.bus.errors import (
 )
 from gridcoop.agents.bus.messages import Ack, Envelope, ErrorMessage, Message, decode, encode
 from gridcoop.agents.bus.parts import Reassembly
+from gridcoop.agents.bus.senders import Policy, Senders, check_policy
 from gridcoop.agents.bus.wire import (
     KIND_PUBLISH,
     KIND_REPLY,
@@ -43,18 +42,9 @@ if TYPE_CHECKING:
 Handler = Callable[[Message], Envelope]
 """A request handler: gets the request, returns the reply (reply_to, id and sender are stamped)."""
 
-Policy = Callable[[Message], str | None]
-"""Who may send what here: gets a message whose sender is authenticated (under CurveZMQ)
-and returns why it is refused, or None to accept it."""
-
 ERROR_REPLY_BACKLOG = 1_000
 """Most error replies held for one connection that does not read them (a flood's)."""
 
-KNOWN_CONNECTIONS = 10_000
-"""Connections whose name and session are remembered (the oldest are forgotten)."""
-
-DEDUP_WINDOW = 100_000
-"""Reliable message ids remembered per sender to recognise resends."""
 
 ACK_CHUNK = 10_000
 """Most ids in one Ack (about 300 kB), well under any sane max_message_bytes."""
@@ -86,11 +76,9 @@ class Inbound:
         self._handlers: dict[str, Handler] = {}
         self._outbox: dict[bytes, deque[list[bytes]]] = {}
         """Per connection (ROUTER routing id), replies its peer has no room for yet."""
-        self._names: dict[bytes, str] = {}
-        """Per connection, the name it speaks as (its first valid message's sender)."""
-        self._parts = Reassembly(bus.max_message_bytes, bus.part_bytes)
+        self._senders = Senders(bus)
         self.policy: Policy | None = None
-        self._seen: dict[str, tuple[bytes, set[str], deque[str]]] = {}
+        self._parts = Reassembly(bus.max_message_bytes, bus.part_bytes)
         self._dealers: dict[str, zmq.Socket[bytes]] = {}
         self._dealer_readers: dict[str, Callable[[], int]] = {}
         self._monitors: dict[str, zmq.Socket[bytes]] = {}
@@ -128,7 +116,8 @@ class Inbound:
                 chunk = ids[start : start + ACK_CHUNK]
                 ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
                 header = make_header(KIND_REPLY, self._bus.codec, 0)
-                self._reply(ident, [header, encode(ack, self._bus.codec)], self._names.get(ident))
+                frames = [header, encode(ack, self._bus.codec)]
+                self._reply(ident, frames, self._senders.name_of(ident))
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
@@ -156,16 +145,16 @@ class Inbound:
                     "Endpoint, which assigns both"
                 )
             message_id = message.id
-            self._check_sender(ident, message.sender, raw[-1])
-            self._check_policy(message)
+            self._senders.check(ident, message.sender, raw[-1])
+            check_policy(self.policy, message, self.name)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             self._error_reply(ident, seq, message_id, exc.code, str(exc))
             return
-        self._remember(ident, message.sender)
+        self._senders.remember(ident, message.sender)
         if header.kind == KIND_REQUEST:
             self._serve_request(ident, seq, message)
-        elif self._is_duplicate(message.sender, header.session, message.id):
+        elif self._senders.is_duplicate(message.sender, header.session, message.id):
             self.stats.duplicates += 1
             acks.setdefault(ident, []).append(message.id)
         else:
@@ -190,44 +179,6 @@ class Inbound:
 
     def _decode(self, header: Header, payload: bytes) -> Message:
         return decode(payload, header.codec, self._bus.max_message_bytes)
-
-    def _check_sender(self, ident: bytes, sender: str, last: bytes | zmq.Frame) -> None:
-        """One connection speaks for one name; under CurveZMQ its key must be listed for it."""
-        known = self._names.get(ident)
-        if known is not None and known != sender:
-            raise SenderMismatchError(
-                f"envelope sender {sender!r} differs from {known!r}, the name this connection "
-                "speaks as"
-            )
-        if not isinstance(last, bytes):
-            self._check_key(last, sender)
-
-    def _remember(self, ident: bytes, sender: str) -> None:
-        if ident not in self._names:
-            if len(self._names) >= KNOWN_CONNECTIONS:
-                del self._names[next(iter(self._names))]
-            self._names[ident] = sender
-
-    def _check_policy(self, message: Message) -> None:
-        if self.policy is not None:
-            reason = self.policy(message)
-            if reason is not None:
-                raise ForbiddenMessageError(
-                    f"{message.type} from {message.sender!r} refused by {self.name!r}: {reason}"
-                )
-
-    def _check_key(self, frame: zmq.Frame, sender: str) -> None:
-        """Under CurveZMQ, the client's key must be listed for the name it sends as."""
-        curve = self._bus.curve
-        key = str(frame.get("User-Id")).encode()
-        if curve is None or key == curve.keys.public:
-            return
-        names = curve.names_for(key) or ()
-        if sender not in names and ANY_NAME not in names:
-            raise SenderMismatchError(
-                f"the CurveZMQ key {key.decode()[:8]}... may not speak for {sender!r}; "
-                "list that name with the key in allowed_clients"
-            )
 
     def _serve_request(self, ident: bytes, seq: int, message: Message) -> None:
         self.stats.received += 1
@@ -298,7 +249,7 @@ class Inbound:
                         raise
                     self.stats.replies_undeliverable += len(queue)
                     queue.clear()  # the peer is gone: so is what it left unfinished
-                    self._names.pop(ident, None)
+                    self._senders.forget(ident)
                     self._parts.forget(ident)
                     break
                 queue.popleft()
@@ -306,21 +257,6 @@ class Inbound:
             if not queue:
                 del self._outbox[ident]
         return sent
-
-    def _is_duplicate(self, sender: str, session: bytes, message_id: str) -> bool:
-        """A resend of a message already queued? Ids are remembered per sender session: a
-        restarted sender starts a new session, and its ids count again from 1."""
-        known = self._seen.get(sender)
-        if known is None or known[0] != session:
-            known = self._seen[sender] = (session, set(), deque())
-        _, seen, order = known
-        if message_id in seen:
-            return True
-        seen.add(message_id)
-        order.append(message_id)
-        if len(order) > DEDUP_WINDOW:
-            seen.discard(order.popleft())
-        return False
 
     # --- acks and replies (DEALERs) ------------------------------------------------------
 
@@ -403,7 +339,7 @@ class Inbound:
                 raise SenderMismatchError(
                     f"a publication of {publisher!r} says it is from {message.sender!r}"
                 )
-            self._check_policy(message)
+            check_policy(self.policy, message, self.name)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             return

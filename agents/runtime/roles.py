@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from gridcoop.agents.bus.inbound import Policy
 from gridcoop.agents.bus.messages import (
     ClearingResult,
     FlexibilityReport,
@@ -28,6 +27,7 @@ from gridcoop.agents.bus.messages import (
     OrderBatch,
     OrderColumns,
 )
+from gridcoop.agents.bus.senders import Policy
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
