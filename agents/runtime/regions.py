@@ -68,6 +68,8 @@ class WorkerRegions:
                  max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         if processes < 0 or remote < 0 or processes + remote < 1:
             raise ValueError("a distributed run needs at least one worker (processes or remote)")
+        if dask is not None and not processes:
+            raise ValueError("--dask places the --processes workers: give --processes N")
         refuse_hardware(params)  # workers host the meters and read simulated ones only
         self.kind, self.params = scenario, dict(params)
         self.physics_here = physics_in_market(scenario)
@@ -77,8 +79,6 @@ class WorkerRegions:
         self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir is not None else None
         if curve_dir is None and remote:
             raise ValueError("workers on other machines need CurveZMQ keys: give curve_dir")
-        if dask is not None and not processes:
-            raise ValueError("--dask places the --processes workers: give --processes N")
         if insecure and (curve_dir is not None or remote or dask is not None):
             raise ValueError("plain tcp without CurveZMQ is for local worker processes only")
         self._insecure = insecure
