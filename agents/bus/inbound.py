@@ -146,6 +146,12 @@ class Inbound:
                 )
             message_id = message.id
             self._senders.check(ident, message.sender, raw[-1])
+            local = self._bus._endpoints.get(message.sender)
+            if local is not None and header.session != local._session:
+                raise SenderMismatchError(
+                    f"{message.sender!r} is an endpoint of this process; another process may "
+                    "not speak for it"
+                )
             check_policy(self.policy, message, self.name)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.errors import CurveConfigError
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus
 from gridcoop.agents.meters.sources import refuse_hardware
@@ -76,7 +77,10 @@ class WorkerRegions:
         self._processes, self._remote = processes, remote
         self._host, self._port = listen.rsplit(":", 1)
         self._timeout_s = timeout_s
-        self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir is not None else None
+        try:
+            self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir else None
+        except CurveConfigError as exc:  # a user's key folder: a usage error
+            raise ValueError(str(exc)) from None
         if curve_dir is None and remote:
             raise ValueError("workers on other machines need CurveZMQ keys: give curve_dir")
         if insecure and (curve_dir is not None or remote or dask is not None):
