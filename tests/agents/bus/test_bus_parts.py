@@ -9,7 +9,6 @@ part altered in transit fails the digest; a message over the receiver's
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from gridcoop.agents.bus.messages import ErrorMessage, LedgerBlock, decode, enco
 from gridcoop.agents.bus.parts import Reassembly, digest, split
 from gridcoop.agents.bus.transport import Bus, MessageRejectedError
 from gridcoop.agents.bus.wire import make_header
+from tests.agents.bus.test_bus_curve import Served
 
 BLOCK = os.urandom(10 * 1024 * 1024)
 
@@ -58,24 +58,6 @@ def test_an_altered_part_fails_the_digest_and_a_new_message_drops_the_old() -> N
         reassembly.add(b"c", 2, parts[2][0], b"x" * len(parts[2][1]))
     assert reassembly.pending_bytes == 0
     assert digest(payload) == parts[0][0].digest
-
-
-class Served:
-    def __init__(self, bus: Bus) -> None:
-        self.bus, self._stop = bus, threading.Event()
-        self._thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.bus.pump(0.01)
-
-    def __enter__(self) -> Served:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture(params=["plain", "curve"])
