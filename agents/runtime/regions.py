@@ -101,6 +101,7 @@ class WorkerRegions:
         self.local_clearings = 0  # local clearings done by the workers' aggregators
         self.worker_cpu_s: list[dict[str, float]] = []  # each worker's own and its replica's
         self.control_refused = 0  # frames the control channel refused (kept after close)
+        self.control_auth_refused = 0  # and handshakes its CurveZMQ guard refused
 
     # --- construction -------------------------------------------------------------------
 
@@ -332,6 +333,8 @@ class WorkerRegions:
     def close(self) -> None:
         """Stop the workers (before the model closes its bus and ledger)."""
         if self.control is not None:
+            guard = self.control.guard
+            self.control_auth_refused = guard.refused if guard is not None else 0
             self.worker_cpu_s = self.control.close(self._pump) or self.worker_cpu_s
             self.control_refused = self.control.refused
             self.control = None

@@ -143,6 +143,8 @@ def test_strangers_are_refused_at_the_handshake_and_the_head_is_unchanged(
         return [_flood(attacker.dealer(control), 100_000)]
 
     summary, stats = _run_under_attack(model, attack)
+    print(f"curve on: head {summary['ledger_head_hash']}, bus handshakes refused "
+          f"{stats.auth_refused}, control handshakes refused {workers.control_auth_refused}")
     assert summary["ledger_head_hash"] == _one_process_head()
     assert stats.auth_refused >= 3  # forged readings, take-over, eavesdropper
     assert stats.received > 0 and stats.rejected == 0
@@ -174,6 +176,10 @@ def test_without_curve_junk_floods_and_take_overs_are_refused_and_counted(
         return [_flood(attacker.dealer(control), 100_000)]
 
     summary, stats = _run_under_attack(model, attack)
+    print(f"plain tcp: head {summary['ledger_head_hash']}, control frames refused "
+          f"{workers.control_refused}, bus rejected {stats.rejected} "
+          f"(sender mismatch {stats.rejected_sender_mismatch}, forbidden "
+          f"{stats.rejected_forbidden}, malformed {stats.rejected_malformed})")
     assert summary["ledger_head_hash"] == _one_process_head()
     assert workers.control is None  # closed; its counts were kept
     assert stats.rejected_sender_mismatch == 1  # the take-over
@@ -230,6 +236,8 @@ def test_a_workers_key_speaks_only_for_its_own_regions(tmp_path: Path,
     finally:
         for thread in threads:
             thread.join(60)
+    print(f"insider: head {summary['ledger_head_hash']}, sender mismatch "
+          f"{stats.rejected_sender_mismatch}, forbidden {stats.rejected_forbidden}")
     assert errors == []
     assert summary["ledger_head_hash"] == _one_process_head()
     assert stats.rejected_sender_mismatch == 1 and stats.rejected_forbidden == 2
