@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import socket
 import uuid
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -165,6 +166,8 @@ class DaskLauncher:
         workers = sorted(self.client.scheduler_info().get("workers", {}))
         if not workers:
             raise WorkerError("the Dask cluster has no workers")
+        if "//0.0.0.0:" in address:  # listening on every interface: name this host
+            address = address.replace("0.0.0.0", socket.gethostbyname(socket.gethostname()))
         queue_name = f"gridcoop-keys-{uuid.uuid4().hex}"
         queue = self._distributed.Queue(queue_name, client=self.client)
         self._go = self._distributed.Event(f"{queue_name}-go", client=self.client)
