@@ -84,6 +84,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         kind, params = load_scenario(scenario, sets, days=days, seed=seed)
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from None
+    if dask is not None and not processes:
+        raise click.UsageError("--dask places the --processes workers: give --processes N")
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     out.mkdir(parents=True, exist_ok=True)
     try:

@@ -55,3 +55,13 @@ def test_dask_needs_processes() -> None:
     with pytest.raises(ValueError, match="--dask places the --processes workers"):
         DistributedModel("neighbourhood", processes=0, remote=1, curve_dir=".", dask="local",
                          **RUN)
+
+
+def test_cli_dask_without_processes_is_a_usage_error() -> None:
+    from click.testing import CliRunner
+
+    from gridcoop.experiments.cli import main
+
+    result = CliRunner().invoke(main, ["run", "neighbourhood", "--dask", "local", "--quiet"])
+    assert result.exit_code == 2
+    assert "--dask places the --processes workers" in result.output
