@@ -75,6 +75,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         sets: tuple[str, ...], quiet: bool, processes: int, remote_workers: int, listen: str,
         curve_keys: Path | None, dask: str | None) -> None:
     """Run SCENARIO (a built-in name, see `gridcoop scenarios`, or a YAML file)."""
+    if dask is not None and not processes:
+        raise click.UsageError("--dask places the --processes workers: give --processes N")
     from tqdm import tqdm
 
     from gridcoop.agents.model.community import CommunityModel
@@ -84,8 +86,6 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         kind, params = load_scenario(scenario, sets, days=days, seed=seed)
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from None
-    if dask is not None and not processes:
-        raise click.UsageError("--dask places the --processes workers: give --processes N")
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     out.mkdir(parents=True, exist_ok=True)
     try:
