@@ -135,15 +135,16 @@ class DaskLauncher:
     """One long-running task per group on a Dask cluster, spread over its workers.
 
     ``address`` is a scheduler (``tcp://host:8786``) or ``"local"`` for a
-    ``LocalCluster`` of one-thread worker processes started here. The market must be
-    reachable from the Dask workers at its ``--listen`` address.
+    ``LocalCluster`` of one-thread worker processes started here (a scheduler that cannot
+    be reached is a ``ValueError``, a usage error). The market must be reachable from the
+    Dask workers at its ``--listen`` address.
     """
 
     def __init__(self, address: str, workers: int | None = None) -> None:
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError:
-            raise WorkerError("--dask needs Dask distributed: pip install 'gridcoop[dist]'") \
+            raise ValueError("--dask needs Dask distributed: pip install 'gridcoop[dist]'") \
                 from None
         self._distributed = distributed
         self._cluster: Any = None
@@ -156,7 +157,7 @@ class DaskLauncher:
             self.client: Any = distributed.Client(address, timeout="20s")
         except (OSError, TimeoutError) as exc:
             self.stop()
-            raise WorkerError(f"--dask {address}: cannot reach the Dask scheduler ({exc})") \
+            raise ValueError(f"--dask {address}: cannot reach the Dask scheduler ({exc})") \
                 from None
         self.futures: list[Any] = []
         self._go: Any = None
