@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from collections.abc import Collection, Mapping
@@ -73,11 +74,14 @@ class CurveKeyPair:
         public_line = f'    public-key = "{self.public.decode()}"\n'
         secret_line = f'    secret-key = "{self.secret.decode()}"\n'
         public_path.write_text(f"# gridcoop bus public key\nmetadata\ncurve\n{public_line}")
-        secret_path.touch(mode=0o600)
-        secret_path.write_text(
-            f"# gridcoop bus secret key: keep private\nmetadata\ncurve\n{public_line}{secret_line}"
-        )
-        secret_path.chmod(0o600)
+        # made 0600 before the secret is written, also when the file was there already
+        descriptor = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as secret_file:
+            secret_file.write(
+                f"# gridcoop bus secret key: keep private\nmetadata\ncurve\n{public_line}"
+                f"{secret_line}"
+            )
         return public_path, secret_path
 
     @classmethod
