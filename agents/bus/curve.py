@@ -18,6 +18,8 @@ Usage::
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -72,36 +74,73 @@ class CurveKeyPair:
         public_line = f'    public-key = "{self.public.decode()}"\n'
         secret_line = f'    secret-key = "{self.secret.decode()}"\n'
         public_path.write_text(f"# gridcoop bus public key\nmetadata\ncurve\n{public_line}")
-        secret_path.touch(mode=0o600)
-        secret_path.write_text(
-            f"# gridcoop bus secret key: keep private\nmetadata\ncurve\n{public_line}{secret_line}"
-        )
-        secret_path.chmod(0o600)
+        # made 0600 before the secret is written, also when the file was there already
+        descriptor = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as secret_file:
+            secret_file.write(
+                f"# gridcoop bus secret key: keep private\nmetadata\ncurve\n{public_line}"
+                f"{secret_line}"
+            )
         return public_path, secret_path
 
     @classmethod
     def load(cls, secret_path: Path) -> CurveKeyPair:
-        """Read a pair written by :meth:`save` (or by ``zmq.auth.create_certificates``)."""
-        public, secret = zmq.auth.load_certificate(str(secret_path))
+        """Read a pair written by :meth:`save` (or by ``zmq.auth.create_certificates``).
+
+        Refuses a secret key file that others may read (it must be 0600 or stricter):
+        a key others can read proves nothing about who holds it.
+        """
+        try:
+            public, secret = zmq.auth.load_certificate(str(secret_path))
+            mode = Path(secret_path).stat().st_mode
+        except (OSError, ValueError, zmq.ZMQError) as exc:
+            raise CurveConfigError(f"cannot read the CurveZMQ key {secret_path}: {exc}") from None
         if secret is None:
             raise CurveConfigError(f"{secret_path} holds no secret key; pass the .key_secret file")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise CurveConfigError(
+                f"{secret_path} may be read by others (mode {stat.S_IMODE(mode):o}); "
+                f"chmod 600 {secret_path}"
+            )
         return cls(public, secret)
 
 
-@dataclass(frozen=True)
 class CurveConfig:
-    """This bus's key pair and the client keys it accepts, each with the names it may use."""
+    """This bus's key pair and the client keys it accepts, each with the names it may use.
 
-    keys: CurveKeyPair
-    allowed_clients: Mapping[bytes, Collection[str]] = field(default_factory=dict)
+    The allow-list may grow while the bus runs (:meth:`allow`): a run learns its
+    workers' public keys as they start. The ZAP thread reads it, hence the lock.
+    """
 
-    def __post_init__(self) -> None:
-        for key in self.allowed_clients:
-            _check_key(key, "allowed client key")
+    def __init__(self, keys: CurveKeyPair,
+                 allowed_clients: Mapping[bytes, Collection[str]] | None = None) -> None:
+        self.keys = keys
+        self._lock = threading.Lock()
+        self._allowed: dict[bytes, frozenset[str]] = {}
+        for key, names in (allowed_clients or {}).items():
+            self.allow(key, names)
+
+    def allow(self, key: bytes, names: Collection[str]) -> None:
+        """Accept ``key`` from now on, speaking for ``names`` (replacing what it had)."""
+        _check_key(key, "allowed client key")
+        with self._lock:
+            self._allowed[key] = frozenset(names)
+
+    @property
+    def allowed_clients(self) -> dict[bytes, frozenset[str]]:
+        with self._lock:
+            return dict(self._allowed)
+
+    def is_allowed(self, key: bytes) -> bool:
+        """Whether a client with ``key`` may complete the handshake (ours always may)."""
+        with self._lock:
+            return key == self.keys.public or key in self._allowed
 
     def names_for(self, key: bytes) -> Collection[str] | None:
         """Names a client key may speak for (our own key may speak for our own endpoints)."""
-        return self.allowed_clients.get(key)
+        with self._lock:
+            return self._allowed.get(key)
 
 
 class CurveGuard:
@@ -117,7 +156,7 @@ class CurveGuard:
 
     def callback(self, domain: str, key: bytes) -> bool:
         """ZAP credentials provider: allow our own key and the listed client keys only."""
-        allowed = key == self._config.keys.public or key in self._config.allowed_clients
+        allowed = self._config.is_allowed(key)
         if not allowed:
             with self._lock:
                 self.refused += 1

@@ -24,6 +24,7 @@ from gridcoop.agents.bus.errors import (
 )
 from gridcoop.agents.bus.inbound import _NOBLOCK, Handler, Inbound
 from gridcoop.agents.bus.messages import MESSAGE_TYPES, Envelope, ErrorMessage, Message, encode
+from gridcoop.agents.bus.parts import split
 from gridcoop.agents.bus.wire import KIND_PUBLISH, KIND_REQUEST, KIND_SEND, make_header
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ class Endpoint(Inbound):
 
     def __init__(self, bus: Bus, name: str) -> None:
         super().__init__(bus, name)
-        self._ident = name.encode()
         # tells this incarnation's ids from a restarted one's; never reaches the model
         self._session = secrets.token_hex(4).encode()
         self._sub_connected: set[str] = set()
@@ -62,9 +62,8 @@ class Endpoint(Inbound):
         :class:`BackpressureError` instead of dropping when the peer's queue is full.
         """
         seq = self._stamp(message)
-        header = make_header(KIND_SEND, self._bus.codec, seq, self._session)
-        frames = [header, self._encode(message)]
-        self._send_frames(self._dealer(to), frames, f"endpoint {to!r}")
+        frames = self._frames(KIND_SEND, seq, message, self._session)
+        self._send_all(self._dealer(to), frames, f"endpoint {to!r}")
         self._pending[(to, message.id)] = (seq, frames)
         self._pending_by_seq[(to, seq)] = message.id
         self.stats.sent += 1
@@ -74,9 +73,8 @@ class Endpoint(Inbound):
     def publish(self, topic: str, message: Envelope) -> str:
         """Publish to subscribers of ``topic`` (prefix match); not acknowledged. Returns the id."""
         seq = self._stamp(message)
-        header = make_header(KIND_PUBLISH, self._bus.codec, seq)
-        frames = [topic.encode(), header, self._encode(message)]
-        self._send_frames(self._xpub, frames, f"subscribers of {topic!r}")
+        frames = [[topic.encode(), *f] for f in self._frames(KIND_PUBLISH, seq, message, b"")]
+        self._send_all(self._xpub, frames, f"subscribers of {topic!r}")
         self.stats.published += 1
         subscribers = self._topic_cache.get(topic)
         if subscribers is None:
@@ -100,13 +98,12 @@ class Endpoint(Inbound):
         error reply, :class:`RequestTimeoutError` or :class:`AuthenticationError`.
         """
         seq = self._stamp(message)
-        header = make_header(KIND_REQUEST, self._bus.codec, seq, self._session)
-        frames = [header, self._encode(message)]
+        frames = self._frames(KIND_REQUEST, seq, message, self._session)
         self._waiting.add(message.id)
         timeout = timeout_s if timeout_s is not None else self._bus.ack_timeout_s
         deadline = time.monotonic() + timeout
         try:
-            self._send_frames(self._dealer(to), frames, f"endpoint {to!r}")
+            self._send_all(self._dealer(to), frames, f"endpoint {to!r}")
             self.stats.sent += 1
             self._mark_router(to)
             while message.id not in self._replies:
@@ -149,15 +146,19 @@ class Endpoint(Inbound):
         subscription, so nothing it publishes afterwards is missed.
         """
         address = self._bus._address_of(publisher)
-        if self._sub is None:
-            self._sub = self._bus._new_socket(zmq.SUB, server=False, reader=self._read_sub)
-        if publisher not in self._sub_connected:
-            self._bus._arm_client(self._sub, address.server_public_key)
-            self._sub.connect(address.pub)
-            self._sub_connected.add(publisher)
+        sub = self._subs.get(publisher)
+        if sub is None:
+
+            def reader() -> int:
+                return self._read_publisher(publisher)
+
+            sub = self._bus._new_socket(zmq.SUB, server=False, reader=reader)
+            self._bus._arm_client(sub, address.server_public_key)
+            sub.connect(address.pub)
+            self._subs[publisher] = sub
         local = self._bus._endpoints.get(publisher)
         before = local.subscribers(topic) if local is not None else 0
-        self._sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
         self.subscriptions.setdefault(publisher, set()).add(topic)
         if local is None:
             return
@@ -236,7 +237,9 @@ class Endpoint(Inbound):
 
     # --- internals --------------------------------------------------------------------
 
-    def _encode(self, message: Envelope) -> bytes:
+    def _frames(self, kind: bytes, seq: int, message: Envelope, session: bytes
+                ) -> list[list[bytes]]:
+        """The frame sets carrying ``message``: one, or one per part of a large payload."""
         payload = encode(message, self._bus.codec)
         if len(payload) > self._bus.max_message_bytes:
             raise OversizedMessageError(
@@ -244,7 +247,13 @@ class Endpoint(Inbound):
                 f"max_message_bytes={self._bus.max_message_bytes}; split it or raise the limit "
                 "(on every bus that receives it)"
             )
-        return payload
+        codec = self._bus.codec
+        return [[make_header(kind, codec, seq, session, part), data]
+                for part, data in split(payload, self._bus.part_bytes)]
+
+    def _send_all(self, socket: zmq.Socket[bytes], frames: list[list[bytes]], what: str) -> None:
+        for one in frames:
+            self._send_frames(socket, one, what)
 
     def _stamp(self, message: Envelope) -> int:
         if self._closed:
@@ -291,7 +300,7 @@ class Endpoint(Inbound):
 
     def _resend(self) -> None:
         for (peer, _), (_, frames) in list(self._pending.items()):
-            self._send_frames(self._dealer(peer), frames, f"endpoint {peer!r}")
+            self._send_all(self._dealer(peer), frames, f"endpoint {peer!r}")
             self.stats.resent += 1
             self._mark_router(peer)
 
@@ -314,7 +323,6 @@ class Endpoint(Inbound):
                 return self._read_dealer(to)
 
             dealer = self._bus._new_socket(zmq.DEALER, server=False, reader=reader)
-            dealer.setsockopt(zmq.ROUTING_ID, self._ident)
             self._bus._arm_client(dealer, address.server_public_key)
             if self._bus.curve is not None:
                 self._monitors[to] = dealer.get_monitor_socket(_AUTH_EVENTS)
@@ -331,9 +339,8 @@ class Endpoint(Inbound):
         for dealer in self._dealers.values():
             if self._bus.curve is not None:
                 dealer.disable_monitor()
-        sockets = [self._router, self._xpub, *self._dealers.values(), *self._monitors.values()]
-        if self._sub is not None:
-            sockets.append(self._sub)
+        sockets = [self._router, self._xpub, *self._dealers.values(), *self._monitors.values(),
+                   *self._subs.values()]
         for socket in sockets:
             self._bus._forget(socket)
             socket.close(linger=0)

@@ -46,6 +46,12 @@ class SenderMismatchError(MessageError):
     code = "sender_mismatch"
 
 
+class ForbiddenMessageError(MessageError):
+    """A valid message of a kind its (authenticated) sender's role may not send here."""
+
+    code = "forbidden"
+
+
 class BusError(RuntimeError):
     """Something went wrong moving messages (not in their content)."""
 

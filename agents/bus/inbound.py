@@ -15,20 +15,23 @@ from typing import TYPE_CHECKING, cast
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from gridcoop.agents.bus.curve import ANY_NAME
 from gridcoop.agents.bus.errors import (
     MalformedMessageError,
     MessageError,
     MessageRejectedError,
+    OversizedMessageError,
     SenderMismatchError,
 )
 from gridcoop.agents.bus.messages import Ack, Envelope, ErrorMessage, Message, decode, encode
+from gridcoop.agents.bus.parts import Reassembly
+from gridcoop.agents.bus.senders import Policy, Senders, check_policy
 from gridcoop.agents.bus.wire import (
     KIND_PUBLISH,
     KIND_REPLY,
     KIND_REQUEST,
     KIND_SEND,
     BusStats,
+    Header,
     make_header,
     parse_header,
 )
@@ -39,8 +42,9 @@ if TYPE_CHECKING:
 Handler = Callable[[Message], Envelope]
 """A request handler: gets the request, returns the reply (reply_to, id and sender are stamped)."""
 
-DEDUP_WINDOW = 100_000
-"""Reliable message ids remembered per sender to recognise resends."""
+ERROR_REPLY_BACKLOG = 1_000
+"""Most error replies held for one connection that does not read them (a flood's)."""
+
 
 ACK_CHUNK = 10_000
 """Most ids in one Ack (about 300 kB), well under any sane max_message_bytes."""
@@ -64,27 +68,30 @@ class Inbound:
         self._closed = False
         self._in_handler = False
         self._inbox: list[tuple[str, int, Message]] = []
-        self._pending: dict[tuple[str, str], tuple[int, list[bytes]]] = {}
+        self._pending: dict[tuple[str, str], tuple[int, list[list[bytes]]]] = {}
         self._pending_by_seq: dict[tuple[str, int], str] = {}
         self._rejections: list[MessageRejectedError] = []
         self._replies: dict[str, Message] = {}
         self._waiting: set[str] = set()
         self._handlers: dict[str, Handler] = {}
-        self._outbox: deque[list[bytes]] = deque()
-        self._seen: dict[str, tuple[bytes, set[str], deque[str]]] = {}
+        self._outbox: dict[bytes, deque[list[bytes]]] = {}
+        """Per connection (ROUTER routing id), replies its peer has no room for yet."""
+        self._senders = Senders(bus)
+        self.policy: Policy | None = None
+        self._parts = Reassembly(bus.max_message_bytes, bus.part_bytes)
         self._dealers: dict[str, zmq.Socket[bytes]] = {}
         self._dealer_readers: dict[str, Callable[[], int]] = {}
         self._monitors: dict[str, zmq.Socket[bytes]] = {}
         self._auth_failed: dict[str, str] = {}
-        self._sub: zmq.Socket[bytes] | None = None
+        self._subs: dict[str, zmq.Socket[bytes]] = {}
+        """One SUB per publisher, so a publication's sender is the socket it came on."""
         self._awaiting: dict[str, int] = {}
         """Local publisher -> sequence number of its last publication we must still receive."""
         self.subscriber_counts: dict[str, int] = {}
         self._router = bus._new_socket(zmq.ROUTER, server=True, reader=self._read_router)
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        # a restarted peer reconnecting under its name takes the name over at once, instead
-        # of being refused until the dead connection times out
-        self._router.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        # no ROUTER_HANDOVER, and our DEALERs never choose a routing id: the ROUTER names each
+        # connection itself, so nobody can take over another peer's connection by its name
         self._xpub = bus._new_socket(zmq.XPUB, server=True)
         self._xpub.setsockopt(zmq.XPUB_VERBOSE, 1)
         self._xpub.setsockopt(zmq.XPUB_NODROP, 1)
@@ -109,7 +116,8 @@ class Inbound:
                 chunk = ids[start : start + ACK_CHUNK]
                 ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
                 header = make_header(KIND_REPLY, self._bus.codec, 0)
-                self._reply(ident, [header, encode(ack, self._bus.codec)])
+                frames = [header, encode(ack, self._bus.codec)]
+                self._reply(ident, frames, self._senders.name_of(ident))
         return handled
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
@@ -120,28 +128,39 @@ class Inbound:
                 raise MalformedMessageError(
                     f"expected [routing id, header, payload], got {len(frames)} frames"
                 )
-            kind, codec, seq, session = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
-            message = decode(frames[2], codec, self._bus.max_message_bytes)
-            if not message.id:
+            if ident[:1] != b"\0":
+                raise SenderMismatchError(
+                    f"the peer chose its own routing id {ident[:32]!r}; gridcoop endpoints never "
+                    "do, so it is refused (a take-over of another peer's name?)"
+                )
+            header = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
+            seq = header.seq
+            payload = self._whole(ident, header, frames[2])
+            if payload is None:
+                return  # more parts to come
+            message = self._decode(header, payload)
+            if not message.id or not message.sender:
                 raise MalformedMessageError(
-                    f"{message.type} message has an empty id; send it through an Endpoint, "
-                    "which assigns one"
+                    f"{message.type} message has an empty id or sender; send it through an "
+                    "Endpoint, which assigns both"
                 )
             message_id = message.id
-            sender = ident.decode(errors="replace")
-            if message.sender != sender:
+            self._senders.check(ident, message.sender, raw[-1])
+            local = self._bus._endpoints.get(message.sender)
+            if local is not None and header.session != local._session:
                 raise SenderMismatchError(
-                    f"envelope sender {message.sender!r} differs from the connected peer {sender!r}"
+                    f"{message.sender!r} is an endpoint of this process; another process may "
+                    "not speak for it"
                 )
-            if not isinstance(raw[0], bytes):
-                self._check_key(cast(zmq.Frame, raw[-1]), sender)
+            check_policy(self.policy, message, self.name)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             self._error_reply(ident, seq, message_id, exc.code, str(exc))
             return
-        if kind == KIND_REQUEST:
+        self._senders.remember(ident, message.sender)
+        if header.kind == KIND_REQUEST:
             self._serve_request(ident, seq, message)
-        elif self._is_duplicate(message.sender, session, message.id):
+        elif self._senders.is_duplicate(message.sender, header.session, message.id):
             self.stats.duplicates += 1
             acks.setdefault(ident, []).append(message.id)
         else:
@@ -149,18 +168,23 @@ class Inbound:
             self.stats.received += 1
             acks.setdefault(ident, []).append(message.id)
 
-    def _check_key(self, frame: zmq.Frame, sender: str) -> None:
-        """Under CurveZMQ, the client's key must be listed for the name it sends as."""
-        curve = self._bus.curve
-        key = str(frame.get("User-Id")).encode()
-        if curve is None or key == curve.keys.public:
-            return
-        names = curve.names_for(key) or ()
-        if sender not in names and ANY_NAME not in names:
-            raise SenderMismatchError(
-                f"the CurveZMQ key {key.decode()[:8]}... may not speak for {sender!r}; "
-                "list that name with the key in allowed_clients"
-            )
+    def _whole(self, source: bytes, header: Header, payload: bytes) -> bytes | None:
+        """The whole payload: this frame's, or the reassembled parts once the last is in."""
+        if header.part is None:
+            if len(payload) > self._bus.part_bytes:
+                raise OversizedMessageError(
+                    f"message of {len(payload)} bytes exceeds the limit of "
+                    f"{self._bus.part_bytes} bytes for one frame; larger ones travel in parts"
+                )
+            return payload
+        self.stats.parts_received += 1
+        try:
+            return self._parts.add(source, header.seq, header.part, payload)
+        finally:
+            self.stats.parts_dropped = self._parts.dropped
+
+    def _decode(self, header: Header, payload: bytes) -> Message:
+        return decode(payload, header.codec, self._bus.max_message_bytes)
 
     def _serve_request(self, ident: bytes, seq: int, message: Message) -> None:
         self.stats.received += 1
@@ -190,11 +214,14 @@ class Inbound:
             reply.id = f"{self.name}:{self._seq}"
         self.stats.requests_served += 1
         header = make_header(KIND_REPLY, self._bus.codec, seq)
-        self._reply(ident, [header, encode(reply, self._bus.codec)])
+        self._reply(ident, [header, encode(reply, self._bus.codec)], message.sender)
 
     def _error_reply(
         self, ident: bytes, seq: int, reply_to: str | None, code: str, detail: str
     ) -> None:
+        if len(self._outbox.get(ident, ())) >= ERROR_REPLY_BACKLOG:
+            self.stats.replies_undeliverable += 1  # a flood that reads nothing gets no more
+            return
         self._seq += 1
         error = ErrorMessage(
             id=f"{self.name}:{self._seq}",
@@ -204,44 +231,38 @@ class Inbound:
             detail=detail[:2000],
         )
         self.stats.error_replies_sent += 1
-        self._reply(ident, [make_header(KIND_REPLY, "json", seq), encode(error)])
+        self._reply(ident, [make_header(KIND_REPLY, "json", seq), encode(error)], None)
 
-    def _reply(self, ident: bytes, frames: list[bytes]) -> None:
-        self._outbox.append([ident, *frames])
+    def _reply(self, ident: bytes, frames: list[bytes], peer_name: str | None) -> None:
+        self._outbox.setdefault(ident, deque()).append([ident, *frames])
         self._flush_outbox()
-        peer = self._bus._endpoints.get(ident.decode(errors="replace"))
+        peer = self._bus._endpoints.get(peer_name) if peer_name is not None else None
         if peer is not None and self.name in peer._dealer_readers:
             self._bus._mark(peer._dealer_readers[self.name])
 
     def _flush_outbox(self) -> int:
+        """Send held replies, per connection: one peer that reads nothing holds up no other."""
         sent = 0
-        while self._outbox:
-            try:
-                self._router.send_multipart(self._outbox[0], _NOBLOCK)
-            except zmq.Again:
-                break  # the peer's queue is full: keep the reply and retry on the next pump
-            except zmq.ZMQError as exc:
-                if exc.errno != zmq.EHOSTUNREACH:
-                    raise
-                self.stats.replies_undeliverable += 1
-            self._outbox.popleft()
-            sent += 1
+        for ident in list(self._outbox):
+            queue = self._outbox[ident]
+            while queue:
+                try:
+                    self._router.send_multipart(queue[0], _NOBLOCK)
+                except zmq.Again:
+                    break  # the peer's queue is full: keep the reply and retry on the next pump
+                except zmq.ZMQError as exc:
+                    if exc.errno != zmq.EHOSTUNREACH:
+                        raise
+                    self.stats.replies_undeliverable += len(queue)
+                    queue.clear()  # the peer is gone: so is what it left unfinished
+                    self._senders.forget(ident)
+                    self._parts.forget(ident)
+                    break
+                queue.popleft()
+                sent += 1
+            if not queue:
+                del self._outbox[ident]
         return sent
-
-    def _is_duplicate(self, sender: str, session: bytes, message_id: str) -> bool:
-        """A resend of a message already queued? Ids are remembered per sender session: a
-        restarted sender starts a new session, and its ids count again from 1."""
-        known = self._seen.get(sender)
-        if known is None or known[0] != session:
-            known = self._seen[sender] = (session, set(), deque())
-        _, seen, order = known
-        if message_id in seen:
-            return True
-        seen.add(message_id)
-        order.append(message_id)
-        if len(order) > DEDUP_WINDOW:
-            seen.discard(order.popleft())
-        return False
 
     # --- acks and replies (DEALERs) ------------------------------------------------------
 
@@ -256,8 +277,9 @@ class Inbound:
         try:
             if len(frames) != 2:
                 raise MalformedMessageError(f"reply with {len(frames)} frames, expected 2")
-            _, codec, seq, _ = parse_header(frames[0], KIND_REPLY)
-            message = decode(frames[1], codec, self._bus.max_message_bytes)
+            header = parse_header(frames[0], KIND_REPLY)
+            seq = header.seq
+            message = self._decode(header, frames[1])
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             return
@@ -300,21 +322,34 @@ class Inbound:
     # --- publications (SUB) and subscriptions (XPUB) -------------------------------------
 
     def _read_sub(self) -> int:
-        sub, handled = self._sub, 0
+        """Read every publisher's SUB (a local publish marks this)."""
+        return sum(self._read_publisher(publisher) for publisher in list(self._subs))
+
+    def _read_publisher(self, publisher: str) -> int:
+        sub, handled = self._subs.get(publisher), 0
         while sub is not None and not self._closed and readable(sub):
-            self._on_publish(sub.recv_multipart(_NOBLOCK))
+            self._on_publish(publisher, sub.recv_multipart(_NOBLOCK))
             handled += 1
         return handled
 
-    def _on_publish(self, frames: list[bytes]) -> None:
+    def _on_publish(self, publisher: str, frames: list[bytes]) -> None:
         try:
             if len(frames) != 3:
                 raise MalformedMessageError(f"publication with {len(frames)} frames, expected 3")
-            _, codec, seq, _ = parse_header(frames[1], KIND_PUBLISH)
-            message = decode(frames[2], codec, self._bus.max_message_bytes)
+            header = parse_header(frames[1], KIND_PUBLISH)
+            payload = self._whole(publisher.encode(), header, frames[2])
+            if payload is None:
+                return
+            message = self._decode(header, payload)
+            if message.sender != publisher:
+                raise SenderMismatchError(
+                    f"a publication of {publisher!r} says it is from {message.sender!r}"
+                )
+            check_policy(self.policy, message, self.name)
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             return
+        seq = header.seq
         self._inbox.append((message.sender, seq, message))
         needed = self._awaiting.get(message.sender)
         if needed is not None and seq >= needed:

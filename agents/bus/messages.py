@@ -125,9 +125,10 @@ __all__ = [
     "encode",
 ]
 
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-"""Largest frame :func:`decode` accepts by default (4 MiB): a whole day's ledger
-block for a 2,000-household community fits; anything larger is refused unread."""
+MAX_MESSAGE_BYTES = 1024 * 1024 * 1024
+"""Largest message :func:`decode` and a bus accept by default (1 GiB): frames stay
+small (a bus sends larger payloads in parts of ``part_bytes``), so this bounds only
+what a receiver reassembles; set ``Bus(max_message_bytes=...)`` to change it."""
 
 Codec: TypeAlias = Literal["json", "msgpack"]
 

@@ -259,6 +259,7 @@ ErrorCode = Literal[
     "oversized",
     "schema_version",
     "sender_mismatch",
+    "forbidden",
     "no_handler",
     "rejected",
     "internal",

@@ -76,6 +76,7 @@ from gridcoop.agents.bus.errors import (
     UnknownPeerError,
 )
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES, Codec
+from gridcoop.agents.bus.parts import PART_BYTES
 from gridcoop.agents.bus.wire import BusStats, PeerAddress
 
 __all__ = [
@@ -113,6 +114,7 @@ class Bus:
         ack_timeout_s: float = 10.0,
         retries: int = 1,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        part_bytes: int = PART_BYTES,
         codec: Codec = "json",
     ) -> None:
         if transport not in ("inproc", "tcp"):
@@ -123,6 +125,8 @@ class Bus:
             )
         if hwm < 1 or send_timeout_s < 0 or ack_timeout_s <= 0 or retries < 0:
             raise ValueError("hwm must be >= 1, timeouts positive and retries >= 0")
+        if max_message_bytes < 1 or part_bytes < 1:
+            raise ValueError("max_message_bytes and part_bytes must be positive")
         self.transport = transport
         self.host = host
         self.curve = curve
@@ -131,6 +135,7 @@ class Bus:
         self.ack_timeout_s = ack_timeout_s
         self.retries = retries
         self.max_message_bytes = max_message_bytes
+        self.part_bytes = min(part_bytes, max_message_bytes)
         self.codec: Codec = codec
         self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         self._guard = CurveGuard(self._context, curve) if curve is not None else None
@@ -200,9 +205,9 @@ class Bus:
         socket.setsockopt(zmq.SNDHWM, self.hwm)
         socket.setsockopt(zmq.RCVHWM, self.hwm)
         if self.transport == "tcp":
-            # a frame past this hard cap drops the connection; up to max_message_bytes it
-            # is read and refused with an error reply
-            socket.setsockopt(zmq.MAXMSGSIZE, 4 * self.max_message_bytes + 65_536)
+            # a frame past this hard cap drops the connection; up to part_bytes it is read
+            # (larger messages travel in parts), a little more is read and refused
+            socket.setsockopt(zmq.MAXMSGSIZE, 4 * self.part_bytes + 65_536)
         if server and self._guard is not None:
             self._guard.arm_server(socket)
         if reader is not None:

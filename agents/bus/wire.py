@@ -16,11 +16,19 @@ that outlives a restarted peer must not take the new incarnation's
 of the frame it answers, so even an undecodable frame can be matched to what
 was sent.
 ``payload`` is :func:`gridcoop.agents.bus.messages.encode` output.
+
+A payload larger than the bus's ``part_bytes`` travels in parts
+(:mod:`gridcoop.agents.bus.parts`): one frame set per part, each header
+followed by ``~INDEX/COUNT/TOTAL/DIGEST`` (part number, number of parts, the
+whole payload's length and its BLAKE2b-128 digest in hex); the receiver
+reassembles the parts of one message per connection, within
+``max_message_bytes``, and checks length and digest before decoding.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from gridcoop.agents.bus.errors import MalformedMessageError
 from gridcoop.agents.bus.messages import Codec
@@ -34,31 +42,77 @@ CODEC_BYTE: dict[str, bytes] = {"json": b"j", "msgpack": b"m"}
 _CODEC_OF: dict[bytes, Codec] = {b"j": "json", b"m": "msgpack"}
 
 
-def make_header(kind: bytes, codec: Codec, seq: int, session: bytes = b"") -> bytes:
+class Part(NamedTuple):
+    """Where one frame's bytes sit in a payload sent in parts."""
+
+    number: int
+    parts: int
+    total: int
+    digest: str
+
+
+class Header(NamedTuple):
+    kind: bytes
+    codec: Codec
+    seq: int
+    session: bytes
+    part: Part | None
+
+
+def make_header(kind: bytes, codec: Codec, seq: int, session: bytes = b"",
+                part: Part | None = None) -> bytes:
     header = kind + CODEC_BYTE[codec] + str(seq).encode()
-    return header + b"." + session if session else header
+    if session:
+        header += b"." + session
+    if part is not None:
+        header += f"~{part.number}/{part.parts}/{part.total}/{part.digest}".encode()
+    return header
 
 
-def parse_header(header: bytes, kinds: bytes) -> tuple[bytes, Codec, int, bytes]:
-    """Split a header into (kind, codec, seq, session); ``kinds`` lists the kinds allowed here."""
+def _bad_header(header: bytes, kinds: bytes) -> MalformedMessageError:
+    return MalformedMessageError(
+        f"bad frame header {header[:32]!r}: expected one of {kinds!r}, a codec byte "
+        "(j or m) and a sequence number; use gridcoop.agents.bus.transport to talk to "
+        "a gridcoop bus"
+    )
+
+
+def _parse_part(text: bytes) -> Part | None:
+    fields_ = text.split(b"/")
+    if len(fields_) != 4 or not all(f.isdigit() and len(f) <= 19 for f in fields_[:3]):
+        return None
+    digest = fields_[3]
+    if len(digest) != 32 or not all(c in b"0123456789abcdef" for c in digest):
+        return None
+    index, count, total = (int(f) for f in fields_[:3])
+    if count < 2 or index >= count:
+        return None
+    return Part(index, count, total, digest.decode())
+
+
+def parse_header(header: bytes, kinds: bytes) -> Header:
+    """Split a header into (kind, codec, seq, session, part); ``kinds`` lists the kinds
+    allowed here. Any bytes give a :class:`Header` or :class:`MalformedMessageError`."""
+    if len(header) > 256:
+        raise _bad_header(header, kinds)
     kind = header[:1]
     codec = _CODEC_OF.get(header[1:2])
-    digits, _, session = header[2:].partition(b".")
+    rest, tilde, part_text = header[2:].partition(b"~")
+    digits, _, session = rest.partition(b".")
+    part = _parse_part(part_text) if tilde else None
     if (
         not kind
         or kind not in kinds
         or codec is None
         or not digits.isdigit()
+        or not digits.isascii()
         or len(digits) > 19
         or len(session) > 16
         or (session != b"" and not session.isalnum())
+        or (tilde and part is None)
     ):
-        raise MalformedMessageError(
-            f"bad frame header {header[:32]!r}: expected one of {kinds!r}, a codec byte "
-            "(j or m) and a sequence number; use gridcoop.agents.bus.transport to talk to "
-            "a gridcoop bus"
-        )
-    return kind, codec, int(digits), session
+        raise _bad_header(header, kinds)
+    return Header(kind, codec, int(digits), session, part)
 
 
 @dataclass(frozen=True)
@@ -89,6 +143,12 @@ class BusStats:
     rejected_oversized: int = 0
     rejected_schema_version: int = 0
     rejected_sender_mismatch: int = 0
+    rejected_forbidden: int = 0
+    """Valid messages of a kind their sender's role may not send here."""
+    parts_received: int = 0
+    """Frames that carried one part of a larger message."""
+    parts_dropped: int = 0
+    """Parts of unfinished messages given up (a newer message came on that connection)."""
     error_replies_sent: int = 0
     error_replies_received: int = 0
     requests_served: int = 0
@@ -107,6 +167,7 @@ class BusStats:
             + self.rejected_oversized
             + self.rejected_schema_version
             + self.rejected_sender_mismatch
+            + self.rejected_forbidden
         )
 
     def count_rejection(self, code: str) -> None:

@@ -30,14 +30,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from gridcoop.agents.bus.curve import CurveConfig
+from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
+from gridcoop.agents.bus.errors import CurveConfigError
+from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus
 from gridcoop.agents.meters.sources import refuse_hardware
 from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.runtime.control import ControlChannel, Reply
 from gridcoop.agents.runtime.keys import load_market_keys
+from gridcoop.agents.runtime.launch import DaskLauncher, LocalLauncher
 from gridcoop.agents.runtime.remote_aggregator import RemoteAggregator
 from gridcoop.agents.runtime.replicas import ReplicaMode
+from gridcoop.agents.runtime.roles import central_policy
 from gridcoop.agents.runtime.worker import WorkerError
 from gridcoop.agents.scenario.registry import kind_entry
 from gridcoop.agents.scenario.schema import ScenarioError
@@ -60,18 +64,30 @@ class WorkerRegions:
 
     def __init__(self, scenario: str, params: dict[str, Any], *, processes: int = 2,
                  remote: int = 0, listen: str = "127.0.0.1:0",
-                 curve_dir: str | Path | None = None, timeout_s: float = 60.0) -> None:
+                 curve_dir: str | Path | None = None, timeout_s: float = 60.0,
+                 dask: str | None = None, insecure: bool = False,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         if processes < 0 or remote < 0 or processes + remote < 1:
             raise ValueError("a distributed run needs at least one worker (processes or remote)")
+        if dask is not None and not processes:
+            raise ValueError("--dask places the --processes workers: give --processes N")
         refuse_hardware(params)  # workers host the meters and read simulated ones only
         self.kind, self.params = scenario, dict(params)
         self.physics_here = physics_in_market(scenario)
         self._processes, self._remote = processes, remote
         self._host, self._port = listen.rsplit(":", 1)
         self._timeout_s = timeout_s
-        self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir is not None else None
+        try:
+            self._curve_keys = load_market_keys(Path(curve_dir)) if curve_dir else None
+        except CurveConfigError as exc:  # a user's key folder: a usage error
+            raise ValueError(str(exc)) from None
         if curve_dir is None and remote:
             raise ValueError("workers on other machines need CurveZMQ keys: give curve_dir")
+        if insecure and (curve_dir is not None or remote or dask is not None):
+            raise ValueError("plain tcp without CurveZMQ is for local worker processes only")
+        self._insecure = insecure
+        self._dask = dask
+        self.max_message_bytes = max_message_bytes
         self._curve: CurveConfig | None = None
         self.control: ControlChannel | None = None
         self.aggregators: list[Any] = []
@@ -84,17 +100,25 @@ class WorkerRegions:
         self._report: tuple[int, dict[str, Any]] = (-1, {})
         self.local_clearings = 0  # local clearings done by the workers' aggregators
         self.worker_cpu_s: list[dict[str, float]] = []  # each worker's own and its replica's
+        self.control_refused = 0  # frames the control channel refused (kept after close)
+        self.control_auth_refused = 0  # and handshakes its CurveZMQ guard refused
 
     # --- construction -------------------------------------------------------------------
 
     def make_bus(self, model: CommunityModel, transport: str) -> Bus:
+        """The market's tcp bus: CurveZMQ with a fresh key pair unless the run uses key files
+        (then their pair) or asked for plain tcp. Worker keys are allowed as workers start
+        (``worker-*.key`` files: for the regions each claims first)."""
         self.model = model
+        if self._insecure:
+            return Bus("tcp", host=self._host, max_message_bytes=self.max_message_bytes)
         if self._curve_keys is None:
-            return Bus("tcp", host=self._host)
-        keys, allowed = self._curve_keys
-        names = [f"ra-{r}" for r in model.population.region_ids]
-        self._curve = CurveConfig(keys, allowed_clients={k: names for k in allowed})
-        return Bus("tcp", host=self._host, curve=self._curve)
+            self._curve = CurveConfig(CurveKeyPair.generate())
+        else:
+            keys, allowed = self._curve_keys
+            self._curve = CurveConfig(keys, allowed_clients={k: () for k in allowed})
+        return Bus("tcp", host=self._host, curve=self._curve,
+                   max_message_bytes=self.max_message_bytes)
 
     def attach(self, model: CommunityModel, replica_mode: ReplicaMode) -> None:
         """Stand-ins for the workers' aggregators and replicas (each worker makes its
@@ -110,10 +134,12 @@ class WorkerRegions:
     def start(self, model: CommunityModel) -> None:
         """Bind the control channel, start the local workers, wait for every worker."""
         self.control = ControlChannel(self._host, int(self._port), self._curve, self._timeout_s)
+        model.central.endpoint.policy = central_policy(model)
         regions = list(model.population.region_ids)
         groups = min(self._processes, len(regions))  # a worker without regions would idle
-        self.control.spawn([list(map(str, g)) for g in np.array_split(regions, groups)]
-                           if groups else [])
+        launcher = LocalLauncher() if self._dask is None else DaskLauncher(self._dask, groups)
+        self.control.launch(launcher, [list(map(str, g)) for g in np.array_split(regions, groups)]
+                            if groups else [])
         self._setup(model, self.control.hellos(groups + self._remote))
 
     @property
@@ -139,6 +165,7 @@ class WorkerRegions:
             return {"op": "setup", "n": n, "kind": self.kind, "params": params,
                     "regions": claimed[ident], "central": [central.router, central.pub],
                     "replicas": self._replica_mode, "physics": not self.physics_here,
+                    "max_message_bytes": self.max_message_bytes,
                     "blocks": [[b.height, b.hash.hex()] for b in blocks],
                     "block_frames": [f"block{b.height}" for b in blocks]}, blobs
 
@@ -306,5 +333,8 @@ class WorkerRegions:
     def close(self) -> None:
         """Stop the workers (before the model closes its bus and ledger)."""
         if self.control is not None:
+            guard = self.control.guard
+            self.control_auth_refused = guard.refused if guard is not None else 0
             self.worker_cpu_s = self.control.close(self._pump) or self.worker_cpu_s
+            self.control_refused = self.control.refused
             self.control = None

@@ -9,6 +9,10 @@ Protocol on stdin: frames of ``>q64sI`` (height, claimed block hash as hex,
 length) followed by that many bytes; the first frame (height -1) carries the
 genesis block, a frame of length 0 ends the process. On stdout: one line of
 JSON per block, ``{"height": h, "verdict": "" or why it was refused, "head": hex}``.
+
+Why a file: the replica's chain lives in an SQLite file in a private temporary
+folder (removed at the end), not in memory, so the process's memory stays
+bounded however long the run; SQLite keeps only its page cache in memory.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import json
 import struct
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">q64sI")
@@ -65,14 +71,15 @@ def main() -> None:
     first = read_frame(stdin)
     if first is None:
         return
-    replica = Ledger.replica(":memory:", first[2], workers=0)
-    print(json.dumps({"height": 0, "verdict": "", "head": replica.head_hash}), flush=True)
-    while (frame := read_frame(stdin)) is not None:
-        height, claimed, data = frame
-        verdict = check_block(replica, height, claimed, data, LedgerError)
-        print(json.dumps({"height": height, "verdict": verdict, "head": replica.head_hash}),
-              flush=True)
-    replica.close()
+    with tempfile.TemporaryDirectory(prefix="gridcoop-replica-") as folder:
+        replica = Ledger.replica(Path(folder) / "replica.sqlite", first[2], workers=0)
+        print(json.dumps({"height": 0, "verdict": "", "head": replica.head_hash}), flush=True)
+        while (frame := read_frame(stdin)) is not None:
+            height, claimed, data = frame
+            verdict = check_block(replica, height, claimed, data, LedgerError)
+            print(json.dumps({"height": height, "verdict": verdict, "head": replica.head_hash}),
+                  flush=True)
+        replica.close()
 
 
 if __name__ == "__main__":

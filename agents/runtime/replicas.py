@@ -11,7 +11,9 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
 * ``process``: the shared replica lives in a child process; aggregators hand it
   the blocks they received and the model goes on while it verifies (on another
   core). Refusals surface at the next step; ``finish`` waits for the last
-  verdict and checks the replica's head equals the writer's.
+  verdict and checks the replica's head equals the writer's. Its chain is an
+  SQLite file in a private temporary folder, so its memory stays bounded
+  however long the run (the in-process replicas keep theirs in memory).
 * ``auto``: ``process`` for 200 members or more, else ``shared``.
 """
 

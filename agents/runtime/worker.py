@@ -30,6 +30,7 @@ import zmq
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus.curve import CurveConfig, CurveGuard, CurveKeyPair
+from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus, PeerAddress
 from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_source
 from gridcoop.agents.model.orders import Flexibility, MemberOrders, OrderArrays
@@ -38,6 +39,7 @@ from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.runtime.replicas import make_replicas
+from gridcoop.agents.runtime.roles import aggregator_policy
 from gridcoop.agents.runtime.wire import pack, unpack
 from gridcoop.agents.scenario.registry import build_scenario
 from gridcoop.agents.scenario.schema import CampusMicrogrid
@@ -84,7 +86,8 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         self._flex: dict[int, Flexibility] = {}  # the market's, when it steps the physics
         self.central = _Named("central")
         self.timeout_s = float(setup["timeout_s"])
-        self.bus = Bus("tcp", curve=curve)
+        self.bus = Bus("tcp", curve=curve,
+                       max_message_bytes=int(setup.get("max_message_bytes", MAX_MESSAGE_BYTES)))
         key = setup["market_key"].encode() if curve is not None and setup["market_key"] else None
 
         def there(address: str) -> str:
@@ -110,6 +113,7 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
             self.region_meter_ids[region] = ids
             ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(f"ra-{region}"),
                                     replica)
+            ra.endpoint.policy = aggregator_policy(region)
             ra.endpoint.subscribe("central", "gate")
             ra.endpoint.subscribe("central", "blocks")
             self.aggregators[r] = ra
@@ -279,7 +283,9 @@ def serve(market: str, regions: list[str], keys: CurveKeyPair | None = None,
                                   "check the address, that the run is waiting for workers, and "
                                   "that this worker's CurveZMQ key is authorised there")
             request, blobs = unpack(control.recv_multipart())
-            op, n = request.pop("op"), request.pop("n", 0)
+            op, n = request.pop("op", None), request.pop("n", 0)
+            if not isinstance(op, str) or type(n) is not int:
+                raise WorkerError(f"a command without op and number: {request!r:.80}")
             if op == "stop":
                 if host is not None:
                     host.close()  # the replicas' processes end, so their CPU time is counted

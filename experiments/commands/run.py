@@ -69,10 +69,15 @@ def _fresh_ledger(out: Path) -> Path:
 @click.option("--curve-keys", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder with market.key_secret and the authorised worker-*.key files "
                    "(`gridcoop worker --make-keys DIR`); required with --remote-workers.")
+@click.option("--dask", metavar="ADDRESS",
+              help="Start the --processes region workers on this Dask cluster (a scheduler "
+                   "address, or 'local'); the market must be reachable at --listen from there.")
 def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         sets: tuple[str, ...], quiet: bool, processes: int, remote_workers: int, listen: str,
-        curve_keys: Path | None) -> None:
+        curve_keys: Path | None, dask: str | None) -> None:
     """Run SCENARIO (a built-in name, see `gridcoop scenarios`, or a YAML file)."""
+    if dask is not None and not processes:
+        raise click.UsageError("--dask places the --processes workers: give --processes N")
     from tqdm import tqdm
 
     from gridcoop.agents.model.community import CommunityModel
@@ -92,7 +97,7 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
                        err=True)
             model = DistributedModel(kind, ledger_path=str(_fresh_ledger(out)),
                                      processes=processes, remote=remote_workers, listen=listen,
-                                     curve_dir=curve_keys, **params)
+                                     curve_dir=curve_keys, dask=dask, **params)
         else:
             model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
     except (ScenarioError, ValueError) as exc:

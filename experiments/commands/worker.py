@@ -29,6 +29,7 @@ import click
 def worker(market: str | None, regions: str | None, curve_keys: Path | None, name: str,
            timeout_s: float, make_keys_dir: Path | None, workers: int) -> None:
     """Serve regions of a distributed run (see README, "One community across processes")."""
+    from gridcoop.agents.bus.errors import CurveConfigError
     from gridcoop.agents.runtime.distributed import WorkerError, load_worker_keys, make_keys
     from gridcoop.agents.runtime.worker import serve
 
@@ -42,7 +43,7 @@ def worker(market: str | None, regions: str | None, curve_keys: Path | None, nam
     if curve_keys is not None:
         try:
             keys, market_key = load_worker_keys(curve_keys, name)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, CurveConfigError) as exc:
             raise click.UsageError(f"cannot read the keys in {curve_keys}: {exc}") from None
     try:
         serve(market, [r.strip() for r in regions.split(",") if r.strip()], keys, market_key,

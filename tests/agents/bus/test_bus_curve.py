@@ -166,3 +166,15 @@ def test_closing_a_curve_bus_stops_the_zap_thread(keys: dict[str, CurveKeyPair])
     bus.endpoint("market")
     bus.close()
     assert threading.active_count() == before
+
+
+def test_a_secret_key_others_can_read_is_refused(tmp_path: Path) -> None:
+    _, secret_path = CurveKeyPair.generate().save(tmp_path, "worker-0")
+    for mode in (0o644, 0o640, 0o604):
+        secret_path.chmod(mode)
+        with pytest.raises(CurveConfigError, match=f"may be read by others \\(mode {mode:o}\\)"):
+            CurveKeyPair.load(secret_path)
+    secret_path.chmod(0o600)
+    assert CurveKeyPair.load(secret_path).secret
+    with pytest.raises(CurveConfigError, match="cannot read"):
+        CurveKeyPair.load(tmp_path / "missing.key_secret")

@@ -31,7 +31,6 @@ def setup(request: pytest.FixtureRequest) -> Iterator[tuple[Bus, Endpoint, zmq.S
     # another process would
     context = bus.context if transport == "inproc" else zmq.Context()
     raw = context.socket(zmq.DEALER)
-    raw.setsockopt(zmq.ROUTING_ID, b"mallory")
     raw.setsockopt(zmq.LINGER, 0)
     raw.connect(market.address)
     yield bus, market, raw
@@ -65,11 +64,12 @@ CASES = [
         "schema_version",
         "schema version 9",
     ),
-    ([b"Sj7", _valid("market")], "sender_mismatch", "differs from the connected peer"),
+    ([b"Sj7", encode(GateClosed(id="x:1", auction_id="a", order_count=1))], "malformed",
+     "empty id or sender"),
     (
         [b"Sj7", encode(GateClosed(sender="mallory", auction_id="a", order_count=1))],
         "malformed",
-        "empty id",
+        "empty id or sender",
     ),
 ]
 
@@ -141,7 +141,7 @@ def test_garbage_replies_are_counted_and_a_later_ack_still_counts() -> None:
             message_id = sender.send("rogue", GateClosed(auction_id="a", order_count=0))
             assert rogue.poll(5_000)
             ident, header, _ = rogue.recv_multipart()
-            assert ident == b"ra" and header.startswith(b"Sj1.")  # seq 1, then the session
+            assert ident[:1] == b"\0" and header.startswith(b"Sj1.")  # seq 1, then the session
             rogue.send_multipart([ident, b"Rj1", b"[]"])
             rogue.send_multipart([ident, b"junk"])
             ack = Ack(id="rogue:1", sender="rogue", acked_ids=[message_id])
@@ -160,7 +160,6 @@ def test_frame_past_the_hard_cap_drops_only_that_connection_over_tcp() -> None:
         try:
             huge = context.socket(zmq.DEALER)
             huge.setsockopt(zmq.LINGER, 0)
-            huge.setsockopt(zmq.ROUTING_ID, b"huge")
             huge.connect(market.address)
             huge.send_multipart([b"Sj1", b"x" * (4 * MAX + 70_000)])  # past MAXMSGSIZE
             for _ in range(20):
@@ -168,7 +167,6 @@ def test_frame_past_the_hard_cap_drops_only_that_connection_over_tcp() -> None:
             assert market.drain() == [] and not huge.poll(50)
             polite = context.socket(zmq.DEALER)
             polite.setsockopt(zmq.LINGER, 0)
-            polite.setsockopt(zmq.ROUTING_ID, b"polite")
             polite.connect(market.address)
             polite.send_multipart([b"Sj1", _valid("polite", "polite:1")])
             for _ in range(200):
@@ -187,7 +185,6 @@ def test_a_restarted_sender_is_not_mistaken_for_a_resend() -> None:
         market = bus.endpoint("market")
         for session in (b"aaaa0001", b"bbbb0002"):  # the same peer, before and after a restart
             raw = bus.context.socket(zmq.DEALER)
-            raw.setsockopt(zmq.ROUTING_ID, b"ra-1")
             raw.setsockopt(zmq.LINGER, 0)
             raw.connect(market.address)
             raw.send_multipart([b"Sj1." + session, _valid("ra-1", "ra-1:1")])
@@ -197,3 +194,35 @@ def test_a_restarted_sender_is_not_mistaken_for_a_resend() -> None:
             raw.close()
         assert [m.id for m in market.drain()] == ["ra-1:1", "ra-1:1"]  # once per incarnation
         assert market.stats.duplicates == 2 and market.stats.received == 2
+
+
+def test_a_connection_speaks_for_one_name_and_chosen_routing_ids_are_refused() -> None:
+    """Routing ids are the ROUTER's own: a peer that names itself (``ra-1``, to take over
+    that peer's connection with ROUTER_HANDOVER) is refused and counted, and a connection
+    that spoke as one name may not switch to another."""
+    with Bus("tcp") as bus:
+        market = bus.endpoint("market")
+        context = zmq.Context()
+        try:
+            thief = context.socket(zmq.DEALER)
+            thief.setsockopt(zmq.LINGER, 0)
+            thief.setsockopt(zmq.ROUTING_ID, b"ra-1")
+            thief.connect(market.address)
+            thief.send_multipart([b"Sj1.aaaa0001", _valid("ra-1", "ra-1:1")])
+            _, refusal = _reply(bus, thief)
+            assert isinstance(refusal, ErrorMessage) and refusal.code == "sender_mismatch"
+            assert "chose its own routing id" in refusal.detail
+            raw = context.socket(zmq.DEALER)
+            raw.setsockopt(zmq.LINGER, 0)
+            raw.connect(market.address)
+            raw.send_multipart([b"Sj1.aaaa0001", _valid("ra-2", "ra-2:1")])
+            assert isinstance(_reply(bus, raw)[1], Ack)
+            raw.send_multipart([b"Sj2.aaaa0001", _valid("ra-1", "ra-1:2")])
+            _, refusal = _reply(bus, raw)
+            assert isinstance(refusal, ErrorMessage) and "speaks as" in refusal.detail
+            assert market.stats.rejected_sender_mismatch == 2
+            assert [m.id for m in market.drain()] == ["ra-2:1"]
+            thief.close()
+            raw.close()
+        finally:
+            context.term()

@@ -30,6 +30,7 @@ from gridcoop.agents.runtime.distributed import (
     load_worker_keys,
     make_keys,
 )
+from gridcoop.agents.runtime.launch import LocalLauncher
 from gridcoop.agents.runtime.worker import serve
 from gridcoop.agents.scenario.registry import build_scenario
 from gridcoop.agents.trading.aggregator import RegionalAggregator
@@ -205,7 +206,7 @@ def test_remote_worker_with_curve_keys_equals_one_process(tmp_path: Path) -> Non
 
 
 def test_worker_without_the_right_key_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(WorkerError, match="refused: their CurveZMQ key"):
+    with pytest.raises(WorkerError, match=r"[1-9]\d* handshake\(s\) refused"):
         _remote_run(tmp_path, "stranger")
 
 
@@ -215,7 +216,9 @@ def test_a_crashed_worker_fails_the_run_without_hanging() -> None:
         model.step()
         workers = model.region_host
         assert isinstance(workers, WorkerRegions) and workers.control is not None
-        workers.control.processes[0].kill()
+        launcher = workers.control.launcher
+        assert isinstance(launcher, LocalLauncher)
+        launcher.processes[0].kill()
         with pytest.raises(WorkerError, match="exited with code -9"):
             model.run()
     finally:

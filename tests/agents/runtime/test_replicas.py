@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gridcoop.agents import CommunityModel
@@ -70,3 +72,23 @@ def test_shared_handles_confirm_the_same_bytes_only(blocks: list[tuple[int, str,
         replica.close()
     with pytest.raises(ValueError, match="replicas="):
         make_replicas(blocks[0][2], ["ra-a"], "everywhere", members=10)
+
+
+def test_the_process_replica_keeps_its_chain_in_a_private_file(
+        blocks: list[tuple[int, str, bytes]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded memory: the verifier process writes the chain to an SQLite file in a
+    temporary folder of its own (0700), removed when it ends."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    replica = ProcessReplica(blocks[0][2])
+    handle = ReplicaHandle(replica, "ra-test")
+    try:
+        for height, block_hash, data in blocks[1:]:
+            handle.receive(height, block_hash, data)
+        assert handle.head_hash == blocks[-1][1]
+        [folder] = tmp_path.glob("gridcoop-replica-*")
+        assert (folder / "replica.sqlite").stat().st_size > 0
+        assert folder.stat().st_mode & 0o777 == 0o700
+    finally:
+        replica.close()
+    assert list(tmp_path.glob("gridcoop-replica-*")) == []
