@@ -51,6 +51,11 @@ STREAM_NAMES: Final[dict[str, str]] = {
     "devices.noise": "the device simulator's per-interval noise (per interval start, s)",
     "live.simulated_meters": "a live community's simulated meters (per step)",
     "bench.market": "the market benchmark's random books",
+    # learning bidders and the RL door (agents.behaviour.learning, agents.behaviour.rl)
+    "learning.bids": "learning bidders' choices of a limit price (per policy group)",
+    "rl.env": "the RL environments' seeds when reset without one",
+    # the research experiment (experiments.research)
+    "research.bootstrap": "bootstrap resamples of the research report's confidence intervals",
 }
 """Every stream name and what it draws; a name not listed here is refused."""
 

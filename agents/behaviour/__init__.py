@@ -1,0 +1,1 @@
+"""How members decide: policies, learning, the door for outside learners."""
