@@ -3,12 +3,15 @@
 Why thin: the physics, forecasts and orders of all members are computed at
 once on numpy arrays (see ``gridcoop.agents.physics``); each agent is the member's
 identity (id, region, ledger account) and a readable view of its state, so
-Mesa tools (AgentSet, the Solara page) still see real agents.
+Mesa tools (AgentSet, the Solara page) still see real agents. A member
+subclass may decide for itself in ``step()`` (the per-agent way,
+``gridcoop.agents.behaviour.mesa_way``): it reads ``self.observation`` and sets
+``self.action``; after clearing it finds ``self.outcome`` and ``learn()`` is called.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -28,6 +31,15 @@ class Member(mesa.Agent):  # type: ignore[misc]
         self.member_id = member_id
         self.node = node
         self.region = region
+        self.observation: Any = None  # set before step() by a per-agent policy
+        self.action: Any = None  # what step() decided
+        self.outcome: Any = None  # what the last action got, before learn()
+
+    def step(self) -> None:
+        """Decide for this member (per-agent policies override this)."""
+
+    def learn(self) -> None:
+        """Update from ``self.outcome`` (per-agent learners override this)."""
 
     @property
     def account(self) -> str:
