@@ -57,7 +57,7 @@ def choose_by_probability(probabilities: FloatArray, rng: np.random.Generator) -
     one member's propensities never shifts another member's draw.
     """
     rows, actions = probabilities.shape
-    uniform: FloatArray = rng.random(rows)
+    uniform: FloatArray = rng.random(size=(rows,))
     cumulative: FloatArray = np.cumsum(probabilities, axis=1)
     cumulative /= cumulative[:, -1:]
     chosen: IntArray = np.minimum((cumulative <= uniform[:, None]).sum(axis=1), actions - 1)
