@@ -66,7 +66,7 @@ def test_choose_by_probability_by_hand() -> None:
     probabilities = np.array([[0.25, 0.5, 0.25]] * 4)
 
     class Fixed:
-        def random(self, n: int) -> np.ndarray:
+        def random(self, size: tuple[int]) -> np.ndarray:
             return np.array([0.0, 0.2499, 0.25, 0.99])
 
     chosen = choose_by_probability(probabilities, Fixed())  # type: ignore[arg-type]
