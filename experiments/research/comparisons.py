@@ -1,0 +1,94 @@
+"""The comparisons of the research experiment: one mechanism, off and on, one scenario.
+
+Why a registry of plain data: the experiment, its CLI and its tests read the
+same list, and a new mechanism is one entry. ``switch`` is a scenario
+parameter (dotted, as ``gridcoop batch --param`` takes it), ``off``/``on`` its
+two values; ``fixed`` are overrides that keep the default run short (the
+command's ``--days`` overrides a comparison's days); ``outcomes`` are KPI
+columns of the batch results with the direction that is better (or none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Better = Literal["lower", "higher", "none"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A KPI of the run's summary, a label for the report and which way is better."""
+
+    kpi: str
+    label: str
+    better: Better = "none"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One mechanism switched off and on in one scenario."""
+
+    name: str
+    title: str
+    question: str
+    scenario: str
+    switch: str
+    off: Any
+    on: Any
+    outcomes: tuple[Outcome, ...]
+    days: int | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+
+BILLS = Outcome("bills_eur_total", "members' bills, € total", "lower")
+SAVING = Outcome("mean_saving_eur", "mean saving against grid-only, €", "higher")
+LOCAL = Outcome("share_traded_locally", "share of demand traded locally", "higher")
+
+COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
+    Comparison(
+        "dynamic-prices", "Static vs dynamic prices",
+        "do classrooms' bills change when surplus is sold on the local market instead of "
+        "to the nearest classroom at a static price?",
+        "campus-microgrid", "allocation", "nearest", "market",
+        (BILLS, LOCAL, Outcome("community_grid_import_kwh", "grid import, kWh", "lower")),
+        days=7),
+    Comparison(
+        "ev-penalties", "EV reserve penalties",
+        "do penalties for missed reserve commitments change what EV owners deliver?",
+        "ev-community", "ev_community.penalty_eur_per_mwh", 0.0, 200.0,
+        (Outcome("ev_reserve_net_revenue_eur", "reserve net revenue, €", "higher"),
+         Outcome("ev_calls_short", "reserve calls served short", "lower"),
+         Outcome("ev_replacements_found", "replacements found", "higher")),
+        days=42),
+    Comparison(
+        "ev-tokens", "EV tokens (gamification)",
+        "do tokens for available hours change EV owners' reliability?",
+        "ev-community", "ev_community.base_tokens_per_hour", 0, 10,
+        (Outcome("ev_calls_short", "reserve calls served short", "lower"),
+         Outcome("ev_reserve_net_revenue_eur", "reserve net revenue, €", "higher"),
+         Outcome("ev_tokens_total", "tokens paid")),
+        days=42),
+    Comparison(
+        "dr-rewards", "DR rewards",
+        "do token rewards for complying change how often households follow DR commands?",
+        "dr-community", "reward_tokens_per_wh", 0, 1,
+        (Outcome("dr_compliance_rate", "compliance rate", "higher"),
+         Outcome("dr_opt_in_rate", "opt-in rate", "higher"),
+         Outcome("dr_shed_kwh", "load shed, kWh", "higher")),
+        days=2),
+    Comparison(
+        "learning-bidder", "Learning bidders vs fixed shares",
+        "do prosumers that learn their limit prices (Roth-Erev) save more than ones that "
+        "price at fixed shares of the tariff spread?",
+        "neighbourhood", "policies", {"bidding": {"prosumer": "tariff_share"}},
+        {"bidding": {"prosumer": "roth_erev"}},
+        (SAVING, LOCAL, Outcome("mean_local_price_eur_per_kwh", "mean local price, €/kWh")),
+        days=7, fixed={"households": 40, "regions": 2}),
+)}
+"""Every built-in comparison by name, in report order."""
+
+
+def arm(comparison: Comparison, value: Any) -> str:
+    """``"off"`` or ``"on"`` for a swept value of ``comparison.switch``."""
+    return "on" if value == comparison.on else "off"
