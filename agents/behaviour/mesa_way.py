@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 
 from gridcoop.agents.behaviour.actions import BidActions
 from gridcoop.agents.behaviour.errors import ActionError
@@ -80,14 +81,14 @@ def is_agent_class(spec: Any) -> bool:
 class AgentStepBidding:
     """A group of per-agent members seen as one vectorised bidding policy."""
 
-    def __init__(self, agent_class: type[Member]) -> None:
+    def __init__(self, agent_class: Any) -> None:
         self.agent_class = agent_class
         self.name = f"{agent_class.__module__}:{agent_class.__qualname__}"
-        self.agents: mesa.AgentSet | None = None
+        self.agents: AgentSet | None = None
 
     def bind(self, members: list[Member], model: mesa.Model) -> None:
         """The group's member agents (made by the model from ``agent_class``)."""
-        self.agents = mesa.AgentSet(members, random=model.random)
+        self.agents = AgentSet(members, random=model.random)
 
     def setup(self, group: Group) -> None:
         self.group = group
