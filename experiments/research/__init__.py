@@ -5,8 +5,8 @@
 
 Each comparison (``COMPARISONS``) runs one scenario with one mechanism switched
 off and on over the same seeds, through the batch runner, and the report gives
-each outcome's effect (on - off) with a 95 % bootstrap interval (and Welch's t
-interval beside it), Hedges' g and a plot. ``gridcoop research`` is its CLI.
+each outcome's effect (on - off, paired by seed) with a 95 % bootstrap interval (and the
+paired t interval beside it), Hedges' g and a plot. ``gridcoop research`` is its CLI.
 """
 
 from gridcoop.experiments.research.comparisons import COMPARISONS, Comparison, Outcome

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from gridcoop.experiments.batch.executors import make_executor
 from gridcoop.experiments.batch.spec import Sweep, SweepError, plan
@@ -25,6 +26,7 @@ from gridcoop.experiments.research.report import write_report
 from gridcoop.experiments.research.stats import effect
 
 DEFAULT_SEEDS = 5
+FloatArray = NDArray[np.float64]
 
 
 @dataclass
@@ -65,22 +67,30 @@ def effects_of(comparison: Comparison, sweep: Sweep, table: pd.DataFrame,
     """One row per outcome: the effect of switching ``comparison`` on, over its ok runs."""
     arms = {run.key: arm(comparison, dict(run.params)[comparison.switch])
             for run in plan(sweep)}
-    ok = table[table["status"] == "ok"]
-    side = ok["key"].map(arms)
+    ok = table[table["status"] == "ok"].assign(arm=lambda t: t["key"].map(arms))
     rows: list[dict[str, object]] = []
     for j, outcome in enumerate(comparison.outcomes):
-        if outcome.kpi in ok.columns:
-            values = pd.to_numeric(ok[outcome.kpi], errors="coerce").to_numpy(dtype=float)
-        else:
-            values = np.full(len(ok), np.nan)
-        measured = effect(values[(side == "off").to_numpy()], values[(side == "on").to_numpy()],
-                          key=index * 100 + j)
+        off, on = paired(ok, outcome.kpi, sweep.seeds)
+        measured = effect(off, on, key=index * 100 + j)
         rows.append({"comparison": comparison.name, "scenario": comparison.scenario,
                      "switch": comparison.switch, "outcome": outcome.kpi,
                      "label": outcome.label, "better": outcome.better,
                      "failed_runs": int((table["status"] != "ok").sum()),
                      **measured.as_row()})
     return rows
+
+
+def paired(ok: pd.DataFrame, kpi: str, seeds: list[int]) -> tuple[FloatArray, FloatArray]:
+    """The KPI of each seed's off run and on run (nan where a run failed or lacks it)."""
+    off = np.full(len(seeds), np.nan)
+    on = np.full(len(seeds), np.nan)
+    if kpi not in ok.columns:
+        return off, on
+    where = {seed: i for i, seed in enumerate(seeds)}
+    values = pd.to_numeric(ok[kpi], errors="coerce")
+    for seed, side, value in zip(ok["seed"], ok["arm"], values, strict=True):
+        (on if side == "on" else off)[where[int(seed)]] = value
+    return off, on
 
 
 def run_research(out_dir: str | Path, *, seeds: int = DEFAULT_SEEDS, first_seed: int = 0,

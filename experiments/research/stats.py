@@ -1,14 +1,17 @@
 """Effect sizes and confidence intervals of one mechanism's outcome, switched off and on.
 
-Why these: a mechanism's effect is the difference of the outcome's means over
-seeds (on minus off), in the outcome's own unit, so the report reads "waste
-fell by 1.4 kWh/day"; Hedges' g puts it on a common scale across outcomes
-(the standardised difference with the small-sample correction, since a study
-runs few seeds). The 95 % interval of the difference is a percentile
-bootstrap (resampling each arm's seeds with replacement, from the named
-stream ``research.bootstrap``, so the report is repeatable), because with a
-handful of seeds nothing says the outcome is normal; the Welch t interval is
-given beside it for readers who expect one.
+Why paired: both arms run the same seeds, so a seed's weather, households and
+draws are common to its two runs, and the effect of a seed is ``on - off`` of
+that pair; the spread between seeds then cancels out of the difference (the
+common-random-numbers design), which makes the intervals far narrower than
+comparing two independent groups. The effect is the mean of the per-seed
+differences, in the outcome's own unit ("waste fell by 1.4 kWh/day"). Its 95 %
+interval is a percentile bootstrap over the seeds (resampling pairs with
+replacement, from the named stream ``research.bootstrap``, so the report is
+repeatable), because with a handful of seeds nothing says the differences are
+normal; the paired t interval is given beside it for readers who expect one.
+Hedges' g puts the effect on a common scale across outcomes (the difference of
+the arms' means over their pooled sd, small-sample corrected).
 """
 
 from __future__ import annotations
@@ -30,10 +33,9 @@ LEVEL = 0.95
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """One outcome's means per arm, their difference (on - off), Hedges' g and the 95 % CIs."""
+    """One outcome's means per arm, the mean paired difference (on - off), Hedges' g, 95 % CIs."""
 
-    n_off: int
-    n_on: int
+    pairs: int
     mean_off: float
     mean_on: float
     difference: float
@@ -41,8 +43,8 @@ class Effect:
     hedges_g: float
     boot_low: float
     boot_high: float
-    welch_low: float
-    welch_high: float
+    t_low: float
+    t_high: float
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,41 +66,46 @@ def hedges_g(off: FloatArray, on: FloatArray) -> float:
     return diff / pooled * (1.0 - 3.0 / (4.0 * (n1 + n2) - 9.0))
 
 
-def bootstrap_interval(off: FloatArray, on: FloatArray, seed: int, key: int = 0,
+def bootstrap_interval(differences: FloatArray, seed: int, key: int = 0,
                        resamples: int = RESAMPLES) -> tuple[float, float]:
-    """Percentile bootstrap 95 % interval of mean(on) - mean(off) (arms resampled apart)."""
+    """Percentile bootstrap 95 % interval of the mean of the paired ``differences``."""
     rng = streams(seed).rng("research.bootstrap", key)
-    off_means = off[rng.integers(0, off.size, size=(resamples, off.size))].mean(axis=1)
-    on_means = on[rng.integers(0, on.size, size=(resamples, on.size))].mean(axis=1)
+    picks = rng.integers(0, differences.size, size=(resamples, differences.size))
     tail = (1.0 - LEVEL) / 2.0
-    low, high = np.quantile(on_means - off_means, [tail, 1.0 - tail])
+    low, high = np.quantile(differences[picks].mean(axis=1), [tail, 1.0 - tail])
     return float(low), float(high)
 
 
-def welch_interval(off: FloatArray, on: FloatArray) -> tuple[float, float]:
-    """Welch's t 95 % interval of mean(on) - mean(off); the point itself when both sds are 0."""
-    diff = float(on.mean() - off.mean())
-    v1, v2 = off.var(ddof=1) / off.size, on.var(ddof=1) / on.size
-    se = math.sqrt(v1 + v2)
+def t_interval(differences: FloatArray) -> tuple[float, float]:
+    """Paired t 95 % interval of the mean difference; the point itself when all are equal."""
+    mean = float(differences.mean())
+    if differences.size < 2:
+        return math.nan, math.nan
+    se = float(differences.std(ddof=1)) / math.sqrt(differences.size)
     if se == 0.0:
-        return diff, diff
-    dof = (v1 + v2) ** 2 / (v1**2 / (off.size - 1) + v2**2 / (on.size - 1))
-    half = float(scipy_stats.t.ppf(1.0 - (1.0 - LEVEL) / 2.0, dof)) * se
-    return diff - half, diff + half
+        return mean, mean
+    half = float(scipy_stats.t.ppf(1.0 - (1.0 - LEVEL) / 2.0, differences.size - 1)) * se
+    return mean - half, mean + half
 
 
 def effect(off: FloatArray, on: FloatArray, seed: int = 0, key: int = 0) -> Effect:
-    """The effect of switching a mechanism on, from one outcome per seed in each arm."""
+    """The effect of switching a mechanism on; ``off[i]`` and ``on[i]`` share a seed.
+
+    Pairs where either run has no value (a failed run) are left out.
+    """
     off = np.asarray(off, dtype=np.float64)
     on = np.asarray(on, dtype=np.float64)
-    off, on = off[np.isfinite(off)], on[np.isfinite(on)]
+    if off.shape != on.shape:
+        raise ValueError(f"effect: {off.size} off values and {on.size} on values; "
+                         "give one of each per seed")
+    both = np.isfinite(off) & np.isfinite(on)
+    off, on = off[both], on[both]
     nan = math.nan
-    if off.size == 0 or on.size == 0:
-        return Effect(off.size, on.size, nan, nan, nan, nan, nan, nan, nan, nan, nan)
+    if off.size == 0:
+        return Effect(0, nan, nan, nan, nan, nan, nan, nan, nan, nan)
+    differences = on - off
     mean_off, mean_on = float(off.mean()), float(on.mean())
-    diff = mean_on - mean_off
+    diff = float(differences.mean())
     relative = diff / abs(mean_off) if mean_off else (0.0 if diff == 0 else nan)
-    boot = bootstrap_interval(off, on, seed, key)
-    welch = welch_interval(off, on) if off.size > 1 and on.size > 1 else (nan, nan)
-    return Effect(off.size, on.size, mean_off, mean_on, diff, relative, hedges_g(off, on),
-                  *boot, *welch)
+    return Effect(off.size, mean_off, mean_on, diff, relative, hedges_g(off, on),
+                  *bootstrap_interval(differences, seed, key), *t_interval(differences))
