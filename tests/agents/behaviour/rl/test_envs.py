@@ -58,7 +58,7 @@ def test_same_seed_same_episode() -> None:
         rewards, seen = [], [obs.tolist()]
         done, k = False, 0
         while not done:
-            obs, reward, done, _, info = env.step(k % 11)
+            obs, reward, done, _, _ = env.step(k % 11)
             rewards.append(reward)
             seen.append(obs.tolist())
             k += 1
