@@ -23,6 +23,7 @@ SUITES: dict[str, str] = {
     "live": "gridcoop.experiments.bench.live",
     "dr": "gridcoop.experiments.bench.dr",
     "ev": "gridcoop.experiments.bench.ev",
+    "learning": "gridcoop.experiments.bench.learning",
 }
 
 
