@@ -24,7 +24,10 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
     },
     Decision.EV: {},
     Decision.DR: {},
-    Decision.LIGHTING: {},
+    Decision.LIGHTING: {
+        "habit": "gridcoop.agents.behaviour.lighting:HabitLighting",
+        "ranking_response": "gridcoop.agents.behaviour.lighting:RankingResponseLighting",
+    },
     Decision.BATTERY: {},
 }
 

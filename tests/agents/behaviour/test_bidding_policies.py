@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from gridcoop.agents.behaviour.errors import ActionError
+from gridcoop.agents.behaviour.examples import MidSpread
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.scenario.schema import ScenarioError
-from tests.agents.behaviour.policies_for_tests import HalfSpread
 
 SMALL: dict[str, Any] = {"households": 24, "days": 1, "seed": 5}
 FIXED = {"strategy": {"kind": "fixed", "fixed_share": 0.5}}
@@ -32,18 +32,18 @@ def test_naming_the_default_policy_changes_nothing() -> None:
 
 def test_per_agent_step_policy_gives_the_vectorised_results_and_ledger_head() -> None:
     vectorised = _run(**FIXED)
-    per_agent = _run(**FIXED, policies={"bidding": {"all": HalfSpread}})
+    per_agent = _run(**FIXED, policies={"bidding": {"all": MidSpread}})
     assert vectorised["local_traded_kwh"] > 0
     assert per_agent == vectorised
 
 
 def test_per_agent_policy_by_import_path_makes_members_of_that_class() -> None:
     model = CommunityModel("neighbourhood", **SMALL, policies={
-        "bidding": {"prosumer": "tests.agents.behaviour.policies_for_tests:HalfSpread"}})
+        "bidding": {"prosumer": "gridcoop.agents.behaviour.examples:MidSpread"}})
     try:
-        kinds = {type(m).__mro__[1].__name__ for m in model.members if isinstance(m, HalfSpread)}
-        assert kinds == {"HalfSpread"}
-        mesa_members = [a for a in model.agents if isinstance(a, HalfSpread)]
+        made = {type(m).__mro__[2].__name__ for m in model.members if isinstance(m, MidSpread)}
+        assert made == {"Prosumer"}  # MidSpread composed with the member kind's own class
+        mesa_members = [a for a in model.agents if isinstance(a, MidSpread)]
         assert len(mesa_members) == int((model.population.kind == 0).sum()) > 0
     finally:
         model.close()
@@ -102,7 +102,7 @@ def test_a_policy_that_cannot_be_imported_fails_validation_in_one_line() -> None
 def test_feedback_tells_each_member_what_it_got() -> None:
     got: list[Any] = []
 
-    class Spy(HalfSpread):
+    class Spy(MidSpread):
         def learn(self) -> None:
             got.append(self.outcome)
 
