@@ -47,6 +47,15 @@ LOCAL = Outcome("share_traded_locally", "share of demand traded locally", "highe
 
 COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison(
+        "lighting-rankings", "Lighting rankings",
+        "does publishing weekly rankings of the most and least sustainable teachers make "
+        "classes switch the lights off (rankings start on day 28)?",
+        "campus-lighting", "policies", {"lighting": "habit"}, {"lighting": "ranking_response"},
+        (Outcome("lighting_gap_wh", "lighting waste in gaps, Wh", "lower"),
+         Outcome("lighting_waste_eur_per_classroom_year", "waste, € per classroom-year",
+                 "lower")),
+        days=56),
+    Comparison(
         "dynamic-prices", "Static vs dynamic prices",
         "do classrooms' bills change when surplus is sold on the local market instead of "
         "to the nearest classroom at a static price?",
