@@ -117,20 +117,19 @@ class EVObservation:
 
 @dataclass(frozen=True, slots=True)
 class DRObservation:
-    """A DR command (``event``): per household, the comfort at stake and the incentives offered.
+    """DR commands received: one row per command, ``member_ids`` its households.
 
-    ``comfort_loss`` is the discomfort of complying in the household's own units
-    (°C of drift for heating, hours of delay for appliances) and ``comfort_limit``
-    its tolerance; ``reward_u``/``penalty_u`` are what complying earns and opting
-    out costs, µ€.
+    ``comfort_loss`` is what complying asks of the household, in kWh shifted
+    (a command that would break a comfort limit is refused whatever the policy
+    answers for its row); ``base_opt_out`` the household's own opt-out probability;
+    ``standing.tokens`` the reward tokens it has earned so far and
+    ``standing.penalties`` the penalty tokens it has been charged.
     """
 
-    event: int
+    event: str
     member_ids: tuple[str, ...]
     comfort_loss: FloatArray
-    comfort_limit: FloatArray
-    reward_u: IntArray
-    penalty_u: IntArray
+    base_opt_out: FloatArray
     standing: Standing | None = None
 
 

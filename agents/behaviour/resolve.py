@@ -23,7 +23,10 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
         "q_learning": "gridcoop.agents.behaviour.learning.policies:QLearningBidding",
     },
     Decision.EV: {},
-    Decision.DR: {},
+    Decision.DR: {
+        "fixed": "gridcoop.agents.behaviour.dr:FixedOptOut",
+        "incentive_response": "gridcoop.agents.behaviour.dr:IncentiveResponse",
+    },
     Decision.LIGHTING: {
         "habit": "gridcoop.agents.behaviour.lighting:HabitLighting",
         "ranking_response": "gridcoop.agents.behaviour.lighting:RankingResponseLighting",
