@@ -41,6 +41,7 @@ class Comparison:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
+NEVER = 3660  # a day no run reaches (the longest scenario): the mechanism is off
 BILLS = Outcome("bills_eur_total", "members' bills, € total", "lower")
 SAVING = Outcome("mean_saving_eur", "mean saving against grid-only, €", "higher")
 LOCAL = Outcome("share_traded_locally", "share of demand traded locally", "higher")
@@ -48,13 +49,13 @@ LOCAL = Outcome("share_traded_locally", "share of demand traded locally", "highe
 COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison(
         "lighting-rankings", "Lighting rankings",
-        "does publishing weekly rankings of the most and least sustainable teachers make "
-        "classes switch the lights off (rankings start on day 28)?",
-        "campus-lighting", "policies", {"lighting": "habit"}, {"lighting": "ranking_response"},
+        "does publishing weekly rankings of the most and least sustainable teachers (from "
+        "day 28) make classes switch the lights off?",
+        "campus-lighting", "rankings_from_day", NEVER, 28,
         (Outcome("lighting_gap_wh", "lighting waste in gaps, Wh", "lower"),
          Outcome("lighting_waste_eur_per_classroom_year", "waste, € per classroom-year",
                  "lower")),
-        days=56),
+        days=56, fixed={"policies": {"lighting": "ranking_response"}}),
     Comparison(
         "dynamic-prices", "Static vs dynamic prices",
         "do classrooms' bills change when surplus is sold on the local market instead of "
@@ -85,7 +86,7 @@ COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
         (Outcome("dr_compliance_rate", "compliance rate", "higher"),
          Outcome("dr_opt_in_rate", "opt-in rate", "higher"),
          Outcome("dr_shed_kwh", "load shed, kWh", "higher")),
-        days=2),
+        days=7, fixed={"policies": {"dr": "incentive_response"}}),
     Comparison(
         "learning-bidder", "Learning bidders vs fixed shares",
         "do prosumers that learn their limit prices (Roth-Erev) save more than ones that "

@@ -62,12 +62,16 @@ def choose(only: Iterable[str] | None) -> list[Comparison]:
     return [c for c in COMPARISONS.values() if c.name in names]
 
 
+def arms_of(comparison: Comparison, sweep: Sweep) -> dict[str, str]:
+    """Each run key's arm, ``"off"`` or ``"on"`` (from the plan, not the table's text)."""
+    return {run.key: arm(comparison, dict(run.params)[comparison.switch])
+            for run in plan(sweep)}
+
+
 def effects_of(comparison: Comparison, sweep: Sweep, table: pd.DataFrame,
                index: int) -> list[dict[str, object]]:
     """One row per outcome: the effect of switching ``comparison`` on, over its ok runs."""
-    arms = {run.key: arm(comparison, dict(run.params)[comparison.switch])
-            for run in plan(sweep)}
-    ok = table[table["status"] == "ok"].assign(arm=lambda t: t["key"].map(arms))
+    ok = table[table["status"] == "ok"].assign(arm=table["key"].map(arms_of(comparison, sweep)))
     rows: list[dict[str, object]] = []
     for j, outcome in enumerate(comparison.outcomes):
         off, on = paired(ok, outcome.kpi, sweep.seeds)
@@ -108,6 +112,7 @@ def run_research(out_dir: str | Path, *, seeds: int = DEFAULT_SEEDS, first_seed:
     seed_list = list(range(first_seed, first_seed + seeds))
     executor = make_executor(workers, dask, shared_fs)
     ran: dict[str, SweepResult] = {}
+    arms: dict[str, dict[str, str]] = {}
     rows: list[dict[str, object]] = []
     try:
         for index, comparison in enumerate(chosen):
@@ -115,11 +120,12 @@ def run_research(out_dir: str | Path, *, seeds: int = DEFAULT_SEEDS, first_seed:
             ran[comparison.name] = run_sweep(sweep, out / comparison.name, executor=executor,
                                              progress=progress)
             rows += effects_of(comparison, sweep, ran[comparison.name].table, index)
+            arms[comparison.name] = arms_of(comparison, sweep)
         description = executor.description
     finally:
         executor.close()
     effects = pd.DataFrame(rows)
     effects.to_csv(out / "effects.csv", index=False)
     wall_s = time.perf_counter() - started
-    write_report(out, chosen, effects, ran, seed_list, days, description, wall_s)
+    write_report(out, chosen, effects, ran, arms, seed_list, days, description, wall_s)
     return ResearchResult(out_dir=out, effects=effects, ran=ran, wall_s=wall_s)

@@ -6,7 +6,6 @@ hide how the runs spread; each dot is one run, the bar the arm's mean.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from gridcoop.experiments.batch.sweep import SweepResult
-from gridcoop.experiments.research.comparisons import Comparison, arm
+from gridcoop.experiments.research.comparisons import Comparison
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -45,14 +44,13 @@ def verdict(row: pd.Series) -> str:
     return ("rises" if up else "falls") + (" (better)" if good else " (worse)")
 
 
-def _plot(comparison: Comparison, result: SweepResult, out: Path) -> Path:
+def _plot(comparison: Comparison, result: SweepResult, arms: dict[str, str], out: Path) -> Path:
     """Per outcome, each run's value off and on, and each arm's mean."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     table = result.table[result.table["status"] == "ok"]
-    values = table[comparison.switch] if comparison.switch in table.columns else None
-    sides = [_arm_of(comparison, v) for v in values] if values is not None else []
+    sides = [arms.get(key, "") for key in table["key"]]
     outcomes = comparison.outcomes
     figure = Figure(figsize=(3.2 * len(outcomes), 3.0), dpi=100)
     FigureCanvasAgg(figure)
@@ -79,15 +77,9 @@ def _plot(comparison: Comparison, result: SweepResult, out: Path) -> Path:
     return path
 
 
-def _arm_of(comparison: Comparison, value: Any) -> str:
-    """The arm of a table cell (structured values are stored as their JSON text)."""
-    if isinstance(value, str) and value.startswith("{"):
-        value = json.loads(value)
-    return arm(comparison, value)
-
-
 def write_report(out: Path, chosen: list[Comparison], effects: pd.DataFrame,
-                 ran: dict[str, SweepResult], seeds: list[int], days: int | None,
+                 ran: dict[str, SweepResult], arms: dict[str, dict[str, str]],
+                 seeds: list[int], days: int | None,
                  executor: str, wall_s: float) -> Path:
     """``OUT/report.md`` over every comparison, with its plot."""
     lines = ["# Does each community mechanism change behaviour?", "",
@@ -120,7 +112,7 @@ def write_report(out: Path, chosen: list[Comparison], effects: pd.DataFrame,
                 f"{_num(row['difference'])} | [{_num(row['boot_low'])}, "
                 f"{_num(row['boot_high'])}] | [{_num(row['t_low'])}, "
                 f"{_num(row['t_high'])}] | {_num(row['hedges_g'], 2)} | {verdict(row)} |")
-        plot = _plot(comparison, result, out)
+        plot = _plot(comparison, result, arms[comparison.name], out)
         lines += ["", f"![{comparison.title}](plots/{plot.name})", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -74,8 +74,15 @@ class QLearner:
 
     def greedy(self, state: IntArray) -> IntArray:
         """Each member's best action in its ``state`` (lowest index among ties)."""
-        rows = np.arange(self.q.shape[0])
-        best: IntArray = np.argmax(self.q[rows, state], axis=1).astype(np.int64)
+        # action by action over contiguous rows (an argmax along short rows is slow in
+        # numpy); strict > keeps the lowest action among ties
+        table = np.ascontiguousarray(self.q[np.arange(self.q.shape[0]), state].T)
+        best_value = table[0].copy()
+        best: IntArray = np.zeros(table.shape[1], dtype=np.int64)
+        for action in range(1, table.shape[0]):
+            better = table[action] > best_value
+            best[better] = action
+            np.maximum(best_value, table[action], out=best_value)
         return best
 
     def choose(self, state: IntArray, rng: np.random.Generator) -> IntArray:

@@ -49,19 +49,27 @@ class RothErevParams:
             raise LearningError(f"initial_propensity={self.initial_propensity}: give > 0")
 
 
-def choose_by_probability(probabilities: FloatArray, rng: np.random.Generator) -> IntArray:
-    """One action per row, drawn with the row's probabilities (one uniform per row).
+def choose_by_probability(weights: FloatArray, rng: np.random.Generator) -> IntArray:
+    """One action per row, drawn with probabilities proportional to the row's weights.
 
-    Inverse transform on the cumulative sums, so the draw uses exactly one
-    number per member whatever the probabilities: adding a member or changing
-    one member's propensities never shifts another member's draw.
+    Inverse transform on the cumulative sums (the weights need not be
+    normalised: the uniform is scaled by the row's total instead), so the draw
+    uses exactly one number per member whatever the weights: adding a member or
+    changing one member's propensities never shifts another member's draw.
     """
-    rows, actions = probabilities.shape
+    rows, actions = weights.shape
     uniform: FloatArray = rng.random(size=(rows,))
-    cumulative: FloatArray = np.cumsum(probabilities, axis=1)
-    cumulative /= cumulative[:, -1:]
-    chosen: IntArray = np.minimum((cumulative <= uniform[:, None]).sum(axis=1), actions - 1)
-    return chosen.astype(np.int64)
+    # column by column: a cumulative sum along short rows is slow in numpy
+    total = np.zeros(rows)
+    for j in range(actions):
+        total += weights[:, j]
+    threshold = uniform * total
+    cumulative = np.zeros(rows)
+    chosen = np.zeros(rows, dtype=np.int64)
+    for j in range(actions - 1):
+        cumulative += weights[:, j]
+        chosen += cumulative <= threshold
+    return chosen
 
 
 class RothErev:
@@ -80,8 +88,8 @@ class RothErev:
         return result
 
     def choose(self, rng: np.random.Generator) -> IntArray:
-        """One action per member, drawn from its probabilities."""
-        return choose_by_probability(self.probabilities(), rng)
+        """One action per member, drawn from its probabilities (shares of its propensities)."""
+        return choose_by_probability(self.propensity, rng)
 
     def update(self, chosen: IntArray, reward: FloatArray, mask: BoolArray | None = None) -> None:
         """Reinforce each member's ``chosen`` action by ``reward`` (only where ``mask``)."""
@@ -94,10 +102,11 @@ class RothErev:
             raise LearningError("Roth-Erev update: rewards must be finite and >= 0 "
                                 "(propensities are shares)")
         r, e = self.params.recency, self.params.experimentation
-        rows = np.arange(chosen.size) if mask is None else np.flatnonzero(mask)
-        q = self.propensity[rows]
-        picked = np.zeros_like(q, dtype=bool)
-        picked[np.arange(rows.size), chosen[rows]] = True
-        spill = q * (e / (self.actions - 1))
-        gain = np.where(picked, (1.0 - e) * reward[rows, None], spill)
-        self.propensity[rows] = (1.0 - r) * q + gain
+        q = self.propensity
+        members = np.arange(chosen.size)
+        updated = q * ((1.0 - r) + e / (self.actions - 1))  # every action not chosen
+        updated[members, chosen] = (1.0 - r) * q[members, chosen] + (1.0 - e) * reward
+        if mask is not None:
+            keep = np.flatnonzero(~np.asarray(mask, dtype=bool))
+            updated[keep] = q[keep]
+        self.propensity = updated
