@@ -52,9 +52,8 @@ STREAM_NAMES: Final[dict[str, str]] = {
     "devices.noise": "the device simulator's per-interval noise (per interval start, s)",
     "live.simulated_meters": "a live community's simulated meters (per step)",
     "bench.market": "the market benchmark's random books",
-    # learning bidders and the RL door (agents.behaviour.learning, agents.behaviour.rl)
-    "learning.bids": "learning bidders' choices of a limit price (per policy group)",
-    "rl.env": "the RL environments' seeds when reset without one",
+    # learning bidders (agents.behaviour.learning)
+    "learning.bids": "a learning bidder set up outside a model (the learning benchmark)",
     # the research experiment (experiments.research)
     "research.bootstrap": "bootstrap resamples of the research report's confidence intervals",
 }
