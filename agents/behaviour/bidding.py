@@ -18,7 +18,7 @@ import numpy as np
 
 from gridcoop.agents.behaviour.actions import BidActions
 from gridcoop.agents.behaviour.observations import BidFeedback, BidObservation, FloatArray
-from gridcoop.agents.behaviour.protocols import Group, PolicyBase
+from gridcoop.agents.behaviour.protocols import Group, PolicyBase, check_shares
 from gridcoop.agents.scenario.schema import Strategy
 from gridcoop.agents.trading.strategy import PricingStrategy
 from gridcoop.units import UEUR_PER_EUR
@@ -75,8 +75,7 @@ class AdaptiveBidding(TariffShareBidding):
     def __init__(self, strategy: Strategy | None = None, learning_rate: float = 0.3,
                  margin: float = 0.05, **params: Any) -> None:
         super().__init__(strategy, **params)
-        if not 0.0 <= learning_rate <= 1.0 or not 0.0 <= margin <= 1.0:
-            raise ValueError("adaptive bidding: learning_rate and margin must be in [0, 1]")
+        check_shares(self.name, learning_rate=learning_rate, margin=margin)
         self.learning_rate = learning_rate
         self.margin = margin
         self._spread: tuple[int, int] | None = None

@@ -27,7 +27,7 @@ import numpy as np
 
 from gridcoop.agents.behaviour.actions import DRActions
 from gridcoop.agents.behaviour.observations import DRObservation
-from gridcoop.agents.behaviour.protocols import PolicyBase
+from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
 
 REWARD_RESPONSE = 0.05  # assumption: opt-out probability removed once rewarded
 PENALTY_RESPONSE = 0.05  # assumption: opt-out probability added once penalised
@@ -56,11 +56,8 @@ class IncentiveResponse(FixedOptOut):
                  penalty_response: float = PENALTY_RESPONSE,
                  comfort_response: float = COMFORT_RESPONSE) -> None:
         super().__init__()
-        for label, value in (("reward_response", reward_response),
-                             ("penalty_response", penalty_response),
-                             ("comfort_response", comfort_response)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"dr policy: {label} must be in [0, 1]")
+        check_shares(self.name, reward_response=reward_response,
+                     penalty_response=penalty_response, comfort_response=comfort_response)
         self.reward_response = reward_response
         self.penalty_response = penalty_response
         self.comfort_response = comfort_response

@@ -32,7 +32,7 @@ import numpy as np
 
 from gridcoop.agents.behaviour.actions import LightingActions
 from gridcoop.agents.behaviour.observations import LightingObservation
-from gridcoop.agents.behaviour.protocols import PolicyBase
+from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
 
 PEER_SHARE = "top_switch_off_share"  # Standing.published key: the example peers' share
 RANK_RESPONSE = 0.4  # assumption: extra switch-off probability once named "least sustainable"
@@ -47,15 +47,15 @@ class LightingResponse:
     peer_response: float = PEER_RESPONSE
 
     def __post_init__(self) -> None:
-        for name in ("rank_response", "peer_response"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"lighting policy: {name} must be in [0, 1]")
+        check_shares("ranking_response", rank_response=self.rank_response,
+                     peer_response=self.peer_response)
 
 
 class HabitLighting(PolicyBase):
     """The switch-off habit, unchanged by anything the community publishes."""
 
     name = "habit"
+    reads_rankings = False  # nothing to rank for: the campus skips the weekly attribution
 
     def probabilities(self, observation: LightingObservation) -> Any:
         return observation.base_switch_off
@@ -69,6 +69,7 @@ class RankingResponseLighting(HabitLighting):
     """The habit, nudged by being named on a ranking and by the peers it shows."""
 
     name = "ranking_response"
+    reads_rankings = True
 
     def __init__(self, rank_response: float = RANK_RESPONSE,
                  peer_response: float = PEER_RESPONSE) -> None:

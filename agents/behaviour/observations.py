@@ -98,20 +98,23 @@ class BidFeedback:
 
 @dataclass(frozen=True, slots=True)
 class EVObservation:
-    """Each morning, per EV owner: commitments for today and what the community did about them.
+    """Each day, per EV owner: the day's chances and the owner's standing so far.
 
-    ``committed_hours`` are the hours of today's committed windows; ``broken``,
-    ``warned`` and ``replaced`` count the owner's past windows by outcome;
-    ``replacements_given`` counts windows the owner took over for others.
+    ``change_draw``/``warn_draw`` are the owner's uniform draws of the day (its
+    luck, from the seeded ``ev.trips`` streams) and ``base_change``/``base_warn``
+    the scenario's rates; ``broken`` counts the owner's unannounced changes so
+    far, ``warned`` its warned ones. ``standing.penalties`` is ``broken`` (what
+    the mechanism penalises) and ``standing.tokens`` the run of days kept.
     """
 
     day: int
     member_ids: tuple[str, ...]
-    committed_hours: IntArray
+    change_draw: FloatArray
+    warn_draw: FloatArray
+    base_change: FloatArray
+    base_warn: FloatArray
     broken: IntArray
     warned: IntArray
-    replaced: IntArray
-    replacements_given: IntArray
     standing: Standing | None = None
 
 

@@ -88,6 +88,13 @@ LightingPolicy = Policy[LightingObservation, LightingActions, None]
 BatteryPolicy = Policy[BatteryObservation, BatteryActions, None]
 
 
+def check_shares(policy: str, **values: float) -> None:
+    """Every response parameter is a share in [0, 1]; say which one is not."""
+    for label, value in values.items():
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{policy} policy: {label} must be in [0, 1], got {value}")
+
+
 class PolicyBase:
     """Convenience base: keeps the group, ignores feedback. Subclasses write ``decide``."""
 

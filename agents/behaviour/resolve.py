@@ -22,7 +22,10 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
         "roth_erev": "gridcoop.agents.behaviour.learning.policies:RothErevBidding",
         "q_learning": "gridcoop.agents.behaviour.learning.policies:QLearningBidding",
     },
-    Decision.EV: {},
+    Decision.EV: {
+        "routine": "gridcoop.agents.behaviour.ev:RoutineEV",
+        "incentive_response": "gridcoop.agents.behaviour.ev:IncentiveResponseEV",
+    },
     Decision.DR: {
         "fixed": "gridcoop.agents.behaviour.dr:FixedOptOut",
         "incentive_response": "gridcoop.agents.behaviour.dr:IncentiveResponse",

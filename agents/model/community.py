@@ -38,7 +38,13 @@ from numpy.typing import NDArray
 from gridcoop.agents.meters.smart_meters import SmartMeter
 from gridcoop.agents.meters.sources import attach_meter_sources
 from gridcoop.agents.model.accounts import CommunityLedger
-from gridcoop.agents.model.collect import add_daily_bills, current_values, make_datacollector
+from gridcoop.agents.model.collect import (
+    add_daily_bills,
+    current_values,
+    make_agent_datacollector,
+    make_datacollector,
+    member_standing,
+)
 from gridcoop.agents.model.kpis import Kpis
 from gridcoop.agents.model.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
 from gridcoop.agents.model.orders import Flexibility, MemberOrders
@@ -129,6 +135,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
+        self.agent_datacollector = make_agent_datacollector()
+        self.member_standing: dict[str, IntArray] | None = None
         self.extensions = extensions_for(sc, self)
         try:
             self.region_host.start(self)
@@ -303,6 +311,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         k = self.steps - 1
         if (k + 1) % self.clock.steps_per_day == 0:
             add_daily_bills(self, self.clock.day_of(k))
+            self.member_standing = member_standing(self)
+            self.agent_datacollector.collect(self)
 
     def finish(self) -> None:
         """After the last interval: read it, settle it, bill the last day, seal, stop."""

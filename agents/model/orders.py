@@ -77,6 +77,7 @@ class MemberOrders:
         self.region_slices = tuple(region_slices)
         self.regions = regions
         self.forecast_kwh: FloatArray | None = None  # of the last gate, for flexibility
+        self.last: OrderArrays | None = None  # the members' last decisions
         self._flex_cache: tuple[int, dict[str, FloatArray]] = (-1, {})
 
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
@@ -98,9 +99,11 @@ class MemberOrders:
             self.forecast_kwh = forecast
             bid_wh, bid_u, offer_wh, offer_u = self.bidders.decide(
                 interval, forecast, self.tariff_u(interval))
-            return OrderArrays(bid_wh, offer_wh, bid_u, offer_u)
-        return OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
-                           np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+            self.last = OrderArrays(bid_wh, offer_wh, bid_u, offer_u)
+            return self.last
+        self.last = OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
+                                np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+        return self.last
 
     def _forecast(self, interval: int) -> FloatArray:
         physics = self._physics()

@@ -7,7 +7,8 @@ community publishes rankings (from ``rankings_from_day`` on), each week's
 lights are attributed and ranked exactly as the lighting case does at the end
 (``lighting_waste``), and the next week's classes see the teachers' ranks and
 their peers' switch-off share. Before that, and with rankings never
-published, every class sees only the habit.
+published, every class sees only the habit. A policy that declares
+``reads_rankings = False`` (``habit``) is spared the weekly attribution.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def decide_switch_offs(sessions: pd.DataFrame, presence: pd.DataFrame, config: C
             np.full(rows.size, config.p_switch_off), Standing(zeros, zeros, ranks, {}, published))
         decided[rows] = bool_column(name, ids, "switch_off",
                                     policy.decide(observation).switch_off)
-        if rankings_from_day is None or (int(w) + 1) * 7 < rankings_from_day:
+        if (rankings_from_day is None or (int(w) + 1) * 7 < rankings_from_day
+                or not getattr(policy, "reads_rankings", True)):
             continue
         week_sessions = ordered.iloc[rows].assign(switched_off=decided[rows])
         spans = lights_on_spans(week_sessions, config, classrooms, switched_off=decided[rows])
@@ -71,9 +73,10 @@ def decide_switch_offs(sessions: pd.DataFrame, presence: pd.DataFrame, config: C
 
 
 def lighting_policy(scenario: Any, sessions: pd.DataFrame, rng: np.random.Generator) -> Any:
-    """The scenario's lighting policy (default ``habit``), set up for the term's teachers."""
+    """The scenario's lighting policy (default: the kind's), set up for the term's teachers."""
     choice = scenario.policies.lighting
-    name, params = ("habit", {}) if choice is None else (choice.policy, dict(choice.params))
+    name, params = ((scenario.default_lighting_policy, {}) if choice is None
+                    else (choice.policy, dict(choice.params)))
     policy = make(Decision.LIGHTING, name, params)
     teachers = tuple(sorted(set(sessions["teacher_id"].astype(str))))
     policy.setup(Group(Decision.LIGHTING, "classroom users", teachers,

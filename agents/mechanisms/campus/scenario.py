@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,8 @@ class CampusCase(CampusMicrogrid):
     card_csv: str = ""
     base_dir: str = ""
     top: Annotated[int, Field(ge=1, le=1000)] = 10
+    #: the lighting policy when ``policies.lighting`` names none
+    default_lighting_policy: ClassVar[str] = "habit"
 
     @model_validator(mode="after")
     def _campus_case(self) -> CampusCase:
@@ -117,6 +119,9 @@ class CampusLighting(CampusCase):
     """Case 3: lights left on in empty rooms, blamed on the class before; rankings, € a year."""
 
     kind: Literal["campus-lighting"] = "campus-lighting"  # type: ignore[assignment]
+    #: the case publishes weekly rankings, and the pilot saw lighting waste fall after the
+    #: first month of them: its classroom users respond unless ``policies.lighting`` says
+    default_lighting_policy: ClassVar[str] = "ranking_response"
 
 
 class CampusTerm:

@@ -58,7 +58,10 @@ def test_adaptive_with_no_learning_is_tariff_share_and_learning_moves_the_bids()
     again = _run(policies={"bidding": {"all": "adaptive"}})
     assert learning == again  # same seed, same run
     assert learning["ledger_head_hash"] != plain["ledger_head_hash"]
-    assert learning["mean_local_price_eur_per_kwh"] != plain["mean_local_price_eur_per_kwh"]
+    # sellers left unfilled ask less, buyers left unfilled bid more: more energy clears
+    assert (plain["mean_local_price_eur_per_kwh"], plain["local_traded_kwh"]) == (0.068242, 49.091)
+    assert (learning["mean_local_price_eur_per_kwh"], learning["local_traded_kwh"]) == (
+        0.071542, 49.459)
 
 
 @pytest.mark.parametrize(("fault", "member", "field", "problem"), [

@@ -36,7 +36,15 @@ BASELINE = [89012, 99858, 99110, 91630, 101354, 109956]
 
 
 def test_habit_is_the_campus_behaviour_from_before_policies() -> None:
-    assert _weekly_lighting_wh() == BASELINE
+    assert _weekly_lighting_wh(policies={"lighting": "habit"}) == BASELINE
+
+
+def test_campus_lighting_responds_to_its_rankings_by_default_from_day_28() -> None:
+    default = _weekly_lighting_wh()
+    assert default[:4] == BASELINE[:4]  # the first month: no ranking published yet
+    assert default[4:] == _weekly_lighting_wh(policies={"lighting": "ranking_response"},
+                                              rankings_from_day=28)[4:]
+    assert sum(default[4:]) < 0.9 * sum(BASELINE[4:])
 
 
 @pytest.mark.parametrize("params", [
