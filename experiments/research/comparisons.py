@@ -41,6 +41,15 @@ class Comparison:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
+def _ev(**params: float) -> dict[str, Any]:
+    """The EV owners' ``incentive_response`` policy; a response at 0 is its incentive off."""
+    return {"ev": {"policy": "incentive_response", "params": params}}
+
+
+EV_OUTCOMES = (Outcome("ev_calls_short", "reserve calls served short", "lower"),
+               Outcome("ev_penalty_tokens_total", "penalty tokens taken", "lower"),
+               Outcome("ev_replacements_found", "replacements found", "higher"),
+               Outcome("ev_reserve_net_revenue_eur", "reserve net revenue, €", "higher"))
 NEVER = 3660  # a day no run reaches (the longest scenario): the mechanism is off
 BILLS = Outcome("bills_eur_total", "members' bills, € total", "lower")
 SAVING = Outcome("mean_saving_eur", "mean saving against grid-only, €", "higher")
@@ -64,20 +73,17 @@ COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
         (BILLS, LOCAL, Outcome("community_grid_import_kwh", "grid import, kWh", "lower")),
         days=7),
     Comparison(
-        "ev-penalties", "EV reserve penalties",
-        "do penalties for missed reserve commitments change what EV owners deliver?",
-        "ev-community", "ev_community.penalty_eur_per_mwh", 0.0, 200.0,
-        (Outcome("ev_reserve_net_revenue_eur", "reserve net revenue, €", "higher"),
-         Outcome("ev_calls_short", "reserve calls served short", "lower"),
-         Outcome("ev_replacements_found", "replacements found", "higher")),
-        days=42),
+        "ev-penalties", "EV penalties for unannounced breaks",
+        "do EV owners who face penalties for breaking a commitment unannounced break fewer?",
+        "ev-community", "policies", _ev(penalty_response=0.0), _ev(), EV_OUTCOMES, days=42),
     Comparison(
-        "ev-tokens", "EV tokens (gamification)",
-        "do tokens for available hours change EV owners' reliability?",
-        "ev-community", "ev_community.base_tokens_per_hour", 0, 10,
-        (Outcome("ev_calls_short", "reserve calls served short", "lower"),
-         Outcome("ev_reserve_net_revenue_eur", "reserve net revenue, €", "higher"),
-         Outcome("ev_tokens_total", "tokens paid")),
+        "ev-tokens", "EV tokens for kept days (gamification)",
+        "do owners on a streak of token-earning days keep their routine more often?",
+        "ev-community", "policies", _ev(token_response=0.0), _ev(), EV_OUTCOMES, days=42),
+    Comparison(
+        "ev-replacements", "EV warnings and replacements",
+        "do owners warn more when a warned change is handed to a replacement without penalty?",
+        "ev-community", "policies", _ev(replacement_response=0.0), _ev(), EV_OUTCOMES,
         days=42),
     Comparison(
         "dr-rewards", "DR rewards",
