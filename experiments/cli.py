@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "gridcoop.experiments.commands.batch:batch",
     "live": "gridcoop.experiments.commands.live:live",
     "worker": "gridcoop.experiments.commands.worker:worker",
+    "research": "gridcoop.experiments.commands.research:research",
 }
 
 

@@ -52,6 +52,10 @@ STREAM_NAMES: Final[dict[str, str]] = {
     "devices.noise": "the device simulator's per-interval noise (per interval start, s)",
     "live.simulated_meters": "a live community's simulated meters (per step)",
     "bench.market": "the market benchmark's random books",
+    # learning bidders (agents.behaviour.learning)
+    "learning.bids": "a learning bidder set up outside a model (the learning benchmark)",
+    # the research experiment (experiments.research)
+    "research.bootstrap": "bootstrap resamples of the research report's confidence intervals",
 }
 """Every stream name and what it draws; a name not listed here is refused."""
 

@@ -19,6 +19,8 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
     Decision.BIDDING: {
         "tariff_share": "gridcoop.agents.behaviour.bidding:TariffShareBidding",
         "adaptive": "gridcoop.agents.behaviour.bidding:AdaptiveBidding",
+        "roth_erev": "gridcoop.agents.behaviour.learning.policies:RothErevBidding",
+        "q_learning": "gridcoop.agents.behaviour.learning.policies:QLearningBidding",
     },
     Decision.EV: {
         "routine": "gridcoop.agents.behaviour.ev:RoutineEV",

@@ -24,6 +24,7 @@ SUITES: dict[str, str] = {
     "dr": "gridcoop.experiments.bench.dr",
     "ev": "gridcoop.experiments.bench.ev",
     "chaos": "gridcoop.experiments.bench.chaos",
+    "learning": "gridcoop.experiments.bench.learning",
 }
 
 
