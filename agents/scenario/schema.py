@@ -256,9 +256,13 @@ class CampusMicrogrid(ScenarioBase):
     panels_per_classroom: Annotated[int, Field(ge=0, le=100)] = 2
     panel_w: Annotated[float, Field(ge=0, le=1000)] = 250.0
     lighting_w: Annotated[float, Field(ge=0, le=100_000)] = 750.0
-    occupancy: Annotated[float, Field(ge=0, le=1)] = 0.6
+    occupancy: Annotated[float, Field(ge=0, le=1)] = 0.5
+    occupancy_model: Literal["random", "timetable"] = "random"
+    occupancy_block_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     timetable: tuple[SessionSpec, ...] | None = None
     allocation: Literal["nearest", "market"] = "nearest"
+    tie_break: Literal["next", "previous"] = "next"
+    max_hops: Annotated[int, Field(ge=1, le=200)] | None = 4
     transfer_price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.067
 
     @model_validator(mode="after")
