@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "gridcoop.experiments.commands.batch:batch",
     "live": "gridcoop.experiments.commands.live:live",
     "worker": "gridcoop.experiments.commands.worker:worker",
+    "reproduce": "gridcoop.experiments.commands.reproduce:reproduce",
 }
 
 

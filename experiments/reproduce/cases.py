@@ -1,0 +1,67 @@
+"""The pilot's cases, each run over the seeds and compared row by row.
+
+A case takes the seeds, an output folder and ``quick`` (shorter runs, figures not
+comparable, for smoke checks) and returns its rows and the plots it drew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from gridcoop.experiments.reproduce import table1
+from gridcoop.experiments.reproduce.rows import Row
+from gridcoop.experiments.reproduce.runs import run_case
+
+CaseResult = tuple[list[Row], list[Path]]
+Case = Callable[[Sequence[int], Path, bool], CaseResult]
+
+
+def hallway_table(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """Table 1: campus-microgrid over three months, transfers between classrooms."""
+    days = 7 if quick else None
+    matrices = []
+    for seed in seeds:
+        run = run_case("campus-microgrid", seed, out / "runs" / "table1" / f"seed-{seed}",
+                       days=days)
+        matrices.append(run.tables["transfers"].to_numpy(dtype=np.float64))
+    plot = out / "table1.png"
+    _plot_table1(table1.published_matrix_kwh(), np.mean(matrices, axis=0), plot)
+    return table1.rows(matrices), [plot]
+
+
+def _plot_table1(paper: np.ndarray, mine: np.ndarray, path: Path) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    top = max(paper.max(), mine.max())
+    for ax, matrix, title in ((axes[0], paper, "published (kWh)"),
+                              (axes[1], mine, "gridcoop, mean over seeds (kWh)")):
+        image = ax.imshow(matrix, vmin=0, vmax=top, cmap="viridis")
+        ax.set_title(title)
+        ax.set_xlabel("to classroom")
+        ax.set_ylabel("from classroom")
+        ax.set_xticks(range(8), [str(i + 1) for i in range(8)])
+        ax.set_yticks(range(8), [str(i + 1) for i in range(8)])
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    shares = [table1.statistics(m) for m in (paper, mine)]
+    x = np.arange(1, 5)
+    for offset, stats, label in ((-0.2, shares[0], "published"), (0.2, shares[1], "gridcoop")):
+        axes[2].bar(x + offset, [stats[f"share_distance_{d}"] for d in x], width=0.4, label=label)
+    axes[2].set_xticks(x)
+    axes[2].set_xlabel("distance (rooms)")
+    axes[2].set_ylabel("share of the energy moved")
+    axes[2].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+CASES: dict[str, Case] = {
+    "table1": hallway_table,
+}
+"""Every case by the name ``gridcoop reproduce --case`` takes."""
