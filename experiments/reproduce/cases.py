@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gridcoop.experiments.reproduce import table1
+from gridcoop.experiments.reproduce import ev_pilot, table1
 from gridcoop.experiments.reproduce.rows import Row
 from gridcoop.experiments.reproduce.runs import run_case
 
@@ -61,7 +61,33 @@ def _plot_table1(paper: np.ndarray, mine: np.ndarray, path: Path) -> None:
     plt.close(fig)
 
 
+def ev_reserve(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """The EV pilot: capacity as the pilot counts it, behaviour changes, critical hours."""
+    days = 7 if quick else None
+    extensions = []
+    for seed in seeds:
+        run = run_case("ev-community", seed, out / "runs" / "ev" / f"seed-{seed}", days=days)
+        extensions.append(next(e for e in run.extensions if hasattr(e, "history")))
+    plot = out / "ev_typical_day.png"
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for ext in extensions:
+        battery, v2g = ev_pilot.hourly_capacity(ext)
+        ax.plot(range(24), ev_pilot.typical_day(battery), color="tab:blue", alpha=0.6)
+        ax.plot(range(24), ev_pilot.typical_day(v2g), color="tab:orange", alpha=0.6)
+    for start, end in ((8, 10), (18, 21)):
+        ax.axvspan(start, end, color="grey", alpha=0.2)
+    ax.axhline(35, color="red", linestyle="--", linewidth=1)
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("kWh plugged in (blue) / kW of V2G (orange)")
+    ax.set_title("EV pilot, typical day per seed (grey: the pilot's critical periods)")
+    fig.tight_layout()
+    fig.savefig(plot, dpi=90)
+    plt.close(fig)
+    return ev_pilot.rows(extensions), [plot]
+
+
 CASES: dict[str, Case] = {
     "table1": hallway_table,
+    "ev": ev_reserve,
 }
 """Every case by the name ``gridcoop reproduce --case`` takes."""
