@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gridcoop.experiments.reproduce import ev_pilot, table1
+from gridcoop.experiments.reproduce import campus_cases, ev_pilot, table1
 from gridcoop.experiments.reproduce.rows import Row
 from gridcoop.experiments.reproduce.runs import run_case
 
@@ -86,8 +86,39 @@ def ev_reserve(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
     return ev_pilot.rows(extensions), [plot]
 
 
+def footprint(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """Case 1: tokens per student and transactions over a term."""
+    days = 7 if quick else 91
+    stats = []
+    for seed in seeds:
+        run = run_case("campus-footprint", seed, out / "runs" / "footprint" / f"seed-{seed}",
+                       days=days)
+        ext = next(e for e in run.extensions if e.name == "campus-footprint")
+        stats.append(campus_cases.footprint_stats(ext, days))
+    return campus_cases.footprint_rows(stats), []
+
+
+def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """Case 3: lighting waste in empty classrooms."""
+    days = 7 if quick else 91
+    summaries = [run_case("campus-lighting", seed, out / "runs" / "lighting" / f"seed-{seed}",
+                          days=days).summary for seed in seeds]
+    return campus_cases.lighting_rows(summaries), []
+
+
+def demand_response(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """The DR pilot: events, commands, compliance."""
+    days = 1 if quick else None
+    summaries = [run_case("dr-community", seed, out / "runs" / "dr" / f"seed-{seed}",
+                          days=days).summary for seed in seeds]
+    return campus_cases.dr_rows(summaries), []
+
+
 CASES: dict[str, Case] = {
     "table1": hallway_table,
     "ev": ev_reserve,
+    "footprint": footprint,
+    "lighting": lighting,
+    "dr": demand_response,
 }
 """Every case by the name ``gridcoop reproduce --case`` takes."""
