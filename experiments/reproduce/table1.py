@@ -61,12 +61,15 @@ def statistics(matrix: FloatArray) -> dict[str, float]:
 WHY: dict[str, str] = {
     "total_kwh": "Occupancy is drawn hour by hour every day at 0.5 (the pilot's 'occupied or "
                  "not'); a weekday timetable (occupancy_model: timetable) moves about half.",
-    "share_distance_2": "With 750 W lights and 500 W of panels, a lit classroom rarely takes a "
-                        "whole neighbour's surplus, so less reaches the second room than in "
-                        "the table; the published shares fall off faster than any routing "
-                        "rule tried (nearest first, in rounds).",
+    "share_distance_2": "gridcoop's fall-off is flatter than the table's: a lit classroom "
+                        "(750 W against 500 W of panels) takes only part of a neighbour's "
+                        "surplus, and what the second room cannot take travels on to the "
+                        "third and fourth.",
+    "share_distance_4": "See distance 2: what the second room cannot take travels farther.",
     "next_room_kwh": "Ties go to the next room (tie_break: next), as the table's larger "
-                     "next-room cells imply; sources are served in classroom order.",
+                     "next-room cells imply; and sources are served in classroom order, so a "
+                     "room's next neighbour is served before its previous one fills it.",
+    "cr1_to_cr2_kwh": "CR1 is served first, so it fills CR2's need before CR3 can.",
     "farthest_distance": "Surplus travels at most 4 rooms (max_hops: 4), the table's reach.",
 }
 
