@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from gridcoop.agents.meters.spec import MeterSources
-from gridcoop.market import mechanism_names
+from gridcoop.market import clear, mechanism_names
+from gridcoop.market.errors import InvalidOptionError
 from gridcoop.market.tariffs import TimeOfUseTariff
 
 
@@ -132,6 +133,7 @@ class ScenarioBase(_Strict):
     metering_minutes: Literal[1, 5, 10, 15, 30, 60] = 15
     market_minutes: Literal[15, 30, 60] = 60
     mechanism: Mechanism = "average_bid"
+    mechanism_options: dict[str, bool | int | str] = {}
     signing: Signing = "full"
     start_day_of_year: Annotated[int, Field(ge=1, le=365)] = 60
     start_weekday: Annotated[int, Field(ge=0, le=6)] = 0
@@ -150,6 +152,10 @@ class ScenarioBase(_Strict):
                 f"market_minutes={self.market_minutes} must be a multiple of "
                 f"metering_minutes={self.metering_minutes}"
             )
+        try:  # an empty book runs the mechanism's own checks of its options' names and values
+            clear([], self.mechanism, **self.mechanism_options)
+        except InvalidOptionError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
 

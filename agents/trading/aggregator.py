@@ -238,7 +238,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         orders = self._orders.pop(auction, Orders.empty())
         model = self.model
         cleared = clear_local_orders(orders, model.mechanism, interval,
-                                     f"{auction}:{self.region_id}")
+                                     f"{auction}:{self.region_id}",
+                                     model.scenario.mechanism_options)
         self.local_clearings += 1
         central = model.central.name
         ids = model.population.node_ids
