@@ -152,8 +152,9 @@ class ScenarioBase(_Strict):
                 f"market_minutes={self.market_minutes} must be a multiple of "
                 f"metering_minutes={self.metering_minutes}"
             )
+        options: dict[str, Any] = dict(self.mechanism_options)
         try:  # an empty book runs the mechanism's own checks of its options' names and values
-            clear([], self.mechanism, **self.mechanism_options)
+            clear([], self.mechanism, **options)
         except InvalidOptionError as exc:
             raise ValueError(str(exc)) from None
         return self
