@@ -14,8 +14,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from gridcoop.experiments.reproduce import campus_cases, ev_pilot, table1
+from gridcoop.experiments.reproduce import auction, campus_cases, ev_pilot, table1
 from gridcoop.experiments.reproduce.rows import Row
 from gridcoop.experiments.reproduce.runs import run_case
 
@@ -114,11 +115,24 @@ def demand_response(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
     return campus_cases.dr_rows(summaries), []
 
 
+def hourly_auction(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
+    """The review's hourly auction on its tariffs, under each reading of the average bid."""
+    days = 1 if quick else None
+    trades: dict[str, list[pd.DataFrame]] = {}
+    for number, (label, options) in enumerate(auction.VARIANTS.items()):
+        trades[label] = [
+            run_case("neighbourhood", seed, out / "runs" / "auction" / f"v{number}-seed-{seed}",
+                     days=days, mechanism="average_bid", mechanism_options=options
+                     ).tables["trades"] for seed in seeds]
+    return auction.rows(trades), []
+
+
 CASES: dict[str, Case] = {
     "table1": hallway_table,
     "ev": ev_reserve,
     "footprint": footprint,
     "lighting": lighting,
     "dr": demand_response,
+    "auction": hourly_auction,
 }
 """Every case by the name ``gridcoop reproduce --case`` takes."""
