@@ -9,7 +9,7 @@ one thing the review implies: every local price lies between the two tariffs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -42,7 +42,7 @@ def share_within_tariffs(trades: pd.DataFrame) -> float:
     return float(((price >= FEED_IN_EUR_PER_KWH) & (price <= PEAK_EUR_PER_KWH)).mean())
 
 
-def rows(trades_by_variant: dict[str, Sequence[pd.DataFrame]]) -> list[Row]:
+def rows(trades_by_variant: Mapping[str, Sequence[pd.DataFrame]]) -> list[Row]:
     """One price row and one band row per reading of the rule (one trades table per seed)."""
     out = []
     for label, tables in trades_by_variant.items():
