@@ -153,10 +153,11 @@ class ScenarioBase(_Strict):
                 f"metering_minutes={self.metering_minutes}"
             )
         options: dict[str, Any] = dict(self.mechanism_options)
-        try:  # an empty book runs the mechanism's own checks of its options' names and values
-            clear([], self.mechanism, **options)
-        except InvalidOptionError as exc:
-            raise ValueError(str(exc)) from None
+        if options:
+            try:  # an empty book runs the mechanism's own checks of its options' values
+                clear([], self.mechanism, **options)
+            except InvalidOptionError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
