@@ -90,13 +90,15 @@ def ev_reserve(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
 def footprint(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
     """Case 1: tokens per student and transactions over a term."""
     days = 7 if quick else 91
-    stats = []
-    for seed in seeds:
-        run = run_case("campus-footprint", seed, out / "runs" / "footprint" / f"seed-{seed}",
-                       days=days)
-        ext = next(e for e in run.extensions if e.name == "campus-footprint")
-        stats.append(campus_cases.footprint_stats(ext, days))
-    return campus_cases.footprint_rows(stats), []
+    stats: dict[str, list[dict[str, float]]] = {"pilot": [], "large": []}
+    for variant, class_size in (("pilot", None), ("large", campus_cases.LARGE_CLASS)):
+        for seed in seeds:
+            run = run_case("campus-footprint", seed,
+                           out / "runs" / f"footprint-{variant}" / f"seed-{seed}",
+                           days=days, class_size_mean=class_size)
+            ext = next(e for e in run.extensions if e.name == "campus-footprint")
+            stats[variant].append(campus_cases.footprint_stats(ext, days))
+    return campus_cases.footprint_rows(stats["pilot"], stats["large"]), []
 
 
 def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
