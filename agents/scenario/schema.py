@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from gridcoop.agents.meters.spec import MeterSources
+from gridcoop.agents.scenario.policies import Policies
 from gridcoop.market import clear, mechanism_names
 from gridcoop.market.errors import InvalidOptionError
 from gridcoop.market.tariffs import TimeOfUseTariff
@@ -139,6 +140,7 @@ class ScenarioBase(_Strict):
     start_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     tariffs: Tariffs = Tariffs()
     strategy: Strategy = Strategy()
+    policies: Policies = Policies()
 
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None

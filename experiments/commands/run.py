@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from gridcoop.agents.behaviour.errors import PolicyError
 from gridcoop.agents.scenario.schema import ScenarioError
 
 
@@ -101,6 +102,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
                   desc=f"{params.get('name', kind)} ({model.clock.days} d)") as bar:
             summary = model.run(progress=bar.update)
         written = write_outputs(model, summary, out)
+    except PolicyError as exc:  # a member policy's bad actions: nothing of that step recorded
+        raise click.UsageError(str(exc)) from None
     finally:
         model.close()
     _print_summary(summary, out, written)
