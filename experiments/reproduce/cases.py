@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -102,11 +103,33 @@ def footprint(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
 
 
 def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
-    """Case 3: lighting waste in empty classrooms."""
+    """Case 3: lighting waste in empty classrooms, month by month with and without rankings."""
     days = 7 if quick else 91
-    summaries = [run_case("campus-lighting", seed, out / "runs" / "lighting" / f"seed-{seed}",
-                          days=days).summary for seed in seeds]
-    return campus_cases.lighting_rows(summaries), []
+    summaries: list[dict[str, Any]] = []
+    months: dict[str, list[list[float]]] = {"ranking_response": [], "habit": []}
+    for policy in months:
+        for seed in seeds:
+            run = run_case("campus-lighting", seed,
+                           out / "runs" / f"lighting-{policy}" / f"seed-{seed}", days=days,
+                           policies={"lighting": {"policy": policy}})
+            if policy == "habit":  # the pilot's figure was measured before any ranking
+                summaries.append(run.summary)
+            months[policy].append(campus_cases.waste_kwh_per_day_by_month(
+                run.tables["lighting_gaps"], run.steps_per_day, days))
+    plot = out / "lighting_by_month.png"
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for policy, colour in (("ranking_response", "tab:green"), ("habit", "tab:grey")):
+        mean = np.mean(months[policy], axis=0)
+        ax.plot(range(1, len(mean) + 1), mean, marker="o", color=colour,
+                label="rankings published from day 28" if policy != "habit" else "habit alone")
+    ax.set_xlabel("month of the term (four weeks)")
+    ax.set_ylabel("lighting waste, kWh per day")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(plot, dpi=90)
+    plt.close(fig)
+    return campus_cases.lighting_rows(summaries, months["ranking_response"],
+                                      months["habit"]), [plot]
 
 
 def demand_response(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:

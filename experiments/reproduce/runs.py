@@ -22,6 +22,7 @@ class Run:
     tables: dict[str, pd.DataFrame]
     extensions: tuple[Any, ...]
     folder: Path
+    steps_per_day: int
 
 
 def run_case(scenario: str, seed: int, folder: Path, **overrides: Any) -> Run:
@@ -40,6 +41,7 @@ def run_case(scenario: str, seed: int, folder: Path, **overrides: Any) -> Run:
     try:
         summary = model.run()
         write_outputs(model, summary, folder)
-        return Run(scenario, seed, summary, tables(model), tuple(model.extensions), folder)
+        return Run(scenario, seed, summary, tables(model), tuple(model.extensions), folder,
+                   model.clock.steps_per_day)
     finally:
         model.close()

@@ -28,3 +28,13 @@ def test_footprint_rows_read_350_transactions_per_student() -> None:
     assert all(r.verdict == "match" for r in rows)
     lighting = campus_cases.lighting_rows([{"lighting_waste_eur_per_classroom_year": 84.0}])
     assert lighting[0].verdict == "differs"  # 84 is more than 15 % below the pilot's 100
+
+
+def test_waste_by_four_week_month() -> None:
+    # 96 steps a day; gaps on day 0 (2 kWh), day 27 (1 kWh) and day 28 (0.5 kWh); 30 days.
+    gaps = pd.DataFrame({"interval": [5, 27 * 96 + 3, 28 * 96], "gap_wh": [2_000, 1_000, 500]})
+    months = campus_cases.waste_kwh_per_day_by_month(gaps, 96, 30)
+    assert months == pytest.approx([3 / 28, 0.5 / 2])
+    rows = campus_cases.lighting_rows([{"lighting_waste_eur_per_classroom_year": 100.0}],
+                                      [[1.0, 0.5, 0.5]], [[1.0, 1.0]])
+    assert [r.mean for r in rows[1:]] == pytest.approx([-0.5, 0.0])
