@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "live": "gridcoop.experiments.commands.live:live",
     "worker": "gridcoop.experiments.commands.worker:worker",
     "research": "gridcoop.experiments.commands.research:research",
+    "reproduce": "gridcoop.experiments.commands.reproduce:reproduce",
 }
 
 

@@ -173,6 +173,14 @@ class FastBook(PreparedBook):
             filled_wh=filled, volume_wh=Wh(volume), margin=margin,
         )
 
+    def average_bid_price(self, weighted: bool) -> UEurPerKwh | None:
+        prices, energy = self.prices[self.is_buy], self.energy_wh[self.is_buy]
+        if not len(prices):
+            return None
+        if weighted:  # exact in int64: clear() bounds side energy x price cap by 2**62
+            return mean_price(int(np.dot(prices, energy)), int(energy.sum()))
+        return mean_price(int(prices.sum()), len(prices))
+
     def arrival_columns(self) -> ArrivalColumns:
         order = np.argsort(self.sequences, kind="stable")
         return ArrivalColumns(

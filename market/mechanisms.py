@@ -13,13 +13,19 @@ volume between the same orders; they differ only in the price:
   partly filled offer). Rounded down to the µ€/kWh: ``(low + high) // 2``.
   Every accepted bid is at or above the price, every accepted offer at or
   below it, and no order left out would trade at it.
-* ``average_bid``: the pilot's rule, a uniform price equal to the average of the
-  accepted bids' limit prices, weighted by the kWh each bid traded (so
-  splitting one bid into several at the same price leaves the price unchanged),
-  rounded down: ``sum(price * wh) // sum(wh)``; ``weighted=False`` gives the
-  plain mean over accepted bids, ``sum(price) // count``. The price is at or
-  above every accepted offer, but a buyer whose bid is below the average pays
-  more than its limit: that is the pilot's rule, reproduced as it is.
+* ``average_bid``: the pilot's rule, a uniform price equal to the average of
+  the buyers' limit prices. Three readings, one default:
+
+  - ``bids="accepted", weighted=True`` (the default): the accepted bids,
+    weighted by the kWh each traded (so splitting one bid into several at the
+    same price leaves the price unchanged), rounded down:
+    ``sum(price * wh) // sum(wh)``. The price is at or above every accepted
+    offer, but a buyer whose bid is below the average pays more than its limit.
+  - ``weighted=False``: the plain mean over the accepted bids, ``sum(price) // count``.
+  - ``bids="all"``: every buyer's bid, traded or not (weighted by the kWh bid,
+    or plain with ``weighted=False``: the hourly-auction review's literal "average
+    bid price offered by all buyers"). The price may then fall below an accepted
+    offer's limit: the seller receives less than it asked, as that rule implies.
 * ``pay_as_bid``: each matched pair trades at the bid's price (the buyer pays
   what it bid, the literal meaning; sellers capture the surplus).
   ``pair_price="offer"`` or ``"midpoint"`` select the offer's price or the
@@ -42,13 +48,23 @@ def pay_as_clear(book: PreparedBook) -> ClearingResult:
     return book.result("pay_as_clear", match.uniform(price), price)
 
 
+AVERAGE_BID_BASES = ("accepted", "all")
+
+
 @register_mechanism("average_bid")
-def average_bid(book: PreparedBook, weighted: bool = True) -> ClearingResult:
-    """Uniform price = average limit price of the accepted bids (the pilot's rule)."""
+def average_bid(book: PreparedBook, weighted: bool = True,
+                bids: str = "accepted") -> ClearingResult:
+    """Uniform price = average limit price of the accepted (or all) bids (the pilot's rule)."""
     if not isinstance(weighted, bool):
         raise InvalidOptionError(f"average_bid: weighted must be True or False, got {weighted!r}")
+    if bids not in AVERAGE_BID_BASES:
+        raise InvalidOptionError(
+            f"average_bid: bids must be one of {', '.join(AVERAGE_BID_BASES)}, got {bids!r}")
     match = book.merit_order_match()
-    price = match.average_accepted_bid_price(weighted)
+    price = (match.average_accepted_bid_price(weighted) if bids == "accepted"
+             else book.average_bid_price(weighted))
+    if not match.trade_count:
+        price = None
     return book.result("average_bid", match.uniform(price), price)
 
 

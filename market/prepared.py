@@ -158,6 +158,11 @@ class PreparedBook(ABC):
         """The orders in arrival order, for event-driven matching."""
 
     @abstractmethod
+    def average_bid_price(self, weighted: bool) -> UEurPerKwh | None:
+        """Mean limit price of every bid in the book, traded or not (by bid Wh when
+        ``weighted``), rounded down; ``None`` without bids."""
+
+    @abstractmethod
     def result(
         self, mechanism: str, trades: TradeColumns, clearing_price_ueur_per_kwh: int | None
     ) -> ClearingResult:

@@ -18,7 +18,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, LEAF_30
-from gridcoop.agents.physics.campus import CampusPhysics, Session, random_timetable
+from gridcoop.agents.physics.campus import (
+    CampusPhysics,
+    OccupancySource,
+    RandomOccupancy,
+    Session,
+    TimetableOccupancy,
+    random_timetable,
+)
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import NodePhysics
 from gridcoop.agents.physics.households import HouseholdPhysics, HouseholdSetup
@@ -178,16 +185,23 @@ def build_campus(
 ) -> Population:
     """Classrooms numbered along the hallway, one region (the hallway's feeder)."""
     n = scenario.classrooms
-    if scenario.timetable is None:
-        sessions = random_timetable(streams["timetable"], n, scenario.occupancy)
-    else:
+    sessions: list[Session] = []
+    occupancy: OccupancySource
+    if scenario.timetable is not None:
         sessions = [Session(s.classroom, s.weekday, s.start_h, s.end_h) for s in scenario.timetable]
+    elif scenario.occupancy_model == "timetable":
+        sessions = random_timetable(streams["timetable"], n, scenario.occupancy)
+    if scenario.timetable is not None or scenario.occupancy_model == "timetable":
+        occupancy = TimetableOccupancy(tuple(sessions), n, clock)
+    else:
+        occupancy = RandomOccupancy(streams["timetable"], n, scenario.occupancy,
+                                    scenario.occupancy_block_minutes, clock)
     peak_kw = scenario.panels_per_classroom * scenario.panel_w / 1000.0
     physics = CampusPhysics(
         n,
         peak_kw,
         scenario.lighting_w / 1000.0,
-        sessions,
+        occupancy,
         clock,
         streams["weather"],
         streams["forecast"],

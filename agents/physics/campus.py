@@ -1,14 +1,22 @@
-"""Campus case 2: classrooms with panels, lights that follow a timetable, and
-surplus sent to the nearest classroom that can use it.
+"""Campus case 2: classrooms with panels, lights on while a classroom is occupied,
+and surplus sent to the nearest classroom that can use it.
 
 Why a routing rule and not an auction: in the pilot the hallway's classrooms
 hand over surplus physically, nearest first, at a static price; the auction is
 an option of the scenario (``allocation: market``).
+
+Why two occupancy models: the pilot simulated each classroom as "occupied or
+not" through three months of production, weekends included (its Table 1 moves
+490 kWh, about 40 % of the panels' output); a weekly timetable of weekday
+classes leaves every weekend's and lunch break's production unused and moves
+about half of that. ``RandomOccupancy`` is the pilot's reading,
+``TimetableOccupancy`` the campus's real week.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,35 +89,74 @@ def occupancy_day(
     return occupied
 
 
-def nearest_order(classrooms: int) -> list[list[int]]:
-    """For each classroom, the others from nearest to farthest (ties: lower number first).
+TieBreak = Literal["next", "previous"]
+
+
+def nearest_order(classrooms: int, tie_break: TieBreak = "next") -> list[list[int]]:
+    """For each classroom, the others from nearest to farthest.
 
     Classrooms are numbered in order along the hallway, so distance is |i - j|.
+    Two classrooms at the same distance: ``next`` prefers the higher number (the
+    pilot's Table 1 moves more to the next room than to the previous one),
+    ``previous`` the lower.
     """
+    sign = -1 if tie_break == "next" else 1
     return [
-        sorted((j for j in range(classrooms) if j != i), key=lambda j: (abs(i - j), j))
+        sorted((j for j in range(classrooms) if j != i), key=lambda j: (abs(i - j), sign * j))
         for i in range(classrooms)
     ]
 
 
-def nearest_transfers_kwh(surplus_kwh: FloatArray, deficit_kwh: FloatArray) -> FloatArray:
-    """Route each classroom's surplus to the nearest classrooms short of energy.
+class OccupancySource(Protocol):
+    """Where classroom occupancy comes from, one day at a time."""
 
-    ``surplus_kwh`` and ``deficit_kwh`` have shape (steps, classrooms); the
-    result (steps, from, to) holds the kWh handed over. Sources are served in
-    classroom order; each fills its nearest neighbours' deficits first.
+    def day(self, day: int, weekday: int) -> FloatArray:
+        """Share of each step each classroom is occupied, shape (steps_per_day, classrooms)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TimetableOccupancy:
+    """A weekly timetable of classes, the same every week."""
+
+    sessions: tuple[Session, ...]
+    classrooms: int
+    clock: SimClock
+
+    def day(self, day: int, weekday: int) -> FloatArray:
+        return occupancy_day(list(self.sessions), self.classrooms, weekday, self.clock)
+
+
+class RandomOccupancy:
+    """Each classroom occupied or not, drawn afresh for every block of every day.
+
+    Days must be asked for in order (``CampusPhysics`` does), so a seed gives the
+    same draws however far the run goes.
     """
-    steps, rooms = surplus_kwh.shape
-    left = surplus_kwh.astype(np.float64).copy()
-    need = deficit_kwh.astype(np.float64).copy()
-    out = np.zeros((steps, rooms, rooms))
-    for i, order in enumerate(nearest_order(rooms)):
-        for j in order:
-            moved = np.minimum(left[:, i], need[:, j])
-            out[:, i, j] = moved
-            left[:, i] -= moved
-            need[:, j] -= moved
-    return out
+
+    def __init__(
+        self, rng: np.random.Generator, classrooms: int, share: float, block_minutes: int,
+        clock: SimClock,
+    ) -> None:
+        if block_minutes % clock.metering_minutes or 1440 % block_minutes:
+            raise ValueError(
+                f"occupancy_block_minutes={block_minutes} must be a multiple of "
+                f"metering_minutes={clock.metering_minutes} and divide a day"
+            )
+        self.rng = rng
+        self.classrooms = classrooms
+        self.share = share
+        self.block_steps = block_minutes // clock.metering_minutes
+        self.blocks = 1440 // block_minutes
+        self._next_day = 0
+
+    def day(self, day: int, weekday: int) -> FloatArray:
+        if day != self._next_day:
+            raise ValueError(f"random occupancy is drawn day by day: asked for day {day}, "
+                             f"expected {self._next_day}")
+        self._next_day += 1
+        on = self.rng.random((self.blocks, self.classrooms)) < self.share
+        return np.repeat(on, self.block_steps, axis=0).astype(np.float64)
 
 
 class CampusPhysics:
@@ -120,7 +167,7 @@ class CampusPhysics:
         classrooms: int,
         peak_kw: float,
         lighting_kw: float,
-        sessions: list[Session],
+        occupancy: OccupancySource,
         clock: SimClock,
         weather_rng: np.random.Generator,
         forecast_rng: np.random.Generator,
@@ -130,7 +177,7 @@ class CampusPhysics:
         self.clock = clock
         self.peak_kw = np.full(classrooms, peak_kw)
         self.lighting_kw = lighting_kw
-        self.sessions = sessions
+        self.occupancy_source = occupancy
         self.weather = PVWeather(weather_rng, 1, clock)
         self._mid_hours = step_mid_hours(clock)
         self._forecast_rng = forecast_rng
@@ -148,9 +195,7 @@ class CampusPhysics:
             ghi = clear_sky_ghi_w_per_m2(clock.day_of_year(nxt), self._mid_hours)
             clouds = np.repeat(self.weather.day_factors(nxt), self.n, axis=1)
             pv = pv_power_kw(self.peak_kw, ghi, clouds)
-            light = (
-                occupancy_day(self.sessions, self.n, clock.weekday(nxt), clock) * self.lighting_kw
-            )
+            light = self.occupancy_source.day(nxt, clock.weekday(nxt)) * self.lighting_kw
             self._days[nxt] = (pv, light)
             for old in [d for d in self._days if d < nxt - 2]:
                 del self._days[old]

@@ -26,7 +26,8 @@ from pydantic import (
 
 from gridcoop.agents.meters.spec import MeterSources
 from gridcoop.agents.scenario.policies import Policies
-from gridcoop.market import mechanism_names
+from gridcoop.market import clear, mechanism_names
+from gridcoop.market.errors import InvalidOptionError
 from gridcoop.market.tariffs import TimeOfUseTariff
 
 
@@ -133,6 +134,7 @@ class ScenarioBase(_Strict):
     metering_minutes: Literal[1, 5, 10, 15, 30, 60] = 15
     market_minutes: Literal[15, 30, 60] = 60
     mechanism: Mechanism = "average_bid"
+    mechanism_options: dict[str, bool | int | str] = {}
     signing: Signing = "full"
     start_day_of_year: Annotated[int, Field(ge=1, le=365)] = 60
     start_weekday: Annotated[int, Field(ge=0, le=6)] = 0
@@ -152,6 +154,12 @@ class ScenarioBase(_Strict):
                 f"market_minutes={self.market_minutes} must be a multiple of "
                 f"metering_minutes={self.metering_minutes}"
             )
+        options: dict[str, Any] = dict(self.mechanism_options)
+        if options:
+            try:  # an empty book runs the mechanism's own checks of its options' values
+                clear([], self.mechanism, **options)
+            except InvalidOptionError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
@@ -258,9 +266,13 @@ class CampusMicrogrid(ScenarioBase):
     panels_per_classroom: Annotated[int, Field(ge=0, le=100)] = 2
     panel_w: Annotated[float, Field(ge=0, le=1000)] = 250.0
     lighting_w: Annotated[float, Field(ge=0, le=100_000)] = 750.0
-    occupancy: Annotated[float, Field(ge=0, le=1)] = 0.6
+    occupancy: Annotated[float, Field(ge=0, le=1)] = 0.5
+    occupancy_model: Literal["random", "timetable"] = "random"
+    occupancy_block_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     timetable: tuple[SessionSpec, ...] | None = None
     allocation: Literal["nearest", "market"] = "nearest"
+    tie_break: Literal["next", "previous"] = "next"
+    max_hops: Annotated[int, Field(ge=1, le=200)] | None = 4
     transfer_price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.067
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from gridcoop.agents.bus.messages import (
 )
 from gridcoop.agents.bus.transport import Endpoint
 from gridcoop.agents.mechanisms.campus.hallway import HallwayRouter
+from gridcoop.agents.scenario.schema import CampusMicrogrid
 from gridcoop.agents.trading.auction import AuctionId
 from gridcoop.agents.trading.book import (
     Orders,
@@ -102,8 +103,11 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         self.open_auctions: set[str] = set()
         self.router: HallwayRouter | None = None
         if model.nearest:
-            price_u = ueur_from_eur(model.scenario.transfer_price_eur_per_kwh)  # type: ignore[union-attr]
-            self.router = HallwayRouter(size, nodes.start, price_u)
+            campus = model.scenario
+            assert isinstance(campus, CampusMicrogrid)
+            self.router = HallwayRouter(size, nodes.start,
+                                        ueur_from_eur(campus.transfer_price_eur_per_kwh),
+                                        campus.tie_break, campus.max_hops)
         self.blocks_verified = 0
         self.gates_seen = 0  # GateOpen and GateClosed received (a worker waits on this count)
         self.local_clearings = 0
@@ -234,7 +238,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         orders = self._orders.pop(auction, Orders.empty())
         model = self.model
         cleared = clear_local_orders(orders, model.mechanism, interval,
-                                     f"{auction}:{self.region_id}")
+                                     f"{auction}:{self.region_id}",
+                                     model.scenario.mechanism_options)
         self.local_clearings += 1
         central = model.central.name
         ids = model.population.node_ids

@@ -12,6 +12,7 @@ The bus messages carry the same integers, so no conversion happens on the way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,11 +188,11 @@ def _crosses(orders: Orders) -> bool:
 
 
 def clear_local_orders(orders: Orders, mechanism: str, interval: int,
-                       trade_prefix: str) -> Cleared:
+                       trade_prefix: str, options: Mapping[str, Any] | None = None) -> Cleared:
     """A region's local clearing (``market.clear_local``); the remainder goes central."""
     if not _crosses(orders):
         return Cleared(Trades.empty(), orders, None)
-    local = clear_local(_batch(orders, interval), mechanism)
+    local = clear_local(_batch(orders, interval), mechanism, **(options or {}))
     result = local.result
     return Cleared(_trades(orders, result, trade_prefix),
                    orders.take(local.forwarded_positions, local.forwarded.energy_wh),
@@ -199,14 +200,14 @@ def clear_local_orders(orders: Orders, mechanism: str, interval: int,
 
 
 def clear_central_orders(remainders: list[Orders], mechanism: str, interval: int,
-                         trade_prefix: str) -> Cleared:
+                         trade_prefix: str, options: Mapping[str, Any] | None = None) -> Cleared:
     """The central clearing of the regions' remainders, region by region
     (``market.clear_central``)."""
     orders = Orders.concat(remainders)
     if not _crosses(orders):
         return Cleared(Trades.empty(), orders, None)
     result = clear_central([_batch(r, interval) for r in remainders if len(r)], interval,
-                           mechanism)
+                           mechanism, **(options or {}))
     left = result.unmatched
     return Cleared(_trades(orders, result, trade_prefix),
                    orders.take(left.positions, left.remaining_wh),

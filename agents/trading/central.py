@@ -178,7 +178,8 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         """Clear the regions' remainders in one central book."""
         auction = self.auctions[interval]
         cleared = clear_central_orders(auction.remainders, self.model.mechanism, interval,
-                                       f"{auction.auction_id}:central")
+                                       f"{auction.auction_id}:central",
+                                       self.model.scenario.mechanism_options)
         auction.central_price_u = cleared.price_u
         auction.trades = Trades.concat([*auction.local, cleared.trades])
         prices = [p for p in (cleared.price_u,) if p is not None]

@@ -89,6 +89,15 @@ class OracleBook(PreparedBook):
     def __len__(self) -> int:
         return len(self.orders)
 
+    def average_bid_price(self, weighted: bool) -> UEurPerKwh | None:
+        bids = [self.orders[k] for k in self.bids]
+        if not bids:
+            return None
+        if weighted:
+            return mean_price(sum(o.price_ueur_per_kwh * o.energy_wh for o in bids),
+                              sum(o.energy_wh for o in bids))
+        return mean_price(sum(o.price_ueur_per_kwh for o in bids), len(bids))
+
     def merit_order_match(self) -> OracleMatch:
         orders, bids, offers = self.orders, self.bids, self.offers
         buys: list[int] = []

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from gridcoop.market import Order, Trade, mechanism_names
+from gridcoop.market.errors import InvalidOptionError
 from gridcoop.units import UEurPerKwh, Wh
 from tests.market.helpers import CLEARERS, Clearer, bid, offer, remainders
 
@@ -110,6 +111,31 @@ def test_average_bid_unweighted(clear: Clearer) -> None:
     result = clear(textbook(), "average_bid", weighted=False)
     # (300,000 + 250,000 + 250,000) // 3 = 800,000 // 3 = 266,666 (266,666.7 down).
     assert result.clearing_price_ueur_per_kwh == 266_666
+
+
+def test_average_bid_over_all_buyers(clear: Clearer) -> None:
+    # Every bid, traded or not: B1 4 kWh @0.30, B2 3 @0.25, B3 2 @0.25, B4 5 @0.10.
+    # Plain (the review's "average bid price offered by all buyers"):
+    # (300,000 + 250,000 + 250,000 + 100,000) // 4 = 225,000.
+    plain = clear(textbook(), "average_bid", bids="all", weighted=False)
+    assert plain.clearing_price_ueur_per_kwh == 225_000
+    assert plain.volume_wh == 9_000  # the same match; only the price differs
+    # Weighted by kWh bid: (1,200,000,000 + 750,000,000 + 500,000,000 + 500,000,000) // 14,000
+    # = 2,950,000,000 // 14,000 = 210,714 (210,714.3 down): below S2's and S3's limits.
+    weighted = clear(textbook(), "average_bid", bids="all")
+    assert weighted.clearing_price_ueur_per_kwh == 210_714
+    assert all(t.price_ueur_per_kwh == 210_714 for t in weighted.trades)
+
+
+def test_average_bid_refuses_an_unknown_basis(clear: Clearer) -> None:
+    with pytest.raises(InvalidOptionError, match="bids must be one of accepted, all"):
+        clear(textbook(), "average_bid", bids="some")
+
+
+def test_average_bid_without_a_trade_has_no_price(clear: Clearer) -> None:
+    orders = [bid("B", 1_000, 50_000, 0), offer("S", 1_000, 90_000, 1)]
+    result = clear(orders, "average_bid", bids="all")
+    assert result.clearing_price_ueur_per_kwh is None and result.volume_wh == 0
 
 
 def test_average_bid_means_are_rounded_down(clear: Clearer) -> None:

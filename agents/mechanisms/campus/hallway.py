@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from gridcoop.agents.physics.campus import nearest_order
+from gridcoop.agents.physics.campus import TieBreak, nearest_order
 from gridcoop.agents.trading.book import Orders, Trades
 
 IntArray = NDArray[np.int64]
@@ -22,18 +22,23 @@ IntArray = NDArray[np.int64]
 class HallwayRouter:
     """Accumulates nearest-classroom transfers (Wh) over one delivery interval."""
 
-    def __init__(self, rooms: int, node_offset: int, price_u: int) -> None:
+    def __init__(
+        self, rooms: int, node_offset: int, price_u: int, tie_break: TieBreak = "next",
+        max_hops: int | None = None,
+    ) -> None:
         self.rooms = rooms
         self.node_offset = node_offset
         self.price_u = price_u
         self.moved_wh = np.zeros((rooms, rooms), dtype=np.int64)
-        self._order = nearest_order(rooms)
+        reach = rooms if max_hops is None else max_hops
+        self._order = [[j for j in order if abs(i - j) <= reach]
+                       for i, order in enumerate(nearest_order(rooms, tie_break))]
 
     def add_interval(self, import_wh: IntArray, export_wh: IntArray) -> None:
         """Route one metering interval: exporters' Wh to the nearest importers.
 
-        The same rule as ``gridcoop.agents.physics.campus.nearest_transfers_kwh`` (sources in
-        classroom order, each filling its nearest neighbours first), on integer Wh.
+        Sources in classroom order, each filling its nearest neighbours first (up to
+        ``max_hops`` rooms away); what no classroom within reach takes goes to the grid.
         """
         left = export_wh.tolist()
         need = import_wh.tolist()

@@ -13,9 +13,9 @@ from gridcoop.agents.physics.appliances import (
     appliance_index,
 )
 from gridcoop.agents.physics.campus import (
+    RandomOccupancy,
     Session,
     nearest_order,
-    nearest_transfers_kwh,
     occupancy_day,
     random_timetable,
 )
@@ -74,21 +74,25 @@ def test_windows_are_respected_and_the_ev_wraps_midnight() -> None:
 
 def test_nearest_order_along_the_hallway() -> None:
     order = nearest_order(8)
-    assert order[3] == [2, 4, 1, 5, 0, 6, 7]
+    assert order[3] == [4, 2, 5, 1, 6, 0, 7]  # at equal distance the next room first
+    assert nearest_order(8, "previous")[3] == [2, 4, 1, 5, 0, 6, 7]
     assert order[0] == [1, 2, 3, 4, 5, 6, 7]
     assert order[7] == [6, 5, 4, 3, 2, 1, 0]
 
 
-def test_nearest_transfers_hand_worked() -> None:
-    # rooms 0 and 3 are empty and export 0.5 and 0.4 kWh; rooms 1, 2 and 4 need 0.3, 0.2, 0.6.
-    surplus = np.array([[0.5, 0.0, 0.0, 0.4, 0.0]])
-    deficit = np.array([[0.0, 0.3, 0.2, 0.0, 0.6]])
-    moved = nearest_transfers_kwh(surplus, deficit)[0]
-    # room 0 fills room 1 (distance 1): 0.3, then room 2 (distance 2): 0.2 -> nothing left
-    assert moved[0].tolist() == pytest.approx([0, 0.3, 0.2, 0, 0])
-    # room 3: room 2 is full, room 4 (distance 1) takes 0.4
-    assert moved[3].tolist() == pytest.approx([0, 0, 0, 0, 0.4])
-    assert moved.sum(axis=1).tolist() == pytest.approx([0.5, 0, 0, 0.4, 0])
+def test_random_occupancy_is_drawn_per_block_and_day_in_order() -> None:
+    clock = SimClock(days=2)
+    source = RandomOccupancy(np.random.default_rng(3), 4, 0.5, 60, clock)
+    day0 = source.day(0, 0)
+    assert day0.shape == (96, 4)
+    assert set(np.unique(day0)) <= {0.0, 1.0}
+    assert (day0.reshape(24, 4, 4) == day0[::4][:, None, :]).all()  # constant within each hour
+    expected = np.random.default_rng(3).random((24, 4)) < 0.5
+    assert (day0[::4] == expected).all()
+    with pytest.raises(ValueError, match="day by day"):
+        source.day(5, 5)
+    with pytest.raises(ValueError, match="multiple of"):
+        RandomOccupancy(np.random.default_rng(0), 4, 0.5, 50, clock)
 
 
 def test_occupancy_follows_the_timetable() -> None:

@@ -1,0 +1,140 @@
+"""Campus cases 1 (student footprint) and 3 (lighting), and the DR pilot, row by row.
+
+How gridcoop reads the pilot where it contradicts itself: 350,000 transactions
+for about 1,000 students is 350 each (the text's "3500 per student" is a slip);
+"about 35 students per classroom transaction" is the people present, so classes
+enrol about 44 with a 20 % absence rate; "kW/h" and "W/h" mean kWh and Wh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from gridcoop.experiments.reproduce.rows import Row, make_row
+
+
+def footprint_stats(ext: Any, days: int) -> dict[str, float]:
+    """Transactions, people and Wh per person-hour from one footprint run's extension."""
+    tokens = ext.result.tokens
+    written = tokens[tokens["tokens"] > 0]
+    per_interval = written.groupby(["interval", "classroom"]).size()
+    per_instant = written.groupby("interval").size()
+    students = written[written["role"] == "student"]
+    person_hours = float(students["seconds"].sum()) / 3600.0
+    return {
+        "transactions": float(ext.ledger_txs),
+        "transactions_per_student": float(len(students)) / max(1, int(
+            (ext.people["role"] == "student").sum())),
+        "present_per_interval": float(per_interval.mean()),
+        "max_per_interval": float(per_interval.max()),
+        "max_simultaneous": float(per_instant.max()),
+        "wh_per_student_hour": float(students["tokens"].sum()) / person_hours
+        if person_hours else 0.0,
+        "days": float(days),
+    }
+
+
+LARGE_CLASS = 125.0
+"""Enrolment that leaves about 100 present: the pilot's "classroom of about 100 students"."""
+
+
+def footprint_rows(stats: Sequence[dict[str, float]],
+                   large: Sequence[dict[str, float]] = ()) -> list[Row]:
+    """Case 1 published against gridcoop, one stats dict per seed; ``large`` are runs with
+    classes of about 100 present, the reading that reproduces the pilot's total."""
+    def col(key: str, runs: Sequence[dict[str, float]] = stats) -> list[float]:
+        return [s[key] for s in runs]
+
+    rows = [
+        make_row("Footprint", "ledger transactions over the 3-month term", "transactions",
+                 350_000.0, col("transactions"), tolerance=0.1,
+                 why="With about 35 present per class (Figure 5 and the text's average) a term "
+                     "writes about a third of the pilot's total; classes of about 100 "
+                     "present, the text's other figure, reproduce it (next rows)."),
+        make_row("Footprint", "transactions per student", "transactions", 350.0,
+                 col("transactions_per_student"), tolerance=0.15,
+                 why="350,000 / 1,000 students; the text's 3,500 per student is read as a slip."),
+        make_row("Footprint", "people present per classroom interval", "people", 35.0,
+                 col("present_per_interval"), tolerance=0.1,
+                 why="Classes enrol about 44; 20 % absence leaves about 35 present."),
+        make_row("Footprint", "Wh per student-hour", "Wh", 500.0, col("wh_per_student_hour"),
+                 tolerance=0.25,
+                 why="The pilot's example: 20 kW with 40 students is 500 Wh per student-hour; "
+                     "gridcoop meters HVAC, 100 W per person and standby, split per person."),
+        make_row("Footprint", "most token requests in one 15-minute interval (both rooms)",
+                 "requests", 180.0, col("max_simultaneous"), tolerance=0.25,
+                 why="Counted per interval as the ledger receives them; the pilot's burst "
+                     "of 180 came from its largest classes."),
+    ]
+    if large:
+        rows += [
+            make_row("Footprint", "transactions over the term, classes of ~100 present",
+                     "transactions", 350_000.0, col("transactions", large), tolerance=0.1),
+            make_row("Footprint", "transactions per 15 minutes, a class of ~100 present",
+                     "transactions", 100.0, col("present_per_interval", large), tolerance=0.1),
+            make_row("Footprint", "most token requests in one interval, classes of ~100",
+                     "requests", 180.0, col("max_simultaneous", large), tolerance=0.25),
+        ]
+    return rows
+
+
+MONTH_DAYS = 28
+"""A month of the term, as the rankings count it: four weeks."""
+
+
+def waste_kwh_per_day_by_month(gaps: pd.DataFrame, steps_per_day: int, days: int) -> list[float]:
+    """Lighting waste (kWh per day) in each four-week month of the term."""
+    day = gaps["interval"].to_numpy() // steps_per_day
+    month = day // MONTH_DAYS
+    months = -(-days // MONTH_DAYS)
+    out = []
+    for m in range(months):
+        length = min(MONTH_DAYS, days - m * MONTH_DAYS)
+        out.append(float(gaps["gap_wh"].to_numpy()[month == m].sum()) / 1000 / length)
+    return out
+
+
+def lighting_rows(summaries: Sequence[dict[str, Any]],
+                  with_rankings: Sequence[Sequence[float]] = (),
+                  without: Sequence[Sequence[float]] = ()) -> list[Row]:
+    """Case 3: the waste in € per classroom-year, and month by month with and without the
+    published rankings (one list of monthly kWh per day per seed)."""
+    rows = [make_row("Lighting", "waste per classroom-year", "EUR", 100.0,
+                     [s["lighting_waste_eur_per_classroom_year"] for s in summaries],
+                     tolerance=0.15,
+                     why="The habit alone (no rankings), as the pilot measured it: lights on "
+                         "in empty rooms at the campus tariff.")]
+    if with_rankings and without:
+        def change(months: Sequence[float]) -> float:
+            later = months[1:]
+            return (sum(later) / len(later) - months[0]) / months[0] if later and months[0] else 0.0
+
+        rows += [
+            make_row("Lighting", "waste after the first month against the first, "
+                     "rankings published from day 28", "share", None,
+                     [change(m) for m in with_rankings],
+                     why="The pilot reports that waste fell after the first month of rankings "
+                         "and gives no size; the response to rankings is an assumption."),
+            make_row("Lighting", "the same without rankings (the habit alone)", "share", None,
+                     [change(m) for m in without]),
+        ]
+    return rows
+
+
+def dr_rows(summaries: Sequence[dict[str, Any]]) -> list[Row]:
+    """The DR pilot publishes its set-up, not outcomes: gridcoop's figures stand alone."""
+    def col(key: str) -> list[float]:
+        return [float(s.get(key, 0.0)) for s in summaries]
+
+    return [
+        make_row("DR pilot", "events", "events", None, col("dr_events")),
+        make_row("DR pilot", "commands", "commands", None, col("dr_commands")),
+        make_row("DR pilot", "opt-in rate", "share", None, col("dr_opt_in_rate")),
+        make_row("DR pilot", "compliance of verified commitments", "share", None,
+                 col("dr_compliance_rate")),
+        make_row("DR pilot", "excess absorbed", "kWh", None, col("dr_excess_absorbed_kwh")),
+    ]
+
