@@ -83,19 +83,18 @@ class MemberOrders:
     def arrays(self, interval: int) -> OrderArrays:
         """Every member's order quantities and limit prices for delivery ``interval``."""
         physics = self._physics()
-        if isinstance(physics, TraderPhysics):
-            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
+        if isinstance(physics, TraderPhysics):  # quantities as the meters will count them
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u, offer_u = ueur_from_eur(bid_limit), ueur_from_eur(offer_limit)
-        else:
-            forecast = self._forecast(interval)
-            self.forecast_kwh = forecast
-            share = self.scenario.strategy.quantity_share
-            bid_kwh = np.maximum(forecast, 0.0) * share
-            offer_kwh = np.maximum(-forecast, 0.0) * share
-            retail_u, feed_in_u, _ = self.tariff_u(interval)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
-                                                    feed_in_u / UEUR_PER_EUR)
+            return OrderArrays(*physics.gross_orders_wh(interval), ueur_from_eur(bid_limit),
+                               ueur_from_eur(offer_limit))
+        forecast = self._forecast(interval)
+        self.forecast_kwh = forecast
+        share = self.scenario.strategy.quantity_share
+        bid_kwh = np.maximum(forecast, 0.0) * share
+        offer_kwh = np.maximum(-forecast, 0.0) * share
+        retail_u, feed_in_u, _ = self.tariff_u(interval)
+        bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
+                                                feed_in_u / UEUR_PER_EUR)
         return OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
                            np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
 
