@@ -24,6 +24,7 @@ from gridcoop.ledger.transactions import (
     DR_OUTCOMES,
     DR_VIAS,
     GRID_DIRECTIONS,
+    KEY_ORIGINS,
     KINDS,
     RESOURCE_KINDS,
     SIGNING_POLICIES,
@@ -51,7 +52,7 @@ _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "asset": ASSETS, "role": ROLES, "signing": SIGNING_POLICIES,
     "resource_kind": RESOURCE_KINDS, "action": DR_ACTIONS, "direction": GRID_DIRECTIONS,
-    "outcome": DR_OUTCOMES, "via": DR_VIAS,
+    "outcome": DR_OUTCOMES, "via": DR_VIAS, "key_origin": KEY_ORIGINS,
 }
 
 
