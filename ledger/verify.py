@@ -19,8 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridcoop.ledger.block import ZERO_HASH, Block, BlockHeader
-from gridcoop.ledger.chain import check_link, genesis_config, key_origin, replay_block
-from gridcoop.ledger.checkpoint import TrustAnchor
+from gridcoop.ledger.chain import (
+    check_link,
+    check_merkle,
+    check_seals,
+    genesis_config,
+    key_origin,
+    replay_block,
+)
+from gridcoop.ledger.checkpoint import Checkpoint, TrustAnchor
 from gridcoop.ledger.errors import BlockError, LedgerError, UnreadableError
 from gridcoop.ledger.identity import Member, account_id, grid_id_digest
 from gridcoop.ledger.signatures import SignatureVerifier
@@ -207,3 +214,42 @@ def verify_store(store: Store, verifier: SignatureVerifier,
                         walk.prev_hash.hex(), None, "; ".join(problems),
                         balances=dict(state.balances), problems=problems, unchecked=notes,
                         key_origin=walk.origin)
+
+
+def check_since(store: Store, config: ChainConfig, point: Checkpoint | None) -> int:
+    """Links, seals and Merkle roots of every block from a verified checkpoint to the head.
+
+    What a writer checks before it appends after a restart: cheap (one seal check
+    per validator and one Merkle root per block), and from the checkpoint's own
+    block on, since a seal is not covered by the block hash the checkpoint pins.
+    Raises ``BlockError`` naming the first bad block; returns the blocks checked.
+    """
+    start = 0
+    if point is not None:
+        genesis = store.row(0)
+        if genesis is None or genesis[1] != point.genesis_hash:
+            raise BlockError(0, "the last verified checkpoint belongs to another chain")
+        point.check(config)
+        start = point.height
+    prev: Block | None = None
+    checked = 0
+    for row in store.rows(max(start - 1, 0)):
+        block = Block.from_parts(*row[2:])
+        if block.hash != row[1]:
+            raise BlockError(row[0], "the stored hash column does not match the header")
+        if point is not None and block.height == point.height and \
+                block.hash != point.block_hash:
+            raise BlockError(block.height, "differs from the last verified checkpoint")
+        if prev is not None:
+            check_link(block, prev.header, prev.hash, config)
+        if block.height >= start:
+            check_seals(block, config)
+            check_merkle(block)
+            checked += 1
+        prev = block
+    if point is not None and (prev is None or prev.height < point.height):
+        ends = -1 if prev is None else prev.height
+        raise BlockError(ends + 1, f"missing: the last verified checkpoint is block "
+                                   f"{point.height}, the file ends at block {ends} (deleted "
+                                   "blocks)")
+    return checked
