@@ -36,6 +36,8 @@ from gridcoop.ledger.storage import Store
 
 SEED_KEYS_NOTE = ("this chain's keys are derived from its run seed (genesis key_origin "
                   "'seed'): its signatures prove nothing to anyone who knows the seed")
+LEGACY_KEYS_NOTE = ("this chain's genesis predates key origins: it does not say whether its "
+                    "keys are random or derived from a seed")
 NO_KEYS_NOTE = ("no trusted validator keys, genesis hash or checkpoint was given: a chain "
                 "rebuilt from scratch with other keys would verify as well")
 NO_CHECKPOINT_NOTE = ("no signed checkpoint was given: blocks deleted from the end of the "
@@ -129,7 +131,7 @@ def check_directory(store: Store, state: State, chain_id: str) -> list[str]:
 
 
 def _anchor_notes(anchor: TrustAnchor, origin: str) -> list[str]:
-    notes = [SEED_KEYS_NOTE] if origin == "seed" else []
+    notes = {"seed": [SEED_KEYS_NOTE], "": [LEGACY_KEYS_NOTE]}.get(origin, [])
     if not anchor.pins_keys:
         notes.append(NO_KEYS_NOTE)
     if anchor.checkpoint is None:

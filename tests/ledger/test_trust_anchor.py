@@ -19,7 +19,12 @@ from click.testing import CliRunner, Result
 from gridcoop.experiments.cli import main
 from gridcoop.ledger import KeyPair, Ledger, Seal
 from gridcoop.ledger.checkpoint import Checkpoint
-from gridcoop.ledger.verify import NO_CHECKPOINT_NOTE, NO_KEYS_NOTE, SEED_KEYS_NOTE
+from gridcoop.ledger.verify import (
+    LEGACY_KEYS_NOTE,
+    NO_CHECKPOINT_NOTE,
+    NO_KEYS_NOTE,
+    SEED_KEYS_NOTE,
+)
 from tests.ledger.conftest import Community, build_community
 
 TRANSFERS = 4
@@ -225,3 +230,13 @@ def test_checkpoint_command_takes_keys_from_env_and_refuses_open_key_files(
                   str(stranger))
     assert result.exit_code == 1 and "0 valid seal(s)" in result.output
     assert not (tmp_path / "cp3").exists()
+
+
+def test_a_genesis_from_before_key_origins_still_verifies(tmp_path: Path) -> None:
+    c = build_community(tmp_path / "old.sqlite", key_origin="")
+    with sqlite3.connect(tmp_path / "old.sqlite") as db:
+        (txs,) = db.execute("SELECT txs FROM blocks WHERE height = 0").fetchone()
+    assert b"key_origin" not in txs
+    c.book.close()
+    result = _verify(tmp_path / "old.sqlite")
+    assert result.exit_code == 0 and LEGACY_KEYS_NOTE in result.output
