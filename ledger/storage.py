@@ -67,6 +67,21 @@ def _as_row(found: tuple[object, ...]) -> Row:
             _blob(found[3], "seals"), _blob(found[4], "txs"))
 
 
+def _on_read_only_media(path: str) -> bool:
+    """True when neither the file nor its folder can be written (e.g. a read-only mount)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return not os.access(folder, os.W_OK) and not os.access(path, os.W_OK)
+
+
+def _open_hint(path: str, exc: sqlite3.Error, readonly: bool) -> str:
+    if readonly:
+        return "is it a gridcoop ledger?"
+    if _on_read_only_media(path) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return ("the file or its folder is read-only (a read-only file system?); make it "
+                "writable, or open it read-only to inspect it")
+    return _write_hint(exc)
+
+
 class Store:
     """The ledger file. Not shared between writers; readers may open it read-only."""
 
@@ -79,25 +94,16 @@ class Store:
             raise UnreadableError(f"no ledger at {self.path}; create one with "
                                   "Ledger.create(...)")
         try:
-            if readonly and not memory:
-                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                          check_same_thread=False)
-            else:
-                self.db = sqlite3.connect(self.path, isolation_level=None,
-                                          check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout = 10000")
-            if not readonly:
-                if not memory:
-                    self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = FULL")
-                for statement in _SCHEMA:
-                    self.db.execute(statement)
-            fmt = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            fmt = self._connect(readonly, memory, immutable=False)
         except sqlite3.Error as exc:
-            hint = _write_hint(exc) if not readonly else "is it a gridcoop ledger?"
-            raise UnreadableError(f"cannot open ledger file {self.path}: {exc}; {hint}") \
-                from exc
+            if not (readonly and _on_read_only_media(self.path)):
+                raise UnreadableError(f"cannot open ledger file {self.path}: {exc}; "
+                                      f"{_open_hint(self.path, exc, readonly)}") from exc
+            try:  # a WAL file on read-only media: nobody can write it, read it as is
+                fmt = self._connect(readonly, memory, immutable=True)
+            except sqlite3.Error as again:
+                raise UnreadableError(f"cannot open ledger file {self.path}: {again}; is it "
+                                      "a gridcoop ledger?") from again
         if fmt is None and not readonly:
             try:
                 self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
@@ -106,6 +112,26 @@ class Store:
                                    f"{_write_hint(exc)}") from exc
         elif fmt is not None and fmt[0] != FORMAT:
             raise StorageError(f"{self.path} has format {fmt[0]!r}, this code reads {FORMAT!r}")
+
+    def _connect(self, readonly: bool, memory: bool, immutable: bool) -> tuple[object] | None:
+        """Open the connection (and the schema when writable); the stored format, if any."""
+        if readonly and not memory:
+            uri = Path(self.path).resolve().as_uri() + ("?immutable=1" if immutable
+                                                        else "?mode=ro")
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                      check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            if not memory:
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = FULL")
+            for statement in _SCHEMA:
+                self.db.execute(statement)
+        found: tuple[object] | None = self.db.execute(
+            "SELECT value FROM meta WHERE key = 'format'").fetchone()
+        return found
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], genesis: Block, snapshot: bytes) -> Store:
@@ -176,7 +202,7 @@ class Store:
                                f"(another writer?): {exc}") from exc
         except sqlite3.Error as exc:
             raise StorageError(f"cannot write block {block.height} to {self.path}: {exc}; the "
-                               f"block was not committed and is still pending; "
+                               f"block was not committed (nothing stored before it is lost); "
                                f"{_write_hint(exc)}") from exc
 
     def _rollback(self) -> None:
