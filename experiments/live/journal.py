@@ -107,7 +107,7 @@ class LiveJournal:
         self.checkpoint_path = path.with_name(path.name + ".checkpoint")
         try:
             store = keys or KeyStore.at(path.parent / "keys")
-            self._open(store, nodes, name, epoch_s, signing)
+            self._start(store, nodes, name, epoch_s, signing)
         except LedgerError as exc:
             raise JournalError(f"{path}: {exc}") from exc
         self.epoch_s = int(self.ledger.block(0).header.time_s)
@@ -119,7 +119,7 @@ class LiveJournal:
         self.node_of_meter = {account: node for node, account in self.meter_of.items()}
         self.node_of_member = {account: node for node, account in self.member_of.items()}
 
-    def _open(self, store: KeyStore, nodes: Sequence[str], name: str, epoch_s: int,
+    def _start(self, store: KeyStore, nodes: Sequence[str], name: str, epoch_s: int,
               signing: str) -> None:
         key = store.load_or_create if self.created else store.load
         self.authority_keys = key("market")
