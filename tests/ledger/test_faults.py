@@ -67,7 +67,7 @@ def small_mount(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "mnt"
     target.mkdir()
     if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(target)],
+            ["mount", "-t", "tmpfs", "-o", "size=150k", "tmpfs", str(target)],
             capture_output=True, check=False).returncode:
         pytest.skip("needs root and permission to mount a tmpfs")
     try:
