@@ -44,6 +44,7 @@ from gridcoop.ledger.chain import (
     replay_block,
     seal_header,
 )
+from gridcoop.ledger.columns import head_of, tx_leaf
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
     BlockError,
@@ -53,7 +54,7 @@ from gridcoop.ledger.errors import (
     StorageError,
 )
 from gridcoop.ledger.identity import KeyPair, Member
-from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_root
+from gridcoop.ledger.merkle import MerkleProof, merkle_root
 from gridcoop.ledger.rules import apply
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
@@ -238,7 +239,7 @@ class Ledger:
         height = head.height + 1
         time_s = check_time(time_s, head.time_s, height)
         pending = self._pending
-        root = merkle_root([leaf_hash(t.body, t.sig) for t in pending])
+        root = merkle_root([tx_leaf(t.body, t.sig) for t in pending])
         snapshot = self.state.to_snapshot() if height % self.config.snapshot_interval == 0 \
             else None
         header = BlockHeader(self.config.chain_id, height, self._head.hash, root, time_s,
@@ -361,7 +362,7 @@ class Ledger:
         target = bytes.fromhex(txid_hex)
         for block in self.blocks():
             for index, (body, _sig) in enumerate(block.frames()):
-                if hashlib.sha256(body).digest() == target:
+                if hashlib.sha256(head_of(body)).digest() == target:
                     return block.height, index
         return None
 

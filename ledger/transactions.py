@@ -302,12 +302,53 @@ class MeterAttestation:
     counter: int
 
 
+@dataclass(frozen=True, slots=True)
+class AuctionRecord:
+    """A whole auction in one record: the listing, its book, its trades with their escrow.
+
+    ``orders`` and ``trades`` are columns of fixed-width rows (``ledger.columns``):
+    the book of the traders who traded, then every trade. Applying it opens the
+    listing, checks every trade against the book (no double sale) and the
+    buyers' funds, locks the payments in one escrow whose id is this txid, and
+    leaves the listing cleared.
+    """
+
+    kind: ClassVar[str] = "auction"
+    issuer: str
+    nonce: int
+    listing_id: str
+    start_s: int
+    end_s: int
+    orders: bytes
+    trades: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    """Settles every trade of an ``AuctionRecord`` (``escrow_id``) against metered delivery.
+
+    One row per trade in the auction's order: delivered Wh and the shortfall Wh
+    the buyer took from the grid, paid at ``grid_price_eur_u_per_kwh``. Sellers
+    are paid for what they delivered, buyers refunded the rest; the escrow
+    closes, so a second settlement of it is refused.
+    """
+
+    kind: ClassVar[str] = "settlement"
+    issuer: str
+    nonce: int
+    escrow_id: str
+    grid_price_eur_u_per_kwh: int
+    rows: bytes
+
+
 Tx = (Genesis | RegisterMember | RegisterResource | OpenListing | Offer | Bid | CloseListing
       | ClearListing | Trade | EscrowLock | EscrowRelease | EscrowRefund | Settle | GridSettlement
-      | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation)
+      | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation
+      | AuctionRecord | SettlementRecord)
 
 TX_TYPES: Final[tuple[type[Any], ...]] = (
     Genesis, RegisterMember, RegisterResource, OpenListing, Offer, Bid, CloseListing,
     ClearListing, Trade, EscrowLock, EscrowRelease, EscrowRefund, Settle, GridSettlement,
-    Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation)
+    Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation, AuctionRecord,
+    SettlementRecord)
 KINDS: Final[dict[str, type[Any]]] = {cls.kind: cls for cls in TX_TYPES}

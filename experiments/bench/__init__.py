@@ -23,6 +23,7 @@ SUITES: dict[str, str] = {
     "live": "gridcoop.experiments.bench.live",
     "dr": "gridcoop.experiments.bench.dr",
     "ev": "gridcoop.experiments.bench.ev",
+    "peers": "gridcoop.experiments.bench.peers",
 }
 
 

@@ -67,7 +67,8 @@ EXAMPLES: list[Tx] = [
 
 
 def test_every_kind_has_an_example() -> None:
-    assert {tx.kind for tx in EXAMPLES} == set(KINDS)
+    from tests.ledger.test_records import RECORD_EXAMPLES
+    assert {tx.kind for tx in [*EXAMPLES, *RECORD_EXAMPLES]} == set(KINDS)
 
 
 @pytest.mark.parametrize("tx", EXAMPLES, ids=lambda tx: tx.kind)
