@@ -50,17 +50,24 @@ def genesis_config(block: Block) -> ChainConfig:
     return config
 
 
+def key_origin(genesis: Block) -> str:
+    """``random`` or ``seed``: where the chain's keys come from, as its genesis declares."""
+    tx = genesis.transactions()[0].tx
+    return tx.key_origin if isinstance(tx, Genesis) else ""
+
+
 def genesis_block(authority: KeyPair, validators: Sequence[KeyPair | bytes], quorum: int | None,
                   signing: str, chain_id: str, time_s: int, snapshot_interval: int,
-                  held: Sequence[KeyPair]) -> tuple[Block, State, bytes]:
+                  held: Sequence[KeyPair], origin: str) -> tuple[Block, State, bytes]:
     """Block 0 of a new chain (sealed with the ``held`` validator keys), its state and snapshot.
 
-    ``quorum`` defaults to a majority of ``validators``.
+    ``quorum`` defaults to a majority of ``validators``; ``origin`` is the keys' origin
+    (``random`` or ``seed``), written into the genesis for every verifier to see.
     """
     keys = [v.public_key if isinstance(v, KeyPair) else bytes(v) for v in validators]
     quorum = len(keys) // 2 + 1 if quorum is None else quorum
     genesis = Genesis(authority.account, 0, chain_id, authority.public_key.hex(),
-                      tuple(k.hex() for k in keys), quorum, signing, snapshot_interval)
+                      tuple(k.hex() for k in keys), quorum, signing, snapshot_interval, origin)
     stx = SignedTx.build(genesis, chain_id, authority if signing == "full" else None)
     state = State()
     apply(state, stx)

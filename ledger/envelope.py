@@ -25,6 +25,7 @@ from gridcoop.ledger.transactions import (
     DR_OUTCOMES,
     DR_VIAS,
     GRID_DIRECTIONS,
+    KEY_ORIGINS,
     KINDS,
     RESOURCE_KINDS,
     SIGNING_POLICIES,
@@ -41,6 +42,10 @@ _HEX64: Final = (re.compile(r"[0-9a-f]{64}"), "64 lowercase hex characters")
 _ESCROW_REF: Final = (re.compile(r"(?:[0-9a-f]{64})?"), "an escrow id (64 hex) or empty")
 _TEXT: Final = (re.compile(r".{0,256}", re.DOTALL), "a string of at most 256 characters")
 
+LEGACY_ORIGIN: Final = ""
+"""``key_origin`` of a genesis written before origins were recorded (encoded without the field,
+so such chains keep their hashes and still verify)."""
+
 _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "issuer": _ACCOUNT, "account": _ACCOUNT, "to": _ACCOUNT, "payee": _ACCOUNT,
     "seller": _ACCOUNT, "buyer": _ACCOUNT, "owner": _ACCOUNT, "target": _ACCOUNT,
@@ -52,7 +57,7 @@ _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "asset": ASSETS, "role": ROLES, "signing": SIGNING_POLICIES,
     "resource_kind": RESOURCE_KINDS, "action": DR_ACTIONS, "direction": GRID_DIRECTIONS,
-    "outcome": DR_OUTCOMES, "via": DR_VIAS,
+    "outcome": DR_OUTCOMES, "via": DR_VIAS, "key_origin": (*KEY_ORIGINS, LEGACY_ORIGIN),
 }
 
 
@@ -126,6 +131,8 @@ def body_dict(tx: Tx) -> dict[str, Any]:
     out["kind"] = tx.kind
     if type(tx) is Genesis:
         out["validator_keys"] = list(tx.validator_keys)
+        if tx.key_origin == LEGACY_ORIGIN:
+            del out["key_origin"]
     return out
 
 
@@ -237,6 +244,8 @@ def _kind_class(obj: dict[str, Any]) -> type[Any]:
 
 def _check_keys(cls: type[Any], obj: dict[str, Any]) -> None:
     keys = _KEYSETS[cls.kind]
+    if cls is Genesis and "key_origin" not in obj:
+        obj["key_origin"] = LEGACY_ORIGIN
     if obj.keys() != keys:
         raise MalformedTransactionError(
             f"{cls.kind} fields {sorted(obj)} differ from the expected {sorted(keys)}")

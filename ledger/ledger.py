@@ -95,12 +95,17 @@ class Ledger:
                validators: Sequence[KeyPair | bytes] | None = None, quorum: int | None = None,
                signing: str = "full", chain_id: str = "gridcoop", time_s: int = 0,
                snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
-               signers: Sequence[KeyPair] = (), workers: int | None = None) -> Ledger:
+               signers: Sequence[KeyPair] = (), workers: int | None = None,
+               key_origin: str = "random") -> Ledger:
         """Start a new chain: block 0 fixes the authority, validators, quorum and policy.
 
         ``signing="full"`` (the default, for live use) verifies every issuer's
         signature; ``"block"`` (simulations) trusts in-process issuers and relies
         on the validators' block seals.
+
+        ``key_origin="seed"`` declares in the genesis that the keys derive from a
+        seed (reproducible simulations): ``verify`` then reports that the chain's
+        signatures prove nothing to anyone who knows the seed.
 
         ``validators`` are key pairs (this ledger can seal with them) or raw public
         keys (held elsewhere); the default is the authority alone. ``quorum``
@@ -109,7 +114,7 @@ class Ledger:
         chosen = list(validators) if validators is not None else [authority]
         held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
         block, state, snapshot = genesis_block(authority, chosen, quorum, signing, chain_id,
-                                               time_s, snapshot_interval, held)
+                                               time_s, snapshot_interval, held, key_origin)
         store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, held, workers)

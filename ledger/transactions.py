@@ -15,6 +15,10 @@ from typing import Any, ClassVar, Final
 ASSETS: Final[tuple[str, ...]] = ("eur_u", "wh", "token")
 GRID_ACCOUNT: Final = "grid"  # the utility outside the community; may hold a negative balance
 SIGNING_POLICIES: Final[tuple[str, ...]] = ("full", "block")
+KEY_ORIGINS: Final[tuple[str, ...]] = ("random", "seed")
+"""Where a chain's keys come from: generated at random and kept in a key store (``random``:
+live, real energy or money), or derived from a run's seed (``seed``: reproducible
+simulations, whose signatures prove nothing to anyone who knows the seed)."""
 RESOURCE_KINDS: Final[tuple[str, ...]] = ("pv", "battery", "ev", "load", "meter")
 DR_ACTIONS: Final[tuple[str, ...]] = ("on", "off", "increase", "decrease")
 DR_OUTCOMES: Final[tuple[str, ...]] = ("opt_in", "opt_out", "acked", "nacked", "timeout", "refused")
@@ -39,6 +43,7 @@ class Genesis:
     quorum: int
     signing: str
     snapshot_interval: int
+    key_origin: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,9 @@ class CommunityLedger:
     """The writer's side: the market authority's ledger and every member's account.
 
     Keys derive from the run's seed, so the same scenario and seed give the
-    same accounts, transactions and head hash.
+    same accounts, transactions and head hash; the genesis says so
+    (``key_origin="seed"``), and ``gridcoop ledger verify`` reports that such a
+    chain's signatures prove nothing to anyone who knows the seed.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, seed: int, signing: str,
@@ -60,7 +62,7 @@ class CommunityLedger:
         self.master = f"gridcoop-run/{seed}".encode()
         self.authority_keys = KeyPair.derive(self.master, "market")
         self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
-                                    chain_id=chain_id, workers=workers)
+                                    chain_id=chain_id, workers=workers, key_origin="seed")
         self.signing = signing
         self.chain_id = self.ledger.config.chain_id
         self.authority = self.authority_keys.account

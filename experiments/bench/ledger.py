@@ -68,7 +68,7 @@ def _sign_range(start: int, stop: int, chain_id: str) -> list[tuple[bytes, bytes
 
 def _setup(path: str, signing: str) -> tuple[Ledger, list[str]]:
     market = KeyPair.derive(SEED, "market")
-    book = Ledger.create(path, authority=market, signing=signing)
+    book = Ledger.create(path, authority=market, signing=signing, key_origin="seed")
     accounts = []
     for i in range(MEMBERS):
         member, keys = Member.from_seed(SEED, f"bench-{i:05d}")
