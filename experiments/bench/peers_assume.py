@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import resource
 import sys
 import time
 from datetime import datetime, timedelta
@@ -104,10 +105,12 @@ def main() -> None:
     logging.disable(logging.WARNING)
     world = World(export_csv_path=str(output), log_level="ERROR")
     build(world, books, output)
-    loop = time.perf_counter()
+    loop, cpu = time.perf_counter(), time.process_time()
     world.run()
-    loop_s = time.perf_counter() - loop
+    loop_s, cpu_s = time.perf_counter() - loop, time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"loop_s": loop_s, "process_s": time.perf_counter() - started,
+                      "loop_cpu_s": cpu_s + children.ru_utime + children.ru_stime,
                       "traded_wh": traded_wh(output, books["demand_wh"].shape[0])}))
 
 
