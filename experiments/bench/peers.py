@@ -77,7 +77,8 @@ def _timed(command: list[str]) -> tuple[dict[str, Any], float]:
     return out, wall
 
 
-def _scenario(books: Books, folder: Path, signing: str) -> Path:
+def write_scenario(books: Books, folder: Path, signing: str) -> Path:
+    """The books as a ``market-only`` scenario file (and its CSVs) in ``folder``."""
     buyers, sellers = books.write_csvs(folder)
     path = folder / f"peers-{signing}.yaml"
     path.write_text(f"kind: market-only\nname: peers\ndays: {books.hours // 24}\n"
@@ -107,7 +108,7 @@ def _compare(n: int, days: int, python: str | None, folder: Path) -> dict[str, A
     folder.mkdir(parents=True, exist_ok=True)
     books_file = folder / "books.npz"
     books.save(books_file)
-    scenarios = {s: _scenario(books, folder, s) for s in ("block", "full")}
+    scenarios = {s: write_scenario(books, folder, s) for s in ("block", "full")}
     runs: dict[str, list[tuple[dict[str, Any], float]]] = {"block": [], "full": []}
     if python is not None:
         runs["assume"] = []
@@ -139,7 +140,7 @@ def _alone(n: int, days: int, folder: Path) -> dict[str, Any]:
     reference = cleared_wh(books).tolist()
     out: dict[str, Any] = {"agent_hours": 2 * n * books.hours}
     for signing in ("block", "full"):
-        best = _best([_gridcoop(_scenario(books, folder, signing))], reference)
+        best = _best([_gridcoop(write_scenario(books, folder, signing))], reference)
         best["agent_hours_per_s"] = round(out["agent_hours"] / best["loop_s"])
         out[signing] = best
     return out
@@ -162,7 +163,7 @@ def run(quick: bool) -> dict[str, Any]:
     return figures
 
 
-def _one(scenario: str) -> dict[str, Any]:
+def run_scenario(scenario: str) -> dict[str, Any]:
     """Run one market-only scenario in this process: loop time and hourly traded volume."""
     from gridcoop.agents.model.community import CommunityModel
     from gridcoop.experiments.scenarios import load_scenario
@@ -191,4 +192,4 @@ def _children_cpu() -> float:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_one(sys.argv[1])))
+    print(json.dumps(run_scenario(sys.argv[1])))
