@@ -77,3 +77,18 @@ def ueur_from_eur(eur: float | NDArray[np.float64]) -> int | IntArray:
         result: IntArray = np.rint(eur * UEUR_PER_EUR).astype(np.int64)
         return result
     return round(eur * UEUR_PER_EUR)
+
+
+def counter_wh(before_wh: NDArray[np.float64], after_wh: NDArray[np.float64]) -> IntArray:
+    """Whole Wh between two readings of a cumulative energy counter (in Wh): each reading
+    rounded half up (``floor(x + 0.5)``), then the difference taken.
+
+    The one rounding rule of metered energy: a meter reports its intervals by it (so
+    its whole-Wh readings never drift from what it measured), and an order for energy
+    that its member's meter will count is sized by it from the cumulative forecast, so
+    a forecast that comes true is delivered to the Wh.
+    """
+    after = np.floor(np.asarray(after_wh, dtype=np.float64) + 0.5)
+    before = np.floor(np.asarray(before_wh, dtype=np.float64) + 0.5)
+    result: IntArray = (after - before).astype(np.int64)
+    return result

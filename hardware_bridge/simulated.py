@@ -21,6 +21,7 @@ from gridcoop.hardware_bridge.appliances import RESULT_OK, ApplianceState
 from gridcoop.hardware_bridge.codec import ACK_RESULTS
 from gridcoop.hardware_bridge.errors import ConfigError
 from gridcoop.hardware_bridge.readings import Command, CommandAck, MeterReading
+from gridcoop.units import counter_wh
 
 # interval index -> (import Wh per meter, export Wh per meter)
 EnergyFn = Callable[[int], tuple[ArrayLike, ArrayLike]]
@@ -137,9 +138,8 @@ class SimulatedMeterBank:
         cum = before[:, None] + np.cumsum(values, axis=1)
         setattr(self, cum_name, cum[:, -1] if cum.shape[1] else before)
         # half up (floor(x + 0.5)), so 1.5 Wh -> 2 Wh as anyone would round it by hand
-        edges = np.floor(np.concatenate([before[:, None], cum], axis=1) + 0.5).astype(np.int64)
-        out: NDArray[np.int64] = np.diff(edges, axis=1)
-        return out
+        edges = np.concatenate([before[:, None], cum], axis=1)
+        return counter_wh(edges[:, :-1], edges[:, 1:])
 
     def poll(self, until_s: int) -> list[MeterReading]:
         """Readings of every meter for each interval ended by ``until_s``, interval by interval."""

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gridcoop.ledger.codec import U32, canonical_json, frame_tx, parse_json, unframe_txs
+from gridcoop.ledger.columns import tx_leaf
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import MalformedBlockError
-from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
+from gridcoop.ledger.merkle import MerkleProof, merkle_proof, merkle_root, verify_proof
 
 BLOCK_VERSION: Final = 1
 MAGIC: Final = b"GCB1"
@@ -84,7 +85,7 @@ def verify_inclusion(body: bytes, sig: bytes, proof: MerkleProof, header: BlockH
     A member needs only the transaction, the proof and the header (whose seals it
     checks against the validator keys); the proof must cover the whole block.
     """
-    return proof.count == header.tx_count and verify_proof(leaf_hash(body, sig), proof,
+    return proof.count == header.tx_count and verify_proof(tx_leaf(body, sig), proof,
                                                            header.merkle_root)
 
 
@@ -166,7 +167,7 @@ class Block:
 
     def leaves(self) -> list[bytes]:
         """Merkle leaves of the transactions."""
-        return [leaf_hash(body, sig) for body, sig in self.frames()]
+        return [tx_leaf(body, sig) for body, sig in self.frames()]
 
     def computed_root(self) -> bytes:
         """The Merkle root of the transactions actually present."""

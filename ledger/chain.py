@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gridcoop.ledger.block import BLOCK_VERSION, ZERO_HASH, Block, BlockHeader, Seal, seal_message
+from gridcoop.ledger.columns import tx_leaf
 from gridcoop.ledger.envelope import SignedTx, tx_message
 from gridcoop.ledger.errors import (
     BlockError,
@@ -23,7 +24,7 @@ from gridcoop.ledger.errors import (
     StorageError,
 )
 from gridcoop.ledger.identity import KeyPair, verify_signature
-from gridcoop.ledger.merkle import leaf_hash, merkle_root
+from gridcoop.ledger.merkle import merkle_root
 from gridcoop.ledger.rules import apply, config_from_genesis
 from gridcoop.ledger.signatures import Item, SignatureVerifier
 from gridcoop.ledger.state import ChainConfig, State, snapshot_hash
@@ -49,22 +50,29 @@ def genesis_config(block: Block) -> ChainConfig:
     return config
 
 
+def key_origin(genesis: Block) -> str:
+    """``random`` or ``seed``: where the chain's keys come from, as its genesis declares."""
+    tx = genesis.transactions()[0].tx
+    return tx.key_origin if isinstance(tx, Genesis) else ""
+
+
 def genesis_block(authority: KeyPair, validators: Sequence[KeyPair | bytes], quorum: int | None,
                   signing: str, chain_id: str, time_s: int, snapshot_interval: int,
-                  held: Sequence[KeyPair]) -> tuple[Block, State, bytes]:
+                  held: Sequence[KeyPair], origin: str) -> tuple[Block, State, bytes]:
     """Block 0 of a new chain (sealed with the ``held`` validator keys), its state and snapshot.
 
-    ``quorum`` defaults to a majority of ``validators``.
+    ``quorum`` defaults to a majority of ``validators``; ``origin`` is the keys' origin
+    (``random`` or ``seed``), written into the genesis for every verifier to see.
     """
     keys = [v.public_key if isinstance(v, KeyPair) else bytes(v) for v in validators]
     quorum = len(keys) // 2 + 1 if quorum is None else quorum
     genesis = Genesis(authority.account, 0, chain_id, authority.public_key.hex(),
-                      tuple(k.hex() for k in keys), quorum, signing, snapshot_interval)
+                      tuple(k.hex() for k in keys), quorum, signing, snapshot_interval, origin)
     stx = SignedTx.build(genesis, chain_id, authority if signing == "full" else None)
     state = State()
     apply(state, stx)
     snapshot = state.to_snapshot()
-    header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([leaf_hash(stx.body, stx.sig)]),
+    header = BlockHeader(chain_id, 0, ZERO_HASH, merkle_root([tx_leaf(stx.body, stx.sig)]),
                          check_time(time_s, 0), 1, snapshot_hash(snapshot))
     return Block.build(header, seal_header(header, state.config, held), [stx]), state, snapshot
 
@@ -143,7 +151,7 @@ def check_issuer_signature(state: State, config: ChainConfig, stx: SignedTx) -> 
                                     "key (in-process wallets sign once the key is held: "
                                     "Ledger.add_signer)")
     if not verify_signature(record.public_key, stx.sig,
-                            tx_message(config.chain_id, stx.body)):
+                            tx_message(config.chain_id, stx.head)):
         raise InvalidSignatureError(f"signature of {stx.tx.kind} by {stx.tx.issuer} does "
                                     "not verify with its registered key (forged or altered)")
 
@@ -172,7 +180,7 @@ def _signature_items(state: State, txs: Sequence[SignedTx], signing: str
                 return items, positions, index
             continue
         if key is not None:
-            items.append((key, stx.sig, tx_message(chain_id, stx.body)))
+            items.append((key, stx.sig, tx_message(chain_id, stx.head)))
             positions.append(index)
     return items, positions, None
 

@@ -16,6 +16,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
 from gridcoop.ledger.codec import INT64_MAX, canonical_json, frame_tx, parse_json
+from gridcoop.ledger.columns import COLUMNS, HEAD_END, count_rows, head_of, rows_root
 from gridcoop.ledger.errors import MalformedTransactionError
 from gridcoop.ledger.identity import ROLES, KeyPair
 from gridcoop.ledger.transactions import (
@@ -24,6 +25,7 @@ from gridcoop.ledger.transactions import (
     DR_OUTCOMES,
     DR_VIAS,
     GRID_DIRECTIONS,
+    KEY_ORIGINS,
     KINDS,
     RESOURCE_KINDS,
     SIGNING_POLICIES,
@@ -40,6 +42,10 @@ _HEX64: Final = (re.compile(r"[0-9a-f]{64}"), "64 lowercase hex characters")
 _ESCROW_REF: Final = (re.compile(r"(?:[0-9a-f]{64})?"), "an escrow id (64 hex) or empty")
 _TEXT: Final = (re.compile(r".{0,256}", re.DOTALL), "a string of at most 256 characters")
 
+LEGACY_ORIGIN: Final = ""
+"""``key_origin`` of a genesis written before origins were recorded (encoded without the field,
+so such chains keep their hashes and still verify)."""
+
 _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
     "issuer": _ACCOUNT, "account": _ACCOUNT, "to": _ACCOUNT, "payee": _ACCOUNT,
     "seller": _ACCOUNT, "buyer": _ACCOUNT, "owner": _ACCOUNT, "target": _ACCOUNT,
@@ -51,7 +57,7 @@ _PATTERNS: Final[dict[str, tuple[re.Pattern[str], str]]] = {
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "asset": ASSETS, "role": ROLES, "signing": SIGNING_POLICIES,
     "resource_kind": RESOURCE_KINDS, "action": DR_ACTIONS, "direction": GRID_DIRECTIONS,
-    "outcome": DR_OUTCOMES, "via": DR_VIAS,
+    "outcome": DR_OUTCOMES, "via": DR_VIAS, "key_origin": (*KEY_ORIGINS, LEGACY_ORIGIN),
 }
 
 
@@ -67,7 +73,10 @@ FIELDS: Final[dict[type[Any], tuple[str, ...]]] = {
 def _plan(cls: type[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, re.Pattern[str], str], ...],
                                    tuple[tuple[str, frozenset[str], str], ...]]:
     ints, patterns, choices = [], [], []
+    columns = {c.name for c in COLUMNS.get(cls, ())}
     for name in FIELDS[cls]:
+        if name in columns:
+            continue
         if name in _CHOICES:
             choices.append((name, frozenset(_CHOICES[name]), f"one of {_CHOICES[name]}"))
         elif cls is GridSettlement and name == "escrow_id":
@@ -81,7 +90,8 @@ def _plan(cls: type[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, re.Pattern[
 
 _PLANS: Final = {cls: _plan(cls) for cls in TX_TYPES}
 _KEYSETS: Final[dict[str, frozenset[str]]] = {
-    cls.kind: frozenset((*FIELDS[cls], "kind")) for cls in TX_TYPES}
+    cls.kind: frozenset((*FIELDS[cls], "kind",
+                         *(c.name + "_root" for c in COLUMNS.get(cls, ())))) for cls in TX_TYPES}
 
 
 def _bad(tx: Tx, name: str, expected: str) -> MalformedTransactionError:
@@ -109,6 +119,10 @@ def check_shape(tx: Tx) -> None:
             raise _bad(tx, name, what)
     if type(tx) is Genesis and not _key_list(tx.validator_keys):
         raise _bad(tx, "validator_keys", "a non-empty list of 64-hex public keys")
+    for column in COLUMNS.get(type(tx), ()):
+        rows = getattr(tx, column.name)
+        if type(rows) is not bytes or len(rows) % column.layout.size:
+            raise _bad(tx, column.name, f"bytes of whole {column.layout.size}-byte rows")
 
 
 def body_dict(tx: Tx) -> dict[str, Any]:
@@ -117,6 +131,8 @@ def body_dict(tx: Tx) -> dict[str, Any]:
     out["kind"] = tx.kind
     if type(tx) is Genesis:
         out["validator_keys"] = list(tx.validator_keys)
+        if tx.key_origin == LEGACY_ORIGIN:
+            del out["key_origin"]
     return out
 
 
@@ -135,7 +151,57 @@ def _layout(cls: type[Any]) -> tuple[tuple[tuple[str, str, bool], ...], str]:
     return tuple(pieces), text + "}"
 
 
-_LAYOUTS: Final = {cls: _layout(cls) for cls in TX_TYPES if cls is not Genesis}
+_LAYOUTS: Final = {cls: _layout(cls) for cls in TX_TYPES
+                   if cls is not Genesis and cls not in COLUMNS}
+
+
+def _columnar_head(tx: Tx, roots: list[bytes]) -> bytes:
+    """The head of a columnar record: its scalar fields, each column's row count and root."""
+    doc = body_dict(tx)
+    for column, root in zip(COLUMNS[type(tx)], roots, strict=True):
+        doc[column.name] = count_rows(getattr(tx, column.name), column.layout)
+        doc[column.name + "_root"] = root.hex()
+    return canonical_json(doc)
+
+
+def _encode_columnar(tx: Tx) -> bytes:
+    columns = [(getattr(tx, c.name), c.layout) for c in COLUMNS[type(tx)]]
+    head = _columnar_head(tx, [rows_root(rows, layout) for rows, layout in columns])
+    return b"".join((head, HEAD_END, *(rows for rows, _ in columns)))
+
+
+def _decode_columnar(body: bytes) -> Tx:
+    """Split a columnar body, check every column against its root, rebuild the record."""
+    head = head_of(body)
+    obj = _parse_object(head)
+    cls = _kind_class(obj)
+    columns = COLUMNS.get(cls)
+    if columns is None:
+        raise MalformedTransactionError(f"a {cls.kind} transaction has no columns; its body "
+                                        "must be plain canonical JSON")
+    _check_keys(cls, obj)
+    offset = len(head) + 1
+    rows: dict[str, bytes] = {}
+    for column in columns:
+        count = obj[column.name]
+        if type(count) is not int or count < 0:
+            raise MalformedTransactionError(f"{cls.kind}.{column.name} must be a row count")
+        end = offset + count * column.layout.size
+        if end > len(body):
+            raise MalformedTransactionError(f"{cls.kind}.{column.name} is truncated")
+        rows[column.name] = body[offset:end]
+        offset = end
+        del obj[column.name], obj[column.name + "_root"]
+    if offset != len(body):
+        raise MalformedTransactionError(f"{len(body) - offset} bytes after the last column of "
+                                        f"a {cls.kind} record")
+    tx: Tx = cls(**obj, **rows)
+    check_shape(tx)
+    roots = [rows_root(rows[c.name], c.layout) for c in columns]
+    if _columnar_head(tx, roots) != head:
+        raise MalformedTransactionError(f"{cls.kind} record: a row does not match its column's "
+                                        "Merkle root, or the head is not in canonical form")
+    return tx
 
 
 def encode_body(tx: Tx) -> bytes:
@@ -143,6 +209,8 @@ def encode_body(tx: Tx) -> bytes:
     check_shape(tx)
     layout = _LAYOUTS.get(type(tx))
     if layout is None:
+        if type(tx) in COLUMNS:
+            return _encode_columnar(tx)
         return canonical_json(body_dict(tx))
     pieces, end = layout
     parts: list[str] = []
@@ -155,24 +223,44 @@ def encode_body(tx: Tx) -> bytes:
     return "".join(parts).encode("ascii")
 
 
-def decode_body(body: bytes) -> Tx:
-    """Parse canonical bytes back into a transaction, or raise ``MalformedTransactionError``."""
+def _parse_object(data: bytes) -> dict[str, Any]:
     try:
-        obj = parse_json(body)
+        obj = parse_json(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedTransactionError(f"transaction body is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedTransactionError("transaction body is not a JSON object")
+    return obj
+
+
+def _kind_class(obj: dict[str, Any]) -> type[Any]:
     kind = obj.get("kind")
     cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise MalformedTransactionError(f"unknown transaction kind {kind!r}; known: "
                                         f"{sorted(KINDS)}")
+    return cls
+
+
+def _check_keys(cls: type[Any], obj: dict[str, Any]) -> None:
     keys = _KEYSETS[cls.kind]
+    if cls is Genesis and "key_origin" not in obj:
+        obj["key_origin"] = LEGACY_ORIGIN
     if obj.keys() != keys:
         raise MalformedTransactionError(
             f"{cls.kind} fields {sorted(obj)} differ from the expected {sorted(keys)}")
     del obj["kind"]
+
+
+def decode_body(body: bytes) -> Tx:
+    """Parse canonical bytes back into a transaction, or raise ``MalformedTransactionError``."""
+    if HEAD_END in body:
+        return _decode_columnar(body)
+    obj = _parse_object(body)
+    cls = _kind_class(obj)
+    if cls in COLUMNS:
+        raise MalformedTransactionError(f"a {cls.kind} record needs its columns after its head")
+    _check_keys(cls, obj)
     if cls is Genesis and isinstance(obj["validator_keys"], list):
         obj["validator_keys"] = tuple(obj["validator_keys"])
     tx: Tx = cls(**obj)
@@ -201,7 +289,7 @@ class SignedTx:
     def build(cls, tx: Tx, chain_id: str, signer: KeyPair | None = None) -> SignedTx:
         """Encode ``tx`` and, when a key pair is given, sign it."""
         body = encode_body(tx)
-        sig = signer.sign(tx_message(chain_id, body)) if signer is not None else b""
+        sig = signer.sign(tx_message(chain_id, head_of(body))) if signer is not None else b""
         return cls(tx, body, sig)
 
     @classmethod
@@ -212,14 +300,19 @@ class SignedTx:
         return cls(decode_body(body), body, sig)
 
     @property
+    def head(self) -> bytes:
+        """What the issuer signs: the body, or a columnar record's head (``ledger.columns``)."""
+        return head_of(self.body)
+
+    @property
     def txid(self) -> bytes:
-        """SHA-256 of the body: the transaction's identity (escrow ids are its hex)."""
-        return hashlib.sha256(self.body).digest()
+        """SHA-256 of the head: the transaction's identity (escrow ids are its hex)."""
+        return hashlib.sha256(head_of(self.body)).digest()
 
     @property
     def txid_hex(self) -> str:
         """The txid as 64 hex characters."""
-        return hashlib.sha256(self.body).hexdigest()
+        return hashlib.sha256(head_of(self.body)).hexdigest()
 
     def to_bytes(self) -> bytes:
         """Wire form of one transaction (lengths, signature, body)."""

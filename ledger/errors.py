@@ -84,6 +84,10 @@ class KeyFileError(LedgerError):
     """A key file is missing, unreadable, malformed, or readable by other users."""
 
 
+class AnchorError(LedgerError):
+    """A trust anchor (checkpoint, validator keys file, genesis hash) cannot be read or parsed."""
+
+
 class WrongKeyError(LedgerError):
     """A key pair does not belong to the account or validator it is used for."""
 
@@ -119,3 +123,7 @@ class ConfigError(LedgerError):
 
 class StorageError(LedgerError):
     """The ledger file cannot be created, opened or written, or its content is inconsistent."""
+
+
+class UnreadableError(StorageError):
+    """SQLite cannot read the file at all (missing, no permission, not a database, I/O error)."""

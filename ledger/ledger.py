@@ -44,6 +44,7 @@ from gridcoop.ledger.chain import (
     replay_block,
     seal_header,
 )
+from gridcoop.ledger.columns import head_of, tx_leaf
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
     BlockError,
@@ -53,7 +54,7 @@ from gridcoop.ledger.errors import (
     StorageError,
 )
 from gridcoop.ledger.identity import KeyPair, Member
-from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_root
+from gridcoop.ledger.merkle import MerkleProof, merkle_root
 from gridcoop.ledger.rules import apply
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.state import ChainConfig, Escrow, MemberRecord, Shortfall, State, snapshot_hash
@@ -94,12 +95,17 @@ class Ledger:
                validators: Sequence[KeyPair | bytes] | None = None, quorum: int | None = None,
                signing: str = "full", chain_id: str = "gridcoop", time_s: int = 0,
                snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
-               signers: Sequence[KeyPair] = (), workers: int | None = None) -> Ledger:
+               signers: Sequence[KeyPair] = (), workers: int | None = None,
+               key_origin: str = "random") -> Ledger:
         """Start a new chain: block 0 fixes the authority, validators, quorum and policy.
 
         ``signing="full"`` (the default, for live use) verifies every issuer's
         signature; ``"block"`` (simulations) trusts in-process issuers and relies
         on the validators' block seals.
+
+        ``key_origin="seed"`` declares in the genesis that the keys derive from a
+        seed (reproducible simulations): ``verify`` then reports that the chain's
+        signatures prove nothing to anyone who knows the seed.
 
         ``validators`` are key pairs (this ledger can seal with them) or raw public
         keys (held elsewhere); the default is the authority alone. ``quorum``
@@ -108,7 +114,7 @@ class Ledger:
         chosen = list(validators) if validators is not None else [authority]
         held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
         block, state, snapshot = genesis_block(authority, chosen, quorum, signing, chain_id,
-                                               time_s, snapshot_interval, held)
+                                               time_s, snapshot_interval, held, key_origin)
         store = Store.create(path, block, snapshot)
         state.commit()
         return cls(store, state, block, held, workers)
@@ -233,7 +239,7 @@ class Ledger:
         height = head.height + 1
         time_s = check_time(time_s, head.time_s, height)
         pending = self._pending
-        root = merkle_root([leaf_hash(t.body, t.sig) for t in pending])
+        root = merkle_root([tx_leaf(t.body, t.sig) for t in pending])
         snapshot = self.state.to_snapshot() if height % self.config.snapshot_interval == 0 \
             else None
         header = BlockHeader(self.config.chain_id, height, self._head.hash, root, time_s,
@@ -356,7 +362,7 @@ class Ledger:
         target = bytes.fromhex(txid_hex)
         for block in self.blocks():
             for index, (body, _sig) in enumerate(block.frames()):
-                if hashlib.sha256(body).digest() == target:
+                if hashlib.sha256(head_of(body)).digest() == target:
                     return block.height, index
         return None
 

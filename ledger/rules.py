@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from gridcoop.ledger import market_rules as market
+from gridcoop.ledger import record_rules as records
 from gridcoop.ledger.accounting import issue, known, move, positive
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
@@ -28,6 +29,7 @@ from gridcoop.ledger.errors import (
 from gridcoop.ledger.identity import account_id
 from gridcoop.ledger.state import ChainConfig, MemberRecord, Resource, State
 from gridcoop.ledger.transactions import (
+    AuctionRecord,
     Bid,
     ClearListing,
     CloseListing,
@@ -47,6 +49,7 @@ from gridcoop.ledger.transactions import (
     RegisterResource,
     Reward,
     Settle,
+    SettlementRecord,
     Trade,
     Transfer,
 )
@@ -155,6 +158,8 @@ RULES: Final[dict[type[Any], tuple[frozenset[str], _Rule]]] = {
     DrCommand: (_COMMUNITY, _dr_command),
     DrOutcome: (_COMMUNITY, _dr_outcome),
     MeterAttestation: (_METER, _meter_attestation),
+    AuctionRecord: (_COMMUNITY, records.auction),
+    SettlementRecord: (_COMMUNITY, records.settlement),
 }
 
 

@@ -64,6 +64,19 @@ class Escrow:
 
 
 @dataclass(frozen=True, slots=True)
+class AuctionEscrow:
+    """The payments an ``AuctionRecord`` locked, until its ``SettlementRecord``.
+
+    ``trades`` are the record's trade rows as they were recorded (``ledger.columns``),
+    so settlement reads each trade's parties, energy and price from the record
+    itself; ``arbiter`` recorded them and may settle them (as may the market).
+    """
+
+    arbiter: str
+    trades: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
     """An hour's listing, its state (AUTHORIZE_OFFERS, BIDS_CLOSED, CLEARED) and its owner.
 
@@ -113,6 +126,7 @@ class State:
         self.resources: dict[str, Resource] = {}
         self.meter_counters: dict[str, int] = {}
         self.shortfalls: dict[str, Shortfall] = {}
+        self.auction_escrows: dict[str, AuctionEscrow] = {}
         self.journal: list[tuple[dict[Any, Any], Any, Any]] = []
 
     # -- journalled mutation -----------------------------------------------------------------
@@ -185,6 +199,9 @@ class State:
             "shortfalls": {k: [s.buyer, s.seller, s.energy_wh]
                            for k, s in self.shortfalls.items()},
         }
+        if self.auction_escrows:  # absent when empty: chains without records keep their hashes
+            doc["auction_escrows"] = {k: [e.arbiter, e.trades.hex()]
+                                      for k, e in self.auction_escrows.items()}
         return canonical_json(doc)
 
     @classmethod
@@ -214,6 +231,8 @@ class State:
             state.resources = {k: Resource(*v) for k, v in doc["resources"].items()}
             state.meter_counters = dict(doc["meter_counters"])
             state.shortfalls = {k: Shortfall(*v) for k, v in doc["shortfalls"].items()}
+            state.auction_escrows = {k: AuctionEscrow(a, bytes.fromhex(t)) for k, (a, t)
+                                     in doc.get("auction_escrows", {}).items()}
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"state snapshot cannot be decoded ({exc}); run "
                                "`gridcoop ledger verify` on the file") from exc

@@ -11,6 +11,7 @@ the chain (replicas do not receive it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Final
 
 from gridcoop.ledger.block import Block
 from gridcoop.ledger.codec import parse_json
-from gridcoop.ledger.errors import StorageError
+from gridcoop.ledger.errors import StorageError, UnreadableError
 from gridcoop.ledger.identity import Member, Role
 
 FORMAT: Final = "gridcoop-ledger/1"
@@ -33,7 +34,19 @@ _SCHEMA: Final = (
     "UNIQUE, display_name TEXT NOT NULL, contact TEXT NOT NULL, public_key BLOB NOT NULL, "
     "role TEXT NOT NULL, salt BLOB NOT NULL)",
 )
+TABLES: Final = frozenset({"meta", "blocks", "snapshots", "directory"})
+META_KEYS: Final = frozenset({"format"})
 Row = tuple[int, bytes, bytes, bytes, bytes]  # height, hash, header, seals, txs
+
+
+def _write_hint(exc: sqlite3.Error) -> str:
+    """What to do about a failed write, from SQLite's message."""
+    text = str(exc).lower()
+    if "full" in text:
+        return "the disk is full; free space and retry"
+    if "readonly" in text or "read-only" in text:
+        return "the file or its file system is read-only; make it writable and retry"
+    return "check the file and the disk and retry"
 
 
 def _blob(value: object, what: str) -> bytes:
@@ -54,6 +67,21 @@ def _as_row(found: tuple[object, ...]) -> Row:
             _blob(found[3], "seals"), _blob(found[4], "txs"))
 
 
+def _on_read_only_media(path: str) -> bool:
+    """True when neither the file nor its folder can be written (e.g. a read-only mount)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return not os.access(folder, os.W_OK) and not os.access(path, os.W_OK)
+
+
+def _open_hint(path: str, exc: sqlite3.Error, readonly: bool) -> str:
+    if readonly:
+        return "is it a gridcoop ledger?"
+    if _on_read_only_media(path) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return ("the file or its folder is read-only (a read-only file system?); make it "
+                "writable, or open it read-only to inspect it")
+    return _write_hint(exc)
+
+
 class Store:
     """The ledger file. Not shared between writers; readers may open it read-only."""
 
@@ -63,29 +91,47 @@ class Store:
         memory = self.path == MEMORY
         exists = not memory and Path(self.path).exists()
         if not create and not memory and not exists:
-            raise StorageError(f"no ledger at {self.path}; create one with Ledger.create(...)")
+            raise UnreadableError(f"no ledger at {self.path}; create one with "
+                                  "Ledger.create(...)")
         try:
-            if readonly and not memory:
-                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                          check_same_thread=False)
-            else:
-                self.db = sqlite3.connect(self.path, isolation_level=None,
-                                          check_same_thread=False)
-            self.db.execute("PRAGMA busy_timeout = 10000")
-            if not readonly:
-                if not memory:
-                    self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = FULL")
-                for statement in _SCHEMA:
-                    self.db.execute(statement)
-            fmt = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            fmt = self._connect(readonly, memory, immutable=False)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open ledger file {self.path}: {exc}") from exc
+            if not (readonly and _on_read_only_media(self.path)):
+                raise UnreadableError(f"cannot open ledger file {self.path}: {exc}; "
+                                      f"{_open_hint(self.path, exc, readonly)}") from exc
+            try:  # a WAL file on read-only media: nobody can write it, read it as is
+                fmt = self._connect(readonly, memory, immutable=True)
+            except sqlite3.Error as again:
+                raise UnreadableError(f"cannot open ledger file {self.path}: {again}; is it "
+                                      "a gridcoop ledger?") from again
         if fmt is None and not readonly:
-            self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+            try:
+                self.db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot initialise {self.path}: {exc}; "
+                                   f"{_write_hint(exc)}") from exc
         elif fmt is not None and fmt[0] != FORMAT:
             raise StorageError(f"{self.path} has format {fmt[0]!r}, this code reads {FORMAT!r}")
+
+    def _connect(self, readonly: bool, memory: bool, immutable: bool) -> tuple[object] | None:
+        """Open the connection (and the schema when writable); the stored format, if any."""
+        if readonly and not memory:
+            uri = Path(self.path).resolve().as_uri() + ("?immutable=1" if immutable
+                                                        else "?mode=ro")
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                      check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            if not memory:
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = FULL")
+            for statement in _SCHEMA:
+                self.db.execute(statement)
+        found: tuple[object] | None = self.db.execute(
+            "SELECT value FROM meta WHERE key = 'format'").fetchone()
+        return found
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], genesis: Block, snapshot: bytes) -> Store:
@@ -149,14 +195,21 @@ class Store:
                           m.role, m.salt) for m in members])
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                self._rollback()
                 raise
         except sqlite3.IntegrityError as exc:
             raise StorageError(f"block {block.height} is already stored in {self.path} "
                                f"(another writer?): {exc}") from exc
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot write block {block.height} to {self.path}: {exc}; "
-                               "the block was not committed") from exc
+            raise StorageError(f"cannot write block {block.height} to {self.path}: {exc}; the "
+                               f"block was not committed (nothing stored before it is lost); "
+                               f"{_write_hint(exc)}") from exc
+
+    def _rollback(self) -> None:
+        """Undo an open write, if SQLite has not already (it does on a full disk)."""
+        if self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # the original error is the one to report
+                self.db.execute("ROLLBACK")
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -174,7 +227,7 @@ class Store:
         try:
             found = self.db.execute(sql, args).fetchone()
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+            raise UnreadableError(f"cannot read {self.path}: {exc}") from exc
         return None if found is None else _as_row(found)
 
     def rows(self, start: int = 0, end: int | None = None) -> Iterator[Row]:
@@ -190,7 +243,7 @@ class Store:
                     return
                 yield _as_row(found)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+            raise UnreadableError(f"cannot read {self.path}: {exc}") from exc
 
     def block_count(self) -> int:
         """Number of stored blocks."""
@@ -231,6 +284,37 @@ class Store:
     def directory_size(self) -> int:
         """Number of directory profiles."""
         return int(self.db.execute("SELECT COUNT(*) FROM directory").fetchone()[0])
+
+    # -- integrity (what ``verify`` checks beyond the chain) ------------------------------------
+
+    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """Rows of a read-only query, or ``UnreadableError``."""
+        try:
+            return list(self.db.execute(sql, args).fetchall())
+        except sqlite3.Error as exc:
+            raise UnreadableError(f"cannot read {self.path}: {exc}") from exc
+
+    def stray_rows(self, head: int, snapshot_interval: int) -> list[str]:
+        """Rows no ledger writes: other tables, triggers or views; unknown meta keys; block
+        rows outside heights 0..head; snapshots at heights that are not snapshot heights."""
+        found = [f"stray {kind} {name!r} in the file" for kind, name in self.query(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%'")
+            if kind != "table" or name not in TABLES]
+        found += [f"stray meta row {key!r}" for (key,) in self.query("SELECT key FROM meta")
+                  if key not in META_KEYS]
+        found += [f"stray block row at height {h!r} (the chain is blocks 0..{head})"
+                  for (h,) in self.query("SELECT height FROM blocks WHERE typeof(height) != "
+                                         "'integer' OR height < 0 OR height > ?", (head,))]
+        found += [f"stray snapshot row at height {h!r} (snapshots are taken every "
+                  f"{snapshot_interval} blocks up to the head {head})"
+                  for (h,) in self.query("SELECT height FROM snapshots")
+                  if type(h) is not int or h < 0 or h > head or h % snapshot_interval]
+        return found
+
+    def directory_rows(self) -> list[tuple[object, ...]]:
+        """Raw directory rows: account, grid id, name, contact, public key, role, salt."""
+        return self.query("SELECT account, grid_id, display_name, contact, public_key, role, "
+                          "salt FROM directory ORDER BY account")
 
     def close(self) -> None:
         """Close the file (idempotent)."""

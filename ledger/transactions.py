@@ -15,6 +15,10 @@ from typing import Any, ClassVar, Final
 ASSETS: Final[tuple[str, ...]] = ("eur_u", "wh", "token")
 GRID_ACCOUNT: Final = "grid"  # the utility outside the community; may hold a negative balance
 SIGNING_POLICIES: Final[tuple[str, ...]] = ("full", "block")
+KEY_ORIGINS: Final[tuple[str, ...]] = ("random", "seed")
+"""Where a chain's keys come from: generated at random and kept in a key store (``random``:
+live, real energy or money), or derived from a run's seed (``seed``: reproducible
+simulations, whose signatures prove nothing to anyone who knows the seed)."""
 RESOURCE_KINDS: Final[tuple[str, ...]] = ("pv", "battery", "ev", "load", "meter")
 DR_ACTIONS: Final[tuple[str, ...]] = ("on", "off", "increase", "decrease")
 DR_OUTCOMES: Final[tuple[str, ...]] = ("opt_in", "opt_out", "acked", "nacked", "timeout", "refused")
@@ -39,6 +43,7 @@ class Genesis:
     quorum: int
     signing: str
     snapshot_interval: int
+    key_origin: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,12 +302,53 @@ class MeterAttestation:
     counter: int
 
 
+@dataclass(frozen=True, slots=True)
+class AuctionRecord:
+    """A whole auction in one record: the listing, its book, its trades with their escrow.
+
+    ``orders`` and ``trades`` are columns of fixed-width rows (``ledger.columns``):
+    the book of the traders who traded, then every trade. Applying it opens the
+    listing, checks every trade against the book (no double sale) and the
+    buyers' funds, locks the payments in one escrow whose id is this txid, and
+    leaves the listing cleared.
+    """
+
+    kind: ClassVar[str] = "auction"
+    issuer: str
+    nonce: int
+    listing_id: str
+    start_s: int
+    end_s: int
+    orders: bytes
+    trades: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    """Settles every trade of an ``AuctionRecord`` (``escrow_id``) against metered delivery.
+
+    One row per trade in the auction's order: delivered Wh and the shortfall Wh
+    the buyer took from the grid, paid at ``grid_price_eur_u_per_kwh``. Sellers
+    are paid for what they delivered, buyers refunded the rest; the escrow
+    closes, so a second settlement of it is refused.
+    """
+
+    kind: ClassVar[str] = "settlement"
+    issuer: str
+    nonce: int
+    escrow_id: str
+    grid_price_eur_u_per_kwh: int
+    rows: bytes
+
+
 Tx = (Genesis | RegisterMember | RegisterResource | OpenListing | Offer | Bid | CloseListing
       | ClearListing | Trade | EscrowLock | EscrowRelease | EscrowRefund | Settle | GridSettlement
-      | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation)
+      | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation
+      | AuctionRecord | SettlementRecord)
 
 TX_TYPES: Final[tuple[type[Any], ...]] = (
     Genesis, RegisterMember, RegisterResource, OpenListing, Offer, Bid, CloseListing,
     ClearListing, Trade, EscrowLock, EscrowRelease, EscrowRefund, Settle, GridSettlement,
-    Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation)
+    Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation, AuctionRecord,
+    SettlementRecord)
 KINDS: Final[dict[str, type[Any]]] = {cls.kind: cls for cls in TX_TYPES}

@@ -15,6 +15,7 @@ from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import WrongKeyError
 from gridcoop.ledger.identity import KeyPair, Member, grid_id_digest
 from gridcoop.ledger.transactions import (
+    AuctionRecord,
     Bid,
     ClearListing,
     CloseListing,
@@ -33,6 +34,7 @@ from gridcoop.ledger.transactions import (
     RegisterResource,
     Reward,
     Settle,
+    SettlementRecord,
     Trade,
     Transfer,
 )
@@ -123,6 +125,16 @@ class Wallet:
     def settle(self, escrow_id: str, delivered_wh: int) -> SignedTx:
         """Settle a trade against metered delivery (pay delivered, refund rest, shortfall)."""
         return self._emit(Settle, escrow_id, delivered_wh)
+
+    def auction(self, listing_id: str, start_s: int, end_s: int, orders: bytes,
+                trades: bytes) -> SignedTx:
+        """A whole auction as one record (columns: ``ledger.columns.pack_rows``)."""
+        return self._emit(AuctionRecord, listing_id, start_s, end_s, orders, trades)
+
+    def settlement(self, escrow_id: str, grid_price_eur_u_per_kwh: int,
+                   rows: bytes) -> SignedTx:
+        """Settle every trade of an auction record (its txid) in one record."""
+        return self._emit(SettlementRecord, escrow_id, grid_price_eur_u_per_kwh, rows)
 
     def grid_settlement(self, account: str, direction: str, energy_wh: int, amount_eur_u: int,
                         escrow_id: str = "") -> SignedTx:

@@ -22,26 +22,31 @@ from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.ledger import Ledger
 from gridcoop.ledger.transactions import (
-    Bid,
-    ClearListing,
-    CloseListing,
+    AuctionRecord,
     GridSettlement,
     Mint,
-    Offer,
-    OpenListing,
     RegisterResource,
-    Settle,
-    Trade,
+    SettlementRecord,
     Transfer,
 )
 from gridcoop.units import IntArray, payment_ueur
+
+ORDER_ROWS = np.dtype([("account", "S16"), ("side", "u1"), ("energy_wh", ">i8"),
+                       ("price", ">i8")])
+"""``ledger.columns.ORDER_ROW`` as a numpy record (packed, big-endian), so a whole book
+becomes its column in one ``tobytes``."""
+TRADE_ROWS = np.dtype([("seller", "S16"), ("buyer", "S16"), ("energy_wh", ">i8"),
+                       ("price", ">i8")])
+SETTLE_ROWS = np.dtype([("delivered_wh", ">i8"), ("short_wh", ">i8")])
 
 
 class CommunityLedger:
     """The writer's side: the market authority's ledger and every member's account.
 
     Keys derive from the run's seed, so the same scenario and seed give the
-    same accounts, transactions and head hash.
+    same accounts, transactions and head hash; the genesis says so
+    (``key_origin="seed"``), and ``gridcoop ledger verify`` reports that such a
+    chain's signatures prove nothing to anyone who knows the seed.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, seed: int, signing: str,
@@ -57,7 +62,7 @@ class CommunityLedger:
         self.master = f"gridcoop-run/{seed}".encode()
         self.authority_keys = KeyPair.derive(self.master, "market")
         self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
-                                    chain_id=chain_id, workers=workers)
+                                    chain_id=chain_id, workers=workers, key_origin="seed")
         self.signing = signing
         self.chain_id = self.ledger.config.chain_id
         self.authority = self.authority_keys.account
@@ -68,6 +73,7 @@ class CommunityLedger:
         self.minted_ueur = 0
         self.deposits_ueur = np.zeros(len(node_ids), dtype=np.int64)
         self.escrow_ids: dict[str, str] = {}
+        """The escrow (auction record txid) of each recorded listing, until it is settled."""
         for i, node in enumerate(node_ids):
             role = roles[i] if roles is not None else "member"
             member, keys = Member.from_seed(self.master, node, node, "", role)  # type: ignore[arg-type]
@@ -75,6 +81,7 @@ class CommunityLedger:
             self.ledger.add_signer(keys)
             self.keys[member.account] = keys
             self.accounts.append(member.account)
+        self.raw_accounts = np.array([bytes.fromhex(a) for a in self.accounts], dtype="S16")
         batch = []
         for i, account in enumerate(self.accounts):
             batch.append(self.tx(Mint, self.authority, account, "eur_u", initial_balance_u,
@@ -156,44 +163,39 @@ class CommunityLedger:
     def auction_txs(self, listing_id: str, start_s: int, end_s: int, book_node: IntArray,
                     book_is_buy: NDArray[np.bool_], book_wh: IntArray,
                     book_price_ueur_per_kwh: IntArray, buyer: IntArray, seller: IntArray,
-                    energy_wh: IntArray, price_ueur_per_kwh: IntArray,
-                    trade_ids: Sequence[str]) -> list[SignedTx]:
-        """The listing's life cycle: open, offers and bids, close, trades (escrow), clear.
-
-        Returns the batch; after it is submitted each trade's escrow id is kept by trade id.
-        """
-        acc, market = self.accounts, self.authority
+                    energy_wh: IntArray, price_ueur_per_kwh: IntArray) -> list[SignedTx]:
+        """The auction as one ``AuctionRecord`` (book and trades as columns), after the
+        deposits its buyers need. Its txid is kept as the listing's escrow id."""
+        raw = self.raw_accounts
+        orders = np.empty(book_node.size, dtype=ORDER_ROWS)
+        orders["account"] = raw[book_node]
+        orders["side"] = book_is_buy
+        orders["energy_wh"] = book_wh
+        orders["price"] = book_price_ueur_per_kwh
+        trades = np.empty(buyer.size, dtype=TRADE_ROWS)
+        trades["seller"] = raw[seller]
+        trades["buyer"] = raw[buyer]
+        trades["energy_wh"] = energy_wh
+        trades["price"] = price_ueur_per_kwh
         batch = self.top_ups(buyer, payment_ueur(energy_wh, price_ueur_per_kwh), listing_id)
-        batch.append(self.tx(OpenListing, market, listing_id, start_s, end_s))
-        for node, is_buy, wh, price in zip(book_node.tolist(), book_is_buy.tolist(),
-                                           book_wh.tolist(), book_price_ueur_per_kwh.tolist(),
-                                           strict=True):
-            batch.append(self.tx(Bid if is_buy else Offer, acc[node], listing_id, wh, price))
-        batch.append(self.tx(CloseListing, market, listing_id))
-        for tid, b, s, wh, price in zip(trade_ids, buyer.tolist(), seller.tolist(),
-                                        energy_wh.tolist(), price_ueur_per_kwh.tolist(),
-                                        strict=True):
-            stx = self.tx(Trade, market, listing_id, acc[s], acc[b], wh, price,
-                           payment_ueur(wh, price))
-            self.escrow_ids[tid] = stx.txid_hex
-            batch.append(stx)
-        batch.append(self.tx(ClearListing, market, listing_id))
+        record = self.tx(AuctionRecord, self.authority, listing_id, start_s, end_s,
+                         orders.tobytes(), trades.tobytes())
+        self.escrow_ids[listing_id] = record.txid_hex
+        batch.append(record)
         return batch
 
-    def settlement_txs(self, trade_ids: Sequence[str], buyer: IntArray, delivered_wh: IntArray,
-                       shortfall_wh: IntArray, shortfall_import_ueur: IntArray,
+    def settlement_txs(self, listing_id: str, buyer: IntArray, delivered_wh: IntArray,
+                       shortfall_import_wh: IntArray, grid_price_ueur_per_kwh: int,
                        memo: str = "settlement") -> list[SignedTx]:
-        """Settle each trade's escrow; close each shortfall against the buyer's grid import."""
-        acc, market = self.accounts, self.authority
-        batch = self.top_ups(buyer, shortfall_import_ueur, memo)
-        for tid, b, delivered, short, paid in zip(
-                trade_ids, buyer.tolist(), delivered_wh.tolist(), shortfall_wh.tolist(),
-                shortfall_import_ueur.tolist(), strict=True):
-            escrow = self.escrow_ids.pop(tid)
-            batch.append(self.tx(Settle, market, escrow, delivered))
-            if short:
-                batch.append(self.tx(GridSettlement, market, acc[b], "import", short, paid,
-                                      escrow))
+        """Settle the listing's escrow in one ``SettlementRecord``: per trade (in recorded
+        order) the delivered energy and the shortfall its buyer took from the grid."""
+        batch = self.top_ups(buyer, payment_ueur(shortfall_import_wh, grid_price_ueur_per_kwh),
+                             memo)
+        rows = np.empty(buyer.size, dtype=SETTLE_ROWS)
+        rows["delivered_wh"] = delivered_wh
+        rows["short_wh"] = shortfall_import_wh
+        batch.append(self.tx(SettlementRecord, self.authority, self.escrow_ids.pop(listing_id),
+                             grid_price_ueur_per_kwh, rows.tobytes()))
         return batch
 
     def billing_txs(self, memo: str, import_wh: IntArray, import_ueur: IntArray,

@@ -90,19 +90,16 @@ class MemberOrders:
     def arrays(self, interval: int) -> OrderArrays:
         """Every member's order quantities and limit prices for delivery ``interval``."""
         physics = self._physics()
-        if isinstance(physics, TraderPhysics):
-            bid_kwh, offer_kwh = physics.gross_orders_kwh(interval)
+        if isinstance(physics, TraderPhysics):  # quantities as the meters will count them
             bid_limit, offer_limit = physics.limit_prices(interval)
-            bid_u, offer_u = ueur_from_eur(bid_limit), ueur_from_eur(offer_limit)
-        else:
-            forecast = self._forecast(interval)
-            self.forecast_kwh = forecast
-            bid_wh, bid_u, offer_wh, offer_u = self.bidders.decide(
-                interval, forecast, self.tariff_u(interval))
-            self.last = OrderArrays(bid_wh, offer_wh, bid_u, offer_u)
+            self.last = OrderArrays(*physics.gross_orders_wh(interval),
+                                    ueur_from_eur(bid_limit), ueur_from_eur(offer_limit))
             return self.last
-        self.last = OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
-                                np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+        forecast = self._forecast(interval)
+        self.forecast_kwh = forecast
+        bid_wh, bid_u, offer_wh, offer_u = self.bidders.decide(
+            interval, forecast, self.tariff_u(interval))
+        self.last = OrderArrays(bid_wh, offer_wh, bid_u, offer_u)
         return self.last
 
     def _forecast(self, interval: int) -> FloatArray:

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
+from gridcoop.units import IntArray, counter_wh
 
 FloatArray = NDArray[np.float64]
 
@@ -112,6 +113,9 @@ class TraderPhysics:
         self.table = table
         self.clock = clock
         self.n = len(table.participants)
+        zero = np.zeros((1, self.n))
+        self._counted_wh = tuple(np.concatenate([zero, np.cumsum(kwh * 1000, axis=0)])
+                                 for kwh in (table.buy_kwh, table.sell_kwh))
 
     @property
     def size(self) -> int:
@@ -134,9 +138,16 @@ class TraderPhysics:
     def forecast_import_kwh(self, market: int) -> FloatArray:
         return self._row(market, self.table.buy_kwh) - self._row(market, self.table.sell_kwh)
 
-    def gross_orders_kwh(self, market: int) -> tuple[FloatArray, FloatArray]:
-        """(bid, offer) quantities of every participant as the CSVs give them (not netted)."""
-        return self._row(market, self.table.buy_kwh), self._row(market, self.table.sell_kwh)
+    def gross_orders_wh(self, market: int) -> tuple[IntArray, IntArray]:
+        """(bid, offer) in whole Wh: the CSV quantities counted by the meters' rule
+        (``units.counter_wh`` over the run's cumulative quantities), so what a trader
+        orders is what its meter reads when it consumes or produces as it said."""
+        if market >= self.table.intervals:
+            zero = np.zeros(self.n, dtype=np.int64)
+            return zero, zero
+        buy, sell = self._counted_wh
+        return (counter_wh(buy[market], buy[market + 1]),
+                counter_wh(sell[market], sell[market + 1]))
 
     def limit_prices(self, market: int) -> tuple[FloatArray, FloatArray]:
         """(bid limit, offer limit) of every participant for ``market``."""

@@ -211,7 +211,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         batch = self.accounts.auction_txs(
             auction.auction_id, start, start + clock.market_minutes * 60, book.node[keep],
             book.is_buy[keep], book.energy_wh[keep], book.price_u[keep], trades.buyer,
-            trades.seller, trades.energy_wh, trades.price_u, trades.trade_ids)
+            trades.seller, trades.energy_wh, trades.price_u)
         self.accounts.submit(batch)
 
     def settle_ready(self) -> list[int]:
@@ -265,8 +265,8 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         short_import_u = payment_ueur(delivery.shortfall_import_wh, retail_u)
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
-                trades.trade_ids, trades.buyer, delivery.delivered_wh, delivery.shortfall_wh,
-                short_import_u, f"settlement {AuctionId(interval)}"))
+                str(AuctionId(interval)), trades.buyer, delivery.delivered_wh,
+                delivery.shortfall_import_wh, retail_u, f"settlement {AuctionId(interval)}"))
         paid_u = trades.energy_wh * 0
         if len(trades):
             amount = payment_ueur(trades.energy_wh, trades.price_u)

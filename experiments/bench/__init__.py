@@ -25,6 +25,7 @@ SUITES: dict[str, str] = {
     "ev": "gridcoop.experiments.bench.ev",
     "chaos": "gridcoop.experiments.bench.chaos",
     "learning": "gridcoop.experiments.bench.learning",
+    "peers": "gridcoop.experiments.bench.peers",
 }
 
 

@@ -11,6 +11,8 @@ verification workers) is measured alone. Figures:
 - ``block.append_tx_per_s``: the simulation path (bound wallets build, encode
   and apply transactions; validators seal and commit each block).
 - ``block.reverify_tx_per_s``: the same full re-verification for that chain.
+- ``records``: trades per second through columnar auction and settlement
+  records (``ledger_records``).
 
 The machine may be shared: each phase also reports the CPU seconds it used
 (main process plus verification workers), the load average, and
@@ -30,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
+from gridcoop.experiments.bench import ledger_records as records
 from gridcoop.ledger import KeyPair, Ledger, Member
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.transactions import Transfer
@@ -68,7 +71,7 @@ def _sign_range(start: int, stop: int, chain_id: str) -> list[tuple[bytes, bytes
 
 def _setup(path: str, signing: str) -> tuple[Ledger, list[str]]:
     market = KeyPair.derive(SEED, "market")
-    book = Ledger.create(path, authority=market, signing=signing)
+    book = Ledger.create(path, authority=market, signing=signing, key_origin="seed")
     accounts = []
     for i in range(MEMBERS):
         member, keys = Member.from_seed(SEED, f"bench-{i:05d}")
@@ -216,6 +219,6 @@ def run(quick: bool) -> dict[str, Any]:
     try:
         return {"transactions_per_chain": total, "members": MEMBERS, "block_txs": BLOCK_TXS,
                 "cores": os.cpu_count(), "full": _policy("full", total, folder),
-                "block": _policy("block", total, folder)}
+                "block": _policy("block", total, folder), "records": records.run(quick)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

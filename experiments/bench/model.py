@@ -25,6 +25,12 @@ Figures:
   member's order for one gate, forecast included).
 
 ``quick=True`` runs small sizes for a smoke check.
+
+Before and after in one run: with ``GRIDCOOP_BENCH_BEFORE`` naming another
+source tree of gridcoop (e.g. a ``git worktree`` of the previous commit), each
+neighbourhood configuration also runs on that tree, interleaved with this one,
+and its figures appear under ``before`` beside this tree's under ``after``
+(the machine is shared: compare the ratio, not the seconds).
 """
 
 from __future__ import annotations
@@ -72,11 +78,18 @@ def _one(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _spawn(scenario: str, **params: Any) -> dict[str, Any]:
-    """Run ``_one`` in a fresh interpreter and return its figures."""
+BEFORE_ENV = "GRIDCOOP_BENCH_BEFORE"
+
+
+def _spawn(scenario: str, tree: str | None = None, **params: Any) -> dict[str, Any]:
+    """Run ``_one`` in a fresh interpreter (on source ``tree`` if given); return its figures."""
     spec = json.dumps({"scenario": scenario, "params": params})
-    done = subprocess.run([sys.executable, "-m", "gridcoop.experiments.bench.model", spec],
-                          capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", "gridcoop.experiments.bench.model", spec]
+    if tree is not None:  # that tree's gridcoop first on the path, its own bench module
+        command[1:3] = ["-c", f"import runpy, sys; sys.path.insert(0, {tree!r}); "
+                              "runpy.run_module('gridcoop.experiments.bench.model', "
+                              "run_name='__main__')"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark run {spec} failed:\n{done.stderr[-3000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -84,8 +97,20 @@ def _spawn(scenario: str, **params: Any) -> dict[str, Any]:
 
 
 def _neighbourhood(households: int, days: int, signing: str) -> dict[str, Any]:
-    return _spawn("neighbourhood", households=households, regions=10, days=days,
-                  signing=signing, mix=MIX, metering_minutes=15, market_minutes=60)
+    """This tree's figures, or (with a before tree) both, interleaved, and their ratio."""
+    def one(tree: str | None) -> dict[str, Any]:
+        return _spawn("neighbourhood", tree, households=households, regions=10, days=days,
+                      signing=signing, mix=MIX, metering_minutes=15, market_minutes=60)
+
+    before = os.environ.get(BEFORE_ENV)
+    if not before:
+        return one(None)
+    figures = {"before": one(before), "after": one(None)}
+    figures["cpu_ratio_before_over_after"] = round(
+        figures["before"]["cpu_s_main_process"] / figures["after"]["cpu_s_main_process"], 2)
+    figures["wall_ratio_before_over_after"] = round(
+        figures["before"]["wall_s"] / figures["after"]["wall_s"], 2)
+    return figures
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -100,7 +125,8 @@ def run(quick: bool) -> dict[str, Any]:
     }
     per_day: dict[str, Any] = {}
     for n in sizes:
-        result = _neighbourhood(n, scale_days, "block")
+        result = _spawn("neighbourhood", households=n, regions=10, days=scale_days,
+                        signing="block", mix=MIX, metering_minutes=15, market_minutes=60)
         per_day[str(n)] = {"wall_s_per_day": round(result["wall_s"] / scale_days, 3),
                            "cpu_s_per_day": round(result["cpu_s_main_process"] / scale_days, 3)}
     first, last = sizes[0], sizes[-1]

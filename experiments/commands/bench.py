@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from typing import Any
@@ -27,8 +28,12 @@ def _print_figures(prefix: str, figures: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print all figures as one JSON object.")
 @click.option("--quick", is_flag=True,
               help="Smaller sizes, for a smoke check (figures not comparable).")
-def bench(suites: tuple[str, ...], as_json: bool, quick: bool) -> None:
+@click.option("--assume-python", type=click.Path(exists=True, dir_okay=False),
+              help="peers: the Python interpreter of an environment that has ASSUME 0.6.0.")
+def bench(suites: tuple[str, ...], as_json: bool, quick: bool, assume_python: str | None) -> None:
     """Run benchmark SUITES (all when none is named) and print their figures."""
+    if assume_python:
+        os.environ["GRIDCOOP_ASSUME_PYTHON"] = assume_python
     chosen = suites or tuple(SUITES)
     results: dict[str, Any] = {
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},

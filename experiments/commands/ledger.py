@@ -1,12 +1,17 @@
-"""``gridcoop ledger``: verify, show and export a ledger file.
+"""``gridcoop ledger``: verify, checkpoint, show and export a ledger file.
 
-``verify`` exits 0 only when the whole chain checks; otherwise it exits 1 and
-names the first bad block and why (exit 2 when the file cannot be opened).
+``verify`` exits 0 when the whole chain and every other row check, 1 when the
+file is invalid (it names the first bad block or row and why), and 2 when the
+file or a trust anchor cannot be read. Given a trust anchor (trusted validator
+keys, a genesis hash, a signed checkpoint kept outside the file) it also
+detects a chain rebuilt with other keys and deleted last blocks; without one it
+prints what it could not check.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,10 +19,26 @@ from typing import Any
 import click
 
 from gridcoop.ledger import Ledger, LedgerError
+from gridcoop.ledger.checkpoint import (
+    Checkpoint,
+    TrustAnchor,
+    load_validator_keys,
+    parse_genesis_hash,
+)
 from gridcoop.ledger.export import FORMATS, export_ledger
+from gridcoop.ledger.keystore import key_from_env_or_path
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.storage import Store
 from gridcoop.ledger.verify import verify_store
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+KEY_ENV = "GRIDCOOP_LEDGER_KEY"
+
+
+class Unreadable(click.ClickException):
+    """A file or anchor that cannot be read: one line, exit code 2."""
+
+    exit_code = EXIT_UNREADABLE
 
 
 @click.group()
@@ -25,26 +46,83 @@ def ledger() -> None:
     """Inspect a gridcoop ledger file (SQLite)."""
 
 
+def _anchor(validators: str | None, genesis_hash: str | None,
+            checkpoint: str | None) -> TrustAnchor:
+    try:
+        return TrustAnchor(load_validator_keys(validators) if validators else None,
+                           parse_genesis_hash(genesis_hash) if genesis_hash else None,
+                           Checkpoint.load(checkpoint) if checkpoint else None)
+    except LedgerError as exc:
+        raise Unreadable(str(exc)) from exc
+
+
 @ledger.command()
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--validators", type=click.Path(dir_okay=False), default=None,
+              help="File of trusted validator public keys (64 hex each, one per line).")
+@click.option("--genesis-hash", default=None, help="Trusted hash of block 0 (64 hex).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Signed checkpoint kept outside the file (`gridcoop ledger checkpoint`).")
 @click.option("--workers", type=int, default=None,
               help="Signature-verification processes (default: one per core; 0 = inline).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(path: str, workers: int | None, as_json: bool) -> None:
-    """Re-verify the whole chain in PATH: links, seals, Merkle roots, signatures, state."""
+def verify(path: str, validators: str | None, genesis_hash: str | None,
+           checkpoint: str | None, workers: int | None, as_json: bool) -> None:
+    """Re-verify PATH: links, seals, Merkle roots, signatures, state, and every other row.
+
+    Exit status: 0 valid, 1 invalid (names the block or row), 2 unreadable.
+    """
+    anchor = _anchor(validators, genesis_hash, checkpoint)
     try:
         store = Store(path, readonly=True)
     except LedgerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise Unreadable(str(exc)) from exc
     verifier = SignatureVerifier(workers)
     try:
-        report = verify_store(store, verifier)
+        report = verify_store(store, verifier, anchor)
     finally:
         verifier.close()
         store.close()
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
+    if not report.readable:
+        raise SystemExit(EXIT_UNREADABLE)
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_INVALID)
+
+
+@ledger.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Where to write the checkpoint (keep it outside the ledger's folder).")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(dir_okay=False),
+              help=f"Validator key file (PKCS#8 PEM, mode 0600); repeat for a quorum. "
+                   f"Default: the file named by ${KEY_ENV}.")
+def checkpoint(path: str, out_path: str, key_paths: tuple[str, ...]) -> None:
+    """Sign the head of PATH with validator keys: a checkpoint for `verify --checkpoint`.
+
+    The ledger is verified first; a chain that does not verify is never signed.
+    """
+    try:
+        keys = [key_from_env_or_path(p, KEY_ENV) for p in key_paths] or \
+            [key_from_env_or_path(None, KEY_ENV)]
+        store = Store(path, readonly=True)
+    except LedgerError as exc:
+        raise Unreadable(str(exc)) from exc
+    try:
+        report = verify_store(store, SignatureVerifier(0))
+        if not report.ok:
+            click.echo(str(report))
+            raise SystemExit(EXIT_UNREADABLE if not report.readable else EXIT_INVALID)
+        with Ledger.open(path, readonly=True, workers=0) as book:
+            point = Checkpoint.of(book.block(0), book.head, keys)
+            point.check(book.config)
+            point.save(out_path)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"checkpoint of block {point.height} {point.block_hash.hex()} "
+               f"({len(point.seals)} seal(s)) written to {os.fspath(out_path)}")
 
 
 def _summary(book: Ledger, limit: int) -> dict[str, Any]:

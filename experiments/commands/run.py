@@ -22,6 +22,7 @@ import click
 
 from gridcoop.agents.behaviour.errors import PolicyError
 from gridcoop.agents.scenario.schema import ScenarioError
+from gridcoop.ledger.errors import StorageError
 
 
 def write_outputs(model: Any, summary: dict[str, Any], out: Path) -> list[Path]:
@@ -88,8 +89,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from None
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
-    out.mkdir(parents=True, exist_ok=True)
     try:
+        out.mkdir(parents=True, exist_ok=True)
         if processes or remote_workers:
             from gridcoop.agents.runtime.distributed import DistributedModel
 
@@ -100,7 +101,7 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
                                      curve_dir=curve_keys, dask=dask, **params)
         else:
             model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
-    except (ScenarioError, ValueError) as exc:
+    except (ScenarioError, ValueError, StorageError, OSError) as exc:  # OSError: read-only out
         raise click.UsageError(str(exc)) from None
     try:
         with tqdm(total=model.clock.total_steps, unit="step", disable=quiet,
@@ -109,6 +110,8 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         written = write_outputs(model, summary, out)
     except PolicyError as exc:  # a member policy's bad actions: nothing of that step recorded
         raise click.UsageError(str(exc)) from None
+    except (StorageError, OSError) as exc:  # a full disk: the ledger keeps every sealed block
+        raise click.ClickException(str(exc)) from None
     finally:
         model.close()
     _print_summary(summary, out, written)

@@ -22,16 +22,21 @@ Why a ledger of its own and these encodings:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gridcoop.ledger.checkpoint import Checkpoint
 from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import BlockError, LedgerError
 from gridcoop.ledger.identity import KeyPair, Member
+from gridcoop.ledger.keystore import KeyStore
 from gridcoop.ledger.ledger import Ledger
 from gridcoop.ledger.transactions import DrCommand, DrOutcome, MeterAttestation
+from gridcoop.ledger.verify import check_since
 
 VAH_BITS = 32
 LEDGER_ACTIONS = {"on": "on", "off": "off", "increase": "increase", "decrease": "decrease",
@@ -96,41 +101,27 @@ class JournalError(RuntimeError):
 
 
 class LiveJournal:
-    """The durable live ledger (one SQLite file), created on first start and reopened after."""
+    """The durable live ledger (one SQLite file), created on first start and reopened after.
 
-    def __init__(self, path: Path, *, nodes: Sequence[str], name: str, seed: int,
-                 epoch_s: int, interval_s: int, signing: str = "full") -> None:
+    Its keys are random, generated on first start into a key store (files 0600;
+    ``$GRIDCOOP_KEYSTORE``, else a ``keys`` folder beside the ledger), never derived
+    from the config: a record re-signed by anyone without those files does not verify.
+    A restart verifies every block since the last verified checkpoint (links, seals,
+    Merkle roots; see ``gridcoop.ledger.verify.check_since``) before appending, and refuses a chain
+    that does not verify, naming the block.
+    """
+
+    def __init__(self, path: Path, *, nodes: Sequence[str], name: str, epoch_s: int,
+                 interval_s: int, signing: str = "full", keys: KeyStore | None = None) -> None:
         self.path = path
         self.interval_s = interval_s
-        master = f"gridcoop-live/{name}/{seed}".encode()
-        self.authority_keys = KeyPair.derive(master, "market")
-        self.keys: dict[str, KeyPair] = {self.authority_keys.account: self.authority_keys}
-        members: list[tuple[Member, KeyPair]] = []
-        for grid_id, role in ([("live-aggregator", "aggregator"), ("estimator", "meter")]
-                              + [(f"node/{n}", "member") for n in nodes]
-                              + [(f"meter/{n}", "meter") for n in nodes]):
-            member, keys = Member.from_seed(master, grid_id, grid_id, "", role)  # type: ignore[arg-type]
-            members.append((member, keys))
-            self.keys[member.account] = keys
-        self.aggregator = members[0][0].account
-        self.estimator = members[1][0].account
-        n = len(nodes)
-        self.member_of = {node: members[2 + i][0].account for i, node in enumerate(nodes)}
-        self.meter_of = {node: members[2 + n + i][0].account for i, node in enumerate(nodes)}
         self.created = not path.exists()
-        if self.created:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
-                                        chain_id=f"gridcoop-live-{name}", time_s=epoch_s,
-                                        signers=list(self.keys.values()))
-            for member, _ in members:
-                self.ledger.register(member)
-            self.ledger.seal_block(epoch_s)
-        else:
-            self.ledger = Ledger.open(path, signers=list(self.keys.values()))
-            self._check_member(self.aggregator)
-            for node, account in self.meter_of.items():
-                self._check_member(account, node)
+        self.checkpoint_path = path.with_name(path.name + ".checkpoint")
+        try:
+            store = keys or KeyStore.at(path.parent / "keys")
+            self._start(store, nodes, name, epoch_s, signing)
+        except LedgerError as exc:
+            raise JournalError(f"{path}: {exc}") from exc
         self.epoch_s = int(self.ledger.block(0).header.time_s)
         self.chain_id = self.ledger.config.chain_id
         self.signing = self.ledger.config.signing
@@ -139,6 +130,59 @@ class LiveJournal:
         self.base_height = self.ledger.height - self.next_step  # the block before step 0's
         self.node_of_meter = {account: node for node, account in self.meter_of.items()}
         self.node_of_member = {account: node for node, account in self.member_of.items()}
+
+    def _start(self, store: KeyStore, nodes: Sequence[str], name: str, epoch_s: int,
+              signing: str) -> None:
+        key = store.load_or_create if self.created else store.load
+        self.authority_keys = key("market")
+        self.keys: dict[str, KeyPair] = {self.authority_keys.account: self.authority_keys}
+        members: list[Member] = []
+        for grid_id, role in ([("live-aggregator", "aggregator"), ("estimator", "meter")]
+                              + [(f"node/{n}", "member") for n in nodes]
+                              + [(f"meter/{n}", "meter") for n in nodes]):
+            pair = key(grid_id)
+            members.append(Member.new(grid_id, grid_id, "", pair.public_key, role))  # type: ignore[arg-type]
+            self.keys[pair.account] = pair
+        self.aggregator = members[0].account
+        self.estimator = members[1].account
+        n = len(nodes)
+        self.member_of = {node: members[2 + i].account for i, node in enumerate(nodes)}
+        self.meter_of = {node: members[2 + n + i].account for i, node in enumerate(nodes)}
+        if self.created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.ledger = Ledger.create(self.path, authority=self.authority_keys,
+                                        signing=signing, chain_id=f"gridcoop-live-{name}",
+                                        time_s=epoch_s, signers=list(self.keys.values()))
+            for member in members:
+                self.ledger.register(member)
+            self.ledger.seal_block(epoch_s)
+        else:
+            self.ledger = Ledger.open(self.path, signers=list(self.keys.values()))
+            try:
+                self._verify_restart()
+            except BaseException:
+                self.ledger.close()
+                raise
+        self.save_checkpoint()
+
+    def _verify_restart(self) -> None:
+        """Refuse to append to a chain that does not verify since the last checkpoint."""
+        point = Checkpoint.load(self.checkpoint_path) if self.checkpoint_path.exists() \
+            else None
+        try:
+            check_since(self.ledger.store, self.ledger.config, point)
+        except BlockError as exc:
+            raise JournalError(f"{self.path} does not verify at block {exc.height}: "
+                               f"{exc.reason}; live mode will not append to it (restore the "
+                               "file from a copy, or run `gridcoop ledger verify`)") from exc
+        self._check_member(self.aggregator)
+        for node, account in self.meter_of.items():
+            self._check_member(account, node)
+
+    def save_checkpoint(self) -> None:
+        """Sign the head as the last verified checkpoint (the authority is the validator)."""
+        Checkpoint.of(self.ledger.block(0), self.ledger.head,
+                      [self.authority_keys]).save(self.checkpoint_path)
 
     def _check_member(self, account: str, node: str = "") -> None:
         try:
@@ -273,7 +317,12 @@ class LiveJournal:
         return self.ledger.seal_block(end_s).height
 
     def close(self) -> None:
-        self.ledger.close()
+        """Checkpoint the head (the next start verifies only what comes after) and close."""
+        try:
+            with contextlib.suppress(LedgerError):  # without it the next start checks more
+                self.save_checkpoint()
+        finally:
+            self.ledger.close()
 
 
 def journal_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ class LiveRunner:
         first_epoch = config.clock.epoch_s if config.clock.epoch_s is not None else \
             int(self.clock.now() // self.interval_s * self.interval_s)
         self.journal = LiveJournal(ledger_path, nodes=nodes, name=config.community.name,
-                                   seed=config.community.seed, epoch_s=first_epoch,
+                                   epoch_s=first_epoch,
                                    interval_s=self.interval_s, signing=config.ledger.signing)
         self.epoch_s = self.journal.epoch_s
         self.grace_s = config.clock.grace_s if config.clock.grace_s is not None \

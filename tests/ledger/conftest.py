@@ -38,6 +38,7 @@ def build_community(path: str | Path, signing: str = "block", seed: bytes = SEED
                     **create: object) -> Community:
     """Register alice, bob, carol (members), agg (aggregator), meter; mint 1 EUR each."""
     market = KeyPair.derive(seed, "market")
+    create.setdefault("key_origin", "seed")
     book = Ledger.create(path, authority=market, signing=signing, **create)  # type: ignore[arg-type]
     keys = {"market": market}
     accounts = {"market": market.account}

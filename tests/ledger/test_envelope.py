@@ -41,7 +41,7 @@ from gridcoop.ledger.transactions import (
 A, B, C = "a" * 32, "b" * 32, "c" * 32
 H = "d" * 64
 EXAMPLES: list[Tx] = [
-    Genesis(A, 0, "gridcoop", H, (H, "e" * 64), 2, "full", 64),
+    Genesis(A, 0, "gridcoop", H, (H, "e" * 64), 2, "full", 64, "seed"),
     RegisterMember(A, 1, B, H, "member", H, H),
     RegisterResource(A, 2, "pv-1", B, "pv", 500),
     OpenListing(A, 3, "2026-01-01T10", 36_000, 39_600),
@@ -67,7 +67,8 @@ EXAMPLES: list[Tx] = [
 
 
 def test_every_kind_has_an_example() -> None:
-    assert {tx.kind for tx in EXAMPLES} == set(KINDS)
+    from tests.ledger.test_records import RECORD_EXAMPLES
+    assert {tx.kind for tx in [*EXAMPLES, *RECORD_EXAMPLES]} == set(KINDS)
 
 
 @pytest.mark.parametrize("tx", EXAMPLES, ids=lambda tx: tx.kind)
@@ -126,7 +127,7 @@ def test_shape_checks_catch_bad_fields_built_in_code() -> None:
         Offer(B, 0, "bad id with spaces", 1, 1),
         EscrowRelease(A, 0, "short", 1),
         GridSettlement(A, 0, C, "sideways", 1, 1, ""),
-        Genesis(A, 0, "c", H, (), 1, "full", 1),
+        Genesis(A, 0, "c", H, (), 1, "full", 1, "random"),
         DrCommand(A, 0, B, "ac", "explode", 1, 0, 1),
         DrOutcome(A, 0, B, H, "maybe", "device"),
         DrOutcome(A, 0, B, H, "acked", "pigeon"),

@@ -63,7 +63,7 @@ def _replayed_heads(config: Path, steps: int) -> list[str]:
     nodes = [m.node for m in settings.community.meters] + [
         f"sim-{i:05d}" for i in range(settings.community.simulated_meters)]
     journal = LiveJournal(copy, nodes=nodes, name=settings.community.name,
-                          seed=settings.community.seed, epoch_s=0, interval_s=INTERVAL_S)
+                          epoch_s=0, interval_s=INTERVAL_S)
     community = LiveCommunity(settings, copy, journal.epoch_s)
     heads = []
     try:

@@ -14,7 +14,8 @@ from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
 from gridcoop.experiments.viz.ledger_source import BlockRefusedError
 from gridcoop.experiments.viz.render import PageState, render_page
 from gridcoop.experiments.viz.source import NotAPageSourceError, as_page_source
-from gridcoop.ledger.transactions import Trade
+from gridcoop.ledger.columns import TRADE_ROW
+from gridcoop.ledger.transactions import AuctionRecord
 
 STEPS = 60  # 15 h of 15-minute intervals: the morning's PV has traded
 
@@ -62,11 +63,11 @@ def test_auction_prices_and_volumes_match_the_trades_on_the_ledger(
     for block in ledger.blocks():
         for stx in block.transactions():
             tx = stx.tx
-            if isinstance(tx, Trade):
+            if isinstance(tx, AuctionRecord):
                 interval = int(tx.listing_id[1:7])
-                wh, value = on_ledger.get(interval, (0, 0))
-                on_ledger[interval] = (wh + tx.energy_wh,
-                                       value + tx.energy_wh * tx.price_eur_u_per_kwh)
+                for _seller, _buyer, energy_wh, price in TRADE_ROW.iter_unpack(tx.trades):
+                    wh, value = on_ledger.get(interval, (0, 0))
+                    on_ledger[interval] = (wh + energy_wh, value + energy_wh * price)
     rows = as_page_source(model).auctions()
     # an auction every hour for the next hour: after 15 h, intervals 1..15 were cleared
     assert [r.time_s for r in rows] == [3600 * i for i in range(1, 16)]
@@ -90,9 +91,9 @@ def test_ledger_reader_lists_and_verifies(model: CommunityModel) -> None:
     ledger = model.accounts.ledger
     assert reader.head_hash == ledger.head_hash and reader.height == ledger.height
     assert [b.height for b in reader.latest_blocks(3)] == [ledger.height - i for i in range(3)]
-    newest = ledger.head.transactions()
+    newest = [stx for block in ledger.blocks() for stx in block.transactions()][-5:]
     txs = reader.latest_transactions(5)
-    assert [t.tx_id for t in txs] == [s.txid_hex for s in reversed(newest[-5:])]
+    assert [t.tx_id for t in txs] == [s.txid_hex for s in reversed(newest)]
     reader.verify()
     view = ledger_view(as_page_source(model), ChainVerifier())
     assert view is not None and view.verification.verified

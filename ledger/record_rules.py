@@ -1,0 +1,159 @@
+"""The rules of the columnar records: a whole auction, a whole settlement interval.
+
+Why their own module: they keep the guarantees of the per-transaction listing,
+trade and settle rules (registered traders, no double sale, no overdraft, one
+settlement per escrow) over rows. Every row is checked and every balance
+worked out before anything changes, so a refused record leaves the state as it
+was, and the error names the row.
+"""
+
+from __future__ import annotations
+
+from gridcoop.ledger.codec import INT64_MAX
+from gridcoop.ledger.columns import ORDER_ROW, SETTLE_ROW, TRADE_ROW
+from gridcoop.ledger.envelope import SignedTx
+from gridcoop.ledger.errors import (
+    AmountOverflowError,
+    DoubleSaleError,
+    EscrowError,
+    InsufficientFundsError,
+    ListingError,
+    MalformedTransactionError,
+    RoleError,
+    SettlementError,
+    UnknownMemberError,
+)
+from gridcoop.ledger.market_rules import CLEARED
+from gridcoop.ledger.state import AuctionEscrow, Listing, State
+from gridcoop.ledger.transactions import GRID_ACCOUNT, AuctionRecord, SettlementRecord
+from gridcoop.units import payment_ueur, released_ueur
+
+TRADER_ROLES = frozenset({"member", "aggregator"})
+
+
+def _book(state: State, tx: AuctionRecord) -> tuple[dict[str, int], dict[str, int]]:
+    """Energy offered and bid per account, after checking every order row."""
+    members = state.members
+    offered: dict[str, int] = {}
+    wanted: dict[str, int] = {}
+    for index, (raw, side, energy_wh, price) in enumerate(ORDER_ROW.iter_unpack(tx.orders)):
+        account = raw.hex()
+        member = members.get(account)
+        if member is None:
+            raise UnknownMemberError(f"order {index} of {tx.listing_id!r}: account {account} "
+                                     "is not registered; register it first")
+        if member.role not in TRADER_ROLES:
+            raise RoleError(f"order {index} of {tx.listing_id!r}: account {account} has role "
+                            f"{member.role!r}; only members and aggregators trade")
+        if energy_wh <= 0 or price < 0 or side > 1:
+            raise MalformedTransactionError(
+                f"order {index} of {tx.listing_id!r}: energy must be positive, the price "
+                f"non-negative and the side 0 or 1 (got {energy_wh}, {price}, {side})")
+        book = wanted if side else offered
+        total = book.get(account, 0) + energy_wh
+        if total > INT64_MAX:
+            raise AmountOverflowError(f"offered energy in {tx.listing_id!r} would exceed "
+                                      "2**63-1 Wh")
+        book[account] = total
+    return offered, wanted
+
+
+def auction(state: State, stx: SignedTx, tx: AuctionRecord) -> None:
+    """Open, fill, trade and clear a listing in one step; lock the payments in one escrow."""
+    if tx.listing_id in state.listings:
+        raise ListingError(f"listing {tx.listing_id!r} already exists; listing ids are unique")
+    if tx.end_s <= tx.start_s:
+        raise MalformedTransactionError(f"listing {tx.listing_id!r} ends ({tx.end_s}) before "
+                                        f"it starts ({tx.start_s})")
+    offered, wanted = _book(state, tx)
+    spend: dict[str, int] = {}
+    for index, (raw_seller, raw_buyer, energy_wh, price) in enumerate(
+            TRADE_ROW.iter_unpack(tx.trades)):
+        seller, buyer = raw_seller.hex(), raw_buyer.hex()
+        if energy_wh <= 0 or price < 0 or seller == buyer:
+            raise MalformedTransactionError(
+                f"trade {index} of {tx.listing_id!r}: energy must be positive, the price "
+                f"non-negative, seller and buyer different")
+        left = offered.get(seller, 0) - energy_wh
+        if left < 0:
+            raise DoubleSaleError(f"trade {index} of {tx.listing_id!r}: seller {seller} has "
+                                  f"{left + energy_wh} Wh left unsold; cannot sell "
+                                  f"{energy_wh} Wh")
+        offered[seller] = left
+        left = wanted.get(buyer, 0) - energy_wh
+        if left < 0:
+            raise ListingError(f"trade {index} of {tx.listing_id!r}: buyer {buyer} has "
+                               f"{left + energy_wh} Wh left unmatched in its bids; cannot "
+                               f"buy {energy_wh} Wh")
+        wanted[buyer] = left
+        spend[buyer] = spend.get(buyer, 0) + payment_ueur(energy_wh, price)
+    balances = state.balances
+    for buyer, amount in spend.items():
+        have = balances.get((buyer, "eur_u"), 0)
+        if have < amount:
+            raise InsufficientFundsError(f"account {buyer} holds {have} eur_u, its trades in "
+                                         f"{tx.listing_id!r} lock {amount}; the balance may "
+                                         "not go negative")
+    for buyer, amount in spend.items():
+        state.put(balances, (buyer, "eur_u"), balances.get((buyer, "eur_u"), 0) - amount)
+    state.put(state.listings, tx.listing_id, Listing(tx.start_s, tx.end_s, CLEARED, tx.issuer))
+    if tx.trades:
+        state.put(state.auction_escrows, stx.txid_hex, AuctionEscrow(tx.issuer, tx.trades))
+
+
+def _changes(escrow: AuctionEscrow, tx: SettlementRecord) -> tuple[dict[str, int], int]:
+    """Per account, what settlement adds (payments, refunds, less grid shortfalls), and
+    what the grid receives."""
+    trades = len(escrow.trades) // TRADE_ROW.size
+    if len(tx.rows) // SETTLE_ROW.size != trades:
+        raise SettlementError(f"escrow {tx.escrow_id} holds {trades} trades; the settlement "
+                              f"has {len(tx.rows) // SETTLE_ROW.size} rows")
+    change: dict[str, int] = {}
+    to_grid = 0
+    grid_price = tx.grid_price_eur_u_per_kwh
+    rows = zip(TRADE_ROW.iter_unpack(escrow.trades), SETTLE_ROW.iter_unpack(tx.rows),
+               strict=True)
+    for index, ((raw_seller, raw_buyer, energy_wh, price), (delivered, short)) in \
+            enumerate(rows):
+        if not 0 <= delivered <= energy_wh or not 0 <= short <= energy_wh - delivered:
+            raise SettlementError(f"row {index} of escrow {tx.escrow_id}: {delivered} Wh "
+                                  f"delivered and {short} Wh short of a {energy_wh} Wh trade")
+        amount = payment_ueur(energy_wh, price)
+        paid = released_ueur(amount, delivered, energy_wh)
+        grid = payment_ueur(short, grid_price)
+        seller, buyer = raw_seller.hex(), raw_buyer.hex()
+        change[seller] = change.get(seller, 0) + paid
+        change[buyer] = change.get(buyer, 0) + amount - paid - grid
+        to_grid += grid
+    return change, to_grid
+
+
+def settlement(state: State, stx: SignedTx, tx: SettlementRecord) -> None:
+    """Pay delivered energy, refund the rest, bill shortfalls at the grid price; close."""
+    escrow = state.auction_escrows.get(tx.escrow_id)
+    if escrow is None:
+        raise EscrowError(f"auction escrow {tx.escrow_id} is not open: never recorded, or "
+                          "already settled")
+    if tx.issuer != escrow.arbiter and state.members[tx.issuer].role != "market":
+        raise RoleError(f"escrow {tx.escrow_id} is settled by the market or its arbiter "
+                        f"{escrow.arbiter}")
+    change, to_grid = _changes(escrow, tx)
+    balances = state.balances
+    after: list[tuple[str, int]] = []
+    for account, delta in change.items():
+        value = balances.get((account, "eur_u"), 0) + delta
+        if value < 0:
+            raise InsufficientFundsError(f"account {account} would hold {value} eur_u after "
+                                         f"settling escrow {tx.escrow_id}; top it up first")
+        if value > INT64_MAX:
+            raise AmountOverflowError(f"settling escrow {tx.escrow_id} would give {account} "
+                                      "more than 2**63-1 eur_u")
+        after.append((account, value))
+    grid = balances.get((GRID_ACCOUNT, "eur_u"), 0) + to_grid
+    if grid > INT64_MAX:
+        raise AmountOverflowError("the grid account would exceed 2**63-1 eur_u")
+    for account, value in after:
+        state.put(balances, (account, "eur_u"), value)
+    if to_grid:
+        state.put(balances, (GRID_ACCOUNT, "eur_u"), grid)
+    state.drop(state.auction_escrows, tx.escrow_id)
