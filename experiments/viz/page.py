@@ -66,14 +66,16 @@ def ScenarioControls(model_params: Mapping[str, Any], values: Any) -> None:
         if not (isinstance(spec, dict) and "type" in spec) or not applies(name, kind):
             continue
         value = values.value.get(name, spec["value"])
-        label = f"{spec['label']}: {shown_value(value)}"
-        if spec["type"] == "Select":
-            solara.Select(spec["label"], value=value, values=spec["values"],
-                          on_value=setter(name))
-        else:
+        with solara.Column(gap="0px", classes=["gridcoop-control", f"gridcoop-control-{name}"]):
+            if spec["type"] == "Select":
+                solara.Select(spec["label"], value=value, values=spec["values"],
+                              on_value=setter(name))
+                continue
+            # The label on its own line: beside the slider a long label left it 0 px wide.
+            solara.Text(f"{spec['label']}: {shown_value(value)}", style={"font-size": "13px"})
             slider = solara.SliderFloat if spec["type"] == "SliderFloat" else solara.SliderInt
-            slider(label, value=value, min=spec["min"], max=spec["max"], step=spec["step"],
-                   on_value=setter(name), thumb_label="always")
+            slider("", value=value, min=spec["min"], max=spec["max"], step=spec["step"],
+                   on_value=setter(name), thumb_label=True)
     solara.Text("Reset builds a new community with these values.",
                 style={"font-size": "12px", "color": "#666"})
 
@@ -123,10 +125,12 @@ def GridcoopPage(model_class: Callable[..., Any], model_params: Mapping[str, Any
                 solara.Text("This page follows a live community: Step and Play fetch its "
                             "newest interval; they do not drive it.",
                             style={"font-size": "12px"})
-            solara.SliderInt(label=f"Play Interval (ms): {play_interval.value}",
-                             value=play_interval, min=50, max=2000, step=50)
-            solara.SliderInt(label=f"Render Interval (steps): {render_interval.value}",
-                             value=render_interval, min=1, max=100, step=1)
+            for label, reactive, low, high, step in (
+                    ("Play Interval (ms)", play_interval, 50, 2000, 50),
+                    ("Render Interval (steps)", render_interval, 1, 100, 1)):
+                with solara.Column(gap="0px", classes=["gridcoop-control"]):
+                    solara.Text(f"{label}: {reactive.value}", style={"font-size": "13px"})
+                    solara.SliderInt("", value=reactive, min=low, max=high, step=step)
             ModelController(model, model_parameters=values, play_interval=play_interval,
                             render_interval=render_interval, use_threads=use_threads)
             StepInfo(model.value, live)
