@@ -35,6 +35,7 @@ STREAM_NAMES: Final[dict[str, str]] = {
     "forecast": "forecast errors of the members' import forecasts (per region)",
     "strategy": "members' pricing strategies",
     "timetable": "campus classroom timetables",
+    "policy": "members' behaviour policies (per decision and group)",
     # demand response (agents.mechanisms.dr)
     "dr.households": "the DR households' devices and priorities",
     "dr.response": "households' answers to DR commands",

@@ -38,7 +38,13 @@ from numpy.typing import NDArray
 from gridcoop.agents.meters.smart_meters import SmartMeter
 from gridcoop.agents.meters.sources import attach_meter_sources
 from gridcoop.agents.model.accounts import CommunityLedger
-from gridcoop.agents.model.collect import add_daily_bills, current_values, make_datacollector
+from gridcoop.agents.model.collect import (
+    add_daily_bills,
+    current_values,
+    make_agent_datacollector,
+    make_datacollector,
+    member_standing,
+)
 from gridcoop.agents.model.kpis import Kpis
 from gridcoop.agents.model.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
 from gridcoop.agents.model.orders import Flexibility, MemberOrders
@@ -47,8 +53,9 @@ from gridcoop.agents.model.population import NodeKind, build_population, seeded_
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
+from gridcoop.agents.scenario.policies import split_given
 from gridcoop.agents.scenario.registry import build_scenario, extensions_for
-from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario
+from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, merge_params
 from gridcoop.agents.trading.central import CentralMarket
 from gridcoop.units import UEUR_PER_EUR, ueur_from_eur
 
@@ -66,7 +73,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     ``CommunityModel("neighbourhood", households=1000, mix={"prosumer": 0.5, ...})``.
     ``ledger_path`` is where the ledger's SQLite file goes (default in memory).
     ``region_host`` and ``estimates`` are the run mode's parts (default: every region
-    in this process, every reading settled as metered).
+    in this process, every reading settled as metered). ``policies`` chooses the
+    members' policies like a scenario's ``policies:`` section, and also takes
+    policy objects and per-agent member classes (docs/guides/behaviour.md).
     """
 
     def __init__(self, scenario: str = "neighbourhood", *, seed: int | None = None,
@@ -76,10 +85,13 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                  ledger_path: str | os.PathLike[str] = ":memory:", transport: str = "inproc",
                  replicas: ReplicaMode = "auto", ledger_workers: int | None = None,
                  region_host: Regions | None = None, estimates: EstimatePricing | None = None,
-                 **params: Any) -> None:
+                 policies: dict[str, Any] | None = None, **params: Any) -> None:
         given = dict(zip(_EXPLICIT, (days, metering_minutes, market_minutes, mechanism, signing,
                                      households), strict=True))
         params.update({k: v for k, v in given.items() if v is not None})
+        policy_specs, self.policy_objects = split_given(policies)
+        if policy_specs:
+            params["policies"] = merge_params(params.get("policies") or {}, policy_specs)
         if seed is not None:
             params["seed"] = seed
         self.scenario: Scenario = build_scenario(scenario, params)
@@ -98,7 +110,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                          np.array([s.start for s in pop.region_slices], dtype=np.int64),
                          sc.feeder_capacity_kw)
         self.orders = MemberOrders(sc, self.clock, lambda: self.population.physics, n,
-                                   self.streams, pop.region_slices)
+                                   self.streams, pop.region_slices, kinds=pop.kind,
+                                   node_ids=pop.node_ids,
+                                   policies=self.policy_objects.get("bidding"))
         self.tariff = self.orders.tariff
         self.local_clearings = 0  # local clearings done by the aggregators so far
         self.last_import_wh = np.zeros(n, dtype=np.int64)
@@ -121,6 +135,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}
         self.datacollector = make_datacollector()
+        self.agent_datacollector = make_agent_datacollector()
+        self.member_standing: dict[str, IntArray] | None = None
         self.extensions = extensions_for(sc, self)
         try:
             self.region_host.start(self)
@@ -150,7 +166,24 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             else:
                 member = Trader(self, node_id, i, region)
             self.members.append(member)
+        self._per_agent_members()
         self.meters = [SmartMeter(self, f"m-{node}", i) for i, node in enumerate(pop.node_ids)]
+
+    def _per_agent_members(self) -> None:
+        """Members of a per-agent policy's group become instances of its class."""
+        for nodes, cls, adapter in self.orders.bidders.agent_classes():
+            chosen = []
+            for i in nodes:
+                old = self.members[int(i)]
+                own = cls if isinstance(old, cls) or issubclass(cls, type(old)) else type(
+                    cls.__name__, (cls, type(old)), {})
+                old.remove()
+                extra = {"ev_index": old.ev_index} if isinstance(old, EVOwner) else (
+                    {"dr_index": old.dr_index} if isinstance(old, DRHousehold) else {})
+                member = own(self, old.member_id, old.node, old.region, **extra)
+                self.members[int(i)] = member
+                chosen.append(member)
+            adapter.bind(chosen, self)
 
     def use_meter_source(self, region_id: str, source: Any) -> None:
         """Read ``region_id``'s meters from another ``MeterSource`` (e.g. real hardware from
@@ -236,6 +269,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.central.auctions[target].auction_id, target, now_s)
         self.central.handle_inbox()
         self.central.clear_central(target)
+        trades = self.central.auctions[target].trades
+        self.orders.bidders.cleared(target, self.central.last_price_u, trades.buyer,
+                                    trades.seller, trades.energy_wh, trades.price_u,
+                                    self.tariff_u(target), self.population.size)
         price = self.central.last_price_u
         self.last_price_eur_per_kwh = None if price is None else price / UEUR_PER_EUR
 
@@ -274,6 +311,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         k = self.steps - 1
         if (k + 1) % self.clock.steps_per_day == 0:
             add_daily_bills(self, self.clock.day_of(k))
+            self.member_standing = member_standing(self)
+            self.agent_datacollector.collect(self)
 
     def finish(self) -> None:
         """After the last interval: read it, settle it, bill the last day, seal, stop."""

@@ -3,12 +3,15 @@
 Why thin: the physics, forecasts and orders of all members are computed at
 once on numpy arrays (see ``gridcoop.agents.physics``); each agent is the member's
 identity (id, region, ledger account) and a readable view of its state, so
-Mesa tools (AgentSet, the Solara page) still see real agents.
+Mesa tools (AgentSet, the Solara page) still see real agents. A member
+subclass may decide for itself in ``step()`` (the per-agent way,
+``gridcoop.agents.behaviour.mesa_way``): it reads ``self.observation`` and sets
+``self.action``; after clearing it finds ``self.outcome`` and ``learn()`` is called.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -28,6 +31,15 @@ class Member(mesa.Agent):  # type: ignore[misc]
         self.member_id = member_id
         self.node = node
         self.region = region
+        self.observation: Any = None  # set before step() by a per-agent policy
+        self.action: Any = None  # what step() decided
+        self.outcome: Any = None  # what the last action got, before learn()
+
+    def step(self) -> None:
+        """Decide for this member (per-agent policies override this)."""
+
+    def learn(self) -> None:
+        """Update from ``self.outcome`` (per-agent learners override this)."""
 
     @property
     def account(self) -> str:
@@ -43,6 +55,52 @@ class Member(mesa.Agent):  # type: ignore[misc]
     def baseline_bill_eur(self) -> float:
         """What the same energy would have cost with the grid only."""
         return float(self.model.kpis.baseline_u[self.node]) / UEUR_PER_EUR
+
+    @property
+    def kind(self) -> str:
+        """The member kind (``Prosumer``, ``EVOwner``, ...): the class it was made as."""
+        return next(c.__name__ for c in type(self).__mro__ if c.__module__ == __name__)
+
+    def _last_order(self, name: str) -> int:
+        last = self.model.orders.last
+        return 0 if last is None else int(getattr(last, name)[self.node])
+
+    @property
+    def bid_wh(self) -> int:
+        """The member's last bid (Wh; 0: none)."""
+        return self._last_order("bid_wh")
+
+    @property
+    def bid_price_u(self) -> int:
+        return self._last_order("bid_u")
+
+    @property
+    def offer_wh(self) -> int:
+        """The member's last offer (Wh; 0: none)."""
+        return self._last_order("offer_wh")
+
+    @property
+    def offer_price_u(self) -> int:
+        return self._last_order("offer_u")
+
+    def _standing(self, name: str) -> int:
+        standing = self.model.member_standing
+        return 0 if standing is None else int(standing[name][self.node])
+
+    @property
+    def tokens(self) -> int:
+        """``token`` balance at the last daily record (rewards, footprint tokens)."""
+        return self._standing("tokens")
+
+    @property
+    def energy_tokens_wh(self) -> int:
+        """``wh`` balance at the last daily record (energy tokens of local trades)."""
+        return self._standing("energy_tokens_wh")
+
+    @property
+    def rank(self) -> int:
+        """Rank by tokens among the members at the last daily record (1: most)."""
+        return self._standing("rank")
 
     @property
     def last_import_wh(self) -> int:

@@ -2,14 +2,15 @@
 
 Why one home: the model in one process and a worker process that hosts some
 regions (``gridcoop.agents.runtime.worker``) build the same orders from the
-same physics, strategy and tariff; any difference between two copies would
-break "same scenario and seed, same ledger head" across run modes. Quantities
-are rounded to whole Wh and prices to whole µ€/kWh here, once.
+same physics, policies and tariff; any difference between two copies would
+break "same scenario and seed, same ledger head" across run modes. The
+members' bidding policies (``gridcoop.agents.model.bidders``) give whole Wh
+and whole µ€/kWh, validated, before any order is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus.messages import OrderBatch
+from gridcoop.agents.model.bidders import BiddingGroups
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.regional import RegionalPhysics
 from gridcoop.agents.physics.traders import TraderPhysics
 from gridcoop.agents.scenario.schema import Scenario
 from gridcoop.agents.trading.book import build_orders, orders_to_message
-from gridcoop.agents.trading.strategy import PricingStrategy
-from gridcoop.units import UEUR_PER_EUR, ueur_from_eur
+from gridcoop.units import ueur_from_eur
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -56,21 +57,27 @@ class MemberOrders:
     ``physics`` gives the population's current physics (an extension may wrap
     it after construction). ``regions`` limits the forecast to the regions a
     worker hosts (their physics only is built there); ``None`` means all.
+    ``kinds``, ``node_ids`` and ``policies`` (policy objects or classes by group,
+    from the Python API) let the scenario's bidding groups be formed.
     """
 
     def __init__(self, scenario: Scenario, clock: SimClock, physics: Callable[[], Any], size: int,
                  streams: dict[str, np.random.Generator], region_slices: Sequence[slice],
-                 regions: Sequence[int] | None = None) -> None:
+                 regions: Sequence[int] | None = None, kinds: IntArray | None = None,
+                 node_ids: Sequence[str] | None = None,
+                 policies: Mapping[str, Any] | None = None) -> None:
         self.scenario = scenario
         self.clock = clock
         self._physics = physics
         self.size = size
         self.tariff = scenario.tariffs.to_market()
-        self.strategy = PricingStrategy(scenario.strategy, size, streams["strategy"])
+        self.bidders = BiddingGroups(scenario, size, streams["strategy"], kinds, node_ids,
+                                     policies)
         self.min_order_wh = max(1, round(scenario.strategy.min_order_kwh * 1000))
         self.region_slices = tuple(region_slices)
         self.regions = regions
         self.forecast_kwh: FloatArray | None = None  # of the last gate, for flexibility
+        self.last: OrderArrays | None = None  # the members' last decisions
         self._flex_cache: tuple[int, dict[str, FloatArray]] = (-1, {})
 
     def tariff_u(self, interval: int) -> tuple[int, int, int]:
@@ -90,14 +97,13 @@ class MemberOrders:
         else:
             forecast = self._forecast(interval)
             self.forecast_kwh = forecast
-            share = self.scenario.strategy.quantity_share
-            bid_kwh = np.maximum(forecast, 0.0) * share
-            offer_kwh = np.maximum(-forecast, 0.0) * share
-            retail_u, feed_in_u, _ = self.tariff_u(interval)
-            bid_u, offer_u = self.strategy.prices_u(retail_u / UEUR_PER_EUR,
-                                                    feed_in_u / UEUR_PER_EUR)
-        return OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
-                           np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+            bid_wh, bid_u, offer_wh, offer_u = self.bidders.decide(
+                interval, forecast, self.tariff_u(interval))
+            self.last = OrderArrays(bid_wh, offer_wh, bid_u, offer_u)
+            return self.last
+        self.last = OrderArrays(np.rint(bid_kwh * 1000).astype(np.int64),
+                                np.rint(offer_kwh * 1000).astype(np.int64), bid_u, offer_u)
+        return self.last
 
     def _forecast(self, interval: int) -> FloatArray:
         physics = self._physics()

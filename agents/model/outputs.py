@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from gridcoop.agents.model.members import Member
 from gridcoop.agents.model.population import NodeKind
 from gridcoop.units import UEUR_PER_EUR, payment_ueur, released_ueur
 
@@ -68,12 +69,19 @@ def transfer_matrix_kwh(model: CommunityModel) -> pd.DataFrame:
     return frame
 
 
+def agents_table(model: CommunityModel) -> pd.DataFrame:
+    """Mesa's agent-level records of the members, one row per member and day."""
+    frame = model.agent_datacollector.get_agenttype_vars_dataframe(Member)
+    return frame.reset_index().rename(columns={"Step": "step", "AgentID": "agent_id"})
+
+
 def tables(model: CommunityModel) -> dict[str, pd.DataFrame]:
     """All tables of a run, by file stem."""
     out = {
         "trades": trades_table(model),
         "timeseries": model.datacollector.get_model_vars_dataframe(),
         "bills": bills_table(model),
+        "agents": agents_table(model),
     }
     if model.scenario.kind == "campus-microgrid":
         out["transfers"] = transfer_matrix_kwh(model)

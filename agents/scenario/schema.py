@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from gridcoop.agents.meters.spec import MeterSources
+from gridcoop.agents.scenario.policies import Policies
 from gridcoop.market import mechanism_names
 from gridcoop.market.tariffs import TimeOfUseTariff
 
@@ -137,6 +138,7 @@ class ScenarioBase(_Strict):
     start_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     tariffs: Tariffs = Tariffs()
     strategy: Strategy = Strategy()
+    policies: Policies = Policies()
 
     forecast_error: Annotated[float, Field(ge=0, le=2)] = 0.15
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None

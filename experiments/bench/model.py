@@ -16,7 +16,13 @@ Figures:
   (targets: 60 s and 300 s, 2 GB);
 * ``per_day``: seconds per simulated day for 250 / 500 / 1,000 / 2,000
   households (block signing), and the growth ratio per household;
-* ``campus_3_months``: ``campus-microgrid`` for 91 days (target: 10 s).
+* ``campus_3_months``: ``campus-microgrid`` for 91 days (target: 10 s);
+* ``per_agent_policy``: what a per-agent Python bidding policy costs (a member
+  subclass whose ``step()`` decides, run through Mesa's ``AgentSet``): the
+  neighbourhood's members bidding through
+  ``gridcoop.agents.behaviour.examples:MidSpread`` against its vectorised twin
+  (``strategy: fixed``, the same orders), as µs of CPU per agent-step (one
+  member's order for one gate, forecast included).
 
 ``quick=True`` runs small sizes for a smoke check.
 """
@@ -103,8 +109,44 @@ def run(quick: bool) -> dict[str, Any]:
         / (last / first), 3)
     figures["per_day"] = per_day
     figures["campus_3_months"] = _spawn("campus-microgrid", days=7 if quick else 91)
+    figures["per_agent_policy"] = per_agent_policy(200 if quick else 1000, 10 if quick else 40)
     return figures
 
+
+def per_agent_policy(households: int, gates: int) -> dict[str, Any]:
+    """µs per agent-step of a per-agent Python bidding policy, and of its vectorised twin.
+
+    Both models are built alike (``strategy: fixed`` at 0.5, which ``MidSpread``
+    mirrors) and asked for the members' orders of the same ``gates`` delivery
+    intervals, alternately, so the machine's load hits both the same.
+    """
+    from gridcoop.agents.model.community import CommunityModel
+
+    fixed = {"kind": "fixed", "fixed_share": 0.5}
+    per_agent: dict[str, Any] = {"bidding": {"all": "gridcoop.agents.behaviour.examples:MidSpread"}}
+    models = {name: CommunityModel("neighbourhood", households=households, regions=10, days=2,
+                                   mix=MIX, strategy=fixed, policies=policies)
+              for name, policies in (("vectorised", None), ("per_agent", per_agent))}
+    spent = dict.fromkeys(models, 0.0)
+    same = True
+    try:
+        for interval in range(1, gates + 1):
+            arrays = {}
+            for name, model in models.items():
+                started = time.process_time()
+                arrays[name] = model.orders.arrays(interval)
+                spent[name] += time.process_time() - started
+            same = same and all(
+                (a == b).all() for a, b in zip(arrays["vectorised"].as_arrays().values(),
+                                              arrays["per_agent"].as_arrays().values(),
+                                              strict=True))
+    finally:
+        for model in models.values():
+            model.close()
+    steps = households * gates
+    return {"households": households, "gates": gates, "same_orders": bool(same),
+            "us_per_agent_step_vectorised": round(spent["vectorised"] / steps * 1e6, 3),
+            "us_per_agent_step_per_agent": round(spent["per_agent"] / steps * 1e6, 3)}
 
 if __name__ == "__main__":
     print(json.dumps(_one(json.loads(sys.argv[1]))))

@@ -15,25 +15,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridcoop.agents.behaviour.observations import BoolArray
 from gridcoop.agents.mechanisms.campus.cardlog import DAY_S, CampusConfig, CardLogError
 from gridcoop.agents.mechanisms.campus.intervals import IntArray, expand_to_intervals
 
 
 def lights_on_spans(
-    sessions: pd.DataFrame, config: CampusConfig, classrooms: list[str], rng: np.random.Generator
+    sessions: pd.DataFrame,
+    config: CampusConfig,
+    classrooms: list[str],
+    rng: np.random.Generator | None = None,
+    switched_off: BoolArray | None = None,
 ) -> pd.DataFrame:
     """When each classroom's lights are on: ``classroom, start_s, end_s``.
 
     Every weekday on which the building opens (any class held that day)
     security switches the lights on at ``lights_on_h``; every class switches
     them on at its start; at a class's end the last one out switches them off
-    with ``p_switch_off`` (one draw per class, in session order); security
-    switches them off at ``lights_off_h``.
+    (``switched_off``, one per class in (start, session id) order, as a lighting
+    policy decided; without it, with ``p_switch_off``, one draw of ``rng`` per
+    class in that order); security switches them off at ``lights_off_h``.
     """
     on_s = round(config.lights_on_h * 3600)
     off_s = round(config.lights_off_h * 3600)
     ordered = sessions.sort_values(["start_s", "session_id"])
-    switched_off = rng.random(len(ordered)) < config.p_switch_off
+    if switched_off is None:
+        if rng is None:
+            raise ValueError("lights_on_spans needs switched_off or an rng to draw it")
+        switched_off = rng.random(len(ordered)) < config.p_switch_off
     ordered = ordered.assign(switched_off=switched_off)
     days = np.unique(ordered["start_s"].to_numpy() // DAY_S)
     rows: list[tuple[str, int, int]] = []
@@ -77,22 +86,49 @@ def _per_interval(
     )
 
 
+def term_classrooms(sessions: pd.DataFrame, config: CampusConfig) -> list[str]:
+    """The term's classrooms: the configured ones and any the sessions name."""
+    return sorted(set(sessions["classroom"]) | {f"room-{i + 1}" for i in range(config.classrooms)})
+
+
+def lighting_readings(lights: pd.DataFrame, classrooms: list[str], config: CampusConfig
+                      ) -> pd.DataFrame:
+    """``classroom, interval, lighting_wh`` of the intervals ``lights`` (spans) fall in."""
+    if lights.empty:
+        return pd.DataFrame({"classroom": [], "interval": [], "lighting_wh": []})
+    room_of = {room: i for i, room in enumerate(classrooms)}
+    first = int(lights["start_s"].min()) // config.interval_s
+    last = (int(lights["end_s"].max()) - 1) // config.interval_s + 1
+    lit_s = _per_interval(
+        lights["classroom"].map(room_of).to_numpy(dtype=np.int64),
+        lights["start_s"].to_numpy(dtype=np.int64),
+        lights["end_s"].to_numpy(dtype=np.int64),
+        config.interval_s, len(classrooms), last)[:, first:]
+    wh = np.floor(lit_s * config.lights_w / 3600.0 + 1e-9).astype(np.int64)
+    return pd.DataFrame({
+        "classroom": np.repeat(np.array(classrooms, dtype=object), last - first),
+        "interval": np.tile(np.arange(first, last, dtype=np.int64), len(classrooms)),
+        "lighting_wh": wh.ravel()})
+
+
 def simulate_readings(
-    sessions: pd.DataFrame, presence: pd.DataFrame, config: CampusConfig, rng: np.random.Generator
+    sessions: pd.DataFrame,
+    presence: pd.DataFrame,
+    config: CampusConfig,
+    rng: np.random.Generator,
+    switched_off: BoolArray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Meter readings of every classroom for every interval of the term, and the light spans.
 
     Energy (Wh, floored per interval): lights ``lights_w`` while lit, HVAC
     ``hvac_w`` while a class is held, ``person_w`` per person present, and
-    ``standby_w`` always.
+    ``standby_w`` always. ``switched_off``: see ``lights_on_spans``.
     """
-    classrooms = sorted(
-        set(sessions["classroom"]) | {f"room-{i + 1}" for i in range(config.classrooms)}
-    )
+    classrooms = term_classrooms(sessions, config)
     room_of = {room: i for i, room in enumerate(classrooms)}
     n_rooms, interval_s = len(classrooms), config.interval_s
     n_intervals = config.days * DAY_S // interval_s
-    lights = lights_on_spans(sessions, config, classrooms, rng)
+    lights = lights_on_spans(sessions, config, classrooms, rng, switched_off)
 
     def cells(frame: pd.DataFrame) -> np.ndarray:
         return _per_interval(

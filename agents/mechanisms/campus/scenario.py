@@ -28,7 +28,8 @@ from gridcoop.agents.mechanisms.campus.cardlog import (
     read_card_csv,
     simulate_term,
 )
-from gridcoop.agents.mechanisms.campus.metering import simulate_readings
+from gridcoop.agents.mechanisms.campus.habits import decide_switch_offs, lighting_policy
+from gridcoop.agents.mechanisms.campus.metering import simulate_readings, term_classrooms
 from gridcoop.agents.model.population import NodeKind, Population
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows, balance
@@ -56,6 +57,7 @@ class CampusCase(CampusMicrogrid):
     lights_on_h: Annotated[float, Field(ge=0, le=24)] = 7.0
     lights_off_h: Annotated[float, Field(ge=0, le=24)] = 22.0
     p_switch_off: Annotated[float, Field(ge=0, le=1)] = 0.3
+    rankings_from_day: Annotated[int, Field(ge=0)] | None = 28
     price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.095
     card_csv: str = ""
     base_dir: str = ""
@@ -144,7 +146,11 @@ class CampusTerm:
             path = path if path.is_absolute() else Path(scenario.base_dir or ".") / path
             reads = read_card_csv(str(path), config.start_date)
         presence = presence_from_reads(reads, sessions)
-        readings, _ = simulate_readings(sessions, presence, config, streams["load"])
+        switched = decide_switch_offs(
+            sessions, presence, config, term_classrooms(sessions, config),
+            lighting_policy(scenario, sessions, streams["load"]), scenario.rankings_from_day,
+            scenario.top, scenario.seed)
+        readings, _ = simulate_readings(sessions, presence, config, streams["load"], switched)
         return cls(config, sessions, presence, readings, scenario.days)
 
 

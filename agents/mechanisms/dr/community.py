@@ -30,6 +30,7 @@ import pandas as pd
 from gridcoop.agents.bus.messages import DRCommand, DREvent, DRResponse, FlexibilityReport
 from gridcoop.agents.mechanisms.dr import report
 from gridcoop.agents.mechanisms.dr.aggregation import aggregate
+from gridcoop.agents.mechanisms.dr.behaviour import DROptOuts
 from gridcoop.agents.mechanisms.dr.compliance import (
     TokenRules,
     commitments_from,
@@ -79,6 +80,7 @@ class DRExtension(CommunityExtension):
     member_eps: dict[str, Endpoint]
     tokens: dict[str, int]
     penalty_eur_u: int
+    opt_outs: DROptOuts
 
     def __init__(self, model: CommunityModel) -> None:
         super().__init__(model)
@@ -97,6 +99,7 @@ class DRExtension(CommunityExtension):
         registry = streams(sc.seed)
         self.rng_response = registry.rng("dr.response")
         self.rng_override = registry.rng("dr.override")
+        self.opt_outs = DROptOuts(sc, self.params.household_ids, self.rng_response)
         self.simple_at = self._draw_simple_events(registry.rng("dr.events"))
         pop = model.population
         self.households = len(self.params.household_ids)
@@ -240,7 +243,7 @@ class DRExtension(CommunityExtension):
                 if isinstance(message, DRCommand):
                     received.append(by_id[message.command_id])
         run = respond(self.params, self.physics.fleet.state, self.physics.homes, received,
-                      self.step_s, self.rng_response)
+                      self.step_s, self.rng_response, self.opt_outs)
         self._last_run = run
         for r in run.responses:
             region = region_of[r.household_id]
@@ -325,6 +328,7 @@ class DRExtension(CommunityExtension):
             record.reward_tokens += reward
             record.penalty_tokens += penalty
             self.tokens[c.household_id] += reward - penalty
+            self.opt_outs.note(c.household_id, reward, penalty)
             reason = f"{record.event_id} {c.household_id}"
             if reward:
                 self._txs.append(acc.tx(Reward, acc.authority, account, reward,

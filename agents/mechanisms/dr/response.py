@@ -14,11 +14,12 @@ baseline power), which is what the meters later verify.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from gridcoop.agents.behaviour.observations import BoolArray, DRObservation
 from gridcoop.agents.mechanisms.dr.devices import HouseholdSpec
 from gridcoop.agents.mechanisms.dr.fleet import MODE_ABSOLUTE, MODE_RELATIVE, FleetState
 from gridcoop.agents.mechanisms.dr.fleet_params import FleetParams, FloatArray
@@ -138,12 +139,15 @@ def respond(
     commands: Sequence[ApplianceCommand],
     step_s: int,
     rng: np.random.Generator,
+    opt_outs: Callable[[DRObservation], BoolArray] | None = None,
 ) -> ResponseRun:
     """Each household's answer to each command, decided at ``state.now_s``.
 
     Commands must start at or after now and cover whole steps. One uniform draw
     per command (in the order given) decides a comfort-allowed opt-out, so the
-    random stream does not depend on which commands were refused.
+    random stream does not depend on which commands were refused. ``opt_outs``
+    (a DR policy, ``gridcoop.agents.mechanisms.dr.behaviour``) decides instead
+    from one observation row per command.
     """
     validate_commands(commands, params)
     for c in commands:
@@ -159,21 +163,31 @@ def respond(
     mode, value = command_arrays(params, commands, state.now_s, steps, step_s)
     base = simulate(params, state, steps, step_s)
     cmd = simulate(params, state, steps, step_s, mode, value)
-    draws = rng.random(len(commands))
     index = {
         (params.household_ids[int(params.household[i])], params.device_ids[i]): i
         for i in range(params.size)
     }
-    answers = []
-    for c, draw in zip(commands, draws, strict=True):
+    shifts = []
+    for c in commands:
         i = index[(c.household_id, c.device_id)]
         first = (c.start_s - state.now_s) // step_s
         last = (c.end_s - state.now_s) // step_s
-        shift = cmd.power_kw[first:last, i] - base.power_kw[first:last, i]
+        shifts.append(cmd.power_kw[first:last, i] - base.power_kw[first:last, i])
+    probability = np.array([opt_out.get(c.household_id, 0.0) for c in commands])
+    if opt_outs is None:
+        declined = rng.random(len(commands)) < probability
+    else:
+        kwh = np.array([abs(float(s.sum())) * step_s / 3600.0 for s in shifts])
+        declined = opt_outs(DRObservation(commands[0].event_id if commands else "",
+                                          tuple(c.household_id for c in commands), kwh,
+                                          probability))
+    answers = []
+    for c, shift, decline in zip(commands, shifts, declined, strict=True):
+        i = index[(c.household_id, c.device_id)]
         reason = _refusal(params, state, i, c, base, cmd)
         if not reason and abs(float(shift.sum())) * step_s / 3.6 < 1.0:
             reason = "no effect: the appliance would not change its consumption"
-        if not reason and draw < opt_out.get(c.household_id, 0.0):
+        if not reason and decline:
             reason = "declined by the user"
         accepted = not reason
         committed = int(float(shift.sum()) * step_s / 3.6) if accepted else 0

@@ -42,6 +42,7 @@ from gridcoop.agents.mechanisms.ev.fleet_physics import V2GFleet, V2GPhysics, in
 from gridcoop.agents.mechanisms.ev.forecast import NaiveBayesAvailability, hourly, tolerant_labels
 from gridcoop.agents.mechanisms.ev.gamification import TokenRules, hour_weights
 from gridcoop.agents.mechanisms.ev.newsletter import WeekSummary, week_summary
+from gridcoop.agents.mechanisms.ev.owners import ev_policy
 from gridcoop.agents.mechanisms.ev.page import EVPageData
 from gridcoop.agents.mechanisms.ev.profiles import (
     LEAF_24,
@@ -109,7 +110,10 @@ class EVCommunityExtension(CommunityExtension):
                                     start_weekday=(sc.start_weekday - self.warmup) % 7,
                                     change_rate=p.change_rate,
                                     warn_probability=p.warn_probability,
-                                    unlimited_charger_power=False)
+                                    unlimited_charger_power=False,
+                                    policy=None if sc.policies.ev is None else ev_policy(
+                                        sc.policies.ev, self.fleet.ev_ids,
+                                        streams(sc.seed).rng("policy", 2, 0)))
         self.history = simulate_fleet(self.fleet, self.warmup + clock.days + 1,
                                       seed=sc.seed, options=options)
         self.core = V2GFleet(self.history, self.warmup, sc.metering_minutes)

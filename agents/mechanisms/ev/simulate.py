@@ -18,6 +18,7 @@ must leave at least this plus the owner's margin in the battery.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +46,7 @@ class SimulationOptions:
     unlimited_charger_power: bool = True
     initial_soc: float = 0.9
     block_size: int = 64
+    policy: Any = None  # the owners' EV policy (None: routine)
 
     def __post_init__(self) -> None:
         if self.step_min < 1 or 60 % self.step_min:
@@ -224,8 +226,8 @@ def simulate_fleet(
     """
     opts = options or SimulationOptions()
     trips = generate_trips(
-        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability
-    )
+        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability,
+        opts.policy)
     return simulate_trips(fleet, trips, days, opts)
 
 

@@ -15,9 +15,11 @@ to ±2 h and distances grow 1.5–3× ("shifted"). An owner who knows in advance
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gridcoop.agents.mechanisms.ev.owners import decide_days
 from gridcoop.agents.mechanisms.ev.profiles import (
     PROFILES,
     BehaviourProfile,
@@ -120,11 +122,13 @@ def generate_trips(
     start_weekday: int = 0,
     change_rate: float = 0.15,
     warn_probability: float = 0.6,
+    policy: Any = None,
 ) -> TripTable:
     """Draw every trip of ``fleet`` over ``days`` days (day 0 is weekday ``start_weekday``).
 
     Each profile draws from its own stream (``ev.trips`` split by profile), so the
-    same seed gives the same trips.
+    same seed gives the same trips. ``policy`` (an EV policy, default ``routine``)
+    decides from each day's draws whether each owner changes its day and warns.
     """
     if days < 1:
         raise EVConfigError(f"days must be >= 1, got {days}")
@@ -136,25 +140,34 @@ def generate_trips(
     n = fleet.size
     registry = streams(seed)
     weekend = (start_weekday + np.arange(days)) % 7 >= 5
-    changed = np.zeros((n, days), dtype=bool)
-    warned = np.zeros((n, days), dtype=bool)
-    parts: list[dict[str, np.ndarray]] = []
+    draws: dict[str, np.ndarray] = {k: np.zeros((n, days)) for k in (
+        "change", "no_plug", "shift", "stretch", "warn")}
+    owners: dict[BehaviourProfile, tuple[np.random.Generator, np.ndarray, np.ndarray]] = {}
     for profile in BehaviourProfile:
         members = np.flatnonzero(fleet.profile == profile)
         if members.size == 0:
             continue
-        params = PROFILES[profile]
         rng = registry.rng("ev.trips", int(profile))
         m = members.size
         scale = rng.uniform(0.6, 1.6, m)
-        offset = params.owner_offset_sd_min * rng.standard_normal(m)
-        change = rng.random((m, days)) < change_rate
-        no_plug = change & (rng.random((m, days)) < 0.5)
+        offset = PROFILES[profile].owner_offset_sd_min * rng.standard_normal(m)
+        draws["change"][members] = rng.random((m, days))
+        draws["no_plug"][members] = rng.random((m, days))
+        draws["shift"][members] = rng.uniform(-120, 120, (m, days))
+        draws["stretch"][members] = rng.uniform(1.5, 3.0, (m, days))
+        draws["warn"][members] = rng.random((m, days))
+        owners[profile] = (rng, scale, offset)
+    changed, warned = decide_days(fleet, draws["change"], draws["warn"], change_rate,
+                                  warn_probability, policy)
+    parts: list[dict[str, np.ndarray]] = []
+    for profile, (rng, scale, offset) in owners.items():
+        members = np.flatnonzero(fleet.profile == profile)
+        params = PROFILES[profile]
+        change = changed[members]
+        no_plug = change & (draws["no_plug"][members] < 0.5)
         shifted = change & ~no_plug
-        shift = np.where(shifted, rng.uniform(-120, 120, (m, days)), 0.0)
-        stretch = np.where(shifted, rng.uniform(1.5, 3.0, (m, days)), 1.0)
-        changed[members] = change
-        warned[members] = change & (rng.random((m, days)) < warn_probability)
+        shift = np.where(shifted, draws["shift"][members], 0.0)
+        stretch = np.where(shifted, draws["stretch"][members], 1.0)
         for is_weekend, slots in ((False, params.weekday), (True, params.weekend)):
             day_idx = np.flatnonzero(weekend == is_weekend)
             if day_idx.size == 0 or not slots:
