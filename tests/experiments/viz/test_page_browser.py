@@ -210,3 +210,23 @@ def test_every_token_kind_transaction_kind_kpis_member_view_and_csv(
     assert_clean(page, viz_server)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-dr-community-tokens.png"), full_page=True)
+
+
+def test_two_thousand_households_render_with_no_console_error(chromium: Any,
+                                                               browser_page: Any) -> None:
+    port = free_port()
+    server = start_server([sys.executable, "-m", "gridcoop.experiments.cli", "viz", "--host",
+                           "127.0.0.1", "--port", str(port), "--set", "days=1", "--set",
+                           "households=2000", "--set", "regions=10"],
+                          ARTIFACTS / "gridcoop-viz-2000.log", port)
+    try:
+        page = open_page(browser_page, server)
+        assert summary(page, "network") == "2000 members in 10 aggregator regions"
+        step(page, 1)
+        step(page, 2)
+        assert page.locator(".gridcoop-kpis").inner_text().count("verified") == 1
+        assert_clean(page, server)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-2000-households.png"), full_page=True)
+    finally:
+        server.stop()
