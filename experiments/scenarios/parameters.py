@@ -56,6 +56,13 @@ COMMON: dict[str, ParameterDoc] = {
     "strategy.jitter": P("share", "random change of a member's price per auction"),
     "strategy.min_order_kwh": P("kWh", "orders smaller than this are not placed"),
     "strategy.quantity_share": P("share", "part of the forecast that is ordered"),
+    "policies.bidding": P("-", "per member group, the policy that prices its orders "
+                               "(empty: the built-in strategy)"),
+    "policies.battery": P("-", "the policy that runs home batteries (empty: the default)"),
+    "policies.ev": P("-", "the policy EV owners follow (empty: the default)"),
+    "policies.dr": P("-", "the policy DR households answer events with (empty: the default)"),
+    "policies.lighting": P("-", "the policy for switching classroom lights (empty: the "
+                                "default)"),
 }
 
 HOUSEHOLDS: dict[str, ParameterDoc] = {
@@ -153,6 +160,7 @@ CAMPUS: dict[str, ParameterDoc] = {
     "price_eur_per_kwh": P("€/kWh", "price of wasted and footprint energy"),
     "card_csv": P("path", "card-reader log; empty: simulated"),
     "top": P("rows", "entries in the ranking reports"),
+    "rankings_from_day": P("day", "day the weekly rankings start being published (none: never)"),
 }
 
 MARKET_ONLY: dict[str, ParameterDoc] = {
@@ -166,13 +174,19 @@ PARAMETERS: dict[str, ParameterDoc] = {**COMMON, **HOUSEHOLDS, **EV_COMMUNITY, *
 
 
 def parameter_doc(key: str) -> ParameterDoc | None:
-    """The meaning and unit of a dotted parameter name (None when undocumented)."""
-    return PARAMETERS.get(key)
+    """The meaning and unit of a dotted parameter name, or of the group it belongs to
+    (``policies.bidding.prosumer.policy`` is documented by ``policies.bidding``)."""
+    parts = key.split(".")
+    for end in range(len(parts), 0, -1):
+        doc = PARAMETERS.get(".".join(parts[:end]))
+        if doc is not None:
+            return doc
+    return None
 
 
 def describe_line(key: str, value: object) -> str:
     """``key = value [unit]  meaning``, one line of ``gridcoop scenarios NAME``."""
-    doc = PARAMETERS.get(key)
+    doc = parameter_doc(key)
     if doc is None:
         return f"{key} = {value}"
     unit = "" if doc.unit == "-" else f" [{doc.unit}]"

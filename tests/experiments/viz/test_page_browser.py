@@ -172,7 +172,8 @@ def test_every_token_kind_transaction_kind_kpis_member_view_and_csv(
     page = open_page(browser_page, viz_server)
     choose(page, "Scenario", "dr-community")
     # only the chosen scenario's controls: no household sliders for the DR pilot
-    assert page.locator(".gridcoop-control", has_text="Households").count() == 0
+    wait_for(lambda: page.locator(".gridcoop-control", has_text="Households").count() == 0,
+             "the neighbourhood's controls to go")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("Step: 0", exact=True).wait_for(timeout=TIMEOUT_MS)
     set_render_interval(page, 100)
