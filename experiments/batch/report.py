@@ -42,6 +42,18 @@ def _label(value: Any) -> str:
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
 
 
+def tick_label(value: Any) -> str:
+    """A value as an axis tick: a swept group (``mix``) becomes one ``key value`` line per
+    entry instead of a line of JSON, so ticks stay readable whatever is swept."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, dict):
+        return "\n".join(f"{key} {tick_label(sub)}" for key, sub in sorted(value.items()))
+    if isinstance(value, list | tuple):
+        return ", ".join(tick_label(item) for item in value)
+    return _label(value)
+
+
 def _file_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
@@ -91,7 +103,11 @@ def plot_kpi(frame: pd.DataFrame, kpi: str, parameter: str, others: Sequence[str
                                       [hi - m for m, hi in zip(mean, high, strict=True)]],
                       marker=markers[index % len(markers)], capsize=4, label=name or None)
     if not numeric_x:
-        axes.set_xticks([position[_label(v)] for v in xs], [_label(v) for v in xs])
+        labels = [tick_label(v) for v in xs]
+        lines = max(label.count("\n") + 1 for label in labels)
+        axes.set_xticks([position[_label(v)] for v in xs], labels, fontsize=8 if lines > 1 else 9)
+        if lines > 1:
+            figure.set_figheight(4.0 + 0.16 * lines)
     axes.set_xlabel(parameter)
     axes.set_ylabel(kpi)
     seeds = frame["seed"].nunique()

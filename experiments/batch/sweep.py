@@ -38,6 +38,9 @@ class SweepResult:
     execute_s: float
     report_s: float
     executor: str
+    interrupted: bool = False
+    """Ctrl-C stopped the sweep: the table and report hold the runs finished so far (the
+    others are ``missing``); the same command again resumes."""
 
     @property
     def report(self) -> Path:
@@ -103,13 +106,15 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
             make_executor(workers, dask, shared_fs) if pending else None)
         description = chosen.description if chosen is not None else "no executor (nothing left)"
         execute_started = time.perf_counter()
+        executed = failed = 0
+        interrupted = False
         try:
             if pending and chosen is not None:
                 label = f"{sweep.scenario_label} ({len(runs) - len(pending)} already done)"
                 executed, failed = execute_pending(pending, out, chosen, progress=progress,
                                                    label=label)
-            else:
-                executed = failed = 0
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             if own and chosen is not None:
                 chosen.close()
@@ -125,6 +130,10 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
                  ("fixed overrides", f"`{sweep.overrides}`" if sweep.overrides else "none"),
                  ("this invocation", f"{executed + failed} run(s) executed on {description}, "
                                      f"{len(runs) - len(pending)} finished before")]
+        if interrupted:
+            missing = int((table["status"] == "missing").sum())
+            facts.append(("PARTIAL", f"interrupted (Ctrl-C) with {missing} run(s) not run; "
+                                     "the same command again runs only those"))
         write_report(table, out, title=f"Batch sweep: {sweep.scenario_label}",
                      parameters=list(sweep.params), kpis=table.attrs["kpis"], facts=facts)
         report_s = time.perf_counter() - report_started
@@ -132,4 +141,4 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, workers: int | None = None,
                        skipped=len(runs) - len(pending), failed=int((table["status"] != "ok")
                                                                     .sum()),
                        wall_s=time.perf_counter() - started, execute_s=execute_s,
-                       report_s=report_s, executor=description)
+                       report_s=report_s, executor=description, interrupted=interrupted)

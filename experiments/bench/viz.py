@@ -3,7 +3,8 @@
 A 100-household ``neighbourhood`` (the page's default), stepped one interval
 at a time; after each step every view-model is recomputed and every chart the
 page shows is drawn to SVG, exactly as the Solara components do
-(``gridcoop.experiments.viz.render.render_page``). Two figures per step:
+(``gridcoop.experiments.viz.render.render_page``, the KPI tiles and the member
+view). Two figures per step:
 
 * ``step_and_redraw_ms``: as the page runs; a chart whose view did not change
   (prices between two auctions, tokens within a day) is not drawn again;
@@ -24,6 +25,9 @@ import time
 from typing import Any
 
 from gridcoop.agents.model.community import CommunityModel
+from gridcoop.experiments.viz.ledger_panel import ChainVerifier
+from gridcoop.experiments.viz.overview import kpi_tiles, member_panel
+from gridcoop.experiments.viz.protocol import PageSource
 from gridcoop.experiments.viz.render import PageState, render_page
 from gridcoop.experiments.viz.source import as_page_source
 
@@ -43,12 +47,21 @@ def _figures(times_s: list[float]) -> dict[str, float]:
             "p95": _percentile(ms, 0.95), "max": max(ms)}
 
 
+def redraw(source: PageSource, state: PageState, verifier: ChainVerifier) -> None:
+    """Everything the page recomputes after a step: the panels, the KPI tiles and the
+    member view (of the first member, as the page opens it)."""
+    render_page(source, state)
+    kpi_tiles(source, verifier)
+    member_panel(source, state, source.members()[0].member_id)
+
+
 def _run(steps: int, full_redraw: bool) -> tuple[dict[str, float], dict[str, float], float]:
     model = CommunityModel("neighbourhood", households=HOUSEHOLDS, seed=SEED, days=3)
     try:
         source = as_page_source(model)
         state = PageState()
-        render_page(source, state)  # the page's first paint: figures created
+        verifier = ChainVerifier()
+        redraw(source, state, verifier)  # the page's first paint: figures created
         total: list[float] = []
         step_only: list[float] = []
         for _ in range(steps):
@@ -59,7 +72,7 @@ def _run(steps: int, full_redraw: bool) -> tuple[dict[str, float], dict[str, flo
             start = time.perf_counter()
             model.step()
             stepped = time.perf_counter()
-            render_page(source, state)
+            redraw(source, state, verifier)
             end = time.perf_counter()
             total.append(end - start)
             step_only.append(stepped - start)

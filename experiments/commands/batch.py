@@ -13,11 +13,14 @@ same command again skips the runs that finished. Exits 1 when a run failed
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
+
+from gridcoop.experiments.commands.run import INTERRUPTED_EXIT
 
 CAMPUS = "campus-cases"
 
@@ -123,10 +126,17 @@ def _sweep(target: str, params: tuple[str, ...], seeds: int | None, first_seed: 
                        dask=dask or options.dask, shared_fs=shared_fs or options.shared_fs,
                        progress=not quiet)
     ok = int((result.table["status"] == "ok").sum())
-    click.echo(f"{sweep.scenario_label}: {len(result.table)} runs, {ok} ok, {result.failed} "
-               f"failed ({result.executed} executed, {result.skipped} finished before) in "
+    missing = int((result.table["status"] == "missing").sum())
+    not_run = f", {missing} not run" if missing else ""
+    click.echo(f"{sweep.scenario_label}: {len(result.table)} runs, {ok} ok, "
+               f"{result.failed - missing} failed{not_run} ({result.executed} executed, "
+               f"{result.skipped} finished before) in "
                f"{result.wall_s:.1f} s on {result.executor}")
     click.echo(f"wrote {out / 'results.parquet'}, results.csv and report.md (+ plots/)")
+    if result.interrupted:
+        click.echo("interrupted: the table and report are partial (runs not run are "
+                   "'missing'); run the same command again to resume", err=True)
+        sys.exit(INTERRUPTED_EXIT)
     if result.failed:
         raise click.ClickException(f"{result.failed} run(s) failed; their errors are in "
                                    f"{out / 'report.md'} and runs/<key>/error.txt")

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from gridcoop.ledger import Ledger, LedgerError
+from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
 from gridcoop.ledger.checkpoint import (
     Checkpoint,
     TrustAnchor,
@@ -30,6 +30,7 @@ from gridcoop.ledger.keystore import key_from_env_or_path
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.storage import Store
 from gridcoop.ledger.verify import verify_store
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 KEY_ENV = "GRIDCOOP_LEDGER_KEY"
@@ -125,6 +126,26 @@ def checkpoint(path: str, out_path: str, key_paths: tuple[str, ...]) -> None:
                f"({len(point.seals)} seal(s)) written to {os.fspath(out_path)}")
 
 
+def member_names(book: Ledger) -> dict[str, str]:
+    """Account -> member id (the grid id in the operator's directory), plus the grid and
+    the market; an account with no directory entry keeps its short hex id."""
+    names = {GRID_ACCOUNT: "grid", book.authority: "market"}
+    for account in book.state.members:
+        profile = book.store.member(account)
+        if profile is not None:
+            names[account] = profile.grid_id
+    return names
+
+
+def in_units(asset: str, amount: int) -> tuple[str, float | int]:
+    """An asset amount in the unit people read: µ€ as €, Wh (energy tokens) as kWh."""
+    if asset == "eur_u":
+        return "€", amount / UEUR_PER_EUR
+    if asset == "wh":
+        return "kWh", amount / WH_PER_KWH
+    return "tokens", amount
+
+
 def _summary(book: Ledger, limit: int) -> dict[str, Any]:
     state = book.state
     head = book.head.header
@@ -134,6 +155,7 @@ def _summary(book: Ledger, limit: int) -> dict[str, Any]:
     eur = sorted(((amount, account) for (account, asset), amount in state.balances.items()
                   if asset == "eur_u"), reverse=True)
     shown = eur if limit <= 0 else eur[:limit]
+    names = member_names(book)
     return {
         "path": book.store.path, "chain_id": book.config.chain_id, "signing": book.signing,
         "head": {"height": head.height, "hash": book.head_hash, "time_s": head.time_s},
@@ -141,10 +163,15 @@ def _summary(book: Ledger, limit: int) -> dict[str, Any]:
         "members": dict(sorted(roles.items())), "directory_profiles": book.store.directory_size(),
         "validators": len(book.config.validator_keys), "quorum": book.config.quorum,
         "supply": dict(sorted(state.supply.items())),
+        "supply_in_units": {in_units(asset, 0)[0]: in_units(asset, amount)[1]
+                            for asset, amount in sorted(state.supply.items())},
         "open_escrows": len(state.escrows), "open_shortfalls": len(state.shortfalls),
         "listings": dict(sorted(listings.items())), "resources": len(state.resources),
-        "balances": {account: {asset: state.balances.get((account, asset), 0)
-                               for asset in ("eur_u", "wh", "token")}
+        "balances": {account: {"member_id": names.get(account, account[:12]),
+                               **{asset: state.balances.get((account, asset), 0)
+                                  for asset in ("eur_u", "wh", "token")},
+                               "eur": state.balances.get((account, "eur_u"), 0) / UEUR_PER_EUR,
+                               "energy_kwh": state.balances.get((account, "wh"), 0) / WH_PER_KWH}
                      for _amount, account in shown},
     }
 
@@ -152,10 +179,10 @@ def _summary(book: Ledger, limit: int) -> dict[str, Any]:
 @ledger.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--limit", type=int, default=20, show_default=True,
-              help="Balances to list (largest eur_u first); 0 lists all.")
+              help="Balances to list (most euros first); 0 lists all.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def show(path: str, limit: int, as_json: bool) -> None:
-    """Head, counts and balances of the ledger in PATH."""
+    """Head, counts and each member's balance (€, energy tokens in kWh, tokens) in PATH."""
     try:
         with Ledger.open(path, readonly=True, workers=0) as book:
             summary = _summary(book, limit)
@@ -173,10 +200,13 @@ def show(path: str, limit: int, as_json: bool) -> None:
                f"transactions, members {summary['members']}")
     click.echo(f"open        {summary['open_escrows']} escrows, {summary['open_shortfalls']} "
                f"shortfalls; listings {summary['listings']}")
-    click.echo(f"supply      {summary['supply']}")
-    click.echo(f"{'account':<34}{'eur_u':>16}{'wh':>14}{'token':>12}")
-    for account, assets in summary["balances"].items():
-        click.echo(f"{account:<34}{assets['eur_u']:>16}{assets['wh']:>14}{assets['token']:>12}")
+    click.echo("supply      " + ", ".join(f"{value:,.6g} {unit}"
+                                          for unit, value in
+                                          summary["supply_in_units"].items()))
+    click.echo(f"{'member':<24}{'€':>14}{'energy kWh':>14}{'tokens':>12}")
+    for row in summary["balances"].values():
+        click.echo(f"{row['member_id']:<24}{row['eur']:>14,.2f}{row['energy_kwh']:>14,.3f}"
+                   f"{row['token']:>12,}")
 
 
 @ledger.command()
@@ -185,12 +215,49 @@ def show(path: str, limit: int, as_json: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: PATH without suffix + '-export').")
 def export(path: str, fmt: str, out_dir: str | None) -> None:
-    """Export blocks, transactions and balances of PATH as CSV or Parquet tables."""
+    """Export blocks, transactions and balances of PATH as CSV or Parquet tables (with
+    member ids, € and kWh beside the raw ids and integers)."""
     source = Path(path)
     target = Path(out_dir) if out_dir else source.with_name(source.stem + "-export")
     try:
         written = export_ledger(source, target, fmt)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
+    try:
+        with Ledger.open(source, readonly=True, workers=0) as book:
+            names = member_names(book)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
     for name, file in written.items():
+        add_readable_columns(name, Path(file), names)
         click.echo(f"{name:<13} {file}")
+
+
+def add_readable_columns(table: str, file: Path, names: dict[str, str]) -> None:
+    """Beside the raw ids and integers, columns in member ids, € and kWh.
+
+    Transactions gain ``issuer_member``, ``party_member``, ``party2_member``,
+    ``amount_eur`` (money amounts), ``energy_kwh``; balances gain ``member_id``
+    and ``balance_eur`` / ``balance_kwh``. The raw columns stay, so a
+    spreadsheet and a verifier read the same file.
+    """
+    import pandas as pd
+
+    if table not in ("transactions", "balances"):
+        return
+    parquet = file.suffix == ".parquet"
+    frame = pd.read_parquet(file) if parquet else pd.read_csv(file, dtype={"body": str})
+    if table == "transactions":
+        for column in ("issuer", "party", "party2"):
+            frame[f"{column}_member"] = frame[column].map(names)
+        money = frame["asset"] == "eur_u"
+        frame["amount_eur"] = (frame["amount"] / UEUR_PER_EUR).where(money)
+        frame["energy_kwh"] = frame["energy_wh"] / WH_PER_KWH
+    else:
+        frame["member_id"] = frame["account"].map(names)
+        frame["balance_eur"] = (frame["balance"] / UEUR_PER_EUR).where(frame["asset"] == "eur_u")
+        frame["balance_kwh"] = (frame["balance"] / WH_PER_KWH).where(frame["asset"] == "wh")
+    if parquet:
+        frame.to_parquet(file, index=False)
+    else:
+        frame.to_csv(file, index=False)

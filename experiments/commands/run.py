@@ -15,6 +15,8 @@ same byte for byte as in one process.
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +85,16 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
 
     from gridcoop.agents.model.community import CommunityModel
     from gridcoop.experiments.scenarios import load_scenario
+    from gridcoop.experiments.scenarios.summary import summary_lines
 
     try:
         kind, params = load_scenario(scenario, sets, days=days, seed=seed)
     except ScenarioError as exc:
         raise click.UsageError(str(exc)) from None
-    out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
+    name = str(params.get("name") or Path(scenario).stem)
+    out = out_dir if out_dir is not None else Path("out") / name
+    make_out_dir(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
         if processes or remote_workers:
             from gridcoop.agents.runtime.distributed import DistributedModel
 
@@ -103,10 +107,18 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
             model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
     except (ScenarioError, ValueError, StorageError, OSError) as exc:  # OSError: read-only out
         raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted before the first step; no results written", err=True)
+        sys.exit(INTERRUPTED_EXIT)
     try:
         with tqdm(total=model.clock.total_steps, unit="step", disable=quiet,
-                  desc=f"{params.get('name', kind)} ({model.clock.days} d)") as bar:
-            summary = model.run(progress=bar.update)
+                  desc=f"{name} ({model.clock.days} d)") as bar, StopAtStepBoundary() as stop:
+            while model.running and not stop.requested:
+                model.step()
+                bar.update(1)
+        interrupted = stop.requested and model.running
+        summary = partial_summary(model) if interrupted else model.summary()
+        summary["name"] = name
         written = write_outputs(model, summary, out)
     except PolicyError as exc:  # a member policy's bad actions: nothing of that step recorded
         raise click.UsageError(str(exc)) from None
@@ -114,26 +126,61 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         raise click.ClickException(str(exc)) from None
     finally:
         model.close()
-    _print_summary(summary, out, written)
-
-
-def _print_summary(summary: dict[str, Any], out: Path, written: list[Path]) -> None:
-    def euro(value: Any) -> str:
-        return "-" if value is None else f"{value:.4f}"
-
-    click.echo(f"{summary['scenario']}: {summary['members']} members, {summary['days']} days, "
-               f"seed {summary['seed']}, {summary['mechanism']}")
-    click.echo(f"  self-sufficiency {summary['self_sufficiency']:.1%}, self-consumption "
-               f"{summary['self_consumption']:.1%}, traded locally "
-               f"{summary['share_traded_locally']:.1%} ({summary['local_traded_kwh']:.1f} kWh "
-               f"in {summary['trades']} trades)")
-    click.echo(f"  mean local price {euro(summary['mean_local_price_eur_per_kwh'])} EUR/kWh "
-               f"(retail {euro(summary['mean_retail_price_eur_per_kwh'])}, feed-in "
-               f"{euro(summary['feed_in_price_eur_per_kwh'])}); peak grid import "
-               f"{summary['peak_grid_import_kw']:.1f} kW")
-    click.echo(f"  bills {summary['bills_eur_total']:.2f} EUR vs grid-only "
-               f"{summary['baseline_bills_eur_total']:.2f} EUR; {summary['members_saving']} "
-               f"members save; tokens minted {summary['tokens_minted']}")
-    click.echo(f"  ledger: {summary['ledger_height'] + 1} blocks, head "
-               f"{summary['ledger_head_hash'][:16]}...")
+    for line in summary_lines(summary):
+        click.echo(line)
     click.echo(f"wrote {', '.join(p.name for p in written)} and ledger.sqlite to {out}")
+    if interrupted:
+        click.echo("interrupted: the files above hold the steps done so far and say "
+                   "\"partial\": true", err=True)
+        sys.exit(INTERRUPTED_EXIT)
+
+
+INTERRUPTED_EXIT = 130
+"""The shell's status for a process ended by Ctrl-C (128 + SIGINT)."""
+
+
+class StopAtStepBoundary:
+    """While active, Ctrl-C asks the run to stop after the current step instead of
+    raising inside it (a block half-written to SQLite, a settlement half-done).
+
+    A second Ctrl-C restores Python's default and interrupts at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _ask(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+        click.echo("\nstopping after this step (Ctrl-C again to stop at once)", err=True)
+
+    def __enter__(self) -> StopAtStepBoundary:
+        self._previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if signal.getsignal(signal.SIGINT) == self._ask:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def make_out_dir(out: Path) -> None:
+    """Create the output folder or stop with one line (exit 2) saying why it cannot be."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise click.UsageError(f"--out {out}: cannot create this folder ({reason})") from None
+
+
+def partial_summary(model: Any) -> dict[str, Any]:
+    """The KPIs of the steps done before Ctrl-C, marked partial.
+
+    Every block the ledger sealed so far is whole (blocks are written in one
+    SQLite transaction), so the ledger verifies; the summary says how far the
+    run got instead of passing for a finished one.
+    """
+    summary: dict[str, Any] = model.summary()
+    summary.update(partial=True, steps_done=int(model.steps),
+                   steps_total=int(model.clock.total_steps))
+    return summary

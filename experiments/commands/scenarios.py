@@ -12,8 +12,10 @@ from gridcoop.agents.scenario.schema import ScenarioError
 @click.option("--all", "show_all", is_flag=True,
               help="Show every parameter with its default, not only those the file sets.")
 def scenarios(name: str | None, show_all: bool) -> None:
-    """List built-in scenarios, or show every parameter of NAME (a name or YAML file)."""
+    """List built-in scenarios, or show every parameter of NAME (a name or YAML file)
+    with its value, unit and meaning."""
     from gridcoop.experiments.scenarios import builtin_scenarios, describe_parameters, load_scenario
+    from gridcoop.experiments.scenarios.parameters import describe_line
 
     chosen = [name] if name else list(builtin_scenarios())
     for item in chosen:
@@ -31,7 +33,7 @@ def scenarios(name: str | None, show_all: bool) -> None:
         for key, value in shown.items():
             if key in ("name", "description", "kind"):
                 continue
-            click.echo(f"    {key} = {value}")
+            click.echo(f"    {describe_line(key, value)}")
         click.echo("")
     if not name:
         click.echo("Run one: gridcoop run NAME [--days N] [--seed S] [--out DIR] "

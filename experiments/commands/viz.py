@@ -11,6 +11,35 @@ import click
 APP = Path(__file__).resolve().parents[1] / "viz" / "app.py"
 
 
+def ensure_assets() -> None:
+    """Fetch the page's front-end assets into Solara's cache if any is missing; stop with a
+    clear message (not a blank page) when they cannot be fetched."""
+    from gridcoop.experiments.viz import assets
+
+    cache = assets.default_cache_dir()
+    missing = assets.missing_packages(cache, assets.SOLARA_PAGE_PACKAGES)
+    if not missing:
+        return
+    click.echo("gridcoop viz: preparing the page's front-end assets once ("
+               + ", ".join(p.spec for p in missing) + f") into {cache}", err=True)
+    if assets.run_cli(None, [], None, None, force=False, check=False) != 0:
+        raise click.ClickException(
+            "the page's front-end assets are missing and could not be fetched from the npm "
+            f"registry into {cache}; without them the browser shows a blank page. Run "
+            "`gridcoop viz --prepare-assets` on a machine that reaches the registry (or set "
+            "npm's registry), or see docs/guides/viz.md")
+
+
+def quiet_solara() -> None:
+    """No phone-home calls (an offline campus server must not wait on them), and no
+    "runs on Solara" banner over the page's tables."""
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    import solara.server.settings
+
+    solara.server.settings.theme.show_banner = False
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 to serve the campus network).")
@@ -25,6 +54,7 @@ APP = Path(__file__).resolve().parents[1] / "viz" / "app.py"
 def viz(host: str, port: int, scenario: str, sets: tuple[str, ...],
         prepare_assets: bool) -> None:
     """Serve the web page: the community, flows, prices, ledger, rankings; step, play, reset."""
+    quiet_solara()  # before anything imports Solara: it reads its settings on import
     from gridcoop.experiments.viz import assets
 
     if prepare_assets:
@@ -37,14 +67,9 @@ def viz(host: str, port: int, scenario: str, sets: tuple[str, ...],
         check_settings(settings)
     except ScenarioError as exc:
         raise click.BadParameter(str(exc), param_hint="--scenario/--set") from None
-    missing = assets.missing_packages(assets.default_cache_dir(), assets.SOLARA_PAGE_PACKAGES)
-    if missing:
-        click.echo("warning: the page's front-end assets are not cached ("
-                   + ", ".join(p.spec for p in missing) + "); with no internet the page "
-                   "stays blank. Run `gridcoop viz --prepare-assets` once.", err=True)
+    ensure_assets()
     os.environ["GRIDCOOP_VIZ"] = settings.to_env()
-    # An offline campus server must not wait on Solara's phone-home calls.
-    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    quiet_solara()
     from solara.__main__ import run as solara_run
 
     click.echo(f"gridcoop viz: serving {scenario} at http://{host}:{port}/", err=True)

@@ -253,9 +253,24 @@ def parse_config(data: Any, base_dir: Path = Path(".")) -> LiveConfig:
                               "name the environment variable (password_env) or the file "
                               "(password_file) that holds them")
     try:
-        return LiveConfig.model_validate({**data, "base_dir": base_dir})
+        config = LiveConfig.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         raise LiveConfigError(_explain(exc)) from None
+    return _secret_files_resolved(config)
+
+
+def _secret_files_resolved(config: LiveConfig) -> LiveConfig:
+    """Password files relative to the config's folder, like every other path of it (the
+    credentials read them themselves, where the config's folder is not known)."""
+    sources = {}
+    for name, server in config.sources.items():
+        file = server.credentials.password_file
+        if file is not None and not file.is_absolute():
+            credentials = server.credentials.model_copy(
+                update={"password_file": config.resolve(file)})
+            server = server.model_copy(update={"credentials": credentials})
+        sources[name] = server
+    return config.model_copy(update={"sources": sources})
 
 
 def load_config(path: str | os.PathLike[str]) -> LiveConfig:

@@ -35,6 +35,8 @@ from gridcoop.experiments.viz.protocol import (
 
 BLOCKS_KEPT = 50
 TRANSACTIONS_KEPT = 200
+MEMBER_FACTS_KEPT = 500
+"""Members whose facts each snapshot copies (a live community is small; this bounds it)."""
 
 
 class PageNotAttachedError(RuntimeError):
@@ -99,6 +101,9 @@ class LiveSnapshot:
     ev_rows: _EVRows | None = None
     dr_rows: _DRRows | None = None
     live_status: Mapping[str, Any] = field(default_factory=dict)
+    kind_balances: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    kpi_values: Mapping[str, float | None] = field(default_factory=dict)
+    facts: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, model: CommunityModel, status: Mapping[str, Any] | None = None) -> LiveSnapshot:
@@ -121,7 +126,11 @@ class LiveSnapshot:
                    dict(source.tokens()), tuple(source.token_history()),
                    None if ev is None else _EVRows(tuple(ev.capacity()),
                                                    tuple(ev.reserve_calls())),
-                   None if dr is None else _DRRows(tuple(dr.events())), dict(status or {}))
+                   None if dr is None else _DRRows(tuple(dr.events())), dict(status or {}),
+                   {kind: dict(b) for kind, b in source.tokens_by_kind().items()},
+                   dict(source.kpis()),
+                   {m.member_id: tuple(source.member_facts(m.member_id))
+                    for m in source.members()[:MEMBER_FACTS_KEPT]})
 
 
 class LivePublisher:
@@ -190,6 +199,19 @@ class LivePageModel(mesa.Model):  # type: ignore[misc]
 
     def token_history(self) -> Sequence[TokenPoint]:
         return self.snapshot.token_points
+
+    def tokens_by_kind(self) -> Mapping[str, Mapping[str, int]]:
+        return self.snapshot.kind_balances
+
+    def kpis(self) -> Mapping[str, float | None]:
+        return self.snapshot.kpi_values
+
+    def member_facts(self, member_id: str) -> Sequence[tuple[str, str]]:
+        return self.snapshot.facts.get(member_id, ())
+
+    @property
+    def live(self) -> bool:
+        return True
 
     def ev(self) -> EVSource | None:
         return self.snapshot.ev_rows

@@ -14,4 +14,4 @@ from gridcoop.experiments.viz.page import GridcoopPage
 @component
 def Page() -> None:
     """One browser session: the live community; Step/Play fetch the newest interval."""
-    GridcoopPage(LivePageModel, {}, name="gridcoop live")
+    GridcoopPage(LivePageModel, {}, name="gridcoop live", live=True)

@@ -26,6 +26,7 @@ from gridcoop.experiments.live.community import LiveCommunity
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, NetworkServer
 from gridcoop.experiments.live.journal import LEDGER_ACTIONS, Interval, LiveJournal
 from gridcoop.experiments.live.metering import RealMeters
+from gridcoop.experiments.live.refusals import RefusalLog
 from gridcoop.experiments.live.remote import RemoteAgents
 from gridcoop.hardware_bridge import make_source
 from gridcoop.hardware_bridge.errors import BridgeError, CommandError
@@ -113,6 +114,7 @@ class LiveRunner:
         except BaseException:
             self.close()
             raise
+        self.refusals = RefusalLog(self.sources)
         self.history: list[dict[str, Any]] = []
         self.stop_event = threading.Event()
         self._sim_mean_wh = config.community.simulated_mean_w * self.interval_s / 3600
@@ -239,6 +241,7 @@ class LiveRunner:
             except BridgeError as exc:
                 log.warning("network server %s: poll failed (%s); retrying next interval", name,
                             exc)
+            self.events.extend(self.refusals.check(name, source))
 
     def _send(self, request: QueuedCommand, now_s: int) -> list[Any]:
         source = self.source_of.get(request.node)
@@ -373,6 +376,10 @@ class LiveRunner:
         self.close()
 
 
+MESA_LOGGER = "MESA"
+"""Mesa's loggers (``MESA.<module>``) log every model step at INFO/DEBUG."""
+
+
 def configure_logging(path: str | os.PathLike[str] | None = None) -> None:
     """Log live events (silences, reboots, outages, resumes) to stderr and optionally a file."""
     handlers: list[logging.Handler] = [logging.StreamHandler()]
@@ -380,3 +387,4 @@ def configure_logging(path: str | os.PathLike[str] | None = None) -> None:
         handlers.append(logging.FileHandler(path, encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger(MESA_LOGGER).setLevel(logging.WARNING)  # no "calling model.step" lines

@@ -9,6 +9,7 @@ any work starts, naming the key and the closest known one.
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,22 @@ def _locate(name_or_path: str) -> Path:
                         f"{', '.join(builtins)}; {hint}")
 
 
+def _number(value: Any) -> Any:
+    """``1e2`` (a string to YAML, which wants ``1.0e2``) and ``100.0`` are the number 100;
+    a whole float becomes an int so integer parameters take it."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if not math.isfinite(number):
+            return value
+        value = number
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
 def parse_sets(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """``["households=1000", "mix.prosumer=0.5"]`` -> nested dict; values are read as YAML."""
     out: dict[str, Any] = {}
@@ -68,6 +85,7 @@ def parse_sets(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
+        value = _number(value)
         if name in _PATH_KEYS and isinstance(value, str) and value:
             value = str(Path(value).resolve())
         node = out

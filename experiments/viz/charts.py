@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from gridcoop.experiments.viz.figures import CHART_MARGINS, axes_for, rescale
+from gridcoop.experiments.viz.figures import CHART_MARGINS, add_hover, axes_for, rescale
 from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
 from gridcoop.experiments.viz.protocol import PageSource
 
@@ -83,6 +83,14 @@ def draw_prices(figure: Figure, view: PriceView) -> None:
         volume_ax.bar(view.hours, view.volume_kwh, width=width, color="#1f77b4", alpha=0.6)
         price_ax.legend(fontsize=7, loc="upper left")
         rescale(price_ax, volume_ax)
+        add_hover(price_ax, view.hours,
+                  [r if p is None else p for p, r in zip(view.clearing_price_eur_per_kwh,
+                                                          view.retail_eur_per_kwh, strict=True)],
+                  [f"hour {h:g}: price {'-' if p is None else f'{p:.4f} €/kWh'}, "
+                   f"{v:.2f} kWh traded; retail {r:.4f}, feed-in {f:.4f} €/kWh"
+                   for h, p, v, r, f in zip(view.hours, view.clearing_price_eur_per_kwh,
+                                            view.volume_kwh, view.retail_eur_per_kwh,
+                                            view.feed_in_eur_per_kwh, strict=True)])
     else:
         price_ax.text(0.5, 0.5, "no auction cleared yet", ha="center", va="center",
                       transform=price_ax.transAxes, fontsize=9)
@@ -157,6 +165,12 @@ def draw_balance(figure: Figure, view: BalanceView) -> None:
         ax.axhline(0.0, color="#999999", lw=0.5)
         ax.legend(fontsize=7, loc="upper left")
         rescale(ax)
+        add_hover(ax, view.hours, view.consumption_kwh,
+                  [f"hour {h:.2f}: production {p:.2f}, consumption {c:.2f}, import {i:.2f}, "
+                   f"export {e:.2f}, into storage {st:.2f} kWh"
+                   for h, p, c, i, e, st in zip(view.hours, view.production_kwh,
+                                                view.consumption_kwh, view.import_kwh,
+                                                view.export_kwh, view.storage_kwh, strict=True)])
     else:
         ax.text(0.5, 0.5, "no metering interval yet", ha="center", va="center",
                 transform=ax.transAxes, fontsize=9)

@@ -25,14 +25,16 @@ long as the model does.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.model.population import NodeKind
 from gridcoop.experiments.viz.ledger_source import LedgerReader
 from gridcoop.experiments.viz.protocol import DRSource, EVSource
-from gridcoop.units import UEUR_PER_EUR
+from gridcoop.ledger import GRID_ACCOUNT
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH
 
 KIND_NAMES = {NodeKind.PROSUMER: "prosumer", NodeKind.EV_OWNER: "ev_owner",
               NodeKind.DR_HOUSEHOLD: "dr_household", NodeKind.CLASSROOM: "classroom",
@@ -76,6 +78,14 @@ class IntervalBalance:
 class TokenTotal:
     time_s: int
     total_tokens: int
+    by_kind: Mapping[str, int] = field(default_factory=dict)
+
+
+ENERGY = "energy"
+TOKEN_KIND = {"ev-community": "EV", "dr": "DR", "campus-footprint": "footprint",
+              "campus-lighting": "lighting"}
+"""The ledger's ``token`` asset belongs to the one mechanism a scenario runs; energy tokens
+are the ``wh`` asset (1 token = 1 Wh delivered locally)."""
 
 
 class CommunitySource:
@@ -92,6 +102,10 @@ class CommunitySource:
         self._accounts = list(accounts)
         self._ledger = LedgerReader(model.accounts.ledger,
                                     dict(zip(accounts, pop.node_ids, strict=True)))
+        self._names = dict(zip(accounts, pop.node_ids, strict=True))
+        self._index = {node_id: i for i, node_id in enumerate(pop.node_ids)}
+        self._token_kind = next((TOKEN_KIND[e.name] for e in getattr(model, "extensions", ())
+                                 if e.name in TOKEN_KIND), None)
         self._settled: dict[int, tuple[int, int]] = {}
         self._settled_seen = 0
         self._tokens: list[TokenTotal] = []
@@ -185,8 +199,63 @@ class CommunitySource:
     def token_history(self) -> list[TokenTotal]:
         now = self.time_s
         if self.model.steps and (not self._tokens or self._tokens[-1].time_s < now):
-            self._tokens.append(TokenTotal(now, int(self.model.kpis.tokens_wh)))
+            by_kind = {ENERGY: int(self.model.kpis.tokens_wh)}
+            if self._token_kind is not None:
+                by_kind[self._token_kind] = int(
+                    self.model.accounts.ledger.state.supply.get("token", 0))
+            self._tokens.append(TokenTotal(now, sum(by_kind.values()), by_kind))
         return self._tokens
+
+    def tokens_by_kind(self) -> dict[str, dict[str, int]]:
+        """Energy tokens of every member, and the scenario's own tokens of every holder
+        (for the footprint: people, who are not metered members)."""
+        out = {ENERGY: self.tokens()}
+        if self._token_kind is not None:
+            balances = self.model.accounts.ledger.state.balances
+            out[self._token_kind] = {
+                self._names.get(account, f"person {account[:6]}"): amount
+                for (account, asset), amount in list(balances.items())
+                if asset == "token" and account != GRID_ACCOUNT}
+        return out
+
+    def kpis(self) -> dict[str, float | None]:
+        """The run's key figures so far, from the model's running totals."""
+        k = self.model.kpis
+        bills = float(k.bill_u.sum()) / UEUR_PER_EUR
+        baseline = float(k.baseline_u.sum()) / UEUR_PER_EUR
+        return {
+            "self_sufficiency": ((k.consumption_kwh - k.grid_import_kwh) / k.consumption_kwh
+                                 if k.consumption_kwh > 0 else None),
+            "self_consumption": ((k.production_kwh - k.grid_export_kwh) / k.production_kwh
+                                 if k.production_kwh > 0 else None),
+            "bills_eur": bills, "baseline_eur": baseline, "savings_eur": baseline - bills,
+            "peak_import_kw": float(k.peak_grid_import_kw),
+        }
+
+    def member_facts(self, member_id: str) -> list[tuple[str, str]]:
+        """What the meters, the market and the bills say about one member so far."""
+        i = self._index.get(member_id)
+        if i is None:
+            return []
+        k = self.model.kpis
+        member = self._members[i]
+        bill, baseline = int(k.bill_u[i]) / UEUR_PER_EUR, int(k.baseline_u[i]) / UEUR_PER_EUR
+        return [
+            ("kind", member.kind), ("region", member.region_id or "-"),
+            ("this interval", f"import {int(self.model.last_import_wh[i]) / WH_PER_KWH:.3f} "
+                              f"kWh, export {int(self.model.last_export_wh[i]) / WH_PER_KWH:.3f}"
+                              " kWh"),
+            ("metered so far", f"import {int(k.node_import_wh[i]) / WH_PER_KWH:,.2f} kWh, "
+                               f"export {int(k.node_export_wh[i]) / WH_PER_KWH:,.2f} kWh"),
+            ("traded locally", f"bought {int(k.node_bought_wh[i]) / WH_PER_KWH:,.2f} kWh, "
+                               f"sold {int(k.node_sold_wh[i]) / WH_PER_KWH:,.2f} kWh"),
+            ("bill so far", f"{bill:,.2f} € against {baseline:,.2f} € grid-only "
+                            f"(saving {baseline - bill:,.2f} €)"),
+        ]
+
+    @property
+    def live(self) -> bool:
+        return False
 
     def ev(self) -> EVSource | None:
         """The EV communities' hourly capacity vs commitment and reserve calls, if any."""

@@ -92,6 +92,21 @@ CONTROLS: dict[str, Control] = {
 }
 
 
+def applies(name: str, kind: str) -> bool:
+    """Whether the control ``name`` changes a model of ``kind`` (the page shows only those)."""
+    if name in ("scenario", "seed", "mechanism", "signing", "days"):
+        return True
+    return ONLY_FOR.get(name, kind) == kind
+
+
+def scenario_kind(scenario: str) -> str:
+    """The kind of a built-in scenario or YAML file (``""`` when it cannot be read)."""
+    try:
+        return load_scenario(scenario)[0]
+    except ScenarioError:
+        return ""
+
+
 def scenario_arguments(scenario: str, controls: Mapping[str, Any],
                        overrides: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """``(kind, params)`` for ``CommunityModel``: the scenario file, the controls that
@@ -174,5 +189,6 @@ def check_settings(settings: PageSettings) -> None:
     scenario_arguments(settings.scenario, values, fixed)
 
 
-__all__ = ["CONTROLS", "PageCommunity", "PageSettings", "ScenarioError", "check_settings",
-           "initial_controls", "page_model_params", "scenario_arguments"]
+__all__ = ["CONTROLS", "PageCommunity", "PageSettings", "ScenarioError", "applies",
+           "check_settings", "initial_controls", "page_model_params", "scenario_arguments",
+           "scenario_kind"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from gridcoop.experiments.viz.figures import axes_for, rescale
+from gridcoop.experiments.viz.figures import add_hover, axes_for, rescale
 from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
 from gridcoop.experiments.viz.protocol import PageSource
 
@@ -83,6 +83,10 @@ def draw_ev(figure: Figure, view: EVView) -> None:
                        color="#2ca02c", label="served", zorder=3)
         ax.legend(fontsize=7, loc="upper left")
         rescale(ax)
+        add_hover(ax, view.hours, view.available_kw,
+                  [f"hour {h:g}: available {a:.1f} kW, committed {c:.1f} kW"
+                   for h, a, c in zip(view.hours, view.available_kw, view.committed_kw,
+                                      strict=True)])
     else:
         ax.text(0.5, 0.5, "no capacity forecast yet", ha="center", va="center",
                 transform=ax.transAxes, fontsize=9)

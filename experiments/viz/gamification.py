@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from gridcoop.experiments.viz.figures import axes_for, rescale
+from gridcoop.experiments.viz.figures import add_hover, axes_for, rescale
 from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, hours, recent
 from gridcoop.experiments.viz.protocol import PageSource
 
@@ -30,6 +30,10 @@ class RankRow:
     tokens: int
 
 
+ALL_KINDS = "all"
+"""The filter value that ranks every token kind together."""
+
+
 @dataclass(frozen=True)
 class LeaderboardView:
     """Top and bottom of the ranking, plus the community's tokens over time."""
@@ -41,6 +45,22 @@ class LeaderboardView:
     total_tokens: int
     hours: tuple[float, ...]
     total_tokens_over_time: tuple[int, ...]
+    kind: str = ALL_KINDS
+    kinds: tuple[str, ...] = ()
+    """Every token kind the community has (the filter's choices)."""
+    series: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """Each shown kind's community total over ``hours``."""
+
+
+def holdings(by_kind: Mapping[str, Mapping[str, int]], kind: str = ALL_KINDS) -> dict[str, int]:
+    """Each holder's tokens of ``kind``, or of every kind added up."""
+    if kind != ALL_KINDS:
+        return dict(by_kind.get(kind, {}))
+    total: dict[str, int] = {}
+    for balances in by_kind.values():
+        for holder, amount in balances.items():
+            total[holder] = total.get(holder, 0) + amount
+    return total
 
 
 def rank(tokens: Mapping[str, int]) -> list[RankRow]:
@@ -54,34 +74,53 @@ def rank(tokens: Mapping[str, int]) -> list[RankRow]:
 
 
 def leaderboard_view(source: PageSource, size: int = BOARD_SIZE,
-                     window_s: int = HISTORY_WINDOW_S) -> LeaderboardView:
-    """The top ``size`` and bottom ``size`` members and the recent token totals."""
-    tokens = source.tokens()
+                     window_s: int = HISTORY_WINDOW_S, kind: str = ALL_KINDS) -> LeaderboardView:
+    """The top ``size`` and bottom ``size`` holders of ``kind`` and the recent token totals."""
+    by_kind = source.tokens_by_kind()
+    tokens = holdings(by_kind, kind)
     ranked = rank(tokens)
     top = ranked[:size]
     bottom = list(reversed(ranked[len(top):]))[:size]
     history = recent(source.token_history(), window_s)
+    kinds = tuple(by_kind)
+    shown = kinds if kind == ALL_KINDS else (kind,)
     return LeaderboardView(
         top=tuple(top),
         bottom=tuple(bottom),
         member_count=len(ranked),
         total_tokens=sum(tokens.values()),
         hours=hours(history),
-        total_tokens_over_time=tuple(point.total_tokens for point in history),
+        total_tokens_over_time=tuple(
+            point.total_tokens if kind == ALL_KINDS else point.by_kind.get(kind, 0)
+            for point in history),
+        kind=kind,
+        kinds=kinds,
+        series=tuple((name, tuple(point.by_kind.get(name, 0) for point in history))
+                     for name in shown),
     )
 
 
+KIND_COLOURS = {"energy": "#9467bd", "EV": "#1f77b4", "DR": "#2ca02c", "footprint": "#ff7f0e",
+                "lighting": "#d62728"}
+
+
 def draw_tokens(figure: Figure, view: LeaderboardView) -> None:
-    """The community's token total over the recent window."""
+    """Each shown token kind's community total over the recent window."""
     (ax,) = axes_for(figure)
-    if view.hours:
-        ax.plot(view.hours, view.total_tokens_over_time, color="#9467bd", lw=1.5,
-                marker="o" if len(view.hours) < 3 else None, ms=3)
+    if view.hours and view.series:
+        for name, values in view.series:
+            ax.plot(view.hours, values, color=KIND_COLOURS.get(name, "#7f7f7f"), lw=1.5,
+                    marker="o" if len(view.hours) < 3 else None, ms=3, label=name)
+            add_hover(ax, view.hours, values,
+                      [f"hour {h:.2f}: {v:,} {name} tokens" for h, v in
+                       zip(view.hours, values, strict=True)])
+        ax.legend(fontsize=7, loc="upper left")
         rescale(ax)
     else:
         ax.text(0.5, 0.5, "no tokens yet", ha="center", va="center", transform=ax.transAxes,
                 fontsize=9)
-    ax.set_title(f"{view.total_tokens:,} tokens held by {view.member_count} members",
+    shown = "all kinds" if view.kind == ALL_KINDS else f"{view.kind} tokens"
+    ax.set_title(f"{view.total_tokens:,} tokens ({shown}) held by {view.member_count} holders",
                  fontsize=8)
     ax.set_ylabel("tokens (community total)", fontsize=8)
     ax.set_xlabel("simulated hour", fontsize=8)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gridcoop.experiments.viz.formatting import format_sim_time, short_hash
 from gridcoop.experiments.viz.protocol import LedgerSource, PageSource
+from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH
 
 LATEST_BLOCKS = 5
 LATEST_TRANSACTIONS = 10
@@ -36,6 +37,28 @@ class TransactionView:
     receiver: str
     amount: int
     unit: str
+
+    @property
+    def amount_text(self) -> str:
+        """The amount as people read it: € for money, kWh for energy."""
+        return format_amount(self.amount, self.unit)
+
+
+def format_amount(amount: int, unit: str) -> str:
+    """µ€ as €, Wh as kWh (with what follows the unit, e.g. "Wh delivered"), tokens as a
+    count; a transaction that moves nothing shows its note alone."""
+    head, _, rest = unit.partition(" ")
+    note = f" {rest}" if rest else ""
+    if head == "µ€":
+        euros = amount / UEUR_PER_EUR
+        return f"{euros:,.2f} €{note}" if abs(euros) >= 1 else f"{euros:,.4f} €{note}"
+    if head == "Wh":
+        return f"{amount / WH_PER_KWH:,.3f} kWh{note}"
+    if head == "tokens":
+        return f"{amount:,} tokens{note}"
+    if amount == 0:
+        return unit
+    return f"{amount:,} {unit}".strip()
 
 
 @dataclass(frozen=True)

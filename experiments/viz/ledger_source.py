@@ -15,7 +15,8 @@ from typing import Any
 
 from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
 
-ASSET_UNITS = {"wh": "tokens", "eur_u": "µ€"}
+ASSET_UNITS = {"wh": "Wh", "eur_u": "µ€", "token": "tokens"}
+"""Ledger assets as units: energy tokens are Wh of delivered energy (shown as kWh)."""
 
 
 class BlockRefusedError(RuntimeError):
@@ -86,6 +87,12 @@ def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, s
         return kind, issuer, who(tx.target), tx.level, f"level, {tx.action} {tx.appliance}"
     if kind == "dr_outcome":
         return kind, issuer, who(tx.target), 0, f"{tx.outcome} via {tx.via}"
+    if kind == "reward":
+        return kind, issuer, who(tx.to), tx.amount, "tokens"
+    if kind == "penalty":
+        return kind, who(tx.account), issuer, tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
+    if kind == "meter_attestation":
+        return kind, issuer, who(tx.subject), tx.import_wh, "Wh imported"
     return kind, issuer, "", 0, ""
 
 

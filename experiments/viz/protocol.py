@@ -47,7 +47,20 @@ kW, tokens integers (1 token = 1 Wh in the pilot).
                                run keeps no ledger.
 ``tokens()``                   each member's token balance now
                                (``member_id -> int``).
-``token_history()``            ``time_s``, ``total_tokens`` per step.
+``token_history()``            ``time_s``, ``total_tokens``, ``by_kind``
+                               (kind -> community total) per step.
+``tokens_by_kind()``           every token kind's balances: ``kind ->
+                               {holder -> tokens}``; kinds are ``energy``
+                               (1 token = 1 Wh delivered locally), ``EV``,
+                               ``DR``, ``footprint``, ``lighting``.
+``kpis()``                     the key figures so far: ``self_sufficiency``,
+                               ``self_consumption`` (shares), ``bills_eur``,
+                               ``baseline_eur`` (grid-only), ``savings_eur``,
+                               ``peak_import_kw`` (any may be ``None``).
+``member_facts(member_id)``    ``(label, value)`` lines about one member (its
+                               meters, bill against baseline, trades);
+                               empty when the source knows none.
+``live``                       True for a live community (the page says so).
 ``ev()``                       an :class:`EVSource`, or ``None`` when the
                                scenario has no EV community.
 ``dr()``                       a :class:`DRSource`, or ``None`` when the
@@ -161,12 +174,14 @@ class TransactionRow(Protocol):
 
 
 class TokenPoint(Protocol):
-    """The community's token total after one step."""
+    """The community's token totals after one step."""
 
     @property
     def time_s(self) -> int: ...
     @property
     def total_tokens(self) -> int: ...
+    @property
+    def by_kind(self) -> Mapping[str, int]: ...
 
 
 class CapacityRow(Protocol):
@@ -247,5 +262,10 @@ class PageSource(Protocol):
     def ledger(self) -> LedgerSource | None: ...
     def tokens(self) -> Mapping[str, int]: ...
     def token_history(self) -> Sequence[TokenPoint]: ...
+    def tokens_by_kind(self) -> Mapping[str, Mapping[str, int]]: ...
+    def kpis(self) -> Mapping[str, float | None]: ...
+    def member_facts(self, member_id: str) -> Sequence[tuple[str, str]]: ...
+    @property
+    def live(self) -> bool: ...
     def ev(self) -> EVSource | None: ...
     def dr(self) -> DRSource | None: ...

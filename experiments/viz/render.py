@@ -12,7 +12,9 @@ the browser to load, which matters on an offline campus server.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -22,7 +24,7 @@ from matplotlib.figure import Figure
 from gridcoop.experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
 from gridcoop.experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_svg
 from gridcoop.experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
-from gridcoop.experiments.viz.gamification import draw_tokens, leaderboard_view
+from gridcoop.experiments.viz.gamification import ALL_KINDS, draw_tokens, leaderboard_view
 from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
 from gridcoop.experiments.viz.network import draw_network, network_view
 from gridcoop.experiments.viz.protocol import PageSource
@@ -53,6 +55,8 @@ class Panel:
     badge: Badge | None = None
     absent: bool = False
     """True when the scenario has no such community (the summary says so)."""
+    csv: str = ""
+    """What the panel shows as a CSV table (the page's download button)."""
 
 
 @dataclass
@@ -101,14 +105,29 @@ def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A CSV table (the download of what a panel shows); ``None`` cells stay empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return buffer.getvalue()
+
+
 def network_panel(source: PageSource, state: PageState) -> Panel:
     """The community network with this interval's flows."""
     view = network_view(source)
+    flows = {f.member_id: f for f in source.interval_flows()}
     members = sum(1 for n in view.nodes if n.kind not in ("market", "grid", "aggregator"))
     regions = sum(1 for n in view.nodes if n.kind == "aggregator")
     return reuse_or_draw(state, "network", view, lambda: Panel(
         "network", "Community network", f"{members} members in {regions} aggregator regions",
-        chart_svg=figure_svg(state, "network", draw_network, view, NETWORK_SIZE_IN)))
+        chart_svg=figure_svg(state, "network", draw_network, view, NETWORK_SIZE_IN),
+        csv=csv_text(("member", "kind", "region", "import_kwh", "export_kwh"),
+                     [(m.member_id, m.kind, m.region_id,
+                       *((flows[m.member_id].import_kwh, flows[m.member_id].export_kwh)
+                         if m.member_id in flows else (None, None)))
+                      for m in source.members()])))
 
 
 def prices_panel(source: PageSource, state: PageState) -> Panel:
@@ -118,7 +137,12 @@ def prices_panel(source: PageSource, state: PageState) -> Panel:
             else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
     return reuse_or_draw(state, "prices", view, lambda: Panel(
         "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean}",
-        chart_svg=figure_svg(state, "prices", draw_prices, view)))
+        chart_svg=figure_svg(state, "prices", draw_prices, view),
+        csv=csv_text(("hour", "clearing_price_eur_per_kwh", "volume_kwh", "retail_eur_per_kwh",
+                      "feed_in_eur_per_kwh"),
+                     list(zip(view.hours, view.clearing_price_eur_per_kwh, view.volume_kwh,
+                              view.retail_eur_per_kwh, view.feed_in_eur_per_kwh,
+                              strict=True)))))
 
 
 def balance_panel(source: PageSource, state: PageState) -> Panel:
@@ -127,7 +151,12 @@ def balance_panel(source: PageSource, state: PageState) -> Panel:
     return reuse_or_draw(state, "balance", view, lambda: Panel(
         "balance", "Energy balance", f"import {view.window_import_kwh:.1f} kWh, export "
         f"{view.window_export_kwh:.1f} kWh in the window",
-        chart_svg=figure_svg(state, "balance", draw_balance, view)))
+        chart_svg=figure_svg(state, "balance", draw_balance, view),
+        csv=csv_text(("hour", "production_kwh", "consumption_kwh", "import_kwh", "export_kwh",
+                      "storage_kwh"),
+                     list(zip(view.hours, view.production_kwh, view.consumption_kwh,
+                              view.import_kwh, view.export_kwh, view.storage_kwh,
+                              strict=True)))))
 
 
 def ledger_panel(source: PageSource, state: PageState) -> Panel:
@@ -139,38 +168,52 @@ def ledger_panel(source: PageSource, state: PageState) -> Panel:
                         [(b.height, b.block_hash, b.time, b.transaction_count)
                          for b in view.blocks])
     transactions = table_html(("tx", "kind", "from", "to", "amount"),
-                              [(t.tx_id, t.kind, t.sender, t.receiver, f"{t.amount:,} {t.unit}")
+                              [(t.tx_id, t.kind, t.sender, t.receiver, t.amount_text)
                                for t in view.transactions])
     head = (f"<div style='font-family:monospace;font-size:11px;word-break:break-all'>"
             f"head {html.escape(view.head_hash)}</div>")
     return Panel("ledger", "Ledger", f"head block {view.height}, {len(view.transactions)} "
                  "latest transactions", html=head + blocks + transactions,
+                 csv=csv_text(("tx", "kind", "from", "to", "amount"),
+                              [(t.tx_id, t.kind, t.sender, t.receiver, t.amount_text)
+                               for t in view.transactions]),
                  badge=Badge(view.verification.verified,
                              ("verified" if view.verification.verified else "NOT verified")
                              + f": {view.verification.message}"))
 
 
-def leaderboard_panel(source: PageSource, state: PageState) -> Panel:
-    """The top and bottom ten of the gamification."""
-    view = leaderboard_view(source)
-    top = table_html(("rank", "most tokens", ""),
+def leaderboard_panel(source: PageSource, state: PageState, kind: str = ALL_KINDS) -> Panel:
+    """The top and bottom ten of the gamification, for one token kind or all."""
+    view = leaderboard_view(source, kind=kind)
+    what = "tokens" if kind == ALL_KINDS else f"{kind} tokens"
+    top = table_html(("rank", f"most {what}", ""),
                      [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.top])
-    bottom = table_html(("rank", "fewest tokens", ""),
+    bottom = table_html(("rank", f"fewest {what}", ""),
                         [(r.rank, r.member_id, f"{r.tokens:,}") for r in view.bottom])
     columns = f"<div style='flex:1'>{top}</div>" + (
         f"<div style='flex:1'>{bottom}</div>" if view.bottom else "")
     return Panel("leaderboard", "Leaderboard",
-                 f"top {len(view.top)} and bottom {len(view.bottom)} of {view.member_count}",
-                 html=f"<div style='display:flex;gap:16px'>{columns}</div>")
+                 f"top {len(view.top)} and bottom {len(view.bottom)} of {view.member_count} "
+                 f"({'all kinds' if kind == ALL_KINDS else kind}; kinds: "
+                 f"{', '.join(view.kinds) or '-'})",
+                 html=f"<div style='display:flex;gap:16px'>{columns}</div>",
+                 csv=csv_text(("rank", "holder", "tokens", "kind"),
+                              [(r.rank, r.member_id, r.tokens, kind)
+                               for r in (*view.top, *view.bottom)]))
 
 
-def tokens_panel(source: PageSource, state: PageState) -> Panel:
-    """The community's tokens over time."""
-    view = leaderboard_view(source)
-    chart = (view.hours, view.total_tokens_over_time, view.total_tokens, view.member_count)
+def tokens_panel(source: PageSource, state: PageState, kind: str = ALL_KINDS) -> Panel:
+    """The community's tokens over time, per kind."""
+    view = leaderboard_view(source, kind=kind)
+    chart = (view.hours, view.series, view.total_tokens, view.member_count, kind)
     return reuse_or_draw(state, "tokens", chart, lambda: Panel(
-        "tokens", "Tokens over time", f"{view.total_tokens:,} tokens in circulation",
-        chart_svg=figure_svg(state, "tokens", draw_tokens, view)))
+        "tokens", "Tokens over time",
+        f"{view.total_tokens:,} tokens in circulation "
+        f"({'all kinds' if kind == ALL_KINDS else kind})",
+        chart_svg=figure_svg(state, "tokens", draw_tokens, view),
+        csv=csv_text(("hour", *(name for name, _ in view.series)),
+                     [(h, *(values[i] for _, values in view.series))
+                      for i, h in enumerate(view.hours)])))
 
 
 def ev_panel(source: PageSource, state: PageState) -> Panel:
@@ -181,7 +224,10 @@ def ev_panel(source: PageSource, state: PageState) -> Panel:
     return reuse_or_draw(state, "ev", view, lambda: Panel(
         "ev", "EV community",
         f"{len(view.calls)} reserve calls, {view.calls_fully_served} fully served",
-        chart_svg=figure_svg(state, "ev", draw_ev, view)))
+        chart_svg=figure_svg(state, "ev", draw_ev, view),
+        csv=csv_text(("hour", "available_kw", "committed_kw"),
+                     list(zip(view.hours, view.available_kw, view.committed_kw,
+                              strict=True)))))
 
 
 def dr_panel(source: PageSource, state: PageState) -> Panel:
@@ -192,7 +238,10 @@ def dr_panel(source: PageSource, state: PageState) -> Panel:
     share = "-" if view.compliance is None else f"{view.compliance:.0%}"
     return reuse_or_draw(state, "dr", view, lambda: Panel(
         "dr", "Demand response", f"{view.event_count} events; compliance {share}",
-        chart_svg=figure_svg(state, "dr", draw_dr, view)))
+        chart_svg=figure_svg(state, "dr", draw_dr, view),
+        csv=csv_text(("hour", "level", "targets", "opted_in", "complied"),
+                     [(e.hour, e.level, e.targets, e.opted_in, e.complied)
+                      for e in view.latest])))
 
 
 PANELS: tuple[Callable[[PageSource, PageState], Panel], ...] = (

@@ -60,7 +60,12 @@ def test_the_live_page_shows_the_live_model(broker: MosquittoBroker, browser_pag
         page.locator(".gridcoop-ledger").wait_for(timeout=TIMEOUT_MS)
         page.get_by_role("button", name="Step").click()  # fetch the newest interval
         page.locator(".gridcoop-ledger").get_by_text(f"head {head}").wait_for(timeout=TIMEOUT_MS)
+        # the page says it is live, and counts the live model's intervals, not its own clicks
+        assert page.locator(".gridcoop-live-badge").inner_text().startswith("LIVE")
+        steps = page.locator(".gridcoop-live-steps").inner_text()
+        assert steps.startswith("Live interval: ") and int(steps.split(": ")[1]) >= 3, steps
         assert page.problems == []
+        page.screenshot(path=str(ARTIFACTS / "live-page.png"), full_page=True)
     finally:
         server.stop()
         stop.set()

@@ -143,6 +143,8 @@ def browser_page(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda message: problems.append(f"console error: {message.text}")
+            if message.type == "error" else None)
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
     page.on("response", lambda resp: problems.append(f"HTTP {resp.status}: {resp.url}")
             if resp.status >= 400 else None)

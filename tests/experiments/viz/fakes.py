@@ -61,6 +61,11 @@ class Tx:
 class TokenPoint:
     time_s: int
     total_tokens: int
+    by_kind: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.by_kind:  # a point given only its total: energy tokens
+            object.__setattr__(self, "by_kind", {"energy": self.total_tokens})
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,10 @@ class FakeSource:
     dr_source: FakeDR | None = None
     step_count: int = 0
     time_s: int = 0
+    other_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+    kpi_values: dict[str, float | None] = field(default_factory=dict)
+    facts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    live: bool = False
 
     def members(self) -> Sequence[Member]:
         return self.member_rows
@@ -171,6 +180,15 @@ class FakeSource:
 
     def token_history(self) -> Sequence[TokenPoint]:
         return self.token_points
+
+    def tokens_by_kind(self) -> Mapping[str, Mapping[str, int]]:
+        return {"energy": self.token_balances, **self.other_tokens}
+
+    def kpis(self) -> Mapping[str, float | None]:
+        return self.kpi_values
+
+    def member_facts(self, member_id: str) -> Sequence[tuple[str, str]]:
+        return self.facts.get(member_id, [])
 
     def ev(self) -> FakeEV | None:
         return self.ev_source

@@ -45,7 +45,7 @@ def test_tokens_over_time() -> None:
     assert view.hours == (0.0, 1.0) and view.total_tokens_over_time == (0, 12)
     figure = Figure()
     draw_tokens(figure, view)
-    assert "12 tokens held by 1 members" in figure.axes[0].get_title()
+    assert "12 tokens (all kinds) held by 1 holders" in figure.axes[0].get_title()
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=4), st.integers(-100, 100), max_size=40))

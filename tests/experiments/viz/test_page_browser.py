@@ -82,7 +82,7 @@ def test_page_loads_offline_steps_and_changes_the_price_chart(
     assert summary(page, "prices").startswith("0 auctions")
     assert summary(page, "ev") == "EV community: not in this scenario"
     assert summary(page, "dr") == "DR community: not in this scenario"
-    chart = page.locator(".gridcoop-prices img")
+    chart = page.locator(".gridcoop-prices .gridcoop-chart")
     before = chart.screenshot()
     step(page, 1)
     # the first gate clears the auction for the next hour: the chart now shows it
@@ -93,17 +93,24 @@ def test_page_loads_offline_steps_and_changes_the_price_chart(
     wait_for(lambda: badge.inner_text().startswith("verified: chain verified up to block"),
              "the verified badge")
     assert "verified" in (badge.get_attribute("class") or "").split()
-    # Mesa's render interval: one click on Step now runs 1 + 2 x 24 = 49 steps, to 13:00
-    interval = page.locator(".v-input", has_text="Render Interval")
-    interval.locator("[role=slider]").focus()
-    for _ in range(24):
-        page.keyboard.press("ArrowRight")
+    # Mesa's render interval: one click on Step now runs 49 steps, to 13:00
+    set_render_interval(page, 49)
     step(page, 51)
     wait_for(lambda: summary(page, "prices").startswith("13 auctions"), "13 auctions")
     assert "volume-weighted mean price -" not in summary(page, "prices")  # midday trades
     assert_clean(page, viz_server)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-neighbourhood.png"), full_page=True)
+
+
+def set_render_interval(page: Any, steps: int) -> None:
+    """Mesa's render interval: one click on Step then runs ``steps`` steps."""
+    interval = page.locator(".gridcoop-control", has_text="Render Interval")
+    interval.locator("[role=slider]").focus()
+    page.keyboard.press("Home")
+    for _ in range(steps - 1):
+        page.keyboard.press("ArrowRight")
+    interval.get_by_text(f"Render Interval (steps): {steps}").wait_for(timeout=TIMEOUT_MS)
 
 
 def choose(page: Any, label: str, option: str) -> None:
@@ -117,7 +124,7 @@ def test_changing_a_parameter_and_resetting_rebuilds_the_model(
         viz_server: PageServer, browser_page: Any) -> None:
     page = open_page(browser_page, viz_server)
     step(page, 1)
-    households = page.locator(".v-input", has_text="Households (neighbourhood)")
+    households = page.locator(".gridcoop-control", has_text="Households (neighbourhood)")
     households.locator("[role=slider]").focus()
     page.keyboard.press("Home")  # the slider's minimum: 10 households
     page.get_by_role("button", name="Reset").click()
@@ -158,3 +165,69 @@ def test_every_builtin_scenario_renders(viz_server: PageServer, browser_page: An
             step(page, count)
         assert_clean(page, viz_server)
         page.screenshot(path=str(ARTIFACTS / f"page-{scenario}.png"), full_page=True)
+
+
+def test_every_token_kind_transaction_kind_kpis_member_view_and_csv(
+        viz_server: PageServer, browser_page: Any) -> None:
+    page = open_page(browser_page, viz_server)
+    choose(page, "Scenario", "dr-community")
+    # only the chosen scenario's controls: no household sliders for the DR pilot
+    wait_for(lambda: page.locator(".gridcoop-control", has_text="Households").count() == 0,
+             "the neighbourhood's controls to go")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("Step: 0", exact=True).wait_for(timeout=TIMEOUT_MS)
+    set_render_interval(page, 100)
+    for count in (100, 200, 300):  # 5-minute metering: past the first evening's events
+        step(page, count)
+    wait_for(lambda: not summary(page, "dr").startswith("0 events"), "DR events")
+    # the DR tokens are on the leaderboard, behind their own filter button
+    page.locator(".gridcoop-token-filter").get_by_role("button", name="DR").click()
+    wait_for(lambda: "(DR;" in summary(page, "leaderboard"), "the DR filter")
+    first = page.locator(".gridcoop-leaderboard table tbody tr").first.inner_text()
+    assert int(first.split()[-1].replace(",", "")) > 0, first
+    assert "DR" in page.locator(".gridcoop-tokens .gridcoop-chart").inner_html()
+    # every transaction row names both parties and an amount (or what it records)
+    rows = page.locator(".gridcoop-ledger table").nth(1).locator("tbody tr")
+    for index in range(rows.count()):
+        cells = rows.nth(index).locator("td").all_inner_texts()
+        assert all(cell.strip() for cell in cells), cells
+        assert "µ€" not in cells[-1]
+    # KPI tiles and the ledger's verification
+    tiles = page.locator(".gridcoop-kpis").inner_text()
+    for label in ("self-sufficiency", "self-consumption", "savings vs grid-only",
+                  "peak grid import", "ledger"):
+        assert label in tiles
+    assert "NOT verified" not in tiles and "verified" in tiles
+    # the member view: the first DR household's bill and its ledger transactions
+    member = page.locator(".gridcoop-member")
+    assert "bill so far" in member.inner_text()
+    # hover values: every data point of the balance chart carries a tooltip
+    assert page.locator(".gridcoop-balance .gridcoop-hover title").count() > 0
+    # the CSV of the ledger card is what the card shows
+    with page.expect_download() as download:
+        page.locator(".gridcoop-ledger").get_by_role("button", name="CSV").click()
+    text = download.value.path().read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "tx,kind,from,to,amount"
+    assert_clean(page, viz_server)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-dr-community-tokens.png"), full_page=True)
+
+
+def test_two_thousand_households_render_with_no_console_error(chromium: Any,
+                                                               browser_page: Any) -> None:
+    port = free_port()
+    server = start_server([sys.executable, "-m", "gridcoop.experiments.cli", "viz", "--host",
+                           "127.0.0.1", "--port", str(port), "--set", "days=1", "--set",
+                           "households=2000", "--set", "regions=10"],
+                          ARTIFACTS / "gridcoop-viz-2000.log", port)
+    try:
+        page = open_page(browser_page, server)
+        assert summary(page, "network") == "2000 members in 10 aggregator regions"
+        step(page, 1)
+        step(page, 2)
+        assert page.locator(".gridcoop-kpis").inner_text().count("verified") == 1
+        assert_clean(page, server)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-2000-households.png"), full_page=True)
+    finally:
+        server.stop()

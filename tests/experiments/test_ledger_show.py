@@ -1,0 +1,48 @@
+"""``gridcoop ledger show`` and ``export`` speak in member ids, € and kWh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from gridcoop.experiments.cli import main
+from tests.ledger.conftest import build_community
+
+
+def test_show_and_export_speak_in_member_ids_euros_and_kwh(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    c = build_community(path, signing="full")
+    c.market.open_listing("h1", 0, 3_600)
+    c.wallet("alice").offer("h1", 500, 80_000)
+    c.wallet("bob").bid("h1", 500, 90_000)
+    c.market.close_listing("h1")
+    trade = c.market.trade("h1", c.accounts["alice"], c.accounts["bob"], 500, 85_000)
+    c.market.clear_listing("h1")
+    c.book.seal_block(3_600)
+    c.market.settle(trade.txid_hex, 400)
+    c.wallet("agg").reward(c.accounts["carol"], 7, "plugged in")
+    c.book.seal_block(7_200)
+    c.book.close()
+
+    result = CliRunner().invoke(main, ["ledger", "show", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()
+            if line.startswith("grid-")}
+    # alice: 1,000,000 µ€ + 42,500 µ€ x 400/500 = 1,034,000 µ€ = 1.03 €
+    assert rows["grid-alice"] == ["1.03", "0.000", "0"]
+    assert rows["grid-bob"] == ["0.97", "0.000", "0"]
+    assert rows["grid-carol"][-1] == "7"
+    assert "supply" in result.output and "€" in result.output
+
+    out = tmp_path / "x"
+    assert CliRunner().invoke(main, ["ledger", "export", str(path), "--out", str(out)]
+                              ).exit_code == 0
+    txs = pd.read_csv(out / "transactions.csv")
+    sale = txs[txs["kind"] == "trade"].iloc[0]
+    assert (sale["party_member"], sale["party2_member"]) == ("grid-alice", "grid-bob")
+    assert sale["amount_eur"] == 0.0425 and sale["energy_kwh"] == 0.5
+    balances = pd.read_csv(out / "balances.csv")
+    alice = balances[(balances["member_id"] == "grid-alice") & (balances["asset"] == "eur_u")]
+    assert float(alice["balance_eur"].iloc[0]) == 1.034
