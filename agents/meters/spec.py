@@ -28,9 +28,10 @@ class _Strict(BaseModel):
 
 
 SourceKind = Literal["simulated", "serial", "chirpstack", "ttn"]
-SECRET_WORDS = ("password", "passwd", "api_key", "apikey", "secret", "token")
-"""Setting names that would hold a secret; only ``<name>_env`` / ``<name>_file`` are allowed
-(the same rule as live mode's config, ``gridcoop.experiments.live.config``)."""
+SECRET_WORDS = ("password", "passwd", "key", "secret", "token")
+"""Setting names that would hold a secret (a password, an API key, a device's MAC key or a
+master key); only ``<name>_env`` / ``<name>_file`` are allowed, in a scenario and in live
+mode's config (``gridcoop.experiments.live.config``) alike."""
 
 
 class MeterSourceSpec(_Strict):

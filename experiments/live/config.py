@@ -16,8 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SECRET_WORDS = ("password", "passwd", "api_key", "apikey", "secret", "token")
-"""Key names that would hold a secret; only ``<name>_env`` / ``<name>_file`` are allowed."""
+from gridcoop.agents.meters.spec import SECRET_WORDS
 
 
 class LiveConfigError(ValueError):
@@ -280,6 +279,10 @@ def load_config(path: str | os.PathLike[str]) -> LiveConfig:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise LiveConfigError(f"cannot read live config {file}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise LiveConfigError(f"{file} is not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         raise LiveConfigError(f"{file} is not valid YAML: {exc}") from exc
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise LiveConfigError(f"{file} nests its values too deeply to be a live config") from None
     return parse_config(data, file.parent.resolve())

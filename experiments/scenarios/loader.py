@@ -32,10 +32,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path} is not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path} is not valid YAML: {exc}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ScenarioError(f"{path} nests its values too deeply to be a scenario") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path} must hold a mapping of scenario parameters, "
                             f"got {type(data).__name__}")
@@ -85,6 +89,8 @@ def parse_sets(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
+        except RecursionError:
+            raise ScenarioError(f"--set {name}: the value nests too deeply") from None
         value = _number(value)
         if name in _PATH_KEYS and isinstance(value, str) and value:
             value = str(Path(value).resolve())

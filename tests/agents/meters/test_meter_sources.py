@@ -274,3 +274,14 @@ def test_processes_refuse_hardware_meters(tmp_path: Path) -> None:
                            "settings": {"url": "loop://", "registry": "d.yaml"}}]}
     with pytest.raises(ScenarioError, match=r"meters.sources\[0\] is kind 'serial'.*--processes"):
         DistributedModel("neighbourhood", processes=2, meters=meters, **BASE)
+
+
+@pytest.mark.parametrize("name", ["hmac_key", "key", "master_key", "device_key"])
+def test_device_keys_may_not_be_written_in_the_scenario(name: str) -> None:
+    from gridcoop.agents.meters.spec import MeterSourceSpec
+
+    with pytest.raises(ValueError, match=f"settings.{name}: secrets may not be written"):
+        MeterSourceSpec(kind="serial", region="r0", settings={
+            "registry": "d.yaml", "url": "loop://", name: "00112233445566778899aabbccddeeff"})
+    MeterSourceSpec(kind="serial", region="r0", settings={
+        "registry": "d.yaml", "url": "loop://", f"{name}_file": "key.hex"})
