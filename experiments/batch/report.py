@@ -32,7 +32,21 @@ def numeric_kpis(frame: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
             and not pd.api.types.is_bool_dtype(frame[k])]
 
 
+def groups_by(frame: pd.DataFrame,
+              columns: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
+    """Rows grouped by the values of ``columns``, in first-seen order, missing values included.
+
+    Why not ``DataFrame.groupby(dropna=False)``: on a nullable integer column holding a
+    missing value (a swept ``null``) pandas raises instead of grouping.
+    """
+    codes = frame[list(columns)].astype(str).agg("\x1f".join, axis=1)
+    return [(tuple(part.iloc[0][list(columns)]), part)
+            for _, part in frame.groupby(codes, sort=False)]
+
+
 def _label(value: Any) -> str:
+    if value is pd.NA:  # a swept null in a nullable column
+        return "null"
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, str):
@@ -74,9 +88,10 @@ def plot_kpi(frame: pd.DataFrame, kpi: str, parameter: str, others: Sequence[str
     numeric_x = all(isinstance(v, int | float) and not isinstance(v, bool) for v in xs)
     position = {_label(v): (float(v) if numeric_x else float(i)) for i, v in enumerate(xs)}
     groups: list[tuple[str, pd.DataFrame]]
-    if others and frame.groupby(list(others), dropna=False).ngroups <= MAX_LINES:
+    by_others = groups_by(frame, others) if others else []
+    if others and len(by_others) <= MAX_LINES:
         groups = [(", ".join(f"{o}={_label(v)}" for o, v in zip(others, key, strict=True)),
-                   part) for key, part in frame.groupby(list(others), dropna=False, sort=False)]
+                   part) for key, part in by_others]
         groups.sort(key=lambda g: g[0])
     else:
         groups = [("all other values pooled" if others else "", frame)]
@@ -186,16 +201,14 @@ def _summary_section(ok: pd.DataFrame, parameters: Sequence[str],
     if not len(ok) or not kpis:
         return []
     if parameters:
-        combos = list(ok.groupby(list(parameters), dropna=False, sort=False))
-        combos.sort(key=lambda c: [sort_key(v) for v in (c[0] if isinstance(c[0], tuple)
-                                                          else (c[0],))])
+        combos = groups_by(ok, parameters)
+        combos.sort(key=lambda c: [sort_key(v) for v in c[0]])
     else:
         combos = [((), ok)]
     if len(combos) > MAX_SUMMARY_COMBOS:
         return [f"{len(combos)} parameter combinations: see results.csv for the numbers.", ""]
     header = ["KPI"]
-    for key, _ in combos:
-        values = key if isinstance(key, tuple) else (key,)
+    for values, _ in combos:
         header.append(", ".join(f"{p}={_label(v)}" for p, v in zip(parameters, values,
                                                                     strict=True)) or "all runs")
     rows = []

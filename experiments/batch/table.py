@@ -36,7 +36,7 @@ def sort_key(value: Any) -> tuple[int, Any]:
     """Numbers by value, then booleans, then text, then anything else by its JSON text."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None:
+    if value is None or value is pd.NA:  # a swept null (pd.NA in a nullable column)
         return (0, 0)
     if isinstance(value, bool):
         return (2, int(value))

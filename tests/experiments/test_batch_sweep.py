@@ -211,3 +211,20 @@ def test_report_and_plots(local_sweep: SweepResult) -> None:
     expected = f"{cell.astype(float).mean():.6g} [{cell.min():.6g}, {cell.max():.6g}]"
     row = next(line for line in report.splitlines() if line.startswith("| trades |"))
     assert row.strip("| ").split(" | ")[4] == expected
+
+
+def test_a_swept_null_groups_like_any_other_value(tmp_path: Path) -> None:
+    from gridcoop.experiments.batch.report import groups_by, write_report
+
+    frame = pd.DataFrame({
+        "key": ["a", "b", "c", "d"], "status": ["ok"] * 4, "seed": [0, 1, 0, 1],
+        "error": [None] * 4,
+        "rankings_from_day": pd.array([None, None, 28, 28], dtype="Int64"),
+        "waste_kwh": [10.0, 12.0, 6.0, 8.0]})
+    groups = groups_by(frame, ["rankings_from_day"])
+    assert [len(part) for _, part in groups] == [2, 2]
+    assert groups[0][0][0] is pd.NA and groups[1][0] == (28,)
+    report = write_report(frame, tmp_path, title="t", parameters=["rankings_from_day"],
+                          kpis=["waste_kwh"], facts=[]).read_text(encoding="utf-8")
+    assert "rankings_from_day=null" in report and "rankings_from_day=28" in report
+    assert "11 [10, 12]" in report and "7 [6, 8]" in report
