@@ -19,11 +19,10 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from gridcoop.agents.behaviour.actions import BatteryActions
-from gridcoop.agents.behaviour.observations import BatteryObservation
+from gridcoop.agents.behaviour.observations import RECENT_PRICES, BatteryObservation
 from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
 from gridcoop.agents.physics.battery import self_consumption_kwh
 
-RECENT_PRICES = 24  # clearing prices a battery observation shows
 CHARGE_BELOW = 0.4  # assumption: share of the spread under which batteries charge
 DISCHARGE_ABOVE = 0.6  # assumption: share of the spread over which they discharge
 WINDOW = 4  # assumption: clearing prices averaged (one hour of 15-minute auctions)

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+RECENT_PRICES = 24  # clearing prices an observation shows (a day of hourly auctions)
 
 
 def _empty_int() -> IntArray:
