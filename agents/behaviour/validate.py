@@ -126,18 +126,16 @@ def validate_battery(policy: str, observation: BatteryObservation, actions: Any)
     if array.shape != (len(ids),) or array.dtype.kind not in "fiub":
         raise ActionError(policy, None, "charge_kwh", f"shape {array.shape} of "
                           f"{array.dtype}, expected ({len(ids)},) numbers (one per battery)")
-    charge = array.astype(np.float64)
+    charge = array.astype(np.float64, copy=False)
     if order is not None:
         charge = charge[order]
-    bad = ~np.isfinite(charge)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    fits = (charge <= observation.charge_limit_kwh) & (-charge <= observation.discharge_limit_kwh)
+    if fits.all():  # the one check on the hot path (NaN fits neither side)
+        return charge
+    i = int(np.flatnonzero(~fits)[0])
+    if not np.isfinite(charge[i]):
         raise ActionError(policy, ids[i], "charge_kwh", f"{charge[i]} is not a number")
-    for limit, word, over in ((observation.charge_limit_kwh, "charge", charge > observation.
-                               charge_limit_kwh), (observation.discharge_limit_kwh, "discharge",
-                                                   -charge > observation.discharge_limit_kwh)):
-        if over.any():
-            i = int(np.flatnonzero(over)[0])
-            raise ActionError(policy, ids[i], "charge_kwh", f"{charge[i]} kWh is beyond the "
-                              f"{word} limit of {limit[i]} kWh this step")
-    return charge
+    word, limit = (("charge", observation.charge_limit_kwh[i]) if charge[i] > 0
+                   else ("discharge", observation.discharge_limit_kwh[i]))
+    raise ActionError(policy, ids[i], "charge_kwh",
+                      f"{charge[i]} kWh is beyond the {word} limit of {limit} kWh this step")

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
 class BatteryError(ValueError):
@@ -50,24 +51,34 @@ class HomeBatteries:
         self.one_way_efficiency = float(np.sqrt(round_trip_efficiency))
         self.soc_kwh = self.capacity_kwh * initial_soc
 
-    def limits_kwh(self, step_h: float) -> tuple[FloatArray, FloatArray]:
-        """(most terminal energy that can go in, most that can come out) this step, kWh.
+    def limits_kwh(self, step_h: float,
+                   nodes: IntArray | None = None) -> tuple[FloatArray, FloatArray]:
+        """(most terminal energy that can go in, most that can come out) this step, kWh,
+        for every battery or those at ``nodes``.
 
         The power limit, and the room (charge) left seen through the one-way efficiency.
         """
         eta = self.one_way_efficiency
-        limit_kwh = self.power_kw * step_h
-        room_kwh = (self.capacity_kwh - self.soc_kwh) / eta
-        return np.minimum(limit_kwh, room_kwh), np.minimum(limit_kwh, self.soc_kwh * eta)
+        power, capacity, soc = self.power_kw, self.capacity_kwh, self.soc_kwh
+        if nodes is not None:
+            power, capacity, soc = power[nodes], capacity[nodes], soc[nodes]
+        limit_kwh = power * step_h
+        room_kwh = (capacity - soc) / eta
+        return np.minimum(limit_kwh, room_kwh), np.minimum(limit_kwh, soc * eta)
 
-    def apply(self, charge_kwh: FloatArray) -> FloatArray:
-        """Move the state of charge by a checked terminal energy (+ in, - out); returns it."""
+    def apply(self, charge_kwh: FloatArray, nodes: IntArray | None = None) -> FloatArray:
+        """Move the state of charge by checked terminal energies (+ in, - out) of every
+        battery or those at ``nodes``; returns them."""
         eta = self.one_way_efficiency
         charge = np.maximum(charge_kwh, 0.0)
         discharge = np.maximum(-charge_kwh, 0.0)
-        self.soc_kwh = np.clip(
-            self.soc_kwh + charge * eta - discharge / eta, 0.0, self.capacity_kwh
-        )
+        if nodes is None:
+            self.soc_kwh = np.clip(
+                self.soc_kwh + charge * eta - discharge / eta, 0.0, self.capacity_kwh
+            )
+        else:  # np.clip's bounds as two ufuncs: the same values, less overhead per step
+            soc = self.soc_kwh[nodes] + charge * eta - discharge / eta
+            self.soc_kwh[nodes] = np.minimum(np.maximum(soc, 0.0), self.capacity_kwh[nodes])
         return charge_kwh
 
     def dispatch(self, surplus_kw: FloatArray, step_h: float) -> FloatArray:

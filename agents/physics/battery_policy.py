@@ -50,6 +50,7 @@ class BatteryDispatch:
         self.policy = control.policy
         self.policy_name = str(getattr(self.policy, "name", type(self.policy).__name__))
         self.member_ids = tuple(control.member_ids[i] for i in self.nodes)
+        self.capacity_kwh = batteries.capacity_kwh[self.nodes]
         self.policy.setup(Group(Decision.BATTERY, control.name, self.member_ids, self.nodes,
                                 control.rng))
 
@@ -57,13 +58,12 @@ class BatteryDispatch:
              forecast: bool = False) -> FloatArray:
         """Terminal energy per home this step (+ charged, - discharged), 0 without a battery."""
         batteries, nodes, signal = self.batteries, self.nodes, self.signal
-        charge_limit, discharge_limit = batteries.limits_kwh(step_h)
+        charge_limit, discharge_limit = batteries.limits_kwh(step_h, nodes)
         observation = BatteryObservation(
-            step, self.member_ids, want_kwh[nodes], batteries.soc_kwh[nodes],
-            batteries.capacity_kwh[nodes], charge_limit[nodes], discharge_limit[nodes],
-            np.fromiter(signal.recent_prices_u, dtype=np.int64), signal.retail_u,
-            signal.feed_in_u, forecast)
-        charge = np.zeros(want_kwh.size)
-        charge[nodes] = validate_battery(self.policy_name, observation,
-                                         self.policy.decide(observation))
-        return batteries.apply(charge)
+            step, self.member_ids, want_kwh[nodes], batteries.soc_kwh[nodes], self.capacity_kwh,
+            charge_limit, discharge_limit, np.fromiter(signal.recent_prices_u, dtype=np.int64),
+            signal.retail_u, signal.feed_in_u, forecast)
+        charge = validate_battery(self.policy_name, observation, self.policy.decide(observation))
+        storage = np.zeros(want_kwh.size)
+        storage[nodes] = batteries.apply(charge, nodes)
+        return storage
