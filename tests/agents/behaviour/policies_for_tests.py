@@ -62,5 +62,5 @@ class BrokenBattery(PolicyBase):
         elif self.fault == "unknown":
             ids = (*observation.member_ids[:-1], "nobody")
         elif self.fault == "type":
-            return BidActions(charge, charge, charge, charge)  # type: ignore[return-value]
+            return charge  # type: ignore[return-value]  # an array, not BatteryActions
         return BatteryActions(charge, member_ids=ids)
