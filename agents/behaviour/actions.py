@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridcoop.agents.behaviour.observations import BoolArray, IntArray
+from gridcoop.agents.behaviour.observations import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,16 @@ class LightingActions:
 
 @dataclass(frozen=True, slots=True)
 class BatteryActions:
-    """Per battery: terminal energy for the interval, Wh (+ charge, − discharge)."""
+    """Per battery: terminal energy for the step, kWh (+ charge, - discharge).
 
-    charge_wh: IntArray
+    Why a float in kWh and not whole Wh like the other actions: the battery is
+    physics, stepped in float kWh, and the built-in self-consumption rule must
+    give exactly the results it gave before policies existed (whole Wh would
+    round every step). Energy that is counted stays integer: the meters read
+    whole Wh of what the house imports or exports after the battery acted.
+    Each value must be finite and within ``[-discharge_limit_kwh,
+    charge_limit_kwh]`` of the observation, else the step is refused.
+    """
+
+    charge_kwh: FloatArray
     member_ids: tuple[str, ...] | None = None

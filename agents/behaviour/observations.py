@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+RECENT_PRICES = 24  # clearing prices an observation shows (a day of hourly auctions)
 
 
 def _empty_int() -> IntArray:
@@ -156,13 +157,26 @@ class LightingObservation:
 
 @dataclass(frozen=True, slots=True)
 class BatteryObservation:
-    """Each metering interval, per home battery: its state and the house's surplus."""
+    """Each physics step, per home battery: the house's surplus, the battery, the prices.
+
+    Energies are floats in kWh at the battery's terminals, the physics' own unit
+    (the battery's state is physics, not a counted quantity; the meters count
+    whole Wh of what the house then imports or exports). ``charge_limit_kwh`` and
+    ``discharge_limit_kwh`` are the most that can go in or come out this step
+    (power limit and room or charge left, efficiency applied). ``recent_prices_u``
+    are the last clearing prices, oldest first (empty before the first one, and
+    in worker processes, which do not see the central clearing); ``forecast`` is
+    True when the step is a dry run for the next interval's order.
+    """
 
     step: int
     member_ids: tuple[str, ...]
-    soc_wh: IntArray
-    capacity_wh: IntArray
-    power_w: IntArray
-    surplus_wh: IntArray
+    surplus_kwh: FloatArray
+    soc_kwh: FloatArray
+    capacity_kwh: FloatArray
+    charge_limit_kwh: FloatArray
+    discharge_limit_kwh: FloatArray
+    recent_prices_u: IntArray
     retail_u: int
     feed_in_u: int
+    forecast: bool = False

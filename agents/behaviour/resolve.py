@@ -34,7 +34,10 @@ _BUILTIN: dict[Decision, dict[str, str]] = {
         "habit": "gridcoop.agents.behaviour.lighting:HabitLighting",
         "ranking_response": "gridcoop.agents.behaviour.lighting:RankingResponseLighting",
     },
-    Decision.BATTERY: {},
+    Decision.BATTERY: {
+        "self_consumption": "gridcoop.agents.behaviour.battery:SelfConsumptionBattery",
+        "price_aware": "gridcoop.agents.behaviour.battery:PriceAwareBattery",
+    },
 }
 
 

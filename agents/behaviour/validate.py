@@ -12,9 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from gridcoop.agents.behaviour.actions import BidActions
+from gridcoop.agents.behaviour.actions import BatteryActions, BidActions
 from gridcoop.agents.behaviour.errors import ActionError
-from gridcoop.agents.behaviour.observations import BidObservation, BoolArray, IntArray
+from gridcoop.agents.behaviour.observations import (
+    BatteryObservation,
+    BidObservation,
+    BoolArray,
+    FloatArray,
+    IntArray,
+)
 
 
 def member_order(policy: str, member_ids: tuple[str, ...],
@@ -103,3 +109,33 @@ def validate_bids(policy: str, observation: BidObservation, actions: Any) -> Bid
         columns = {k: v[order] for k, v in columns.items()}
     return BidActions(columns["bid_wh"], columns["bid_price_u"], columns["offer_wh"],
                       columns["offer_price_u"])
+
+
+def validate_battery(policy: str, observation: BatteryObservation, actions: Any) -> FloatArray:
+    """The policy's setpoints as float kWh in the observation's member order, checked.
+
+    Each must be a finite number within ``[-discharge_limit_kwh, charge_limit_kwh]``
+    (no tolerance: the limits are what the battery can do this step).
+    """
+    if not isinstance(actions, BatteryActions):
+        raise ActionError(policy, None, "actions",
+                          f"returned {type(actions).__name__}, expected BatteryActions")
+    ids = observation.member_ids
+    order = member_order(policy, ids, actions.member_ids)
+    array = np.asarray(actions.charge_kwh)
+    if array.shape != (len(ids),) or array.dtype.kind not in "fiub":
+        raise ActionError(policy, None, "charge_kwh", f"shape {array.shape} of "
+                          f"{array.dtype}, expected ({len(ids)},) numbers (one per battery)")
+    charge = array.astype(np.float64, copy=False)
+    if order is not None:
+        charge = charge[order]
+    fits = (charge <= observation.charge_limit_kwh) & (-charge <= observation.discharge_limit_kwh)
+    if fits.all():  # the one check on the hot path (NaN fits neither side)
+        return charge
+    i = int(np.flatnonzero(~fits)[0])
+    if not np.isfinite(charge[i]):
+        raise ActionError(policy, ids[i], "charge_kwh", f"{charge[i]} is not a number")
+    word, limit = (("charge", observation.charge_limit_kwh[i]) if charge[i] > 0
+                   else ("discharge", observation.discharge_limit_kwh[i]))
+    raise ActionError(policy, ids[i], "charge_kwh",
+                      f"{charge[i]} kWh is beyond the {word} limit of {limit} kWh this step")

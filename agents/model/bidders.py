@@ -22,7 +22,12 @@ from numpy.typing import NDArray
 from gridcoop.agents.behaviour.actions import BidActions
 from gridcoop.agents.behaviour.bidding import TariffShareBidding
 from gridcoop.agents.behaviour.mesa_way import AgentStepBidding, is_agent_class
-from gridcoop.agents.behaviour.observations import BidFeedback, BidObservation, Standing
+from gridcoop.agents.behaviour.observations import (
+    RECENT_PRICES,
+    BidFeedback,
+    BidObservation,
+    Standing,
+)
 from gridcoop.agents.behaviour.protocols import Decision, Group
 from gridcoop.agents.behaviour.resolve import load
 from gridcoop.agents.behaviour.validate import validate_bids
@@ -33,7 +38,6 @@ from gridcoop.streams import streams
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
-RECENT_PRICES = 24  # clearing prices a bidding observation shows
 
 
 @dataclass(slots=True)

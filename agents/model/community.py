@@ -35,6 +35,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.behaviour.errors import PolicyError
 from gridcoop.agents.meters.smart_meters import SmartMeter
 from gridcoop.agents.meters.sources import attach_meter_sources
 from gridcoop.agents.model.accounts import CommunityLedger
@@ -90,6 +91,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
                                      households), strict=True))
         params.update({k: v for k, v in given.items() if v is not None})
         policy_specs, self.policy_objects = split_given(policies)
+        if "battery" in self.policy_objects:  # each region builds its own instance
+            raise PolicyError("policies.battery: give a built-in name or an import path "
+                              "(package.module:Name), not an object")
         if policy_specs:
             params["policies"] = merge_params(params.get("policies") or {}, policy_specs)
         if seed is not None:
@@ -273,6 +277,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.orders.bidders.cleared(target, self.central.last_price_u, trades.buyer,
                                     trades.seller, trades.energy_wh, trades.price_u,
                                     self.tariff_u(target), self.population.size)
+        if self.population.battery_signal is not None:
+            retail_u, feed_in_u, _ = self.tariff_u(target)
+            self.population.battery_signal.note(self.central.last_price_u, retail_u, feed_in_u)
         price = self.central.last_price_u
         self.last_price_eur_per_kwh = None if price is None else price / UEUR_PER_EUR
 

@@ -17,7 +17,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.behaviour.battery import MarketSignal
+from gridcoop.agents.behaviour.protocols import Decision
+from gridcoop.agents.behaviour.resolve import make
 from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, LEAF_30
+from gridcoop.agents.physics.battery_policy import BatteryControl
 from gridcoop.agents.physics.campus import (
     CampusPhysics,
     OccupancySource,
@@ -71,6 +75,7 @@ class Population:
     pv_kwp: FloatArray
     battery_kwh: FloatArray
     sessions: tuple[Session, ...] = ()
+    battery_signal: MarketSignal | None = None  # the prices battery policies see
 
     @property
     def size(self) -> int:
@@ -110,6 +115,11 @@ def _region_setup(setup: HouseholdSetup, nodes: slice) -> HouseholdSetup:
 def _slices(region: IntArray, regions: int) -> tuple[slice, ...]:
     bounds = np.searchsorted(region, np.arange(regions + 1))
     return tuple(slice(int(bounds[r]), int(bounds[r + 1])) for r in range(regions))
+
+
+def _battery_rng(seed: int, region: int) -> np.random.Generator:
+    """The stream of region ``region``'s battery policy (bidding groups use key 0)."""
+    return streams(seed).rng("policy", 2, region)
 
 
 def _profile(path: Path | None) -> Profile | None:
@@ -161,15 +171,26 @@ def build_neighbourhood(
         load_profile=_profile(scenario.profile_path("load")),
     )
     slices = _slices(region, scenario.regions)
+    width = len(str(n))
+    node_ids = tuple(f"h{i:0{width}d}" for i in range(n))
+    signal = MarketSignal()
+    choice = scenario.policies.battery
+    name, params = ("self_consumption", {}) if choice is None else (choice.policy,
+                                                                    dict(choice.params))
+
+    def battery(r: int) -> BatteryControl:
+        """Region ``r``'s own instance of the battery policy, on its own stream."""
+        return BatteryControl(make(Decision.BATTERY, name, params), node_ids[slices[r]], signal,
+                              _battery_rng(scenario.seed, r), f"batteries r{r}")
 
     def part(r: int) -> Callable[[], HouseholdPhysics]:
         return lambda: HouseholdPhysics(_region_setup(setup, slices[r]), clock,
-                                        region_streams(scenario.seed, r), scenario.forecast_error)
+                                        region_streams(scenario.seed, r), scenario.forecast_error,
+                                        battery(r))
 
     physics = RegionalPhysics([part(r) for r in range(scenario.regions)], slices)
-    width = len(str(n))
     return Population(
-        node_ids=tuple(f"h{i:0{width}d}" for i in range(n)),
+        node_ids=node_ids,
         kind=kind.astype(np.int64),
         region=region.astype(np.int64),
         region_ids=tuple(f"r{r}" for r in range(scenario.regions)),
@@ -177,6 +198,7 @@ def build_neighbourhood(
         physics=physics,
         pv_kwp=pv_kwp,
         battery_kwh=battery_kwh,
+        battery_signal=signal,
     )
 
 

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from gridcoop.agents.physics.appliances import ApplianceFleet, ApplianceSchedule
 from gridcoop.agents.physics.battery import HomeBatteries
+from gridcoop.agents.physics.battery_policy import BatteryControl, BatteryDispatch
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.ev import EVDayPlan, EVFleet
 from gridcoop.agents.physics.flows import Flows, balance
@@ -66,6 +67,7 @@ class HouseholdPhysics:
         clock: SimClock,
         streams: dict[str, np.random.Generator],
         forecast_error: float,
+        battery: BatteryControl | None = None,
     ) -> None:
         self.setup = setup
         self.clock = clock
@@ -86,6 +88,7 @@ class HouseholdPhysics:
             setup.battery_kwh, setup.battery_kw, setup.battery_round_trip
         )
         self._has_battery = bool((setup.battery_kwh > 0).any())
+        self.battery_dispatch = BatteryDispatch(self.batteries, battery)
         self._forecast_rng = streams["forecast"]
         self.forecast_error = forecast_error
         self._mid_hours = step_mid_hours(clock)
@@ -133,7 +136,8 @@ class HouseholdPhysics:
             consumption = consumption + ev
         storage = np.zeros(self.n)
         if self._has_battery:
-            storage = self.batteries.dispatch((production - consumption) / step_h, step_h)
+            want = (production - consumption) / step_h * step_h  # as the rule always had it
+            storage = self.battery_dispatch.step(step, want, step_h)
         return balance(production, consumption, storage, ev)
 
     def forecast_import_kwh(self, market: int) -> FloatArray:
@@ -156,7 +160,8 @@ class HouseholdPhysics:
         if self._has_battery:
             soc = self.batteries.soc_kwh.copy()
             for i in range(len(steps)):
-                storage[i] = self.batteries.dispatch((pv[i] - load[i]) / step_h, step_h)
+                storage[i] = self.battery_dispatch.step(
+                    first + i, (pv[i] - load[i]) / step_h * step_h, step_h, forecast=True)
             self.batteries.soc_kwh = soc
         net: FloatArray = (load + storage - pv).sum(axis=0)
         return net

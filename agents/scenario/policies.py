@@ -11,6 +11,7 @@ policies:
     prosumer: {policy: adaptive, params: {learning_rate: 0.2}}
     ev_owner: mypackage.policies:MyBidder
   lighting: {policy: ranking_response, params: {rank_response: 0.3}}
+  battery: {policy: price_aware, params: {charge_below: 0.3}}
 ```
 
 Groups of ``bidding`` are ``all`` or a member kind (``prosumer``, ``ev_owner``,
@@ -65,7 +66,9 @@ class Policies(BaseModel):
         for decision in (Decision.LIGHTING, Decision.EV, Decision.DR, Decision.BATTERY):
             choice = getattr(self, decision.value)
             if choice is not None:
-                load(decision, choice.policy)
+                factory = load(decision, choice.policy)
+                if decision is Decision.BATTERY:  # built per region in the physics: check now
+                    factory(**choice.params)
         return self
 
 

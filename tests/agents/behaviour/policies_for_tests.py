@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridcoop.agents.behaviour.actions import BidActions
-from gridcoop.agents.behaviour.observations import BidObservation
+from gridcoop.agents.behaviour.actions import BatteryActions, BidActions
+from gridcoop.agents.behaviour.observations import BatteryObservation, BidObservation
 from gridcoop.agents.behaviour.protocols import PolicyBase
 
 
@@ -35,3 +35,32 @@ class Broken(PolicyBase):
         elif self.fault == "unknown":
             ids = (*observation.member_ids[:-1], "nobody")
         return BidActions(qty, price, np.zeros(n, dtype=np.int64), price, member_ids=ids)
+
+
+class BrokenBattery(PolicyBase):
+    """Battery setpoints with one malformed value, chosen by ``fault``, once batteries act."""
+
+    name = "broken_battery"
+
+    def __init__(self, fault: str = "nan") -> None:
+        super().__init__()
+        self.fault = fault
+
+    def decide(self, observation: BatteryObservation) -> BatteryActions:
+        charge = observation.charge_limit_kwh.copy()
+        ids = None
+        if not observation.member_ids:  # a region without batteries
+            return BatteryActions(charge)
+        if self.fault == "nan":
+            charge[0] = np.nan
+        elif self.fault == "over":
+            charge[0] = observation.charge_limit_kwh[0] + 0.5
+        elif self.fault == "under":
+            charge[0] = -observation.discharge_limit_kwh[0] - 0.5
+        elif self.fault == "shape":
+            charge = charge[:-1]
+        elif self.fault == "unknown":
+            ids = (*observation.member_ids[:-1], "nobody")
+        elif self.fault == "type":
+            return charge  # type: ignore[return-value]  # an array, not BatteryActions
+        return BatteryActions(charge, member_ids=ids)
