@@ -83,9 +83,15 @@ def attacker() -> Iterator[Attacker]:
 
 
 def _flood(socket: zmq.Socket[bytes], frames: int) -> threading.Thread:
+    """Send ``frames`` frames without ever blocking: a socket whose handshake was refused
+    has no peer, and a blocked send would outlive the test and abort when its context is
+    destroyed."""
     def send() -> None:
         for i in range(frames):
-            socket.send(b"%d" % i)
+            try:
+                socket.send(b"%d" % i, zmq.NOBLOCK)
+            except zmq.Again:
+                return  # no peer to take it: the flood is over
 
     thread = threading.Thread(target=send)
     thread.start()
