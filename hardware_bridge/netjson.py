@@ -22,31 +22,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gridcoop.hardware_bridge.errors import MalformedMessageError
+from gridcoop.jsondepth import nests_deeper
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_MESSAGE_BYTES = 64 * 1024  # a ChirpStack or TTN uplink is 1-3 KiB
 MAX_DEPTH = 32  # real events nest 6 levels; decoded payloads add a few
 MAX_NUMBER_DIGITS = 24  # a 64-bit integer has 20 digits
 INT64_LIMIT = 1 << 63
-# a string (an unterminated one runs to the end, so the scan stays linear) or a bracket
-_NESTING = re.compile(rb'"(?:[^"\\]|\\.?)*(?:"|\Z)|[\[\]{}]', re.DOTALL)
-
-
-def _depth(payload: bytes) -> int:
-    """The deepest bracket nesting outside strings (iterative: no recursion)."""
-    depth = deepest = 0
-    for match in _NESTING.finditer(payload):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                break
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return deepest
-
-
 def _int_literal(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise ValueError(f"integer of {len(text)} digits")
@@ -75,8 +57,7 @@ def load_json(payload: bytes | str, what: str, max_bytes: int = MAX_MESSAGE_BYTE
     raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
     if len(raw) > max_bytes:
         raise MalformedMessageError(f"{what}: {len(raw)} bytes, more than {max_bytes}")
-    brackets = raw.count(b"[") + raw.count(b"{")  # C speed; real events have a dozen
-    if brackets > MAX_DEPTH and _depth(raw) > MAX_DEPTH:
+    if nests_deeper(raw, MAX_DEPTH):
         raise MalformedMessageError(f"{what}: nested deeper than {MAX_DEPTH} levels")
     try:
         return _DECODER.decode(raw.decode("utf-8"))

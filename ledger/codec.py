@@ -9,9 +9,10 @@ ever accepted (no malleable whitespace, key order or number spellings).
 from __future__ import annotations
 
 import json
-import re
 import struct
 from typing import Any, Final
+
+from gridcoop.jsondepth import nests_deeper
 
 _ENCODER: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                                    allow_nan=False, check_circular=False)
@@ -22,29 +23,11 @@ TX_FRAME: Final = struct.Struct(">IB")  # body length, signature length
 MAX_JSON_DEPTH: Final = 16
 """Deepest nesting any ledger document has (a snapshot's is 3); deeper input is refused
 before the recursive standard decoder sees it."""
-_STRING_OR_BRACKET: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 def canonical_json(value: Any) -> bytes:
     """Compact, key-sorted, ASCII-only JSON bytes."""
     return _ENCODER.encode(value).encode("ascii")
-
-
-def json_depth(data: bytes) -> int:
-    """The deepest bracket nesting of JSON bytes, counted without recursion.
-
-    Strings are skipped whole, so brackets inside them do not count; the scan is
-    one regular-expression pass over the brackets and strings only.
-    """
-    depth = deepest = 0
-    for match in _STRING_OR_BRACKET.finditer(data):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return deepest
 
 
 def parse_json(data: bytes) -> Any:
@@ -58,8 +41,7 @@ def parse_json(data: bytes) -> Any:
     if not isinstance(data, bytes | bytearray | memoryview | str):
         raise ValueError(f"expected JSON bytes, got {type(data).__name__}")
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and \
-            json_depth(raw) > MAX_JSON_DEPTH:
+    if nests_deeper(raw, MAX_JSON_DEPTH):
         raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(raw)

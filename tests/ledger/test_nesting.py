@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from gridcoop.jsondepth import json_depth, nests_deeper
 from gridcoop.ledger import Block, Ledger, LedgerError
 from gridcoop.ledger.block import BlockHeader
-from gridcoop.ledger.codec import MAX_JSON_DEPTH, U32, json_depth, parse_json
+from gridcoop.ledger.codec import MAX_JSON_DEPTH, U32, parse_json
 from gridcoop.ledger.envelope import decode_body
 from gridcoop.ledger.errors import MalformedBlockError, MalformedTransactionError, StorageError
 from gridcoop.ledger.state import State
@@ -21,6 +22,9 @@ DEEP_OBJECT = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
 def test_depth_is_counted_without_recursion_and_skips_strings() -> None:
     assert json_depth(b'[[1,"[[[\\"[",{"a":[2]}]]') == 4
     assert json_depth(DEEP) == 200_000
+    assert json_depth(DEEP, stop_above=16) == 17  # the scan stops once past the limit
+    assert json_depth(b'["unterminated [[[[') == 1  # an open string runs to the end
+    assert not nests_deeper(b"[[[]]]", 3) and nests_deeper(b"[[[[]]]]", 3)
     assert parse_json(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH) is not None
     for data in (DEEP, DEEP_OBJECT, b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)):
         with pytest.raises(ValueError, match="nested deeper"):
