@@ -46,8 +46,8 @@ def test_dr_community_reports_events_compliance_and_excess() -> None:
 
 def test_footprint_reports_people_tokens_and_transactions() -> None:
     out = text("campus-footprint")
-    assert ("footprint: 1,024 people, 257,446 footprint tokens in 1,780 ledger transactions; "
-            "263.2 kWh metered in 9 sessions (5.8 kWh unattributed)") in out
+    assert ("footprint: 1,024 people, 266,484 footprint tokens in 2,141 ledger transactions; "
+            "272.3 kWh metered in 9 sessions (5.8 kWh unattributed)") in out
 
 
 def test_lighting_reports_waste_per_classroom_year() -> None:
