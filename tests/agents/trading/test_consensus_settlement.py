@@ -17,6 +17,7 @@ from gridcoop.agents import CommunityModel
 from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.agents.trading.attestation import nearest_neighbours
 from gridcoop.experiments.scenarios import load_scenario
+from gridcoop.experiments.scenarios.summary import summary_lines
 from gridcoop.ledger.transactions import Penalty
 from gridcoop.units import payment_ueur
 
@@ -86,6 +87,8 @@ def test_a_liars_extra_wh_is_not_paid_and_the_lie_is_on_the_ledger(tmp_path: Pat
     assert penalty.reason == ("meter lie a000001: claimed 500 Wh more than its neighbours "
                               "saw (1000 Wh)")
     assert on.accounts.ledger.verify().ok
+    assert ("  consensus: claims 2 final, 0 waiting (fed in, 0.0 kWh), 1 disputed; "
+            "1 lies caught, 0.5 kWh refused") in summary_lines(summary)
 
 
 def test_too_few_neighbours_falls_back_to_the_grid_tariffs(tmp_path: Path) -> None:
