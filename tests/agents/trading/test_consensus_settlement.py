@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from gridcoop.agents import CommunityModel
 from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.agents.trading.attestation import nearest_neighbours
+from gridcoop.experiments.cli import main
 from gridcoop.experiments.scenarios import load_scenario
 from gridcoop.experiments.scenarios.summary import summary_lines
 from gridcoop.ledger.transactions import Penalty
@@ -121,3 +123,11 @@ def test_same_seed_same_head_with_noise_and_random_liars() -> None:
 def test_an_unknown_liar_is_a_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="no member named 'nobody'"):
         _run(tmp_path, {**HONEST, "liars": ["nobody"]})
+
+
+def test_a_misspelt_consensus_key_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "neighbourhood", "--quiet", "--out",
+                                       str(tmp_path / "out"), "--set", "consensus.quorm=2"])
+    assert result.exit_code == 2
+    assert "consensus.quorm: Extra inputs are not permitted" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
