@@ -34,16 +34,21 @@ from gridcoop.units import IntArray
 def nearest_neighbours(region_slices: tuple[slice, ...], k: int) -> IntArray:
     """(members, k) indices of each member's ``k`` nearest in its region, ``-1`` padded.
 
-    Nearest by member number; at equal distance the next number comes first.
+    Nearest by member number; at equal distance the next number comes first
+    (offsets +1, -1, +2, -2, ...; within distance k there are k of them unless
+    the region is smaller).
     """
     n = region_slices[-1].stop if region_slices else 0
-    out = np.full((n, k), MISSING, dtype=np.int64)
+    start, stop = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     for part in region_slices:
-        members = range(part.start, part.stop)
-        for i in members:
-            order = sorted((j for j in members if j != i), key=lambda j: (abs(j - i), j < i))
-            out[i, :min(k, len(order))] = order[:k]
-    return out
+        start[part], stop[part] = part.start, part.stop
+    offsets = np.stack([np.arange(1, k + 1), -np.arange(1, k + 1)], axis=1).ravel()
+    member = np.arange(n, dtype=np.int64)[:, None]
+    candidate = member + offsets[None, :]
+    inside = (candidate >= start[:, None]) & (candidate < stop[:, None])
+    order = np.argsort(~inside, axis=1, kind="stable")[:, :k]
+    chosen = np.take_along_axis(candidate, order, axis=1)
+    return np.where(np.take_along_axis(inside, order, axis=1), chosen, MISSING).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
