@@ -36,6 +36,8 @@ STREAM_NAMES: Final[dict[str, str]] = {
     "strategy": "members' pricing strategies",
     "timetable": "campus classroom timetables",
     "policy": "members' behaviour policies (per decision and group)",
+    "consensus.noise": "neighbouring meters' observation noise (per delivery interval)",
+    "consensus.liars": "which members' meters over-report their export (liar_share)",
     # demand response (agents.mechanisms.dr)
     "dr.households": "the DR households' devices and priorities",
     "dr.response": "households' answers to DR commands",

@@ -369,6 +369,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         kpis["ledger_height"] = self.accounts.ledger.height
         kpis["ledger_head_hash"] = self.accounts.ledger.head_hash
         kpis["bus_rejected"] = self.bus.stats.rejected
+        if self.central.attestation is not None:
+            kpis.update(self.central.attestation.summary())
         for extension in self.extensions:
             kpis.update(extension.summary())
         return kpis

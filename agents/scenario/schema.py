@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from gridcoop.agents.meters.spec import MeterSources
+from gridcoop.agents.scenario.consensus import ConsensusSpec
 from gridcoop.agents.scenario.policies import Policies
 from gridcoop.market import clear, mechanism_names
 from gridcoop.market.errors import InvalidOptionError
@@ -146,6 +147,7 @@ class ScenarioBase(_Strict):
     feeder_capacity_kw: Annotated[float, Field(gt=0)] | None = None
     initial_balance_eur: Annotated[float, Field(ge=0, le=1e6)] = 200.0
     meters: MeterSources = MeterSources()
+    consensus: ConsensusSpec | None = None  # neighbours attest exports before settlement
 
     @model_validator(mode="after")
     def _intervals(self) -> ScenarioBase:

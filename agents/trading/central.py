@@ -35,6 +35,7 @@ from gridcoop.agents.bus.messages import (
     OrderColumns,
 )
 from gridcoop.agents.bus.transport import Endpoint
+from gridcoop.agents.trading.attestation import Attestation, Verdict
 from gridcoop.agents.trading.auction import AuctionId, AuctionIdError
 from gridcoop.agents.trading.book import (
     Orders,
@@ -43,6 +44,7 @@ from gridcoop.agents.trading.book import (
     orders_from_message,
     trades_from_message,
 )
+from gridcoop.ledger.transactions import Penalty
 from gridcoop.market import settle_interval
 from gridcoop.units import payment_ueur, released_ueur
 
@@ -91,6 +93,9 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         self.refused: list[str] = []
         self.last_price_u: int | None = None
         self._posthoc: list[int] = []
+        spec = model.scenario.consensus
+        self.attestation = None if spec is None else Attestation(
+            spec, model.population.node_ids, model.population.region_slices, model.scenario.seed)
 
     @property
     def name(self) -> str:
@@ -259,9 +264,15 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         kpis = model.kpis
         auction = self.auctions.get(interval)
         trades = auction.trades if auction is not None else Trades.empty()
+        retail_u, feed_in_u, fee_u_per_kwh = model.tariff_u(interval)
+        fallback_wh = np.zeros_like(export_wh)
+        if self.attestation is not None:
+            verdict = self.attestation.check(interval, export_wh)
+            export_wh, fallback_wh = verdict.trade_export_wh, verdict.fallback_wh
+            self._penalise(interval, verdict, retail_u)
         delivery = settle_interval(trades.buyer, trades.seller, trades.energy_wh,
                                    import_wh, export_wh)
-        retail_u, feed_in_u, fee_u_per_kwh = model.tariff_u(interval)
+        residual_export_wh = delivery.residual_export_wh + fallback_wh
         short_import_u = payment_ueur(delivery.shortfall_import_wh, retail_u)
         if len(trades):
             self.accounts.submit(self.accounts.settlement_txs(
@@ -274,12 +285,12 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
             self.trade_log.append((interval, trades, delivery.delivered_wh))
         n = import_wh.size
         residual_import_u = payment_ueur(delivery.residual_import_wh, retail_u)
-        export_u = payment_ueur(delivery.residual_export_wh, feed_in_u)
+        export_u = payment_ueur(residual_export_wh, feed_in_u)
         fee_u = payment_ueur(delivery.received_wh, fee_u_per_kwh)
         day = self._day
         day["import_wh"] += delivery.residual_import_wh
         day["import_u"] += residual_import_u
-        day["export_wh"] += delivery.residual_export_wh
+        day["export_wh"] += residual_export_wh
         day["export_u"] += export_u
         day["fee_u"] += fee_u
         day["tokens_wh"] += delivery.delivered_by_wh
@@ -287,7 +298,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         sold_u = np.bincount(trades.seller, weights=paid_u, minlength=n).astype(np.int64)
         short_u = np.bincount(trades.buyer, weights=short_import_u, minlength=n).astype(np.int64)
         kpis.bill_u += bought_u - sold_u + short_u + residual_import_u - export_u + fee_u
-        kpis.add_baseline(import_wh, export_wh, retail_u, feed_in_u)
+        kpis.add_baseline(import_wh, export_wh + fallback_wh, retail_u, feed_in_u)
         kpis.node_bought_wh += delivery.received_wh
         kpis.node_sold_wh += delivery.delivered_by_wh
         delivered_total = int(delivery.delivered_wh.sum())
@@ -298,9 +309,26 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         grid_wh = int(delivery.residual_import_wh.sum() + delivery.shortfall_import_wh.sum())
         kpis.retail_wh += grid_wh
         kpis.retail_value_u += int(residual_import_u.sum() + short_import_u.sum())
-        kpis.feed_in_wh += int(delivery.residual_export_wh.sum())
+        kpis.feed_in_wh += int(residual_export_wh.sum())
         kpis.feed_in_value_u += int(export_u.sum())
         kpis.fees_u += int(fee_u.sum())
+
+    def _penalise(self, interval: int, verdict: Verdict, retail_u: int) -> None:
+        """Record each caught lie as a penalty worth the claimed excess at the retail tariff."""
+        liars = np.flatnonzero(verdict.lie_wh)
+        if not liars.size:
+            return
+        accounts = self.accounts
+        amount_u = np.maximum(payment_ueur(verdict.lie_wh[liars], retail_u), 1)
+        batch = accounts.top_ups(liars, amount_u, f"meter lie {AuctionId(interval)}")
+        for node, lie_wh, fine_u in zip(liars.tolist(), verdict.lie_wh[liars].tolist(),
+                                        amount_u.tolist(), strict=True):
+            batch.append(accounts.tx(
+                Penalty, accounts.authority, accounts.member_account(node), "eur_u", fine_u,
+                f"meter lie {AuctionId(interval)}: claimed {lie_wh} Wh more than its "
+                f"neighbours saw ({int(verdict.observed_wh[node])} Wh)"))
+        accounts.submit(batch)
+        self.model.kpis.bill_u[liars] += amount_u
 
     def bill_day(self, memo: str) -> None:
         """Post the day's grid import, feed-in, fees and energy tokens per member."""

@@ -38,6 +38,9 @@ COMMON: dict[str, ParameterDoc] = {
     "forecast_error": P("share", "relative error of the members' next-interval forecasts"),
     "feeder_capacity_kw": P("kW", "a region's feeder limit; intervals above it are counted"),
     "initial_balance_eur": P("€", "each member's starting money balance on the ledger"),
+    "consensus": P("-", "neighbouring meters attest exports before settlement (none: off); "
+                   "quorum, neighbours, tolerance_wh, tolerance_ppm, noise_ppm, liars, "
+                   "liar_share, over_report_ppm"),
     "base_dir": P("path", "folder that relative file paths are read from (the file's own)"),
     "meters.default": P("-", "meters not listed in meters.sources are simulated"),
     "meters.sources": P("-", "meters read through hardware (serial, ChirpStack, TTN)"),

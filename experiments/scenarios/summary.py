@@ -117,6 +117,17 @@ def lighting_line(s: Summary) -> str | None:
             f"{s['lighting_sessions']} sessions")
 
 
+def consensus_line(s: Summary) -> str | None:
+    """Measurement consensus, when the scenario switched it on."""
+    if "consensus_claims_final" not in s:
+        return None
+    return (f"  consensus: claims {s['consensus_claims_final']:,} final, "
+            f"{s['consensus_claims_waiting']:,} waiting (fed in, "
+            f"{_kwh(s['consensus_fallback_kwh'])}), {s['consensus_claims_disputed']:,} disputed; "
+            f"{s['consensus_lies_caught']:,} lies caught, {_kwh(s['consensus_refused_kwh'])} "
+            f"refused")
+
+
 def ledger_line(s: Summary) -> str:
     """The chain's size and head."""
     return f"  ledger: {s['ledger_height'] + 1} blocks, head {s['ledger_head_hash'][:16]}..."
@@ -124,7 +135,7 @@ def ledger_line(s: Summary) -> str:
 
 LINES: tuple[Callable[[Summary], str | None], ...] = (
     header_line, energy_line, market_line, bills_line, ev_line, dr_line, footprint_line,
-    lighting_line, ledger_line)
+    lighting_line, consensus_line, ledger_line)
 
 
 def summary_lines(summary: Summary) -> list[str]:
