@@ -74,7 +74,8 @@ def rank(tokens: Mapping[str, int]) -> list[RankRow]:
 
 
 def leaderboard_view(source: PageSource, size: int = BOARD_SIZE,
-                     window_s: int = HISTORY_WINDOW_S, kind: str = ALL_KINDS) -> LeaderboardView:
+                     window_s: int | None = HISTORY_WINDOW_S,
+                     kind: str = ALL_KINDS) -> LeaderboardView:
     """The top ``size`` and bottom ``size`` holders of ``kind`` and the recent token totals."""
     by_kind = source.tokens_by_kind()
     tokens = holdings(by_kind, kind)
