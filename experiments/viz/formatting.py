@@ -74,6 +74,16 @@ def recent(rows: Sequence[T], window_s: int | None = HISTORY_WINDOW_S) -> list[T
     return list(rows[first:])
 
 
+def first_per_hour(rows: Sequence[T]) -> list[T]:
+    """The first row of each simulated hour: a cumulative series (tokens) drawn hourly, so
+    its chart changes once an hour rather than every step."""
+    kept: list[T] = []
+    for row in rows:
+        if not kept or row.time_s // SECONDS_PER_HOUR > kept[-1].time_s // SECONDS_PER_HOUR:
+            kept.append(row)
+    return kept
+
+
 def range_text(window_s: int | None) -> str:
     """``last 3 days`` / ``whole run``: what a chart's title says it covers."""
     if window_s is None:

@@ -72,6 +72,9 @@ class PageState:
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
     panels: dict[str, tuple[object, Panel]] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
+    charts: dict[str, tuple[object, bytes]] = field(default_factory=dict)
+    """Charts kept apart from their panel's text, for panels whose text changes more
+    often than their chart (the token totals)."""
     draws: int = 0
     """Charts drawn so far (for tests and the benchmark)."""
 
@@ -85,6 +88,18 @@ def reuse_or_draw(state: PageState, key: str, view: object, make: Callable[[], P
     state.panels[key] = (view, panel)
     state.draws += 1
     return panel
+
+
+def reuse_or_draw_chart(state: PageState, key: str, view: object,
+                        draw: Callable[[], bytes]) -> bytes:
+    """The chart drawn for an equal view last time, or ``draw()``'s."""
+    cached = state.charts.get(key)
+    if cached is not None and cached[0] == view:
+        return cached[1]
+    svg = draw()
+    state.charts[key] = (view, svg)
+    state.draws += 1
+    return svg
 
 
 def figure_svg(state: PageState, key: str, draw: Callable[[Figure, V], None], view: V,
@@ -210,15 +225,16 @@ def tokens_panel(source: PageSource, state: PageState, kind: str = ALL_KINDS,
                  window_s: int | None = HISTORY_WINDOW_S) -> Panel:
     """The community's tokens over time, per kind, over the chosen range."""
     view = leaderboard_view(source, window_s=window_s, kind=kind)
-    chart = (view.hours, view.series, view.total_tokens, view.member_count, kind)
-    return reuse_or_draw(state, "tokens", chart, lambda: Panel(
+    chart = reuse_or_draw_chart(state, "tokens", (view.hours, view.series, kind),
+                                lambda: figure_svg(state, "tokens", draw_tokens, view))
+    return Panel(
         "tokens", "Tokens over time",
-        f"{view.total_tokens:,} tokens in circulation "
+        f"{view.total_tokens:,} tokens in circulation held by {view.member_count} holders "
         f"({'all kinds' if kind == ALL_KINDS else kind})",
-        chart_svg=figure_svg(state, "tokens", draw_tokens, view),
+        chart_svg=chart,
         csv=csv_text(("hour", *(name for name, _ in view.series)),
                      [(h, *(values[i] for _, values in view.series))
-                      for i, h in enumerate(view.hours)])))
+                      for i, h in enumerate(view.hours)]))
 
 
 def ev_panel(source: PageSource, state: PageState,
