@@ -152,7 +152,7 @@ def prices_panel(source: PageSource, state: PageState,
     view = price_view(source, window_s)
     mean = ("-" if view.mean_price_eur_per_kwh is None
             else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
-    return reuse_or_draw(state, "prices", view, lambda: Panel(
+    return reuse_or_draw(state, "prices", (view, window_s), lambda: Panel(
         "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean} "
         f"({range_text(window_s)})",
         chart_svg=figure_svg(state, "prices", draw_prices, view),

@@ -79,6 +79,8 @@ def test_a_real_member_view_matches_the_model() -> None:
         # every time-series panel follows the range
         state = PageState()
         assert balance_panel(source, state, window_s=None).summary.endswith("(whole run)")
+        # the same auctions in both ranges: the card still says which range it shows
+        assert prices_panel(source, state, window_s=None).summary.endswith("(whole run)")
         assert prices_panel(source, state, window_s=DAY_S).summary.endswith("(last 1 day)")
     finally:
         model.close()
