@@ -125,7 +125,7 @@ def trade_rows(model: CommunityModel, node: int) -> list[tuple[str, str, str, st
     """The member's trades in the newest central auction with trades: side, other party,
     energy, price."""
     names = model.population.node_ids
-    for interval in sorted(model.central.auctions, reverse=True):
+    for interval in sorted(list(model.central.auctions), reverse=True):  # copied: Play steps
         trades = model.central.auctions[interval].trades
         if not len(trades):
             continue
