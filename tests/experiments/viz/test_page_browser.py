@@ -238,7 +238,8 @@ def test_time_range_and_the_member_view(viz_server: PageServer, browser_page: An
     page.locator(".gridcoop-range-select").get_by_role("button", name="last day").click()
     wait_for(lambda: summary(page, "balance").endswith("(last 1 day)"), "the day range")
     assert summary(page, "prices").endswith("(last 1 day)")
-    assert "last 1 day:" in page.locator(".gridcoop-balance .gridcoop-chart").inner_html()
+    chart = page.locator(".gridcoop-balance .gridcoop-chart")
+    wait_for(lambda: "last 1 day:" in chart.inner_html(), "the balance chart's title")
     page.locator(".gridcoop-range-select").get_by_role("button", name="whole run").click()
     wait_for(lambda: summary(page, "balance").endswith("(whole run)"), "the whole run")
     # the member view: load, production, orders, over the range, of a member with an EV
