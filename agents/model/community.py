@@ -53,6 +53,7 @@ from gridcoop.agents.model.parts import EstimatePricing, MeteredPricing, Regions
 from gridcoop.agents.model.population import NodeKind, build_population, seeded_streams
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
+from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
 from gridcoop.agents.scenario.policies import split_given
 from gridcoop.agents.scenario.registry import build_scenario, extensions_for
@@ -122,6 +123,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.last_import_wh = np.zeros(n, dtype=np.int64)
         self.last_export_wh = np.zeros(n, dtype=np.int64)
         self.last_price_eur_per_kwh: float | None = None
+        self.last_flows: Flows | None = None  # every node's flows of the last interval
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
         self._unsettled = False
         self.region_host: Regions = InProcessRegions() if region_host is None else region_host
@@ -247,6 +249,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     def act(self, k: int, gate: bool) -> None:
         """Phase 2: physics of interval ``k``; at a gate, orders for the next interval."""
         flows = self.region_host.step_physics(k)
+        self.last_flows = flows
         self.kpis.add_flows(flows)
         for extension in self.extensions:
             extension.after_physics(k)

@@ -67,6 +67,7 @@ def _run(steps: int, full_redraw: bool) -> tuple[dict[str, float], dict[str, flo
         for _ in range(steps):
             if full_redraw:
                 state.panels.clear()
+                state.charts.clear()
             draws = state.draws
             gc.collect()
             start = time.perf_counter()

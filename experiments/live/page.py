@@ -28,6 +28,7 @@ from gridcoop.experiments.viz.protocol import (
     DRSource,
     EVSource,
     FlowRow,
+    MemberIntervalRow,
     MemberRow,
     TokenPoint,
     TransactionRow,
@@ -208,6 +209,10 @@ class LivePageModel(mesa.Model):  # type: ignore[misc]
 
     def member_facts(self, member_id: str) -> Sequence[tuple[str, str]]:
         return self.snapshot.facts.get(member_id, ())
+
+    def member_history(self, member_id: str) -> Sequence[MemberIntervalRow]:
+        """Not carried in snapshots: the live member view shows this interval's facts only."""
+        return ()
 
     @property
     def live(self) -> bool:

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from gridcoop.experiments.viz.figures import CHART_MARGINS, add_hover, axes_for, rescale
-from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, PageDataError, hours, recent
+from gridcoop.experiments.viz.formatting import (
+    HISTORY_WINDOW_S,
+    PageDataError,
+    hours,
+    range_text,
+    recent,
+)
 from gridcoop.experiments.viz.protocol import PageSource
 
 
@@ -35,7 +41,7 @@ class PriceView:
     """Volume-weighted over the window's matched auctions."""
 
 
-def price_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> PriceView:
+def price_view(source: PageSource, window_s: int | None = HISTORY_WINDOW_S) -> PriceView:
     """Prices of the recent auctions and their volume-weighted mean."""
     all_rows = source.auctions()
     rows = recent(all_rows, window_s)
@@ -122,10 +128,10 @@ class BalanceView:
     window_export_kwh: float
     self_sufficiency: float | None
     """Share of the window's consumption not imported from the grid."""
-    window_s: int
+    window_s: int | None
 
 
-def balance_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> BalanceView:
+def balance_view(source: PageSource, window_s: int | None = HISTORY_WINDOW_S) -> BalanceView:
     """The recent energy balance and its totals."""
     rows = recent(source.energy_balance(), window_s)
     for row in rows:
@@ -175,7 +181,7 @@ def draw_balance(figure: Figure, view: BalanceView) -> None:
         ax.text(0.5, 0.5, "no metering interval yet", ha="center", va="center",
                 transform=ax.transAxes, fontsize=9)
     share = "-" if view.self_sufficiency is None else f"{view.self_sufficiency:.0%}"
-    ax.set_title(f"last {view.window_s / 86_400:g} days: produced "
+    ax.set_title(f"{range_text(view.window_s)}: produced "
                  f"{view.window_production_kwh:.1f} kWh, consumed "
                  f"{view.window_consumption_kwh:.1f} kWh, self-sufficiency {share}", fontsize=8)
     ax.set_ylabel("kWh per interval", fontsize=8)

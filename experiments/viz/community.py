@@ -32,6 +32,14 @@ from typing import Any
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.model.population import NodeKind
 from gridcoop.experiments.viz.ledger_source import LedgerReader
+from gridcoop.experiments.viz.member_source import (
+    FlowRecorder,
+    MemberInterval,
+    interval_facts,
+    order_facts,
+    storage_facts,
+    trade_rows,
+)
 from gridcoop.experiments.viz.protocol import DRSource, EVSource
 from gridcoop.ledger import GRID_ACCOUNT
 from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH
@@ -109,6 +117,7 @@ class CommunitySource:
         self._settled: dict[int, tuple[int, int]] = {}
         self._settled_seen = 0
         self._tokens: list[TokenTotal] = []
+        self._flows = FlowRecorder()
         weakref.finalize(model, self._ledger.close)
 
     @property
@@ -251,7 +260,18 @@ class CommunitySource:
                                f"sold {int(k.node_sold_wh[i]) / WH_PER_KWH:,.2f} kWh"),
             ("bill so far", f"{bill:,.2f} € against {baseline:,.2f} € grid-only "
                             f"(saving {baseline - bill:,.2f} €)"),
+            *interval_facts(self.model, i),
+            *storage_facts(self.model.population.physics, i),
+            *order_facts(self.model, i),
+            *((f"trade, {when}", f"{energy} with {other} at {price}")
+              for when, other, energy, price in trade_rows(self.model, i)),
         ]
+
+    def member_history(self, member_id: str) -> list[MemberInterval]:
+        """The member's load and production of every interval the page saw."""
+        self._flows.observe(self.model)
+        i = self._index.get(member_id)
+        return [] if i is None else self._flows.history(i)
 
     @property
     def live(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 import solara as _solara
 from mesa.visualization.utils import update_counter
 
+from gridcoop.experiments.viz.formatting import DEFAULT_RANGE, RANGES
 from gridcoop.experiments.viz.gamification import ALL_KINDS
 from gridcoop.experiments.viz.ledger_panel import ChainVerifier
 from gridcoop.experiments.viz.overview import Tile, kpi_tiles, member_ids, member_panel
@@ -106,7 +107,7 @@ def KpiTiles(model: Any) -> None:
 
 
 @component
-def TokenPanels(model: Any) -> None:
+def TokenPanels(model: Any, window_s: int | None) -> None:
     """The leaderboard and the tokens chart, with one filter over the token kinds."""
     kind = solara.use_reactive(ALL_KINDS)
     counter = update_counter.value
@@ -117,12 +118,13 @@ def TokenPanels(model: Any) -> None:
     solara.ToggleButtonsSingle(value=chosen, values=choices, on_value=kind.set,
                                classes=["gridcoop-token-filter"])
     PanelView(model, leaderboard_panel, kind=chosen)
-    PanelView(model, tokens_panel, kind=chosen)
+    PanelView(model, tokens_panel, kind=chosen, window_s=window_s)
 
 
 @component
-def MemberView(model: Any) -> None:
-    """Pick a member: its meters, trades, bill, tokens and ledger transactions."""
+def MemberView(model: Any, window_s: int | None) -> None:
+    """Pick a member: its load, production, storage, orders and trades, bill, tokens and
+    ledger transactions."""
     ids = solara.use_memo(lambda: member_ids(as_page_source(model)), [model])
     member = solara.use_reactive(ids[0] if ids else "")
     if not ids:
@@ -130,19 +132,33 @@ def MemberView(model: Any) -> None:
     chosen = member.value if member.value in ids else ids[0]
     solara.Select("Member", value=chosen, values=ids, on_value=member.set,
                   classes=["gridcoop-member-select"])
-    PanelView(model, member_panel, member_id=chosen)
+    PanelView(model, member_panel, member_id=chosen, window_s=window_s)
+
+
+@component
+def RangeControl(span: Any) -> None:
+    """The time range every time-series chart follows; a narrower range is the zoom."""
+    with solara.Row(classes=["gridcoop-range"], style={"align-items": "center"}):
+        solara.Text("Time range (zoom):", style={"font-size": "13px"})
+        solara.ToggleButtonsSingle(value=span.value, values=list(RANGES), on_value=span.set,
+                                   classes=["gridcoop-range-select"])
 
 
 @component
 def PageBody(model: Any) -> None:
-    """KPI tiles, then every panel on a grid that wraps to the window's width."""
+    """KPI tiles, the time range, then every panel on a grid that wraps to the window's width."""
+    span = solara.use_reactive(DEFAULT_RANGE)
+    window_s = RANGES[span.value]
     KpiTiles(model)
+    RangeControl(span)
     with solara.Div(style=GRID_STYLE):
-        for render in (network_panel, prices_panel, balance_panel, ledger_panel):
-            PanelView(model, render)
+        PanelView(model, network_panel)
+        PanelView(model, prices_panel, window_s=window_s)
+        PanelView(model, balance_panel, window_s=window_s)
+        PanelView(model, ledger_panel)
         with solara.Column(gap="8px"):
-            TokenPanels(model)
-        for render in (ev_panel, dr_panel):
-            PanelView(model, render)
+            TokenPanels(model, window_s)
+        PanelView(model, ev_panel, window_s=window_s)
+        PanelView(model, dr_panel)
         with solara.Column(gap="8px"):
-            MemberView(model)
+            MemberView(model, window_s)

@@ -43,7 +43,7 @@ class EVView:
     calls_fully_served: int
 
 
-def ev_view(source: PageSource, window_s: int = HISTORY_WINDOW_S) -> EVView | None:
+def ev_view(source: PageSource, window_s: int | None = HISTORY_WINDOW_S) -> EVView | None:
     """The EV panel's data, or ``None`` when the scenario has no EV community."""
     ev = source.ev()
     if ev is None:

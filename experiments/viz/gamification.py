@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from gridcoop.experiments.viz.figures import add_hover, axes_for, rescale
-from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, hours, recent
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, first_per_hour, hours, recent
 from gridcoop.experiments.viz.protocol import PageSource
 
 BOARD_SIZE = 10
@@ -74,14 +74,15 @@ def rank(tokens: Mapping[str, int]) -> list[RankRow]:
 
 
 def leaderboard_view(source: PageSource, size: int = BOARD_SIZE,
-                     window_s: int = HISTORY_WINDOW_S, kind: str = ALL_KINDS) -> LeaderboardView:
+                     window_s: int | None = HISTORY_WINDOW_S,
+                     kind: str = ALL_KINDS) -> LeaderboardView:
     """The top ``size`` and bottom ``size`` holders of ``kind`` and the recent token totals."""
     by_kind = source.tokens_by_kind()
     tokens = holdings(by_kind, kind)
     ranked = rank(tokens)
     top = ranked[:size]
     bottom = list(reversed(ranked[len(top):]))[:size]
-    history = recent(source.token_history(), window_s)
+    history = first_per_hour(recent(source.token_history(), window_s))
     kinds = tuple(by_kind)
     shown = kinds if kind == ALL_KINDS else (kind,)
     return LeaderboardView(
@@ -105,7 +106,8 @@ KIND_COLOURS = {"energy": "#9467bd", "EV": "#1f77b4", "DR": "#2ca02c", "footprin
 
 
 def draw_tokens(figure: Figure, view: LeaderboardView) -> None:
-    """Each shown token kind's community total over the recent window."""
+    """Each shown token kind's community total over the chosen range (the card's summary
+    says the total now)."""
     (ax,) = axes_for(figure)
     if view.hours and view.series:
         for name, values in view.series:
@@ -120,8 +122,7 @@ def draw_tokens(figure: Figure, view: LeaderboardView) -> None:
         ax.text(0.5, 0.5, "no tokens yet", ha="center", va="center", transform=ax.transAxes,
                 fontsize=9)
     shown = "all kinds" if view.kind == ALL_KINDS else f"{view.kind} tokens"
-    ax.set_title(f"{view.total_tokens:,} tokens ({shown}) held by {view.member_count} holders",
-                 fontsize=8)
+    ax.set_title(f"community total of {shown}, one point per simulated hour", fontsize=8)
     ax.set_ylabel("tokens (community total)", fontsize=8)
     ax.set_xlabel("simulated hour", fontsize=8)
     ax.tick_params(labelsize=7)

@@ -96,6 +96,10 @@ def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, s
     return kind, issuer, "", 0, ""
 
 
+BLOCKS_DECODED_KEPT = 2000
+"""How many blocks' decoded transactions a reader keeps (the newest, about a thousand)."""
+
+
 class LedgerReader:
     """The ledger panel's view of a writer ledger, verified by a page-owned replica."""
 
@@ -103,7 +107,9 @@ class LedgerReader:
         self._ledger = ledger
         self._names = {GRID_ACCOUNT: "grid", ledger.authority: "market", **names}
         self._replica: Ledger | None = None
-        self._tx_cache: tuple[str, int, list[TxSummary]] | None = None
+        self._block_txs: dict[tuple[int, str], list[TxSummary]] = {}
+        """Each sealed block's transactions, decoded once (newest first): the ledger panel
+        and the member view both read the latest ones after every step."""
 
     @property
     def head_hash(self) -> str:
@@ -120,20 +126,27 @@ class LedgerReader:
         return [BlockSummary(b.height, b.hash.hex(), b.header.time_s, b.header.tx_count)
                 for b in blocks]
 
+    def _transactions_of(self, height: int) -> list[TxSummary]:
+        """Block ``height``'s transactions, newest first, decoded once per block."""
+        block = self._ledger.block(height)
+        key = (height, block.hash.hex())
+        cached = self._block_txs.get(key)
+        if cached is None:
+            cached = self._block_txs[key] = [
+                TxSummary(stx.txid_hex, *describe_tx(stx.tx, self._names))
+                for stx in reversed(block.transactions())]
+        return cached
+
     def latest_transactions(self, n: int) -> list[TxSummary]:
-        """The newest ``n`` sealed transactions, newest first (decoded once per head)."""
-        head = self._ledger.head_hash
-        if self._tx_cache is not None and self._tx_cache[:2] == (head, n):
-            return self._tx_cache[2]
+        """The newest ``n`` sealed transactions, newest first."""
         found: list[TxSummary] = []
         height = self._ledger.height
         while height >= 0 and len(found) < n:
-            for stx in reversed(self._ledger.block(height).transactions()):
-                found.append(TxSummary(stx.txid_hex, *describe_tx(stx.tx, self._names)))
-                if len(found) == n:
-                    break
+            found.extend(self._transactions_of(height)[:n - len(found)])
             height -= 1
-        self._tx_cache = (head, n, found)
+        if len(self._block_txs) > BLOCKS_DECODED_KEPT:
+            for key in sorted(self._block_txs)[:-BLOCKS_DECODED_KEPT // 2]:
+                del self._block_txs[key]  # the oldest: the page reads the newest blocks
         return found
 
     def verify(self) -> None:

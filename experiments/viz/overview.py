@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gridcoop.experiments.viz.formatting import short_hash
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, range_text, recent, short_hash
 from gridcoop.experiments.viz.gamification import rank
 from gridcoop.experiments.viz.ledger_panel import ChainVerifier, TransactionView, format_amount
 from gridcoop.experiments.viz.protocol import PageSource
@@ -64,9 +64,24 @@ def member_ids(source: PageSource) -> list[str]:
     return [m.member_id for m in source.members()]
 
 
-def member_panel(source: PageSource, state: PageState, member_id: str) -> Panel:
-    """One member: meters, trades and bill; tokens and rank per kind; its ledger lines."""
-    facts = list(source.member_facts(member_id))
+def range_facts(source: PageSource, member_id: str,
+                window_s: int | None) -> list[tuple[str, str]]:
+    """The member's load and production summed over the chosen range."""
+    rows = recent(source.member_history(member_id), window_s)
+    if not rows:
+        return [(f"load, production ({range_text(window_s)})", "not recorded")]
+    load = sum(row.load_kwh for row in rows)
+    production = sum(row.production_kwh for row in rows)
+    return [(f"load, production ({range_text(window_s)})",
+             f"{load:,.2f} kWh used, {production:,.2f} kWh produced "
+             f"({len(rows)} intervals)")]
+
+
+def member_panel(source: PageSource, state: PageState, member_id: str,
+                 window_s: int | None = HISTORY_WINDOW_S) -> Panel:
+    """One member: load and production, storage, orders and trades, bill; tokens and rank per
+    kind; its ledger lines."""
+    facts = [*source.member_facts(member_id), *range_facts(source, member_id, window_s)]
     for kind, balances in source.tokens_by_kind().items():
         if member_id in balances:
             position = next(r.rank for r in rank(balances) if r.member_id == member_id)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from gridcoop.experiments.viz.charts import balance_view, draw_balance, draw_prices, price_view
 from gridcoop.experiments.viz.figures import CHART_SIZE_IN, NETWORK_SIZE_IN, new_figure, to_svg
 from gridcoop.experiments.viz.flexibility import dr_view, draw_dr, draw_ev, ev_view
+from gridcoop.experiments.viz.formatting import HISTORY_WINDOW_S, range_text
 from gridcoop.experiments.viz.gamification import ALL_KINDS, draw_tokens, leaderboard_view
 from gridcoop.experiments.viz.ledger_panel import ChainVerifier, ledger_view
 from gridcoop.experiments.viz.network import draw_network, network_view
@@ -71,6 +72,9 @@ class PageState:
     verifier: ChainVerifier = field(default_factory=ChainVerifier)
     panels: dict[str, tuple[object, Panel]] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
+    charts: dict[str, tuple[object, bytes]] = field(default_factory=dict)
+    """Charts kept apart from their panel's text, for panels whose text changes more
+    often than their chart (the token totals)."""
     draws: int = 0
     """Charts drawn so far (for tests and the benchmark)."""
 
@@ -84,6 +88,18 @@ def reuse_or_draw(state: PageState, key: str, view: object, make: Callable[[], P
     state.panels[key] = (view, panel)
     state.draws += 1
     return panel
+
+
+def reuse_or_draw_chart(state: PageState, key: str, view: object,
+                        draw: Callable[[], bytes]) -> bytes:
+    """The chart drawn for an equal view last time, or ``draw()``'s."""
+    cached = state.charts.get(key)
+    if cached is not None and cached[0] == view:
+        return cached[1]
+    svg = draw()
+    state.charts[key] = (view, svg)
+    state.draws += 1
+    return svg
 
 
 def figure_svg(state: PageState, key: str, draw: Callable[[Figure, V], None], view: V,
@@ -130,13 +146,15 @@ def network_panel(source: PageSource, state: PageState) -> Panel:
                       for m in source.members()])))
 
 
-def prices_panel(source: PageSource, state: PageState) -> Panel:
-    """Clearing prices and volumes against the tariffs."""
-    view = price_view(source)
+def prices_panel(source: PageSource, state: PageState,
+                 window_s: int | None = HISTORY_WINDOW_S) -> Panel:
+    """Clearing prices and volumes against the tariffs, over the chosen range."""
+    view = price_view(source, window_s)
     mean = ("-" if view.mean_price_eur_per_kwh is None
             else f"{view.mean_price_eur_per_kwh:.4f} €/kWh")
-    return reuse_or_draw(state, "prices", view, lambda: Panel(
-        "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean}",
+    return reuse_or_draw(state, "prices", (view, window_s), lambda: Panel(
+        "prices", "Prices", f"{view.auction_count} auctions; volume-weighted mean price {mean} "
+        f"({range_text(window_s)})",
         chart_svg=figure_svg(state, "prices", draw_prices, view),
         csv=csv_text(("hour", "clearing_price_eur_per_kwh", "volume_kwh", "retail_eur_per_kwh",
                       "feed_in_eur_per_kwh"),
@@ -145,12 +163,13 @@ def prices_panel(source: PageSource, state: PageState) -> Panel:
                               strict=True)))))
 
 
-def balance_panel(source: PageSource, state: PageState) -> Panel:
-    """Production, consumption, import, export, storage."""
-    view = balance_view(source)
+def balance_panel(source: PageSource, state: PageState,
+                  window_s: int | None = HISTORY_WINDOW_S) -> Panel:
+    """Production, consumption, import, export, storage, over the chosen range."""
+    view = balance_view(source, window_s)
     return reuse_or_draw(state, "balance", view, lambda: Panel(
         "balance", "Energy balance", f"import {view.window_import_kwh:.1f} kWh, export "
-        f"{view.window_export_kwh:.1f} kWh in the window",
+        f"{view.window_export_kwh:.1f} kWh ({range_text(window_s)})",
         chart_svg=figure_svg(state, "balance", draw_balance, view),
         csv=csv_text(("hour", "production_kwh", "consumption_kwh", "import_kwh", "export_kwh",
                       "storage_kwh"),
@@ -202,23 +221,27 @@ def leaderboard_panel(source: PageSource, state: PageState, kind: str = ALL_KIND
                                for r in (*view.top, *view.bottom)]))
 
 
-def tokens_panel(source: PageSource, state: PageState, kind: str = ALL_KINDS) -> Panel:
-    """The community's tokens over time, per kind."""
-    view = leaderboard_view(source, kind=kind)
-    chart = (view.hours, view.series, view.total_tokens, view.member_count, kind)
-    return reuse_or_draw(state, "tokens", chart, lambda: Panel(
+def tokens_panel(source: PageSource, state: PageState, kind: str = ALL_KINDS,
+                 window_s: int | None = HISTORY_WINDOW_S) -> Panel:
+    """The community's tokens over time, per kind, over the chosen range."""
+    view = leaderboard_view(source, window_s=window_s, kind=kind)
+    chart = reuse_or_draw_chart(state, "tokens", (view.hours, view.series, kind),
+                                lambda: figure_svg(state, "tokens", draw_tokens, view))
+    return Panel(
         "tokens", "Tokens over time",
-        f"{view.total_tokens:,} tokens in circulation "
+        f"{view.total_tokens:,} tokens in circulation held by {view.member_count} holders "
         f"({'all kinds' if kind == ALL_KINDS else kind})",
-        chart_svg=figure_svg(state, "tokens", draw_tokens, view),
+        chart_svg=chart,
         csv=csv_text(("hour", *(name for name, _ in view.series)),
                      [(h, *(values[i] for _, values in view.series))
-                      for i, h in enumerate(view.hours)])))
+                      for i, h in enumerate(view.hours)]))
 
 
-def ev_panel(source: PageSource, state: PageState) -> Panel:
-    """EV capacity vs commitment and reserve calls, or a line saying there is no EV community."""
-    view = ev_view(source)
+def ev_panel(source: PageSource, state: PageState,
+             window_s: int | None = HISTORY_WINDOW_S) -> Panel:
+    """EV capacity vs commitment and reserve calls over the chosen range, or a line saying
+    there is no EV community."""
+    view = ev_view(source, window_s)
     if view is None:
         return Panel("ev", "EV community", f"EV community: {NOT_IN_SCENARIO}", absent=True)
     return reuse_or_draw(state, "ev", view, lambda: Panel(

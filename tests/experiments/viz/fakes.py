@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class MemberInterval:
+    time_s: int
+    load_kwh: float
+    production_kwh: float
+
+
+@dataclass(frozen=True)
 class Member:
     member_id: str
     kind: str
@@ -155,6 +162,7 @@ class FakeSource:
     other_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     kpi_values: dict[str, float | None] = field(default_factory=dict)
     facts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    histories: dict[str, list[MemberInterval]] = field(default_factory=dict)
     live: bool = False
 
     def members(self) -> Sequence[Member]:
@@ -189,6 +197,9 @@ class FakeSource:
 
     def member_facts(self, member_id: str) -> Sequence[tuple[str, str]]:
         return self.facts.get(member_id, [])
+
+    def member_history(self, member_id: str) -> Sequence[MemberInterval]:
+        return self.histories.get(member_id, [])
 
     def ev(self) -> FakeEV | None:
         return self.ev_source

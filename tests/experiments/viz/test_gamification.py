@@ -39,13 +39,17 @@ def test_twenty_five_members() -> None:
 
 
 def test_tokens_over_time() -> None:
-    source = FakeSource(token_points=[TokenPoint(0, 0), TokenPoint(3600, 12)],
-                        token_balances={"a": 12})
+    # one point per simulated hour: the first the page saw in each (4500 s is hour 1's second)
+    source = FakeSource(token_points=[TokenPoint(0, 0), TokenPoint(3600, 12),
+                                      TokenPoint(4500, 15)],
+                        token_balances={"a": 15})
     view = leaderboard_view(source)
     assert view.hours == (0.0, 1.0) and view.total_tokens_over_time == (0, 12)
+    assert view.total_tokens == 15
     figure = Figure()
     draw_tokens(figure, view)
-    assert "12 tokens (all kinds) held by 1 holders" in figure.axes[0].get_title()
+    assert figure.axes[0].get_title() == ("community total of all kinds, one point per "
+                                          "simulated hour")
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=4), st.integers(-100, 100), max_size=40))

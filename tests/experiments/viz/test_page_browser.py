@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from gridcoop.experiments.scenarios import builtin_scenarios
+from gridcoop.experiments.viz.controls import PageCommunity, PageSettings, page_model_params
+from gridcoop.experiments.viz.page import initial_values
+from gridcoop.experiments.viz.source import as_page_source
 from tests.experiments.viz.conftest import ARTIFACTS, PageServer, free_port, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -211,6 +214,48 @@ def test_every_token_kind_transaction_kind_kpis_member_view_and_csv(
     assert_clean(page, viz_server)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-dr-community-tokens.png"), full_page=True)
+
+
+def first_ev_owner() -> str:
+    """The first member of the page's first community (built the same way) with an EV."""
+    model = PageCommunity(**initial_values(page_model_params(PageSettings("neighbourhood",
+                                                                          ("days=2",)))))
+    try:
+        source = as_page_source(model)
+        return next(m.member_id for m in source.members()
+                    if any(name == "EV state of charge"
+                           for name, _ in source.member_facts(m.member_id)))
+    finally:
+        model.close()
+
+
+def test_time_range_and_the_member_view(viz_server: PageServer, browser_page: Any) -> None:
+    page = open_page(browser_page, viz_server)
+    for count in range(1, 6):  # render interval 1: the page records every interval
+        step(page, count)
+    # the range control: every time-series chart and the member view follow it
+    assert summary(page, "balance").endswith("(last 3 days)")
+    page.locator(".gridcoop-range-select").get_by_role("button", name="last day").click()
+    wait_for(lambda: summary(page, "balance").endswith("(last 1 day)"), "the day range")
+    assert summary(page, "prices").endswith("(last 1 day)")
+    chart = page.locator(".gridcoop-balance .gridcoop-chart")
+    wait_for(lambda: "last 1 day:" in chart.inner_html(), "the balance chart's title")
+    page.locator(".gridcoop-range-select").get_by_role("button", name="whole run").click()
+    wait_for(lambda: summary(page, "balance").endswith("(whole run)"), "the whole run")
+    # the member view: load, production, orders, over the range, of a member with an EV
+    owner = first_ev_owner()
+    choose(page, "Member", owner)
+    member = page.locator(".gridcoop-member")
+    wait_for(lambda: f"Member {owner}" in member.inner_text(), f"member {owner}")
+    text = member.inner_text()
+    for fact in ("load this interval", "production this interval", "bid (last gate)",
+                 "offer (last gate)", "EV state of charge", "bill so far"):
+        assert fact in text, fact
+    assert re.search(r"load, production \(whole run\)\s+[\d.,]+ kWh used, [\d.,]+ kWh "
+                     r"produced \(5 intervals\)", text), text
+    assert_clean(page, viz_server)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-range-and-member.png"), full_page=True)
 
 
 def test_two_thousand_households_render_with_no_console_error(chromium: Any,

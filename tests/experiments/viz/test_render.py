@@ -60,7 +60,8 @@ def test_full_community_renders_every_chart() -> None:
     assert f"head {'03' * 32}" in (by_key["ledger"].html or "")
     assert "&lt;b&gt;x&lt;/b&gt;" in (by_key["leaderboard"].html or "")
     assert by_key["dr"].summary == "1 events; compliance 50%"
-    assert by_key["prices"].summary == "1 auctions; volume-weighted mean price 0.0600 €/kWh"
+    assert by_key["prices"].summary == ("1 auctions; volume-weighted mean price 0.0600 €/kWh "
+                                       "(last 3 days)")
 
 
 def test_table_html_escapes_cells() -> None:
