@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
+from gridcoop.ledger.columns import SETTLE_ROW, TRADE_ROW
 
 ASSET_UNITS = {"wh": "Wh", "eur_u": "µ€", "token": "tokens"}
 """Ledger assets as units: energy tokens are Wh of delivered energy (shown as kWh)."""
@@ -73,6 +74,13 @@ def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, s
         return kind, issuer, who(tx.to), tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
     if kind == "settle":
         return kind, issuer, f"escrow {tx.escrow_id[:8]}", tx.delivered_wh, "Wh delivered"
+    if kind == "auction":  # a whole auction's trades in one record
+        energy = [row[2] for row in TRADE_ROW.iter_unpack(tx.trades)]
+        return kind, issuer, tx.listing_id, sum(energy), f"Wh in {len(energy)} trades"
+    if kind == "settlement":  # every trade of one auction settled at once
+        delivered = [row[0] for row in SETTLE_ROW.iter_unpack(tx.rows)]
+        return (kind, issuer, f"escrow {tx.escrow_id[:8]}", sum(delivered),
+                f"Wh delivered in {len(delivered)} trades")
     if kind == "escrow_lock":
         return kind, issuer, who(tx.payee), tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
     if kind in ("escrow_release", "escrow_refund"):

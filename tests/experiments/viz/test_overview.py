@@ -106,10 +106,13 @@ def test_a_dr_pilot_day_shows_dr_tokens_and_every_transaction_kind_readably() ->
         assert ledger is not None
         rows = ledger.latest_transactions(3000)
         kinds = {t.kind for t in rows}
-        assert {"reward", "penalty", "dr_command", "dr_outcome", "trade"} <= kinds, kinds
+        shown = ("reward", "penalty", "dr_command", "dr_outcome", "auction", "settlement")
+        assert set(shown) <= kinds, kinds
         for t in rows:
-            if t.kind in ("reward", "penalty", "dr_command", "dr_outcome", "trade"):
+            if t.kind in shown:
                 assert t.sender and t.receiver, t
+            if t.kind in ("auction", "settlement"):  # a whole auction's trades in one record
+                assert t.unit.startswith("Wh") and "trades" in t.unit, t
         kpis = source.kpis()
         summary = model.summary()
         assert kpis["peak_import_kw"] == pytest.approx(summary["peak_grid_import_kw"], abs=1e-3)
