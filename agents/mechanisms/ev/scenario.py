@@ -119,4 +119,7 @@ class EVCommunityLarge(EVCommunity):
     households: Annotated[int, Field(ge=1, le=100_000)] = 400
     regions: Annotated[int, Field(ge=1, le=1000)] = 4
     mix: Mix = Mix(prosumer=0.25, ev_owner=0.75, dr_household=0.0)
-    ev_community: EVCommunityParams = EVCommunityParams(fleet="random", request_kw=100.0)
+    # Not the pilot: real chargers and the owners' plug-in habits.
+    ev_community: EVCommunityParams = EVCommunityParams(
+        fleet="random", request_kw=100.0, unlimited_charger_power=False,
+        plug_whenever_parked=False)
