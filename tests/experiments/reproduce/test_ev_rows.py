@@ -21,7 +21,7 @@ def test_ev_rows_agree_with_the_runs_summary() -> None:
         model.close()
     battery, v2g = s["ev_battery_plugged_kwh"], s["ev_v2g_plugged_kw"]
     minimum = rows["available capacity, minimum over the run (pilot: above 35)"]
-    assert minimum.values == (pytest.approx(battery["min"]),)
-    assert rows["available capacity, median hour"].values == (pytest.approx(battery["median"]),)
-    assert rows["V2G power plugged in, minimum hour"].values == (pytest.approx(v2g["min"]),)
+    assert minimum.values[0] == pytest.approx(battery["min"])
+    assert rows["available capacity, median hour"].values[0] == pytest.approx(battery["median"])
+    assert rows["V2G power plugged in, minimum hour"].values[0] == pytest.approx(v2g["min"])
     assert rows["total battery capacity (5 x 24 + 2 x 30)"].values == (180.0,)
