@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from gridcoop.agents.mechanisms.ev.availability import hourly_capacity, typical_day
 from gridcoop.experiments.reproduce import auction, campus_cases, ev_pilot, table1
 from gridcoop.experiments.reproduce.rows import Row
 from gridcoop.experiments.reproduce.runs import run_case
@@ -73,9 +74,9 @@ def ev_reserve(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
     plot = out / "ev_typical_day.png"
     fig, ax = plt.subplots(figsize=(8, 4))
     for ext in extensions:
-        battery, v2g = ev_pilot.hourly_capacity(ext)
-        ax.plot(range(24), ev_pilot.typical_day(battery), color="tab:blue", alpha=0.6)
-        ax.plot(range(24), ev_pilot.typical_day(v2g), color="tab:orange", alpha=0.6)
+        battery, v2g = hourly_capacity(ext.history, ext.warmup, ext.model.clock.days)
+        ax.plot(range(24), typical_day(battery), color="tab:blue", alpha=0.6)
+        ax.plot(range(24), typical_day(v2g), color="tab:orange", alpha=0.6)
     for start, end in ((8, 10), (18, 21)):
         ax.axvspan(start, end, color="grey", alpha=0.2)
     ax.axhline(35, color="red", linestyle="--", linewidth=1)

@@ -116,7 +116,17 @@ EV_COMMUNITY: dict[str, ParameterDoc] = {
         "min_replacement_probability": P("share", "chance needed to accept a replacement"),
         "base_tokens_per_hour": P("tokens/h", "tokens per committed hour"),
         "critical_factor": P("×", "token multiplier in critical periods"),
-        "critical_periods": P("h", "critical hours of the day, [start, end) pairs"),
+        "critical_periods": P("h", "auto: the warm-up's lowest-quarter hours of plugged-in "
+                                   "battery; or [start, end) pairs"),
+        "unlimited_charger_power": P("-", "pilot: a plugged EV is full at once; false: the "
+                                          "charger's power"),
+        "plug_whenever_parked": P("-", "pilot: every stay plugged from arrival; false: the "
+                                       "profile's plug-in chance and delay"),
+        "efficiency": P("share", "one-way charging and V2G efficiency (1: no losses)"),
+        "capacity_fade_per_year": P("share/year", "usable capacity lost per year, linear "
+                                                  "(0: constant)"),
+        "chargers_per_community": P("chargers", "chargers each community shares, first come "
+                                                "first served (null: one per EV, no queue)"),
         "abuse_contact": P("-", "who members contact about unfair treatment"),
     }.items()
 }

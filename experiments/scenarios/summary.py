@@ -75,12 +75,16 @@ def ev_line(s: Summary) -> str | None:
     if "ev_members" not in s:
         return None
     firm = s.get("ev_capacity_firm_kw") or {}
+    battery = s.get("ev_battery_plugged_kwh") or {}
+    v2g = s.get("ev_v2g_plugged_kw") or {}
     return (f"  EV: {s['ev_members']} EVs; reserve revenue {_eur(s['ev_reserve_net_revenue_eur'])}"
             f" (availability {_eur(s['ev_reserve_availability_eur'])}, penalties "
             f"{_eur(s['ev_reserve_penalty_eur'])}); calls served {s['ev_calls_served']} of "
             f"{s['ev_calls_dispatched']} dispatched ({_kwh(s['ev_call_energy_delivered_kwh'])} of "
             f"{_kwh(s['ev_call_energy_requested_kwh'])}); firm capacity mean "
-            f"{firm.get('mean', 0.0):.1f} kW, min {firm.get('min', 0.0):.1f} kW; tokens "
+            f"{firm.get('mean', 0.0):.1f} kW, min {firm.get('min', 0.0):.1f} kW; plugged in: "
+            f"battery min {battery.get('min', 0.0):.1f} kWh (median "
+            f"{battery.get('median', 0.0):.1f}), V2G min {v2g.get('min', 0.0):.1f} kW; tokens "
             f"{s['ev_tokens_total']:,} (penalty tokens {s['ev_penalty_tokens_total']:,})")
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from gridcoop.agents.mechanisms.ev import report
 from gridcoop.agents.mechanisms.ev.aggregator import EUR_U, CallRecord, EVAggregator, WeekLedger
+from gridcoop.agents.mechanisms.ev.availability import critical_periods
 from gridcoop.agents.mechanisms.ev.commitments import (
     CommitmentOutcome,
     default_commitments,
@@ -110,19 +111,24 @@ class EVCommunityExtension(CommunityExtension):
                                     start_weekday=(sc.start_weekday - self.warmup) % 7,
                                     change_rate=p.change_rate,
                                     warn_probability=p.warn_probability,
-                                    unlimited_charger_power=False,
+                                    unlimited_charger_power=p.unlimited_charger_power,
+                                    plug_whenever_parked=p.plug_whenever_parked,
+                                    charge_efficiency=p.efficiency,
+                                    capacity_fade_per_year=p.capacity_fade_per_year,
+                                    chargers=p.chargers_per_community,
+                                    community=tuple(ev_region.tolist()),
                                     policy=None if sc.policies.ev is None else ev_policy(
                                         sc.policies.ev, self.fleet.ev_ids,
                                         streams(sc.seed).rng("policy", 2, 0)))
         self.history = simulate_fleet(self.fleet, self.warmup + clock.days + 1,
                                       seed=sc.seed, options=options)
-        self.core = V2GFleet(self.history, self.warmup, sc.metering_minutes)
+        self.core = V2GFleet(self.history, self.warmup, sc.metering_minutes, p.efficiency)
         model.population = dataclasses.replace(
             pop, physics=install(pop.physics, self.core, self.ev_nodes))
         self.labels = tolerant_labels(self.history.plugged, p.step_minutes)
         self.minutes = self.history.plugged_minutes_by_hour()
         self.rules = TokenRules(base_tokens_per_hour=p.base_tokens_per_hour,
-                                critical_periods=tuple(p.critical_periods),
+                                critical_periods=self._critical_periods(),
                                 critical_factor=p.critical_factor)
         bus = model.bus
         self.desk = ReserveDesk(bus.endpoint(DESK), p, sc.seed,
@@ -160,6 +166,12 @@ class EVCommunityExtension(CommunityExtension):
         self.prepared_days = 0
         self._prepare_day(0, 0)
         self._dispatch(0, 0)
+
+    def _critical_periods(self) -> tuple[tuple[int, int], ...]:
+        """The configured periods, or (``auto``) those of the warm-up history."""
+        if self.params.critical_periods == "auto":
+            return critical_periods(self.history, 0, self.warmup)
+        return tuple(self.params.critical_periods)
 
     # --- days ---------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ EV fleet of its own; in the EV community scenarios :class:`FleetPart` takes
 its place in every household part, so the energy the meters see is that of
 the :mod:`gridcoop.agents.mechanisms.ev.simulate` history the aggregator forecasts and rewards.
 
-A history is simulated with a real charger power (3.65 kW), so the charging
-energy of each fleet step is the rise of the state of charge while plugged.
+The charging energy of each fleet step is the rise of the state of charge
+while plugged (divided by the one-way efficiency on the grid side); with the
+pilot's unlimited charger power a battery fills in one step.
 Reserve calls change that: during an EV's discharge its charging is
 suspended and the energy leaves the battery (shown to the household as
 battery storage coming out, ``storage_kwh < 0``). What the battery lacks
@@ -48,13 +49,19 @@ class V2GFleet:
 
     ``first_day`` is the history day of the run's day 0 (the warm-up comes
     before it); ``metering_minutes`` must be a multiple of the history's step.
+    ``efficiency`` is one-way: the grid gives ``1 / efficiency`` kWh per kWh the
+    battery gains, and gets ``efficiency`` kWh per kWh a discharge takes out.
     """
 
-    def __init__(self, history: FleetHistory, first_day: int, metering_minutes: int) -> None:
+    def __init__(self, history: FleetHistory, first_day: int, metering_minutes: int,
+                 efficiency: float = 1.0) -> None:
         if metering_minutes % history.step_min:
             raise EVConfigError(f"metering_minutes={metering_minutes} is not a multiple of the "
                                 f"fleet's {history.step_min}-minute step")
+        if not 0.0 < efficiency <= 1.0:
+            raise EVConfigError(f"efficiency must be in (0, 1], got {efficiency}")
         self.history = history
+        self.efficiency = efficiency
         self.fleet = history.fleet
         self.first_day = first_day
         self.sub = metering_minutes // history.step_min
@@ -68,7 +75,7 @@ class V2GFleet:
         self.hist_charge = charge
         n = self.fleet.size
         self.debt_kwh = np.zeros(n)
-        self.charger_kwh = self.fleet.charge_power_kw * self.step_h
+        self.charger_kwh = self.fleet.charge_power_kw * self.step_h * efficiency  # battery side
         self.discharge: dict[int, FloatArray] = {}  # fleet step -> kWh per EV
         self.discharge_steps: set[int] = set()  # metering intervals holding a discharge
         self.soc_at: dict[tuple[int, int], float] = {}  # (fleet step, EV) -> SoC before it
@@ -145,10 +152,11 @@ class V2GFleet:
             out += d
             hist_sum += hist
         self.now = max(self.now, t0 + self.sub)
-        self.last_discharge_kwh[rows] = out
-        self.last_hist_kwh[rows] = hist_sum
-        self.last_charge_kwh[rows] = charge
-        return charge
+        eff = self.efficiency
+        self.last_discharge_kwh[rows] = out * eff  # grid side
+        self.last_hist_kwh[rows] = hist_sum / eff
+        self.last_charge_kwh[rows] = charge / eff
+        return charge / eff
 
     def begin_interval(self) -> None:
         self.last_discharge_kwh[:] = 0.0
@@ -200,7 +208,8 @@ class FleetPart:
         core = self.core
         first = core.fleet_step(plan.day * core.steps_per_day + steps_in_day.start)
         last = core.fleet_step(plan.day * core.steps_per_day + steps_in_day.stop)
-        return np.asarray(core.hist_charge[self.rows, first:last].sum(axis=1), dtype=np.float64)
+        return np.asarray(core.hist_charge[self.rows, first:last].sum(axis=1) / core.efficiency,
+                          dtype=np.float64)
 
     def step(self, plan: FleetDayPlan, step_in_day: int, step_h: float,
              limit_kw: FloatArray | None = None) -> FloatArray:

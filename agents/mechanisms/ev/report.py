@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gridcoop.agents.mechanisms.ev.availability import hourly_capacity
 from gridcoop.agents.mechanisms.ev.newsletter import render_newsletter
 from gridcoop.units import UEUR_PER_EUR
 
@@ -30,6 +31,11 @@ def _r(value: float) -> float:
 def _stats(values: np.ndarray, critical: np.ndarray) -> dict[str, float]:
     return {"min": _r(values.min()), "mean": _r(values.mean()),
             "critical_mean": _r(values[critical].mean()) if critical.any() else 0.0}
+
+
+def _plugged_stats(values: np.ndarray, critical: np.ndarray) -> dict[str, float]:
+    """The pilot's statistics of a plugged-in measure: minimum and median hour, and more."""
+    return {**_stats(values, critical), "median": _r(np.median(values))}
 
 
 def critical_hours(ext: EVCommunityExtension, hours: int) -> np.ndarray:
@@ -90,6 +96,7 @@ def summary_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
     availability = int(ext.payment_ueur.sum())
     penalty = sum(c.penalty_ueur for c in calls)
     weeks = [lw for week in ext.weeks for _, lw in week]
+    battery, v2g = hourly_capacity(ext.history, ext.warmup, ext.model.clock.days)
     return {
         "ev_communities": len(ext.aggregators),
         "ev_members": ext.fleet.size,
@@ -97,6 +104,9 @@ def summary_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
         "ev_capacity_firm_kw": _stats(firm, critical),
         "ev_capacity_expected_kw": _stats(expected, critical),
         "ev_capacity_awarded_kw": _stats(ext.awarded_w.sum(axis=0) / 1000, critical),
+        "ev_battery_plugged_kwh": _plugged_stats(battery, critical),
+        "ev_v2g_plugged_kw": _plugged_stats(v2g, critical),
+        "ev_critical_periods": [list(p) for p in ext.rules.critical_periods],
         "ev_calls_drawn": len(ext.desk.calls),
         "ev_calls_dispatched": len(by_call),
         "ev_calls_served": sum(by_call.values()),

@@ -30,6 +30,21 @@ class EVCommunityParams(_Strict):
     ``retrain_every_days`` on everything seen so far. Each hour the RA offers
     ``offer_share`` of its firm capacity (reached with ``confidence``) at
     ``price_eur_per_mw_day``; the grid asks ``request_kw`` per community.
+
+    The pilot's simplifying assumptions are the defaults, each switchable:
+    ``unlimited_charger_power`` (a plugged EV is full at once; False charges at
+    the charger's power), ``plug_whenever_parked`` (every stay is plugged from
+    arrival; False keeps each profile's plug-in chance and delay),
+    ``efficiency`` 1 (no losses; below 1 is the one-way efficiency of charging
+    and of V2G discharge alike), ``capacity_fade_per_year`` 0 (a constant
+    capacity; above 0 the usable capacity falls linearly by that share of the
+    nominal one per year, from the first warm-up day), ``chargers_per_community``
+    ``null`` (no queues: a charger for every EV; a number is the chargers each
+    community shares, first come first served, an EV finding none waiting
+    parked and unplugged until one is freed).
+    ``critical_periods`` is ``auto`` (found from the warm-up history: the hours
+    of the typical day whose plugged-in battery capacity is in the lowest
+    quarter) or explicit ``(start, end)`` hours.
     """
 
     fleet: Literal["pilot", "random"] = "pilot"
@@ -55,11 +70,18 @@ class EVCommunityParams(_Strict):
     min_replacement_probability: Annotated[float, Field(ge=0, le=1)] = 0.7
     base_tokens_per_hour: Annotated[int, Field(ge=0, le=10_000)] = 10
     critical_factor: Annotated[int, Field(ge=1, le=100)] = 3
-    critical_periods: tuple[tuple[int, int], ...] = ((8, 10), (18, 21))
+    critical_periods: Literal["auto"] | tuple[tuple[int, int], ...] = "auto"
+    unlimited_charger_power: bool = True
+    plug_whenever_parked: bool = True
+    efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
+    capacity_fade_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    chargers_per_community: Annotated[int, Field(ge=0, le=100_000)] | None = None
     abuse_contact: str = "the community aggregator"
 
     @model_validator(mode="after")
     def _periods(self) -> EVCommunityParams:
+        if self.critical_periods == "auto":
+            return self
         for start, end in self.critical_periods:
             if not 0 <= start < end <= 24:
                 raise ValueError(f"ev_community.critical_periods: ({start}, {end}) must satisfy "
@@ -97,4 +119,7 @@ class EVCommunityLarge(EVCommunity):
     households: Annotated[int, Field(ge=1, le=100_000)] = 400
     regions: Annotated[int, Field(ge=1, le=1000)] = 4
     mix: Mix = Mix(prosumer=0.25, ev_owner=0.75, dr_household=0.0)
-    ev_community: EVCommunityParams = EVCommunityParams(fleet="random", request_kw=100.0)
+    # Not the pilot: real chargers and the owners' plug-in habits.
+    ev_community: EVCommunityParams = EVCommunityParams(
+        fleet="random", request_kw=100.0, unlimited_charger_power=False,
+        plug_whenever_parked=False)

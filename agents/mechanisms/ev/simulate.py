@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.agents.mechanisms.ev.chargers import share_chargers
 from gridcoop.agents.mechanisms.ev.profiles import (
     PROFILES,
     BehaviourProfile,
@@ -44,6 +45,16 @@ class SimulationOptions:
     change_rate: float = 0.15
     warn_probability: float = 0.6
     unlimited_charger_power: bool = True
+    # The pilot's "EVs are connected whenever parked": every stay plugged at once (no
+    # plug-in decision, no delay); False keeps the owners' plug-in habits of their profile.
+    plug_whenever_parked: bool = False
+    # One-way charging efficiency: the battery gains this share of what the charger draws.
+    charge_efficiency: float = 1.0
+    # Capacity lost per year of the history, a share of the nominal capacity (linear fade).
+    capacity_fade_per_year: float = 0.0
+    # Chargers per community (None: one per EV, no queue) and each EV's community.
+    chargers: int | None = None
+    community: tuple[int, ...] | None = None
     initial_soc: float = 0.9
     block_size: int = 64
     policy: Any = None  # the owners' EV policy (None: routine)
@@ -53,6 +64,12 @@ class SimulationOptions:
             raise EVConfigError(f"step_min must divide 60 (e.g. 5), got {self.step_min}")
         if not 0.0 <= self.initial_soc <= 1.0:
             raise EVConfigError(f"initial_soc must be in [0, 1], got {self.initial_soc}")
+        if not 0.0 < self.charge_efficiency <= 1.0:
+            raise EVConfigError(f"charge_efficiency must be in (0, 1], got "
+                                f"{self.charge_efficiency}")
+        if not 0.0 <= self.capacity_fade_per_year < 1.0:
+            raise EVConfigError(f"capacity_fade_per_year must be in [0, 1), got "
+                                f"{self.capacity_fade_per_year}")
         if self.block_size < 1:
             raise EVConfigError(f"block_size must be >= 1, got {self.block_size}")
 
@@ -119,22 +136,28 @@ class FleetHistory:
 
 
 def _plug_intervals(
-    trips: TripTable, fleet: Fleet, total_min: int, step_min: int
+    trips: TripTable, fleet: Fleet, total_min: int, step_min: int, whenever_parked: bool = False
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """(ev, first plugged step, end step) of every plugged stay, in whole steps."""
+    """(ev, first plugged step, end step) of every plugged stay, in whole steps.
+
+    ``whenever_parked``: every stay is plugged from arrival, whatever the habit.
+    """
     n = fleet.size
     ev = trips.ev
+    plug_after = np.ones_like(trips.plug_after) if whenever_parked else trips.plug_after
+    delay = np.zeros_like(trips.plug_delay_min) if whenever_parked else trips.plug_delay_min
     last_of_ev = np.ones(ev.size, dtype=bool)
     last_of_ev[:-1] = ev[1:] != ev[:-1]
     next_start = np.where(last_of_ev, total_min, np.roll(trips.start_min, -1))
-    begin = -(-(trips.end_min + trips.plug_delay_min) // step_min)  # ceil
+    begin = -(-(trips.end_min + delay) // step_min)  # ceil
     end = next_start // step_min
-    keep = trips.plug_after & (end > begin)
+    keep = plug_after & (end > begin)
     # Before each EV's first trip it is where the last night left it.
     first_start = np.full(n, total_min, dtype=np.int64)
     if ev.size:
         first_start[ev[::-1]] = trips.start_min[::-1]  # the earliest wins (written last)
-    at_start = np.array([PROFILES[BehaviourProfile(p)].plugged_at_start for p in fleet.profile])
+    at_start = np.array([whenever_parked or PROFILES[BehaviourProfile(p)].plugged_at_start
+                         for p in fleet.profile], dtype=bool)
     starters = np.flatnonzero(at_start & (first_start >= step_min))
     return (
         np.concatenate([ev[keep], starters]),
@@ -159,6 +182,20 @@ def _per_step(
     return np.cumsum(flat.reshape(n_rows, width), axis=1, dtype=np.float64)[:, :n_steps]
 
 
+def _plugged_rows(
+    stays: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    lo: int,
+    hi: int,
+    n_steps: int,
+) -> BoolArray:
+    """Plugged flags of EV rows ``[lo, hi)`` from their plugged stays (ev, begin, end)."""
+    ev, begin, end = stays
+    sel = (ev >= lo) & (ev < hi)
+    flags = _per_step(ev[sel] - lo, begin[sel], end[sel],
+                      (end[sel] - begin[sel]).astype(np.float64), hi - lo, n_steps)
+    return flags > 0.5
+
+
 def _next_index(mask: BoolArray) -> NDArray[np.int64]:
     """For each step, the first step >= it where ``mask`` holds (n_steps when none), per row."""
     t = mask.shape[1]
@@ -173,17 +210,23 @@ def _soc_loop(
     charge_kwh_per_step: NDArray[np.float64],
     initial_soc: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """SoC with a limited charger: one vectorised pass over time (rows are EVs)."""
+    """SoC with a limited charger: one vectorised pass over time (rows are EVs).
+
+    ``capacity`` is (rows, steps): the usable capacity at each step.
+    """
     plugged_t, drive_t = np.ascontiguousarray(plugged.T), np.ascontiguousarray(drive.T)
+    capacity_t = np.ascontiguousarray(capacity.T)
     soc = np.empty(drive_t.shape)
     external = np.zeros(drive_t.shape)
-    level = capacity * initial_soc
+    level = capacity_t[0] * initial_soc
     for t in range(drive_t.shape[0]):
         soc[t] = level
         level = level - drive_t[t]
         external[t] = np.maximum(-level, 0.0)
         level = np.maximum(level, 0.0)
-        level = np.where(plugged_t[t], np.minimum(capacity, level + charge_kwh_per_step), level)
+        level = np.minimum(level, capacity_t[t])  # a faded battery holds no more than it can
+        level = np.where(plugged_t[t], np.minimum(capacity_t[t], level + charge_kwh_per_step),
+                         level)
     return soc.T, external.T
 
 
@@ -195,7 +238,10 @@ def _block(
     initial_soc: float,
     unlimited: bool,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """SoC at step starts, next-trip need and external charging for one block of EVs."""
+    """SoC at step starts, next-trip need and external charging for one block of EVs.
+
+    ``capacity`` is (rows, steps): each EV's usable capacity at each step.
+    """
     width, t_steps = plugged.shape
     cum = np.zeros((width, t_steps + 1))
     np.cumsum(drive, axis=1, out=cum[:, 1:])
@@ -203,7 +249,8 @@ def _block(
         # Last plugged step before each step start (-1: none yet).
         last = np.full((width, t_steps + 1), -1, dtype=np.int64)
         np.maximum.accumulate(np.where(plugged, np.arange(t_steps), -1), axis=1, out=last[:, 1:])
-        base = np.where(last >= 0, capacity[:, None], (capacity * initial_soc)[:, None])
+        full = np.take_along_axis(capacity, np.maximum(last, 0), axis=1)  # at the last plug
+        base = np.where(last >= 0, full, (capacity[:, :1] * initial_soc))
         since = cum - np.take_along_axis(cum, last + 1, axis=1)
         deficit = np.maximum(since - base, 0.0)  # driven beyond what the battery held
         soc = (base - since + deficit)[:, :t_steps]
@@ -267,7 +314,8 @@ def simulate_trips(
     t_ext = ext_days * MINUTES_PER_DAY // step
     t_out = days * MINUTES_PER_DAY // step
     n = fleet.size
-    plug_ev, plug_begin, plug_end = _plug_intervals(trips, fleet, ext_days * MINUTES_PER_DAY, step)
+    plug_ev, plug_begin, plug_end = _plug_intervals(
+        trips, fleet, ext_days * MINUTES_PER_DAY, step, opts.plug_whenever_parked)
     drive_begin = trips.start_min // step
     drive_end = -(-trips.end_min // step)
     plugged_out = np.zeros((n, t_out), dtype=bool)
@@ -275,19 +323,20 @@ def simulate_trips(
     need_out = np.zeros((n, t_out), dtype=np.float32)
     external_out = np.zeros((n, days))
     charge_step = fleet.charge_power_kw * step / 60.0
+    fade = 1.0 - opts.capacity_fade_per_year * np.arange(t_ext) * step / (365 * MINUTES_PER_DAY)
+    stays = plug_ev, plug_begin, plug_end
+    shared = None
+    if opts.chargers is not None:
+        community = np.zeros(n, dtype=np.int64) if opts.community is None else np.asarray(
+            opts.community, dtype=np.int64)
+        shared = share_chargers(np.vstack([_plugged_rows(stays, lo, min(n, lo + opts.block_size),
+                                                         t_ext)
+                                           for lo in range(0, n, opts.block_size)]),
+                                community, opts.chargers)
     for lo in range(0, n, opts.block_size):
         hi = min(n, lo + opts.block_size)
         width = hi - lo
-        sel = (plug_ev >= lo) & (plug_ev < hi)
-        flags = _per_step(
-            plug_ev[sel] - lo,
-            plug_begin[sel],
-            plug_end[sel],
-            (plug_end[sel] - plug_begin[sel]).astype(np.float64),
-            width,
-            t_ext,
-        )
-        plugged = flags > 0.5
+        plugged = _plugged_rows(stays, lo, hi, t_ext) if shared is None else shared[lo:hi]
         tsel = (trips.ev >= lo) & (trips.ev < hi)
         drive = _per_step(
             trips.ev[tsel] - lo,
@@ -301,8 +350,8 @@ def simulate_trips(
         soc, need, external = _block(
             plugged,
             drive,
-            fleet.capacity_kwh[lo:hi],
-            charge_step[lo:hi],
+            fleet.capacity_kwh[lo:hi, None] * fade[None, :],
+            charge_step[lo:hi] * opts.charge_efficiency,
             opts.initial_soc,
             opts.unlimited_charger_power,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from gridcoop.experiments.reproduce import ev_pilot, table1
@@ -45,11 +44,6 @@ def test_table1_rows_match_themselves() -> None:
     assert text.rstrip().endswith("11 of 11 published results match.")
 
 
-def test_critical_hours_are_the_typical_days_lowest_quarter() -> None:
-    day = np.full(24, 100.0)
-    day[[8, 9, 18, 19, 20]] = 10.0
-    day[[7, 17]] = 50.0
-    # the lowest quarter's bound is 50 (the 6th and 7th lowest of 24 hours)
-    assert ev_pilot.critical_hours(day) == frozenset({7, 8, 9, 17, 18, 19, 20})
+def test_jaccard_of_hour_sets() -> None:
     assert ev_pilot.jaccard(frozenset({8, 9}), frozenset({8, 9, 18})) == pytest.approx(2 / 3)
-    assert ev_pilot.typical_day(np.tile(np.arange(24.0), 3)).tolist() == list(np.arange(24.0))
+    assert ev_pilot.jaccard(frozenset(), frozenset()) == 1.0

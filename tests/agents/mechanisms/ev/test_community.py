@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from gridcoop.agents.mechanisms.ev.availability import critical_periods
 from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
 from gridcoop.agents.mechanisms.ev.fleet_physics import V2GPhysics
 from gridcoop.agents.model.community import CommunityModel
@@ -204,3 +205,28 @@ def test_large_kind_has_several_communities() -> None:
     assert str(scenario.kind) == "ev-community-large"
     assert s["ev_communities"] == 2 and s["ev_members"] == 30
     assert s["ev_reserve_availability_eur"] > 0
+
+
+def test_critical_periods_found_from_the_warmup_drive_tokens_and_reports(
+        run: tuple[CommunityModel, Path]) -> None:
+    model, _ = run
+    ext = _ext(model)
+    found = critical_periods(ext.history, 0, ext.warmup)
+    assert found and ext.rules.critical_periods == found
+    s = model.summary()
+    assert s["ev_critical_periods"] == [list(p) for p in found]
+    capacity = ext.tables()["ev_capacity"]
+    assert capacity["critical"].tolist() == [ext.rules.is_critical(h % 24)
+                                             for h in capacity["hour"]]
+    battery, v2g = s["ev_battery_plugged_kwh"], s["ev_v2g_plugged_kw"]
+    assert 0 < battery["min"] <= battery["median"] <= 180.0
+    assert 0 < v2g["min"] <= v2g["median"] <= float(ext.fleet.v2g_power_kw.sum()) + 1e-6
+
+
+def test_explicit_critical_periods_are_kept() -> None:
+    model = CommunityModel("ev-community", days=1, seed=1,
+                           ev_community={"critical_periods": [[7, 10], [17, 20]]})
+    try:
+        assert _ext(model).rules.critical_periods == ((7, 10), (17, 20))
+    finally:
+        model.close()
