@@ -15,6 +15,7 @@ parameters, and any of the ``strategy:`` section's (``quantity_share``...).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 import numpy as np
@@ -76,7 +77,7 @@ class QSide:
                            next_state=self._state(interval + 1), mask=active)
 
 
-class _GridBidding(TariffShareBidding):
+class _GridBidding(TariffShareBidding, ABC):
     """Quantities as ``tariff_share``; prices from one learner per side (buy, sell)."""
 
     def __init__(self, strategy: Strategy | None = None, levels: int = 11,
@@ -93,9 +94,9 @@ class _GridBidding(TariffShareBidding):
         n = len(group.member_ids)
         self.sides = (self.side(n), self.side(n))
 
+    @abstractmethod
     def side(self, members: int) -> SideLearner:
         """A fresh learner for one side of ``members`` members."""
-        raise NotImplementedError
 
     def decide(self, observation: BidObservation) -> BidActions:
         if self.sides is None:
