@@ -39,7 +39,8 @@ def groups_by(frame: pd.DataFrame,
     Why not ``DataFrame.groupby(dropna=False)``: on a nullable integer column holding a
     missing value (a swept ``null``) pandas raises instead of grouping.
     """
-    codes = frame[list(columns)].astype(str).agg("\x1f".join, axis=1)
+    codes = pd.Series(["\x1f".join(map(str, row)) for row in
+                       frame[list(columns)].itertuples(index=False, name=None)], index=frame.index)
     return [(tuple(part.iloc[0][list(columns)]), part)
             for _, part in frame.groupby(codes, sort=False)]
 
