@@ -46,3 +46,28 @@ def test_show_and_export_speak_in_member_ids_euros_and_kwh(tmp_path: Path) -> No
     balances = pd.read_csv(out / "balances.csv")
     alice = balances[(balances["member_id"] == "grid-alice") & (balances["asset"] == "eur_u")]
     assert float(alice["balance_eur"].iloc[0]) == 1.034
+
+
+def test_export_of_a_run_with_columnar_auction_records(tmp_path: Path) -> None:
+    """A model run records whole auctions as binary-row records; the export shows each
+    record's signed JSON head as its body."""
+    import json
+
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.experiments.scenarios import load_scenario
+
+    path = tmp_path / "ledger.sqlite"
+    kind, params = load_scenario("dr-community", days=1)
+    model = CommunityModel(kind, ledger_path=str(path), replicas="shared", ledger_workers=0,
+                           **params)
+    model.run()
+    model.close()
+    out = tmp_path / "export"
+    result = CliRunner().invoke(main, ["ledger", "export", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    txs = pd.read_csv(out / "transactions.csv")
+    records = txs[txs["kind"].isin(["auction", "settlement"])]
+    assert len(records) > 0
+    heads = [json.loads(body) for body in records["body"]]
+    auction = next(h for h in heads if h["kind"] == "auction")
+    assert {"listing_id", "orders", "orders_root", "trades", "trades_root"} <= set(auction)
