@@ -8,6 +8,7 @@ prints what happens as JSON lines, one per record.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import asdict
@@ -48,12 +49,10 @@ def _events(items: tuple[str, ...]) -> list[tuple[int, int]]:
 
 def _wait(for_s: float | None, tick: Any) -> None:
     stop = time.monotonic() + for_s if for_s is not None else None
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the wait, then the caller stops
         while stop is None or time.monotonic() < stop:
             tick()
             time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
 
 
 @click.group()

@@ -24,10 +24,11 @@ class FakeTransport:
         self.inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self.acked: list[int] = []
         self.published: list[tuple[str, bytes | str, int]] = []
+        self.subscribed: list[tuple[str, int]] = []
         self._mid = 0
 
     def subscribe(self, topic: str, qos: int) -> None:
-        pass
+        self.subscribed.append((topic, qos))
 
     def start(self, timeout_s: float = 10.0) -> FakeTransport:
         return self
