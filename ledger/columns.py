@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
-from gridcoop.ledger.transactions import AuctionRecord, SettlementRecord
+from gridcoop.ledger.transactions import AuctionRecord, BillingRecord, SettlementRecord
 
 HEAD_END: Final = b"\n"
 
@@ -37,6 +37,9 @@ TRADE_ROW: Final = struct.Struct(">16s16sqq")
 SETTLE_ROW: Final = struct.Struct(">qq")
 """A trade's settlement, in the auction's trade order: delivered Wh, shortfall Wh the buyer
 took from the grid."""
+BILL_ROW: Final = struct.Struct(">16sqqqqqqq")
+"""A member's bill for one period: account, deposit µ€, grid import Wh and µ€, feed-in Wh
+and µ€, grid fee µ€, local-energy tokens Wh."""
 
 
 def row_leaf(row: bytes) -> bytes:
@@ -90,6 +93,7 @@ class Column:
 COLUMNS: Final[dict[type[Any], tuple[Column, ...]]] = {
     AuctionRecord: (Column("orders", ORDER_ROW), Column("trades", TRADE_ROW)),
     SettlementRecord: (Column("rows", SETTLE_ROW),),
+    BillingRecord: (Column("rows", BILL_ROW),),
 }
 """The columnar kinds and their columns, in wire order."""
 

@@ -22,6 +22,7 @@ from gridcoop.ledger import (
 )
 from gridcoop.ledger.block import Block, verify_inclusion
 from gridcoop.ledger.columns import (
+    BILL_ROW,
     ORDER_ROW,
     SETTLE_ROW,
     TRADE_ROW,
@@ -31,19 +32,26 @@ from gridcoop.ledger.columns import (
     verify_row,
 )
 from gridcoop.ledger.envelope import decode_body, encode_body
-from gridcoop.ledger.transactions import GRID_ACCOUNT, AuctionRecord, SettlementRecord
+from gridcoop.ledger.transactions import (
+    GRID_ACCOUNT,
+    AuctionRecord,
+    BillingRecord,
+    SettlementRecord,
+)
 from tests.ledger.conftest import OPENING_EUR_U, Community
 
 A, B = "a" * 32, "b" * 32
 AUCTION = AuctionRecord(A, 3, "a000001", 3_600, 7_200,
                         pack_rows(ORDER_ROW, [(A, 0, 500, 80_000), (B, 1, 400, 90_000)]),
                         pack_rows(TRADE_ROW, [(A, B, 400, 85_000)]))
-RECORD_EXAMPLES: list[AuctionRecord | SettlementRecord] = [
-    AUCTION, SettlementRecord(A, 4, "d" * 64, 95_000, pack_rows(SETTLE_ROW, [(350, 50)]))]
+RECORD_EXAMPLES: list[AuctionRecord | SettlementRecord | BillingRecord] = [
+    AUCTION, SettlementRecord(A, 4, "d" * 64, 95_000, pack_rows(SETTLE_ROW, [(350, 50)])),
+    BillingRecord(A, 5, "day 0", pack_rows(BILL_ROW, [(B, 0, 700, 140_000, 0, 0, 7_000, 300)]))]
 
 
 @pytest.mark.parametrize("tx", RECORD_EXAMPLES, ids=lambda tx: tx.kind)
-def test_a_record_is_a_canonical_head_then_its_rows(tx: AuctionRecord | SettlementRecord) -> None:
+def test_a_record_is_a_canonical_head_then_its_rows(
+        tx: AuctionRecord | SettlementRecord | BillingRecord) -> None:
     body = encode_body(tx)
     head = head_of(body)
     assert body[len(head):len(head) + 1] == b"\n" and b"\n" not in head
