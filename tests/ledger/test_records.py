@@ -26,9 +26,11 @@ from gridcoop.ledger.columns import (
     ORDER_ROW,
     SETTLE_ROW,
     TRADE_ROW,
+    RowProof,
     head_of,
     pack_rows,
     row_proof,
+    rows_root,
     verify_row,
 )
 from gridcoop.ledger.envelope import decode_body, encode_body
@@ -82,6 +84,19 @@ def test_each_row_is_proven_by_the_root_in_the_head() -> None:
     row = tx.orders[ORDER_ROW.size:]
     assert verify_row(row, proof, root)
     assert not verify_row(row[:-1] + b"\x01", proof, root)
+
+
+def test_a_row_past_the_first_leaf_is_proven_with_its_leaf_rows() -> None:
+    rows = pack_rows(SETTLE_ROW, [(i, 1) for i in range(70)])  # leaves of 32, 32 and 6 rows
+    root = rows_root(rows, SETTLE_ROW)
+    proof = row_proof(rows, SETTLE_ROW, 65)
+    assert proof.offset == 1 and len(proof.leaf_rows) == 6 * SETTLE_ROW.size
+    assert proof.path.index == 2 and proof.path.count == 3
+    assert verify_row(SETTLE_ROW.pack(65, 1), proof, root)
+    assert not verify_row(SETTLE_ROW.pack(64, 1), proof, root)  # another row of the same leaf
+    forged = RowProof(SETTLE_ROW.pack(66, 1) * 6, 0, proof.path)  # rows not in the column
+    assert not verify_row(SETTLE_ROW.pack(66, 1), forged, root)
+    assert rows_root(rows[:-1] + b"\x02", SETTLE_ROW) != root
 
 
 def _auction(c: Community, listing: str, trades: list[tuple[str, str, int, int]],
