@@ -64,7 +64,8 @@ class CommunityLedger:
         self.master = f"gridcoop-run/{seed}".encode()
         self.authority_keys = KeyPair.derive(self.master, "market")
         self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
-                                    chain_id=chain_id, workers=workers, key_origin="seed")
+                                    chain_id=chain_id, workers=workers, key_origin="seed",
+                                    power_safe=False)
         self.signing = signing
         self.chain_id = self.ledger.config.chain_id
         self.authority = self.authority_keys.account
