@@ -15,6 +15,7 @@ from gridcoop.ledger.errors import (
     UnknownMemberError,
 )
 from gridcoop.ledger.state import State
+from gridcoop.ledger.transactions import GRID_ACCOUNT
 
 
 def known(state: State, account: str, what: str) -> None:
@@ -63,3 +64,13 @@ def issue(state: State, to: str, asset: str, amount: int) -> None:
     room(state, to, asset, amount)
     state.put(state.supply, asset, supply + amount)
     credit(state, to, asset, amount)
+
+
+def grid_pays(state: State, account: str, amount: int) -> None:
+    """Feed-in: the grid account pays ``account`` (it may go into debt, within int64)."""
+    grid = state.balances.get((GRID_ACCOUNT, "eur_u"), 0)
+    if grid - amount < -INT64_MAX:
+        raise AmountOverflowError("the grid account's debt would exceed 2**63-1 eur_u")
+    room(state, account, "eur_u", amount)
+    state.put(state.balances, (GRID_ACCOUNT, "eur_u"), grid - amount)
+    credit(state, account, "eur_u", amount)

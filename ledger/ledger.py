@@ -96,7 +96,7 @@ class Ledger:
                signing: str = "full", chain_id: str = "gridcoop", time_s: int = 0,
                snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
                signers: Sequence[KeyPair] = (), workers: int | None = None,
-               key_origin: str = "random") -> Ledger:
+               key_origin: str = "random", power_safe: bool = True) -> Ledger:
         """Start a new chain: block 0 fixes the authority, validators, quorum and policy.
 
         ``signing="full"`` (the default, for live use) verifies every issuer's
@@ -109,24 +109,26 @@ class Ledger:
 
         ``validators`` are key pairs (this ledger can seal with them) or raw public
         keys (held elsewhere); the default is the authority alone. ``quorum``
-        defaults to a majority. ``path`` may be ``":memory:"``.
+        defaults to a majority. ``path`` may be ``":memory:"``. ``power_safe=False``
+        (simulations) skips the fsync at every block (see ``ledger.storage``).
         """
         chosen = list(validators) if validators is not None else [authority]
         held = [authority, *[v for v in chosen if isinstance(v, KeyPair)], *signers]
         block, state, snapshot = genesis_block(authority, chosen, quorum, signing, chain_id,
                                                time_s, snapshot_interval, held, key_origin)
-        store = Store.create(path, block, snapshot)
+        store = Store.create(path, block, snapshot, power_safe)
         state.commit()
         return cls(store, state, block, held, workers)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, signers: Sequence[KeyPair] = (),
-             workers: int | None = None, readonly: bool = False) -> Ledger:
+             workers: int | None = None, readonly: bool = False,
+             power_safe: bool = True) -> Ledger:
         """Open an existing ledger: load the newest anchored snapshot, replay the blocks after it.
 
         ``signers``: validator keys (to seal) and issuer keys (for ``full`` wallets).
         """
-        store = Store(path, readonly=readonly)
+        store = Store(path, readonly=readonly, power_safe=power_safe)
         try:
             state, head, snapshot_height = load_chain(store)
         except BaseException:

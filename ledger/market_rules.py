@@ -8,7 +8,7 @@ delivered, refunds the rest and records the shortfall for the grid.
 
 from __future__ import annotations
 
-from gridcoop.ledger.accounting import credit, known, move, need, positive, room
+from gridcoop.ledger.accounting import credit, grid_pays, known, move, need, positive, room
 from gridcoop.ledger.codec import INT64_MAX
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
@@ -212,11 +212,6 @@ def grid_settlement(state: State, stx: SignedTx, tx: GridSettlement) -> None:
     if tx.direction == "import":
         move(state, tx.account, GRID_ACCOUNT, "eur_u", tx.amount_eur_u)
     else:
-        grid = state.balances.get((GRID_ACCOUNT, "eur_u"), 0)
-        if grid - tx.amount_eur_u < -INT64_MAX:
-            raise AmountOverflowError("the grid account's debt would exceed 2**63-1 eur_u")
-        room(state, tx.account, "eur_u", tx.amount_eur_u)
-        state.put(state.balances, (GRID_ACCOUNT, "eur_u"), grid - tx.amount_eur_u)
-        credit(state, tx.account, "eur_u", tx.amount_eur_u)
+        grid_pays(state, tx.account, tx.amount_eur_u)
     if tx.escrow_id:
         state.drop(state.shortfalls, tx.escrow_id)

@@ -9,8 +9,9 @@ was, and the error names the row.
 
 from __future__ import annotations
 
+from gridcoop.ledger.accounting import grid_pays, issue, move
 from gridcoop.ledger.codec import INT64_MAX
-from gridcoop.ledger.columns import ORDER_ROW, SETTLE_ROW, TRADE_ROW
+from gridcoop.ledger.columns import BILL_ROW, ORDER_ROW, SETTLE_ROW, TRADE_ROW
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import (
     AmountOverflowError,
@@ -25,7 +26,12 @@ from gridcoop.ledger.errors import (
 )
 from gridcoop.ledger.market_rules import CLEARED
 from gridcoop.ledger.state import AuctionEscrow, Listing, State
-from gridcoop.ledger.transactions import GRID_ACCOUNT, AuctionRecord, SettlementRecord
+from gridcoop.ledger.transactions import (
+    GRID_ACCOUNT,
+    AuctionRecord,
+    BillingRecord,
+    SettlementRecord,
+)
 from gridcoop.units import payment_ueur, released_ueur
 
 TRADER_ROLES = frozenset({"member", "aggregator"})
@@ -157,3 +163,39 @@ def settlement(state: State, stx: SignedTx, tx: SettlementRecord) -> None:
     if to_grid:
         state.put(balances, (GRID_ACCOUNT, "eur_u"), grid)
     state.drop(state.auction_escrows, tx.escrow_id)
+
+
+def billing(state: State, stx: SignedTx, tx: BillingRecord) -> None:
+    """Each row as the deposit, feed-in, import, fee and token transactions it replaces.
+
+    A refused row raises; the batch that carried the record rolls the state back.
+    """
+    members = state.members
+    seen: set[str] = set()
+    for index, (raw, deposit, import_wh, import_u, export_wh, export_u, fee_u, tokens_wh) \
+            in enumerate(BILL_ROW.iter_unpack(tx.rows)):
+        account = raw.hex()
+        where = f"row {index} of billing {tx.memo!r}"
+        member = members.get(account)
+        if member is None:
+            raise UnknownMemberError(f"{where}: account {account} is not registered")
+        if member.role not in TRADER_ROLES:
+            raise RoleError(f"{where}: account {account} has role {member.role!r}; only "
+                            "members and aggregators are billed")
+        if account in seen:
+            raise MalformedTransactionError(f"{where}: account {account} is billed twice")
+        seen.add(account)
+        amounts = (deposit, import_wh, import_u, export_wh, export_u, fee_u, tokens_wh)
+        if min(amounts) < 0 or not any(amounts):
+            raise MalformedTransactionError(f"{where}: amounts must be non-negative and not "
+                                            f"all zero, got {amounts}")
+        if deposit:
+            issue(state, account, "eur_u", deposit)
+        if export_u:
+            grid_pays(state, account, export_u)
+        if import_u:
+            move(state, account, GRID_ACCOUNT, "eur_u", import_u)
+        if fee_u:
+            move(state, account, tx.issuer, "eur_u", fee_u)
+        if tokens_wh:
+            issue(state, account, "wh", tokens_wh)

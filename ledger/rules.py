@@ -31,6 +31,7 @@ from gridcoop.ledger.state import ChainConfig, MemberRecord, Resource, State
 from gridcoop.ledger.transactions import (
     AuctionRecord,
     Bid,
+    BillingRecord,
     ClearListing,
     CloseListing,
     DrCommand,
@@ -160,6 +161,7 @@ RULES: Final[dict[type[Any], tuple[frozenset[str], _Rule]]] = {
     MeterAttestation: (_METER, _meter_attestation),
     AuctionRecord: (_COMMUNITY, records.auction),
     SettlementRecord: (_COMMUNITY, records.settlement),
+    BillingRecord: (_MARKET, records.billing),
 }
 
 

@@ -4,7 +4,12 @@ Why one row per block (header, seals and the framed transactions as blobs):
 appending a block is a single insert, so the simulation's append path stays
 fast, and a block is either wholly there or not at all. ``synchronous=FULL``
 makes SQLite fsync the write-ahead log at every commit: a block reported
-committed survives a crash or SIGKILL. Snapshots share the block's transaction.
+committed survives a crash, SIGKILL or a power cut. A simulation's ledger
+opts out (``power_safe=False``, ``synchronous=NORMAL``): a committed block
+still survives SIGKILL (it is in the operating system's cache), and a power
+cut leaves a consistent file that may lack its last blocks; the fsync at every
+block was a tenth of a simulated market hour, and a simulation can be re-run.
+Snapshots share the block's transaction.
 The ``directory`` table holds members' personal profiles and is never part of
 the chain (replicas do not receive it).
 """
@@ -86,8 +91,9 @@ class Store:
     """The ledger file. Not shared between writers; readers may open it read-only."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False,
-                 readonly: bool = False) -> None:
+                 readonly: bool = False, power_safe: bool = True) -> None:
         self.path = str(path)
+        self.power_safe = power_safe
         memory = self.path == MEMORY
         exists = not memory and Path(self.path).exists()
         if not create and not memory and not exists:
@@ -126,7 +132,7 @@ class Store:
         if not readonly:
             if not memory:
                 self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.execute(f"PRAGMA synchronous = {'FULL' if self.power_safe else 'NORMAL'}")
             for statement in _SCHEMA:
                 self.db.execute(statement)
         found: tuple[object] | None = self.db.execute(
@@ -134,7 +140,8 @@ class Store:
         return found
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], genesis: Block, snapshot: bytes) -> Store:
+    def create(cls, path: str | os.PathLike[str], genesis: Block, snapshot: bytes,
+               power_safe: bool = True) -> Store:
         """A new ledger file holding its genesis block, created atomically.
 
         The file is built under a temporary name and renamed into place, so a
@@ -172,7 +179,7 @@ class Store:
             os.fsync(directory)
         finally:
             os.close(directory)
-        return cls(target)
+        return cls(target, power_safe=power_safe)
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -341,14 +341,33 @@ class SettlementRecord:
     rows: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class BillingRecord:
+    """One billing period of many members in one record (``memo`` names the period).
+
+    One row per member (``ledger.columns.BILL_ROW``): a deposit that tops the
+    member up before it pays, grid feed-in paid by the grid, grid import paid
+    to the grid, the community's grid fee paid to the issuing market, and
+    local-energy tokens minted. Applied row by row in that order, with the
+    checks of the mint, grid-settlement and transfer rules; one failing row
+    refuses the whole record.
+    """
+
+    kind: ClassVar[str] = "billing"
+    issuer: str
+    nonce: int
+    memo: str
+    rows: bytes
+
+
 Tx = (Genesis | RegisterMember | RegisterResource | OpenListing | Offer | Bid | CloseListing
       | ClearListing | Trade | EscrowLock | EscrowRelease | EscrowRefund | Settle | GridSettlement
       | Transfer | Mint | Reward | Penalty | DrCommand | DrOutcome | MeterAttestation
-      | AuctionRecord | SettlementRecord)
+      | AuctionRecord | SettlementRecord | BillingRecord)
 
 TX_TYPES: Final[tuple[type[Any], ...]] = (
     Genesis, RegisterMember, RegisterResource, OpenListing, Offer, Bid, CloseListing,
     ClearListing, Trade, EscrowLock, EscrowRelease, EscrowRefund, Settle, GridSettlement,
     Transfer, Mint, Reward, Penalty, DrCommand, DrOutcome, MeterAttestation, AuctionRecord,
-    SettlementRecord)
+    SettlementRecord, BillingRecord)
 KINDS: Final[dict[str, type[Any]]] = {cls.kind: cls for cls in TX_TYPES}

@@ -17,6 +17,7 @@ from gridcoop.ledger.identity import KeyPair, Member, grid_id_digest
 from gridcoop.ledger.transactions import (
     AuctionRecord,
     Bid,
+    BillingRecord,
     ClearListing,
     CloseListing,
     DrCommand,
@@ -135,6 +136,10 @@ class Wallet:
                    rows: bytes) -> SignedTx:
         """Settle every trade of an auction record (its txid) in one record."""
         return self._emit(SettlementRecord, escrow_id, grid_price_eur_u_per_kwh, rows)
+
+    def billing(self, memo: str, rows: bytes) -> SignedTx:
+        """Bill many members for one period in one record (``ledger.columns.BILL_ROW``)."""
+        return self._emit(BillingRecord, memo, rows)
 
     def grid_settlement(self, account: str, direction: str, energy_wh: int, amount_eur_u: int,
                         escrow_id: str = "") -> SignedTx:

@@ -23,11 +23,10 @@ from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.ledger import Ledger
 from gridcoop.ledger.transactions import (
     AuctionRecord,
-    GridSettlement,
+    BillingRecord,
     Mint,
     RegisterResource,
     SettlementRecord,
-    Transfer,
 )
 from gridcoop.units import IntArray, payment_ueur
 
@@ -38,6 +37,9 @@ becomes its column in one ``tobytes``."""
 TRADE_ROWS = np.dtype([("seller", "S16"), ("buyer", "S16"), ("energy_wh", ">i8"),
                        ("price", ">i8")])
 SETTLE_ROWS = np.dtype([("delivered_wh", ">i8"), ("short_wh", ">i8")])
+BILL_ROWS = np.dtype([("account", "S16"), *((name, ">i8") for name in (
+    "deposit_ueur", "import_wh", "import_ueur", "export_wh", "export_ueur", "fee_ueur",
+    "tokens_wh"))])
 
 
 class CommunityLedger:
@@ -62,7 +64,8 @@ class CommunityLedger:
         self.master = f"gridcoop-run/{seed}".encode()
         self.authority_keys = KeyPair.derive(self.master, "market")
         self.ledger = Ledger.create(path, authority=self.authority_keys, signing=signing,
-                                    chain_id=chain_id, workers=workers, key_origin="seed")
+                                    chain_id=chain_id, workers=workers, key_origin="seed",
+                                    power_safe=False)
         self.signing = signing
         self.chain_id = self.ledger.config.chain_id
         self.authority = self.authority_keys.account
@@ -201,33 +204,27 @@ class CommunityLedger:
     def billing_txs(self, memo: str, import_wh: IntArray, import_ueur: IntArray,
                     export_wh: IntArray, export_ueur: IntArray, fee_ueur: IntArray,
                     tokens_wh: IntArray, low_water_u: int) -> list[SignedTx]:
-        """One billing period: grid import and feed-in per member, grid fees, energy tokens,
-        and a deposit that tops a member up to its opening balance when it runs low."""
-        acc, market = self.accounts, self.authority
-        batch = []
+        """One billing period as one ``BillingRecord``: per billed member its grid import and
+        feed-in, grid fee, energy tokens, and a deposit that tops it up to its opening
+        balance when it would run low."""
+        billed = np.flatnonzero(import_wh + export_wh + fee_ueur + tokens_wh)
+        if not billed.size:
+            return []
+        cost = import_ueur[billed] + fee_ueur[billed]
         balances = self.ledger.state.balances
-        for node in np.flatnonzero(import_wh + export_wh + fee_ueur + tokens_wh).tolist():
-            account = acc[node]
-            cost = int(import_ueur[node]) + int(fee_ueur[node])
-            have = balances.get((account, "eur_u"), 0) + int(export_ueur[node])
-            if have - cost < low_water_u:
-                top_up = self.initial_balance_u + cost - have
-                batch.append(self.tx(Mint, market, account, "eur_u", top_up, f"deposit {memo}"))
-                self.minted_ueur += top_up
-                self.deposits_ueur[node] += top_up
-            if export_wh[node]:
-                batch.append(self.tx(GridSettlement, market, account, "export",
-                                      int(export_wh[node]), int(export_ueur[node]), ""))
-            if import_wh[node]:
-                batch.append(self.tx(GridSettlement, market, account, "import",
-                                      int(import_wh[node]), int(import_ueur[node]), ""))
-            if fee_ueur[node]:
-                batch.append(self.tx(Transfer, account, market, "eur_u", int(fee_ueur[node]),
-                                      f"grid fee {memo}"))
-            if tokens_wh[node]:
-                batch.append(self.tx(Mint, market, account, "wh", int(tokens_wh[node]),
-                                      f"local energy {memo}"))
-        return batch
+        have = np.fromiter((balances.get((self.accounts[node], "eur_u"), 0)
+                            for node in billed.tolist()), dtype=np.int64, count=billed.size)
+        have += export_ueur[billed]
+        deposit = np.where(have - cost < low_water_u, self.initial_balance_u + cost - have, 0)
+        rows = np.empty(billed.size, dtype=BILL_ROWS)
+        rows["account"] = self.raw_accounts[billed]
+        rows["deposit_ueur"] = deposit
+        rows["import_wh"], rows["import_ueur"] = import_wh[billed], import_ueur[billed]
+        rows["export_wh"], rows["export_ueur"] = export_wh[billed], export_ueur[billed]
+        rows["fee_ueur"], rows["tokens_wh"] = fee_ueur[billed], tokens_wh[billed]
+        self.minted_ueur += int(deposit.sum())
+        self.deposits_ueur[billed] += deposit
+        return [self.tx(BillingRecord, self.authority, memo, rows.tobytes())]
 
     def seal(self, time_s: int) -> Any:
         """Seal the open transactions into a block (one per auction)."""

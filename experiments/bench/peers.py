@@ -78,12 +78,17 @@ def _timed(command: list[str]) -> tuple[dict[str, Any], float]:
 
 
 def write_scenario(books: Books, folder: Path, signing: str) -> Path:
-    """The books as a ``market-only`` scenario file (and its CSVs) in ``folder``."""
+    """The books as a ``market-only`` scenario file (and its CSVs) in ``folder``.
+
+    The meters read once per market hour: the books are hourly and ASSUME has no
+    meters, so a 15-minute meter would add work the peer does not do.
+    """
     buyers, sellers = books.write_csvs(folder)
     path = folder / f"peers-{signing}.yaml"
     path.write_text(f"kind: market-only\nname: peers\ndays: {books.hours // 24}\n"
                     f"buyers_csv: {buyers.name}\nsellers_csv: {sellers.name}\n"
-                    f"mechanism: pay_as_clear\nsigning: {signing}\nregions: 1\n")
+                    f"mechanism: pay_as_clear\nsigning: {signing}\nregions: 1\n"
+                    "metering_minutes: 60\n")
     return path
 
 

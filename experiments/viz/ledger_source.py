@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridcoop.ledger import GRID_ACCOUNT, Ledger, LedgerError
-from gridcoop.ledger.columns import SETTLE_ROW, TRADE_ROW
+from gridcoop.ledger.columns import BILL_ROW, SETTLE_ROW, TRADE_ROW
 
 ASSET_UNITS = {"wh": "Wh", "eur_u": "µ€", "token": "tokens"}
 """Ledger assets as units: energy tokens are Wh of delivered energy (shown as kWh)."""
@@ -81,6 +81,10 @@ def describe_tx(tx: Any, name: Mapping[str, str]) -> tuple[str, str, str, int, s
         delivered = [row[0] for row in SETTLE_ROW.iter_unpack(tx.rows)]
         return (kind, issuer, f"escrow {tx.escrow_id[:8]}", sum(delivered),
                 f"Wh delivered in {len(delivered)} trades")
+    if kind == "billing":  # a billing period of many members at once
+        rows = list(BILL_ROW.iter_unpack(tx.rows))
+        return (kind, issuer, f"{len(rows)} members", sum(row[2] for row in rows),
+                "Wh imported from the grid")
     if kind == "escrow_lock":
         return kind, issuer, who(tx.payee), tx.amount, ASSET_UNITS.get(tx.asset, tx.asset)
     if kind in ("escrow_release", "escrow_refund"):

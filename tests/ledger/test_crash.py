@@ -19,12 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLS = 24
 
 
-def _run_and_kill(path: Path, signing: str, delay_s: float) -> list[tuple[int, str]]:
+def _run_and_kill(path: Path, signing: str, durability: str,
+                  delay_s: float) -> list[tuple[int, str]]:
     """Start the writer, wait until it appends, SIGKILL it after ``delay_s``; return what it
     reported committed."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, "-m", "tests.ledger.crash_writer", str(path),
-                                signing],
+                                signing, durability],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
     assert process.stdout is not None
@@ -47,13 +48,16 @@ def _run_and_kill(path: Path, signing: str, delay_s: float) -> list[tuple[int, s
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signing", ["block", "full"])
-def test_sigkill_during_appends_loses_no_committed_block(tmp_path: Path, signing: str) -> None:
+@pytest.mark.parametrize(("signing", "durability"), [
+    ("block", "power-safe"), ("full", "power-safe"), ("block", "simulation")])
+def test_sigkill_during_appends_loses_no_committed_block(tmp_path: Path, signing: str,
+                                                         durability: str) -> None:
     path = tmp_path / "ledger.sqlite"
     rng = random.Random(3)
     committed: dict[int, str] = {}
     for kill in range(KILLS):
-        for height, block_hash in _run_and_kill(path, signing, rng.uniform(0.0, 0.4)):
+        for height, block_hash in _run_and_kill(path, signing, durability,
+                                                  rng.uniform(0.0, 0.4)):
             committed[height] = block_hash
         with Ledger.open(path, workers=0) as book:
             # every block the writer reported is there, unchanged, and the chain is whole

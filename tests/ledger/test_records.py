@@ -22,28 +22,38 @@ from gridcoop.ledger import (
 )
 from gridcoop.ledger.block import Block, verify_inclusion
 from gridcoop.ledger.columns import (
+    BILL_ROW,
     ORDER_ROW,
     SETTLE_ROW,
     TRADE_ROW,
+    RowProof,
     head_of,
     pack_rows,
     row_proof,
+    rows_root,
     verify_row,
 )
 from gridcoop.ledger.envelope import decode_body, encode_body
-from gridcoop.ledger.transactions import GRID_ACCOUNT, AuctionRecord, SettlementRecord
+from gridcoop.ledger.transactions import (
+    GRID_ACCOUNT,
+    AuctionRecord,
+    BillingRecord,
+    SettlementRecord,
+)
 from tests.ledger.conftest import OPENING_EUR_U, Community
 
 A, B = "a" * 32, "b" * 32
 AUCTION = AuctionRecord(A, 3, "a000001", 3_600, 7_200,
                         pack_rows(ORDER_ROW, [(A, 0, 500, 80_000), (B, 1, 400, 90_000)]),
                         pack_rows(TRADE_ROW, [(A, B, 400, 85_000)]))
-RECORD_EXAMPLES: list[AuctionRecord | SettlementRecord] = [
-    AUCTION, SettlementRecord(A, 4, "d" * 64, 95_000, pack_rows(SETTLE_ROW, [(350, 50)]))]
+RECORD_EXAMPLES: list[AuctionRecord | SettlementRecord | BillingRecord] = [
+    AUCTION, SettlementRecord(A, 4, "d" * 64, 95_000, pack_rows(SETTLE_ROW, [(350, 50)])),
+    BillingRecord(A, 5, "day 0", pack_rows(BILL_ROW, [(B, 0, 700, 140_000, 0, 0, 7_000, 300)]))]
 
 
 @pytest.mark.parametrize("tx", RECORD_EXAMPLES, ids=lambda tx: tx.kind)
-def test_a_record_is_a_canonical_head_then_its_rows(tx: AuctionRecord | SettlementRecord) -> None:
+def test_a_record_is_a_canonical_head_then_its_rows(
+        tx: AuctionRecord | SettlementRecord | BillingRecord) -> None:
     body = encode_body(tx)
     head = head_of(body)
     assert body[len(head):len(head) + 1] == b"\n" and b"\n" not in head
@@ -74,6 +84,19 @@ def test_each_row_is_proven_by_the_root_in_the_head() -> None:
     row = tx.orders[ORDER_ROW.size:]
     assert verify_row(row, proof, root)
     assert not verify_row(row[:-1] + b"\x01", proof, root)
+
+
+def test_a_row_past_the_first_leaf_is_proven_with_its_leaf_rows() -> None:
+    rows = pack_rows(SETTLE_ROW, [(i, 1) for i in range(70)])  # leaves of 32, 32 and 6 rows
+    root = rows_root(rows, SETTLE_ROW)
+    proof = row_proof(rows, SETTLE_ROW, 65)
+    assert proof.offset == 1 and len(proof.leaf_rows) == 6 * SETTLE_ROW.size
+    assert proof.path.index == 2 and proof.path.count == 3
+    assert verify_row(SETTLE_ROW.pack(65, 1), proof, root)
+    assert not verify_row(SETTLE_ROW.pack(64, 1), proof, root)  # another row of the same leaf
+    forged = RowProof(SETTLE_ROW.pack(66, 1) * 6, 0, proof.path)  # rows not in the column
+    assert not verify_row(SETTLE_ROW.pack(66, 1), forged, root)
+    assert rows_root(rows[:-1] + b"\x02", SETTLE_ROW) != root
 
 
 def _auction(c: Community, listing: str, trades: list[tuple[str, str, int, int]],
