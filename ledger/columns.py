@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
+
 from gridcoop.ledger.merkle import MerkleProof, leaf_hash, merkle_proof, merkle_root, verify_proof
 from gridcoop.ledger.transactions import AuctionRecord, BillingRecord, SettlementRecord
 
@@ -42,6 +44,17 @@ took from the grid."""
 BILL_ROW: Final = struct.Struct(">16sqqqqqqq")
 """A member's bill for one period: account, deposit µ€, grid import Wh and µ€, feed-in Wh
 and µ€, grid fee µ€, local-energy tokens Wh."""
+
+ORDER_ROWS: Final = np.dtype([("account", "S16"), ("side", "u1"), ("energy_wh", ">i8"),
+                              ("price", ">i8")])
+"""The same layouts as numpy records (packed, big-endian), so a writer builds a column
+and a rule reads one in a single call."""
+TRADE_ROWS: Final = np.dtype([("seller", "S16"), ("buyer", "S16"), ("energy_wh", ">i8"),
+                              ("price", ">i8")])
+SETTLE_ROWS: Final = np.dtype([("delivered_wh", ">i8"), ("short_wh", ">i8")])
+BILL_ROWS: Final = np.dtype([("account", "S16"), *((name, ">i8") for name in (
+    "deposit_ueur", "import_wh", "import_ueur", "export_wh", "export_ueur", "fee_ueur",
+    "tokens_wh"))])
 
 
 ROWS_PER_LEAF: Final = 32

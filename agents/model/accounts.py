@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.ledger.columns import BILL_ROWS, ORDER_ROWS, SETTLE_ROWS, TRADE_ROWS
 from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.identity import KeyPair, Member
 from gridcoop.ledger.ledger import Ledger
@@ -29,17 +30,6 @@ from gridcoop.ledger.transactions import (
     SettlementRecord,
 )
 from gridcoop.units import IntArray, payment_ueur
-
-ORDER_ROWS = np.dtype([("account", "S16"), ("side", "u1"), ("energy_wh", ">i8"),
-                       ("price", ">i8")])
-"""``ledger.columns.ORDER_ROW`` as a numpy record (packed, big-endian), so a whole book
-becomes its column in one ``tobytes``."""
-TRADE_ROWS = np.dtype([("seller", "S16"), ("buyer", "S16"), ("energy_wh", ">i8"),
-                       ("price", ">i8")])
-SETTLE_ROWS = np.dtype([("delivered_wh", ">i8"), ("short_wh", ">i8")])
-BILL_ROWS = np.dtype([("account", "S16"), *((name, ">i8") for name in (
-    "deposit_ueur", "import_wh", "import_ueur", "export_wh", "export_ueur", "fee_ueur",
-    "tokens_wh"))])
 
 
 class CommunityLedger:
