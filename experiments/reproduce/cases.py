@@ -104,9 +104,11 @@ def footprint(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
 
 
 def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
-    """Case 3: lighting waste in empty classrooms, month by month with and without rankings."""
+    """Case 3: lighting waste in empty classrooms, month by month with and without rankings,
+    and the € per classroom-year under the pilot's lights and under a daytime round."""
     days = 7 if quick else 91
     summaries: list[dict[str, Any]] = []
+    lit: list[float] = []
     months: dict[str, list[list[float]]] = {"ranking_response": [], "habit": []}
     for policy in months:
         for seed in seeds:
@@ -115,8 +117,15 @@ def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
                            policies={"lighting": {"policy": policy}})
             if policy == "habit":  # the pilot's figure was measured before any ranking
                 summaries.append(run.summary)
+                term = next(e.term for e in run.extensions if e.name == "campus-lighting")
+                lit.append(campus_cases.lit_share(term.lighting_wh, term.config.lights_w,
+                                                  term.config.interval_s))
             months[policy].append(campus_cases.waste_kwh_per_day_by_month(
                 run.tables["lighting_gaps"], run.steps_per_day, days))
+    daytime = [run_case("campus-lighting", seed,
+                        out / "runs" / "lighting-daytime" / f"seed-{seed}", days=days,
+                        policies={"lighting": {"policy": "habit"}}, lights_on_h=7.0,
+                        lights_off_h=22.0).summary for seed in seeds]
     plot = out / "lighting_by_month.png"
     fig, ax = plt.subplots(figsize=(7, 4))
     for policy, colour in (("ranking_response", "tab:green"), ("habit", "tab:grey")):
@@ -129,8 +138,8 @@ def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
     fig.tight_layout()
     fig.savefig(plot, dpi=90)
     plt.close(fig)
-    return campus_cases.lighting_rows(summaries, months["ranking_response"],
-                                      months["habit"]), [plot]
+    return campus_cases.lighting_rows(summaries, months["ranking_response"], months["habit"],
+                                      daytime, lit, days), [plot]
 
 
 def demand_response(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:

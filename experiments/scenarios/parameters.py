@@ -173,8 +173,10 @@ CAMPUS: dict[str, ParameterDoc] = {
     "hvac_w": P("W", "a classroom's HVAC load while a class is held"),
     "person_w": P("W", "load per person present"),
     "standby_w": P("W", "a classroom's load when empty"),
-    "lights_on_h": P("h", "hour lights are switched on"),
-    "lights_off_h": P("h", "hour the caretaker switches lights off"),
+    "lights_on_h": P("h", "hour security switches the classroom lights on, each day with "
+                          "classes (campus-lighting: 16.25, the pilot's 16:15)"),
+    "lights_off_h": P("h", "hour security switches unoccupied classrooms' lights off (none: "
+                           "nobody does, lights burn until a class switches them off)"),
     "p_switch_off": P("share", "chance the last person switches the lights off"),
     "price_eur_per_kwh": P("€/kWh", "price of wasted and footprint energy"),
     "card_csv": P("path", "card-reader log; empty: simulated"),

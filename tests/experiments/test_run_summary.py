@@ -53,7 +53,7 @@ def test_footprint_reports_people_tokens_and_transactions() -> None:
 
 def test_lighting_reports_waste_per_classroom_year() -> None:
     out = text("campus-lighting")
-    assert "lighting: waste 955.6 kWh = 90.78 € per classroom-year" in out
+    assert "lighting: waste 1,450.4 kWh = 137.79 € per classroom-year" in out
 
 
 def test_market_figures_where_there_is_a_market() -> None:

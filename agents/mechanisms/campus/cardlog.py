@@ -37,8 +37,8 @@ class CampusConfig:
     Meter and lighting parameters: a large classroom draws about 20 kW with 40
     students (HVAC 15 kW + 100 W a person + 750 W of lights), lights 750 W as
     in campus case 2; security switches the lights on at ``lights_on_h`` and
-    off at ``lights_off_h``; after a class the last one out switches them off
-    with ``p_switch_off``.
+    off at ``lights_off_h`` (``None``: nobody does); after a class the last
+    one out switches them off with ``p_switch_off``.
     """
 
     classrooms: int = 2
@@ -60,7 +60,7 @@ class CampusConfig:
     person_w: float = 100.0
     standby_w: float = 50.0
     lights_on_h: float = 7.0
-    lights_off_h: float = 22.0
+    lights_off_h: float | None = 22.0
     p_switch_off: float = 0.3
     price_eur_per_kwh: float = 0.095
 
@@ -76,7 +76,9 @@ class CampusConfig:
             "early_leave": 0.0 <= self.early_leave <= 1.0,
             "p_switch_off": 0.0 <= self.p_switch_off <= 1.0,
             "interval_min": self.interval_min > 0 and 1440 % self.interval_min == 0,
-            "lights_on_h/lights_off_h": 0.0 <= self.lights_on_h < self.lights_off_h <= 24.0,
+            "lights_on_h": 0.0 <= self.lights_on_h < 24.0,
+            "lights_off_h": self.lights_off_h is None
+            or (0.0 <= self.lights_off_h <= 24.0 and self.lights_off_h % 24 != self.lights_on_h),
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

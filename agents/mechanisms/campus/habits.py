@@ -7,7 +7,9 @@ community publishes rankings (from ``rankings_from_day`` on), each week's
 lights are attributed and ranked exactly as the lighting case does at the end
 (``lighting_waste``), and the next week's classes see the teachers' ranks and
 their peers' switch-off share. Before that, and with rankings never
-published, every class sees only the habit. A policy that declares
+published, every class sees only the habit. Each week's attribution starts with
+the lights off on Monday: what burns overnight before the first class is
+nobody's, so no ranking depends on the week before. A policy that declares
 ``reads_rankings = False`` (``habit``) is spared the weekly attribution.
 """
 

@@ -3,9 +3,11 @@
 Why "the previous class": the pilot's rule is that whoever leaves a room last
 should switch the lights off; so the lighting energy of an empty room between
 two classes goes to the class that left it: the whole of it to the teacher and
-an equal share to each student who attended (largest remainder, exact). Energy
-before the day's first class (security's switch-on habit) is waste nobody in
-a class caused; it is counted, not attributed.
+an equal share to each student who attended (largest remainder, exact), as
+long as the meters show the lights on without a break since that class ended.
+Lights that come on in an empty room (security's switch-on, 16:15 in the
+pilot) and energy before the day's first class are waste nobody in a class
+caused; they are counted, not attributed.
 
 Exactly once: every interval's empty-room Wh (``gap_wh``, the interval's
 lighting Wh times the share of the interval with no class in session, floored)
@@ -59,6 +61,19 @@ class LightingResult:
     unattributed_wh: int
 
 
+def _lit_run_starts(lit: pd.DataFrame) -> np.ndarray:
+    """Per lit reading, the first interval of its room's unbroken run of lit intervals."""
+    rooms = lit["classroom"].to_numpy()
+    interval = lit["interval"].to_numpy(dtype=np.int64)
+    order = np.lexsort((interval, rooms.astype(str)))
+    ordered = interval[order]
+    new_run = np.ones(len(order), dtype=bool)
+    new_run[1:] = (rooms[order][1:] != rooms[order][:-1]) | (np.diff(ordered) != 1)
+    starts = np.empty(len(order), dtype=np.int64)
+    starts[order] = ordered[np.maximum.accumulate(np.where(new_run, np.arange(len(order)), 0))]
+    return starts
+
+
 def _gap_table(
     readings: pd.DataFrame, sessions: pd.DataFrame, interval_s: int, after_last_class: bool
 ) -> pd.DataFrame:
@@ -89,6 +104,7 @@ def _gap_table(
     lighting = lit["lighting_wh"].to_numpy(dtype=np.int64)
     gap = lighting * empty_s // interval_s
     interval_end = (lit["interval"].to_numpy(dtype=np.int64) + 1) * interval_s
+    run_start_s = _lit_run_starts(lit) * interval_s
     session = np.full(len(lit), -1, dtype=np.int64)
     reason = np.full(len(lit), "before the first class", dtype=object)
     rooms_col = lit["classroom"].to_numpy()
@@ -102,6 +118,9 @@ def _gap_table(
             (ends[np.maximum(k, 0)] - 1) // DAY_S == (interval_end[here] - 1) // DAY_S
         )
         previous = ordered["session_id"].to_numpy(dtype=np.int64)[np.maximum(k, 0)]
+        left_on = ends[np.maximum(k, 0)] >= run_start_s[here]
+        reason[here[same_day & ~left_on]] = "switched on in an empty room"
+        same_day &= left_on
         if not after_last_class:
             starts = np.sort(mine["start_s"].to_numpy(dtype=np.int64))
             nxt = np.searchsorted(starts, interval_end[here] - interval_s, side="left")

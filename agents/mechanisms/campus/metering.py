@@ -2,8 +2,8 @@
 
 Why simulate from presence: the energy a classroom draws follows the people
 in it (HVAC while a class is held, plugs per person) plus the lights, which
-follow a *habit* rather than occupancy (on when security opens the building,
-often left on after a class). The lighting circuit is metered on its own
+follow a *habit* rather than occupancy (on when security switches them on,
+often left on after a class, through the night). The lighting circuit is metered on its own
 (``lighting_wh``) for the lighting case; ``energy_wh`` is the whole classroom.
 
 Readings table: ``classroom, interval, interval_start_s, energy_wh, lighting_wh``
@@ -19,6 +19,8 @@ from gridcoop.agents.behaviour.observations import BoolArray
 from gridcoop.agents.mechanisms.campus.cardlog import DAY_S, CampusConfig, CardLogError
 from gridcoop.agents.mechanisms.campus.intervals import IntArray, expand_to_intervals
 
+SWITCH_OFF, SWITCH_ON = 0, 1  # at one instant, switch-offs first (sorted events)
+
 
 def lights_on_spans(
     sessions: pd.DataFrame,
@@ -26,18 +28,22 @@ def lights_on_spans(
     classrooms: list[str],
     rng: np.random.Generator | None = None,
     switched_off: BoolArray | None = None,
+    until_s: int | None = None,
 ) -> pd.DataFrame:
     """When each classroom's lights are on: ``classroom, start_s, end_s``.
 
-    Every weekday on which the building opens (any class held that day)
-    security switches the lights on at ``lights_on_h``; every class switches
-    them on at its start; at a class's end the last one out switches them off
-    (``switched_off``, one per class in (start, session id) order, as a lighting
-    policy decided; without it, with ``p_switch_off``, one draw of ``rng`` per
-    class in that order); security switches them off at ``lights_off_h``.
+    One timeline per classroom, so lights left on run past midnight (the
+    pilot's security switch-on at 16:15 stays lit until a class ends with the
+    lights switched off). On every day the building opens (any class held that
+    day) security switches the lights on at ``lights_on_h``; every class
+    switches them on at its start; at a class's end the last one out switches
+    them off (``switched_off``, one per class in (start, session id) order, as a
+    lighting policy decided; without it, with ``p_switch_off``, one draw of
+    ``rng`` per class in that order); security switches them off at
+    ``lights_off_h`` (``None``: nobody does) unless a class is in session. At
+    one instant switch-offs come first. Lights still on at ``until_s`` (default:
+    the end of the last week with a class) end there.
     """
-    on_s = round(config.lights_on_h * 3600)
-    off_s = round(config.lights_off_h * 3600)
     ordered = sessions.sort_values(["start_s", "session_id"])
     if switched_off is None:
         if rng is None:
@@ -45,25 +51,33 @@ def lights_on_spans(
         switched_off = rng.random(len(ordered)) < config.p_switch_off
     ordered = ordered.assign(switched_off=switched_off)
     days = np.unique(ordered["start_s"].to_numpy() // DAY_S)
+    horizon = int(until_s if until_s is not None
+                  else (int(days.max(initial=-1)) // 7 + 1) * 7 * DAY_S)
+    security = [(int(d) * DAY_S + round(config.lights_on_h * 3600), SWITCH_ON, 0) for d in days]
+    if config.lights_off_h is not None:
+        security += [(int(d) * DAY_S + round(config.lights_off_h * 3600), SWITCH_OFF, 0)
+                     for d in days]
     rows: list[tuple[str, int, int]] = []
     for room in classrooms:
         mine = ordered[ordered["classroom"] == room]
-        by_day = dict(tuple(mine.groupby(mine["start_s"] // DAY_S)))
-        for day in days:
-            midnight = int(day) * DAY_S
-            lit_from: int | None = midnight + on_s
-            todays = by_day.get(day)
-            if todays is not None:
-                for start, end, off in zip(
-                    todays["start_s"], todays["end_s"], todays["switched_off"], strict=True
-                ):
-                    if lit_from is None:
-                        lit_from = int(start)
-                    if off:
-                        rows.append((room, lit_from, int(end)))
-                        lit_from = None
-            if lit_from is not None and lit_from < midnight + off_s:
-                rows.append((room, lit_from, midnight + off_s))
+        events = security + [(int(s), SWITCH_ON, 1) for s in mine["start_s"]] + [
+            (int(e), SWITCH_OFF, -1 - int(off)) for e, off in zip(
+                mine["end_s"], mine["switched_off"], strict=True)]
+        lit_from: int | None = None
+        in_class = 0
+        for time, switch, who in sorted(events):
+            if time >= horizon:
+                break
+            in_class += 1 if who == 1 else -1 if who < 0 else 0
+            if switch == SWITCH_ON and lit_from is None:
+                lit_from = time
+            elif (switch == SWITCH_OFF and lit_from is not None
+                  and (who == -2 or (who == 0 and in_class == 0))):
+                if time > lit_from:
+                    rows.append((room, lit_from, time))
+                lit_from = None
+        if lit_from is not None and lit_from < horizon:
+            rows.append((room, lit_from, horizon))
     return pd.DataFrame(rows, columns=["classroom", "start_s", "end_s"])
 
 
@@ -128,7 +142,8 @@ def simulate_readings(
     room_of = {room: i for i, room in enumerate(classrooms)}
     n_rooms, interval_s = len(classrooms), config.interval_s
     n_intervals = config.days * DAY_S // interval_s
-    lights = lights_on_spans(sessions, config, classrooms, rng, switched_off)
+    lights = lights_on_spans(sessions, config, classrooms, rng, switched_off,
+                             until_s=n_intervals * interval_s)
 
     def cells(frame: pd.DataFrame) -> np.ndarray:
         return _per_interval(

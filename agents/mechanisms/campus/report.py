@@ -83,8 +83,8 @@ def render_lighting_report(
         f"# {title}",
         "",
         f"- empty-room lighting attributed to the class before: {attributed / 1000:,.1f} kWh",
-        f"- before the first class of the day (switch-on habit, nobody's): "
-        f"{result.unattributed_wh / 1000:,.1f} kWh",
+        f"- nobody's (switched on in an empty room, or the night before the day's first "
+        f"class): {result.unattributed_wh / 1000:,.1f} kWh",
         "",
         "## Waste per classroom",
         "",

@@ -54,8 +54,9 @@ class CampusCase(CampusMicrogrid):
     hvac_w: Annotated[float, Field(ge=0)] = 15_000.0
     person_w: Annotated[float, Field(ge=0)] = 100.0
     standby_w: Annotated[float, Field(ge=0)] = 50.0
-    lights_on_h: Annotated[float, Field(ge=0, le=24)] = 7.0
-    lights_off_h: Annotated[float, Field(ge=0, le=24)] = 22.0
+    lights_on_h: Annotated[float, Field(ge=0, lt=24)] = 7.0
+    #: when security switches the lights off again (``None``: nobody does)
+    lights_off_h: Annotated[float, Field(ge=0, le=24)] | None = 22.0
     p_switch_off: Annotated[float, Field(ge=0, le=1)] = 0.3
     rankings_from_day: Annotated[int, Field(ge=0)] | None = 28
     price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.095
@@ -81,6 +82,11 @@ class CampusCase(CampusMicrogrid):
         if self.timetable is not None:
             raise ValueError("campus cases draw their timetable from the card-reader log; "
                              "drop timetable")
+        if self.lights_off_h is not None and self.lights_off_h % 24 == self.lights_on_h:
+            raise ValueError(f"lights_on_h and lights_off_h are the same hour "
+                             f"({self.lights_on_h:g}): security cannot switch the lights on "
+                             "and off at once; set lights_off_h: null if nobody switches "
+                             "them off")
         return self
 
     def start_date(self) -> dt.date:
@@ -119,6 +125,11 @@ class CampusLighting(CampusCase):
     """Case 3: lights left on in empty rooms, blamed on the class before; rankings, € a year."""
 
     kind: Literal["campus-lighting"] = "campus-lighting"  # type: ignore[assignment]
+    #: the pilot's term (about 3 months) and its lights: security switches them on at
+    #: 16:15 and nobody but a class's last one out switches them off (docs/domain/campus.md)
+    days: Annotated[int, Field(ge=1, le=3660)] = 91
+    lights_on_h: Annotated[float, Field(ge=0, lt=24)] = 16.25
+    lights_off_h: Annotated[float, Field(ge=0, le=24)] | None = None
     #: the case publishes weekly rankings, and the pilot saw lighting waste fall after the
     #: first month of them: its classroom users respond unless ``policies.lighting`` says
     default_lighting_policy: ClassVar[str] = "ranking_response"

@@ -36,5 +36,6 @@ def test_waste_by_four_week_month() -> None:
     months = campus_cases.waste_kwh_per_day_by_month(gaps, 96, 30)
     assert months == pytest.approx([3 / 28, 0.5 / 2])
     rows = campus_cases.lighting_rows([{"lighting_waste_eur_per_classroom_year": 100.0}],
-                                      [[1.0, 0.5, 0.5]], [[1.0, 1.0]])
-    assert [r.mean for r in rows[1:]] == pytest.approx([-0.5, 0.0])
+                                      [[1.0, 0.5, 0.5]], [[1.0, 1.0, 1.0]])
+    # savings against the first month: pooled, then month by month
+    assert [r.mean for r in rows[1:]] == pytest.approx([0.5, 0.0, 0.5, 0.0, 0.5, 0.0])

@@ -26,8 +26,12 @@ def _campus(**params: Any) -> CampusCase:
     return sc
 
 
+#: the lights before the pilot's switch-on became the default: security on at 07:00, off at 22:00
+DAYTIME = {"lights_on_h": 7, "lights_off_h": 22}
+
+
 def _weekly_lighting_wh(**params: Any) -> list[int]:
-    sc = _campus(days=42, **params)
+    sc = _campus(days=42, **{**DAYTIME, **params})
     wh = CampusTerm.simulate(sc, seeded_streams(0)).lighting_wh
     return [int(wh[w * WEEK_STEPS:(w + 1) * WEEK_STEPS].sum()) for w in range(6)]
 
