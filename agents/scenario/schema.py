@@ -273,7 +273,9 @@ class CampusMicrogrid(ScenarioBase):
     occupancy_block_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     timetable: tuple[SessionSpec, ...] | None = None
     allocation: Literal["nearest", "market"] = "nearest"
-    tie_break: Literal["next", "previous"] = "next"
+    tie_break: Literal["next", "previous", "split"] = "split"
+    next_share: Annotated[float, Field(ge=0, le=1)] = 0.65
+    source_order: Literal["up", "down"] = "down"
     max_hops: Annotated[int, Field(ge=1, le=200)] | None = 4
     transfer_price_eur_per_kwh: Annotated[float, Field(ge=0, le=10)] = 0.067
 

@@ -107,7 +107,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
             assert isinstance(campus, CampusMicrogrid)
             self.router = HallwayRouter(size, nodes.start,
                                         ueur_from_eur(campus.transfer_price_eur_per_kwh),
-                                        campus.tie_break, campus.max_hops)
+                                        campus.tie_break, campus.max_hops,
+                                        campus.next_share, campus.source_order)
         self.blocks_verified = 0
         self.gates_seen = 0  # GateOpen and GateClosed received (a worker waits on this count)
         self.local_clearings = 0

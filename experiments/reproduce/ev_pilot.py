@@ -4,8 +4,9 @@ The pilot counts the community's "available power" as the battery capacity of
 the EVs plugged in (5 x 24 + 2 x 30 = 180 "kW", kWh in fact) and reports that it
 "was always above 35 kW". gridcoop reports that measure and, beside it, the V2G
 power the chargers could deliver, which is what a reserve call can draw.
-Critical periods are found from the data: the hours of the typical day whose
-mean available capacity is in the lowest quarter.
+Critical periods are found from the data as the EV community finds them
+(``critical_hours_found``: grid demand against plugged-in capacity), here from
+the run's own days.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gridcoop.agents.mechanisms.ev.availability import critical_hours, hourly_capacity, typical_day
+from gridcoop.agents.mechanisms.ev.availability import critical_hours_found, hourly_capacity
 from gridcoop.experiments.reproduce.rows import Row, make_row
 
 # The pilot's critical periods: 8:00-10:00 and 18:00-21:00 in its EV section
@@ -39,7 +40,7 @@ def rows(extensions: Sequence[Any]) -> list[Row]:
         v2g_min.append(float(v2g.min()))
         days = slice(ext.warmup, ext.warmup + ext.model.clock.days)
         changed.append(float(ext.history.changed[:, days].mean()))
-        hours = critical_hours(typical_day(battery))
+        hours = critical_hours_found(ext.history, ext.warmup, ext.model.clock.days)
         found.append(sorted(hours))
         overlap.append(jaccard(hours, PUBLISHED_CRITICAL_HOURS))
         rewarded.append(",".join(f"{a}-{b}" for a, b in ext.rules.critical_periods))
@@ -57,7 +58,7 @@ def rows(extensions: Sequence[Any]) -> list[Row]:
                  tolerance=0.2, why="The pilot's 'changes in behaviour 15 % of the time'."),
         make_row("EV pilot", "critical hours found vs 8-10 and 18-21 (Jaccard)", "share", 1.0,
                  overlap, tolerance=0.0,
-                 why="Found: the typical day's lowest quarter; per seed: "
+                 why="Found: the top quarter of grid demand against plugged-in capacity; per seed: "
                      + "; ".join(",".join(map(str, h)) for h in found)
                      + ". The periods each run rewarded, found from its warm-up: "
                      + "; ".join(rewarded) + "."),

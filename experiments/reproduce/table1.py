@@ -61,15 +61,20 @@ def statistics(matrix: FloatArray) -> dict[str, float]:
 WHY: dict[str, str] = {
     "total_kwh": "Occupancy is drawn hour by hour every day at 0.5 (the pilot's 'occupied or "
                  "not'); a weekday timetable (occupancy_model: timetable) moves about half.",
-    "share_distance_2": "gridcoop's fall-off is flatter than the table's: a lit classroom "
-                        "(750 W against 500 W of panels) takes only part of a neighbour's "
-                        "surplus, and what the second room cannot take travels on to the "
-                        "third and fourth.",
-    "share_distance_4": "See distance 2: what the second room cannot take travels farther.",
-    "next_room_kwh": "Ties go to the next room (tie_break: next), as the table's larger "
-                     "next-room cells imply; and sources are served in classroom order, so a "
-                     "room's next neighbour is served before its previous one fills it.",
-    "cr1_to_cr2_kwh": "CR1 is served first, so it fills CR2's need before CR3 can.",
+    "share_distance_2": "No reading tried reaches it: with classrooms occupied independently, "
+                        "the share two rooms away stays at 18-21 % under every routing that "
+                        "keeps distance 1 near 68 %, and readings that raise it to 25 % (a "
+                        "cascade down the hallway, split both ways) lower distance 1 to 58 % "
+                        "and double distances 3 and 4. The table falls off faster than "
+                        "independent occupancy allows (see docs/domain/campus.md).",
+    "share_distance_4": "What no nearer classroom can take, at midday when many rooms are "
+                        "empty, travels to the fourth room; the table has almost none.",
+    "next_room_kwh": "At equal distance 65 % of a surplus is offered to the next room and the "
+                     "rest to the previous one (tie_break: split, next_share: 0.65), as the "
+                     "table's larger next-room cells imply.",
+    "cr1_to_cr2_kwh": "Sources are routed from the hallway's far end (source_order: down), so "
+                      "CR3 has served CR2 before CR1 does; in classroom order CR1 fills CR2 "
+                      "first (about 40 kWh).",
     "farthest_distance": "Surplus travels at most 4 rooms (max_hops: 4), the table's reach.",
 }
 

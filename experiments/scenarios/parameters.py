@@ -160,7 +160,11 @@ CAMPUS: dict[str, ParameterDoc] = {
     "occupancy_model": P("-", "random: occupied or not, drawn every block of every day (the "
                               "pilot's reading); timetable: a weekly timetable of classes"),
     "occupancy_block_minutes": P("min", "length of one random occupancy draw"),
-    "tie_break": P("-", "at equal distance, next: the higher-numbered room first; previous"),
+    "tie_break": P("-", "at equal distance, next: the higher-numbered room first; previous: "
+                        "the lower; split: next_share to the higher, the rest to the lower"),
+    "next_share": P("share", "with tie_break split, the share offered to the higher-numbered room"),
+    "source_order": P("-", "which classroom's surplus is routed first: up (classroom 1 first) "
+                           "or down (the hallway's last classroom first)"),
     "max_hops": P("rooms", "farthest a classroom's surplus travels (null: the whole hallway)"),
     "timetable": P("-", "weekly classes (classroom, weekday, start_h, end_h); empty: drawn"),
     "allocation": P("-", "nearest: surplus to the nearest classroom; market: auctions"),

@@ -31,7 +31,7 @@ def test_ev_community_reports_reserve_revenue_calls_and_capacity() -> None:
     assert ("EV: 7 EVs; reserve revenue 1.19 € (availability 1.19 €, penalties 0.00 €); "
             "calls served 0 of 0 dispatched (0.0 kWh of 0.0 kWh); firm capacity mean "
             "21.0 kW, min 7.2 kW; plugged in: battery min 102.0 kWh (median 167.0), V2G min "
-            "14.9 kW; tokens 3,415 (penalty tokens 72)") in out
+            "14.9 kW; tokens 3,435 (penalty tokens 57)") in out
     assert "market:" not in out  # no local trade happened: no market line
     assert "bills: 12.87 € against 12.87 € grid-only" in out
 

@@ -43,8 +43,8 @@ class EVCommunityParams(_Strict):
     community shares, first come first served, an EV finding none waiting
     parked and unplugged until one is freed).
     ``critical_periods`` is ``auto`` (found from the warm-up history: the hours
-    of the typical day whose plugged-in battery capacity is in the lowest
-    quarter) or explicit ``(start, end)`` hours.
+    of the typical day where the grid's demand stands highest against the
+    plugged-in battery capacity, see ``availability``) or explicit hours.
     """
 
     fleet: Literal["pilot", "random"] = "pilot"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gridcoop.agents.mechanisms.campus.hallway import HallwayRouter
+from gridcoop.agents.physics.campus import nearest_order
 
 
 def _wh(*values: int) -> np.ndarray:
@@ -54,3 +57,82 @@ def test_flush_turns_transfers_into_trades_and_resets() -> None:
     assert book.node.tolist() == [11, 12] and book.is_buy.tolist() == [True, False]
     assert book.energy_wh.tolist() == [120, 120] and book.price_u.tolist() == [67_000, 67_000]
     assert router.moved_wh.sum() == 0
+
+
+def test_split_shares_a_tie_and_passes_what_one_side_cannot_take() -> None:
+    # room 2 exports 1,000 Wh; room 3 (next) needs 800, room 1 (previous) needs 200.
+    importing, exporting = _wh(0, 200, 0, 800, 0), _wh(0, 0, 1000, 0, 0)
+    router = HallwayRouter(5, 0, 1, tie_break="split", next_share=0.65)
+    router.add_interval(importing, exporting)
+    # offers 650 / 350; room 1 takes 200 of its 350, and the 150 it leaves goes to room 3
+    assert router.moved_wh[2].tolist() == [0, 200, 0, 800, 0]
+    # 600 Wh, both need 1,000: 390 up (65 %), 210 down
+    router = HallwayRouter(5, 0, 1, tie_break="split", next_share=0.65)
+    router.add_interval(_wh(0, 1000, 0, 1000, 0), _wh(0, 0, 600, 0, 0))
+    assert router.moved_wh[2].tolist() == [0, 210, 0, 390, 0]
+
+
+def test_source_order_down_serves_the_far_end_first() -> None:
+    # rooms 0 and 2 export 300 Wh each; only room 1 needs energy (300 Wh).
+    importing, exporting = _wh(0, 300, 0), _wh(300, 0, 300)
+    up = HallwayRouter(3, 0, 1, tie_break="split", next_share=0.65)
+    up.add_interval(importing, exporting)
+    assert up.moved_wh[:, 1].tolist() == [300, 0, 0]
+    down = HallwayRouter(3, 0, 1, tie_break="split", next_share=0.65, source_order="down")
+    down.add_interval(importing, exporting)
+    assert down.moved_wh[:, 1].tolist() == [0, 0, 300]
+
+
+def _nearest_first(importing: list[int], exporting: list[int], tie: str, reach: int,
+                   ) -> list[list[int]]:
+    """The rule written the plain way: each source fills the rooms in nearest_order."""
+    rooms = len(importing)
+    need, left = list(importing), list(exporting)
+    moved = [[0] * rooms for _ in range(rooms)]
+    for i, order in enumerate(nearest_order(rooms, "next" if tie == "next" else "previous")):
+        for j in order:
+            if abs(i - j) <= reach:
+                amount = min(left[i], need[j])
+                moved[i][j] += amount
+                left[i] -= amount
+                need[j] -= amount
+    return moved
+
+
+_ROOMS = st.integers(2, 9)
+
+
+@given(_ROOMS.flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 900), min_size=n, max_size=n),
+    st.lists(st.integers(0, 900), min_size=n, max_size=n),
+    st.sampled_from(["next", "previous"]), st.integers(1, 8))))
+def test_next_and_previous_are_nearest_first(case: tuple[list[int], list[int], str, int]) -> None:
+    importing, exporting, tie, reach = case
+    router = HallwayRouter(len(importing), 0, 1, tie_break=tie, max_hops=reach)  # type: ignore[arg-type]
+    router.add_interval(_wh(*importing), _wh(*exporting))
+    assert router.moved_wh.tolist() == _nearest_first(importing, exporting, tie, reach)
+
+
+@given(_ROOMS.flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 900), min_size=n, max_size=n),
+    st.lists(st.integers(0, 900), min_size=n, max_size=n),
+    st.floats(0, 1), st.sampled_from(["up", "down"]), st.integers(1, 8))))
+def test_split_never_moves_more_than_is_there(
+    case: tuple[list[int], list[int], float, str, int],
+) -> None:
+    importing, exporting, share, order, reach = case
+    router = HallwayRouter(len(importing), 0, 1, tie_break="split", next_share=share,
+                           max_hops=reach, source_order=order)  # type: ignore[arg-type]
+    router.add_interval(_wh(*importing), _wh(*exporting))
+    moved = router.moved_wh
+    assert (moved >= 0).all()
+    assert (moved.sum(axis=1) <= np.array(exporting)).all()
+    assert (moved.sum(axis=0) <= np.array(importing)).all()
+    far = np.abs(np.subtract.outer(np.arange(len(importing)), np.arange(len(importing)))) > reach
+    assert moved[far].sum() == 0
+    # nothing is left unrouted while a room within reach still needs energy
+    left = np.array(exporting) - moved.sum(axis=1)
+    need = np.array(importing) - moved.sum(axis=0)
+    for i in np.flatnonzero(left):
+        near = [j for j in range(len(importing)) if 0 < abs(i - j) <= reach]
+        assert not need[near].any()
