@@ -16,7 +16,7 @@ about half of that. ``RandomOccupancy`` is the pilot's reading,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,24 +87,6 @@ def occupancy_day(
         )
         occupied[:, s.classroom] = np.maximum(occupied[:, s.classroom], covered)
     return occupied
-
-
-TieBreak = Literal["next", "previous"]
-
-
-def nearest_order(classrooms: int, tie_break: TieBreak = "next") -> list[list[int]]:
-    """For each classroom, the others from nearest to farthest.
-
-    Classrooms are numbered in order along the hallway, so distance is |i - j|.
-    Two classrooms at the same distance: ``next`` prefers the higher number (the
-    pilot's Table 1 moves more to the next room than to the previous one),
-    ``previous`` the lower.
-    """
-    sign = -1 if tie_break == "next" else 1
-    return [
-        sorted((j for j in range(classrooms) if j != i), key=lambda j: (abs(i - j), sign * j))
-        for i in range(classrooms)
-    ]
 
 
 class OccupancySource(Protocol):

@@ -15,7 +15,6 @@ from gridcoop.agents.physics.appliances import (
 from gridcoop.agents.physics.campus import (
     RandomOccupancy,
     Session,
-    nearest_order,
     occupancy_day,
     random_timetable,
 )
@@ -70,14 +69,6 @@ def test_windows_are_respected_and_the_ev_wraps_midnight() -> None:
         end_h = start_h + sched.duration_steps[a] * clock.step_h
         assert (start_h >= spec.start_h - 1e-9).all()
         assert (end_h <= spec.start_h + spec.window_h + 1e-9).all()
-
-
-def test_nearest_order_along_the_hallway() -> None:
-    order = nearest_order(8)
-    assert order[3] == [4, 2, 5, 1, 6, 0, 7]  # at equal distance the next room first
-    assert nearest_order(8, "previous")[3] == [2, 4, 1, 5, 0, 6, 7]
-    assert order[0] == [1, 2, 3, 4, 5, 6, 7]
-    assert order[7] == [6, 5, 4, 3, 2, 1, 0]
 
 
 def test_random_occupancy_is_drawn_per_block_and_day_in_order() -> None:

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridcoop.agents.mechanisms.campus.hallway import HallwayRouter
-from gridcoop.agents.physics.campus import nearest_order
 
 
 def _wh(*values: int) -> np.ndarray:
@@ -81,6 +80,22 @@ def test_source_order_down_serves_the_far_end_first() -> None:
     down = HallwayRouter(3, 0, 1, tie_break="split", next_share=0.65, source_order="down")
     down.add_interval(importing, exporting)
     assert down.moved_wh[:, 1].tolist() == [0, 0, 300]
+
+
+def nearest_order(classrooms: int, tie_break: str) -> list[list[int]]:
+    """For each classroom, the others from nearest to farthest; ``next`` breaks a tie
+    toward the higher number, ``previous`` toward the lower."""
+    sign = -1 if tie_break == "next" else 1
+    return [sorted((j for j in range(classrooms) if j != i), key=lambda j: (abs(i - j), sign * j))
+            for i in range(classrooms)]
+
+
+def test_nearest_order_along_the_hallway() -> None:
+    order = nearest_order(8, "next")
+    assert order[3] == [4, 2, 5, 1, 6, 0, 7]  # at equal distance the next room first
+    assert nearest_order(8, "previous")[3] == [2, 4, 1, 5, 0, 6, 7]
+    assert order[0] == [1, 2, 3, 4, 5, 6, 7]
+    assert order[7] == [6, 5, 4, 3, 2, 1, 0]
 
 
 def _nearest_first(importing: list[int], exporting: list[int], tie: str, reach: int,
