@@ -82,8 +82,10 @@ def test_partitioned_periods_sum_to_the_single_community(runs: Any) -> None:
         assert s2[key] == s1[key], key
     assert s1["ev_calls_dispatched"] > 0
     days = two.clock.days
-    battery = sum(hourly_capacity(b.history, b.warmup, days, ra.rows)[0] * ra.held[:days * 24]
-                  for ra in b.aggregators)
+    battery = np.zeros(days * 24)
+    for ra in b.aggregators:
+        assert ra.held is not None
+        battery += hourly_capacity(b.history, b.warmup, days, ra.rows)[0] * ra.held[:days * 24]
     assert np.allclose(battery, hourly_capacity(a.history, a.warmup, days)[0])
     single = {r["member"]: r["tokens"] for r in s1["ev_members_table"]}
     split: dict[str, int] = defaultdict(int)

@@ -149,7 +149,7 @@ def test_communities_that_partition_the_day_sum_to_the_single_community(
     weights = rng.integers(0, 100, size=days * 24).astype(np.int64)
     owner = hour_owner(week_table(locations), days, start_weekday)
     parts = [located_minutes(minutes, owner, c) for c in range(len(locations))]
-    assert (sum(parts) == minutes).all()  # every plugged minute counts once
+    assert (np.sum(parts, axis=0) == minutes).all()  # every plugged minute counts once
     exact = [int(x) for x in minutes @ weights]
     assert [sum(int((p @ weights)[i]) for p in parts) for i in range(4)] == exact
     single = plugged_tokens(minutes, weights)
