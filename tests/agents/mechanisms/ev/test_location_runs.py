@@ -26,6 +26,7 @@ from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.scenario.registry import build_scenario
 from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.experiments.cli import main
+from gridcoop.experiments.scenarios.summary import summary_lines
 from gridcoop.ledger import Ledger
 from gridcoop.ledger.transactions import Mint, Reward, Transfer
 
@@ -185,3 +186,13 @@ def test_cli_refuses_overlapping_communities_in_one_line(tmp_path: Path) -> None
                       "ev_community.communities: communities campus and home both hold "
                       "Monday 08:00; a car is in one community at a time"]
     assert "Traceback" not in result.output
+
+
+def test_the_run_summary_has_a_line_per_community(runs: Any) -> None:
+    one, two, _ = runs
+    lines = [line for line in summary_lines(two.summary()) if "EV communities" in line]
+    assert len(lines) == 1
+    assert "r0-campus 7 members, 100 h, battery min" in lines[0]
+    assert "; r0-home 7 members, 236 h" in lines[0]
+    assert not [line for line in summary_lines(one.summary()) if "EV communities" in line]
+    assert "ev_by_community" not in one.summary()  # the default keeps today's summary
