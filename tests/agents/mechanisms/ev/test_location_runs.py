@@ -145,14 +145,22 @@ def test_the_ledger_names_the_community_of_every_reward_and_payment(runs: Any) -
                                          for w in weeks)
 
 
-def test_same_seed_same_head(tmp_path: Path) -> None:
+def test_same_seed_same_head_and_a_community_may_set_its_critical_periods(
+        tmp_path: Path) -> None:
+    own = ({**TWO[0], "critical_periods": [[9, 11]]}, TWO[1])
     heads = []
     for name in ("a", "b"):
         model = CommunityModel("ev-community", days=3, seed=5,
                                ledger_path=str(tmp_path / f"{name}.sqlite"),
-                               ev_community={"communities": TWO})
+                               ev_community={"communities": own})
         model.run()
         heads.append(model.accounts.ledger.head_hash)
+        ext = _ext(model)
+        campus, home = ext.aggregators
+        assert campus.rules.critical_periods == ((9, 11),)
+        assert home.rules.critical_periods == ext.rules.critical_periods != ((9, 11),)
+        by = {c["community"]: c for c in model.summary()["ev_by_community"]}
+        assert by["r0-campus"]["critical_periods"] == [[9, 11]]
         model.close()
     assert heads[0] == heads[1]
 
