@@ -139,6 +139,14 @@ class EVAggregator:
             return by_hour
         return np.where(self.held[first_hour:first_hour + by_hour.shape[1]], by_hour, 0)
 
+    def held_values(self, values: FloatArray, first_hour: int) -> FloatArray:
+        """The values of the hours (from run hour ``first_hour``) this community holds
+        (one 0 when it holds none of them)."""
+        if self.held is None:
+            return values
+        held = self.held[first_hour:first_hour + values.size]
+        return values[held] if held.any() else np.zeros(1)
+
     # --- day ahead --------------------------------------------------------------------
 
     def offer_day(self, day: int, prob_by_hour: FloatArray, desk: str, now_s: int) -> int:

@@ -345,13 +345,13 @@ class EVCommunityExtension(CommunityExtension):
             penalty = sum(c.penalty_ueur for c in calls)
             balance = accounts.ledger.state.balances.get((ra.account, EUR_U), 0)
             applied = min(penalty, balance + availability)
+            firm = ra.held_values(self.firm_kw[ra.index, h0:h_end], h0)
             summary = week_summary(
                 f"EV community {ra.label}", week, ra.member_ids, token_minutes, weights,
                 outcomes, balance + availability - applied, first_hour=h0, rules=ra.rules,
                 calls=len({c.call_id for c in calls}),
                 calls_served=len({c.call_id for c in calls if c.within_tolerance}),
-                capacity_kw={"firm mean": float(self.firm_kw[ra.index, h0:h_end].mean()),
-                             "firm minimum": float(self.firm_kw[ra.index, h0:h_end].min())},
+                capacity_kw={"firm mean": float(firm.mean()), "firm minimum": float(firm.min())},
                 abuse_contact=self.params.abuse_contact, days=end_day - first_day)
             txs, ledger_week = ra.week_txs(accounts, summary, availability, penalty, applied,
                                            ra.week_label(week))
