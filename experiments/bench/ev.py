@@ -8,6 +8,9 @@ Figures:
   wall and CPU seconds, split into the setup (the fleet's warm-up history and
   the first day's forecast) and the run;
 * ``pilot_run``: ``ev-community`` (7 Leafs) for 91 days, the pilot's 3 months;
+* ``location_communities``: the pilot as one community and as two location
+  communities (campus on weekday working hours, home the rest), interleaved
+  twice: each run's figures and the ratio of CPU seconds, two over one;
 * ``forecaster``: Naive Bayes training and prediction for 1,000 EVs × 90 days
   of 5-minute history (per-EV models, the run's configuration), and the
   history simulation that feeds it.
@@ -68,6 +71,21 @@ def _run(kind: str, days: int, **params: Any) -> dict[str, Any]:
     }
 
 
+CAMPUS_AND_HOME = ({"name": "campus", "periods": [[8, 18]], "days": "weekdays"},
+                   {"name": "home", "periods": "rest"})
+
+
+def _locations(days: int) -> dict[str, Any]:
+    """One community against two location communities, interleaved (one, two, one, two)."""
+    runs: dict[str, list[dict[str, Any]]] = {"one": [], "two": []}
+    for _ in range(2):
+        runs["one"].append(_run("ev-community", days))
+        runs["two"].append(_run("ev-community", days,
+                                ev_community={"communities": CAMPUS_AND_HOME}))
+    cpu = {k: sum(r["setup_cpu_s"] + r["run_cpu_s"] for r in v) for k, v in runs.items()}
+    return {**runs, "cpu_ratio_two_over_one": round(cpu["two"] / cpu["one"], 3)}
+
+
 def _forecaster(evs: int, days: int) -> dict[str, Any]:
     fleet = random_fleet(evs, seed=1)
     start = _clock()
@@ -101,11 +119,13 @@ def run(quick: bool) -> dict[str, Any]:
         return {
             "load_average_at_start": round(load, 2),
             "large_run": _run("ev-community-large", 2, households=80),
+            "location_communities": _locations(7),
             "forecaster": _forecaster(100, 14),
         }
     return {
         "load_average_at_start": round(load, 2),
         "large_run": _run("ev-community-large", 28),
         "pilot_run": _run("ev-community", 91),
+        "location_communities": _locations(91),
         "forecaster": _forecaster(1000, 90),
     }

@@ -128,6 +128,9 @@ EV_COMMUNITY: dict[str, ParameterDoc] = {
         "chargers_per_community": P("chargers", "chargers each community shares, first come "
                                                 "first served (null: one per EV, no queue)"),
         "abuse_contact": P("-", "who members contact about unfair treatment"),
+        "communities": P("-", "location communities by connected hours (null: one per region, "
+                              "every hour): name, periods ([start, end) hours or rest), days "
+                              "(all, weekdays, weekend), critical_periods"),
     }.items()
 }
 

@@ -88,6 +88,17 @@ def ev_line(s: Summary) -> str | None:
             f"{s['ev_tokens_total']:,} (penalty tokens {s['ev_penalty_tokens_total']:,})")
 
 
+def ev_communities_line(s: Summary) -> str | None:
+    """Each location community's share, when the EV scenario splits owners by location."""
+    if "ev_by_community" not in s:
+        return None
+    parts = [f"{c['community']} {c['members']} members, {c['hours_held']} h, battery min "
+             f"{(c['battery_plugged_kwh'] or {}).get('min', 0.0):.1f} kWh, tokens "
+             f"{c['tokens']:,}, revenue {_eur(c['revenue_distributed_eur'])}"
+             for c in s["ev_by_community"]]
+    return "  EV communities: " + "; ".join(parts)
+
+
 def dr_line(s: Summary) -> str | None:
     """The demand-response community."""
     if "dr_events" not in s:
@@ -138,8 +149,8 @@ def ledger_line(s: Summary) -> str:
 
 
 LINES: tuple[Callable[[Summary], str | None], ...] = (
-    header_line, energy_line, market_line, bills_line, ev_line, dr_line, footprint_line,
-    lighting_line, consensus_line, ledger_line)
+    header_line, energy_line, market_line, bills_line, ev_line, ev_communities_line, dr_line,
+    footprint_line, lighting_line, consensus_line, ledger_line)
 
 
 def summary_lines(summary: Summary) -> list[str]:

@@ -25,8 +25,9 @@ import numpy as np
 from gridcoop.agents.bus.messages import CapacityOffer, Penalty, ReserveCall, Reward
 from gridcoop.agents.mechanisms.ev.capacity import HourlyCapacity, community_capacity
 from gridcoop.agents.mechanisms.ev.fleet_physics import V2GFleet
+from gridcoop.agents.mechanisms.ev.gamification import TokenRules
 from gridcoop.agents.mechanisms.ev.newsletter import WeekSummary
-from gridcoop.agents.mechanisms.ev.profiles import FloatArray, IntArray
+from gridcoop.agents.mechanisms.ev.profiles import BoolArray, FloatArray, IntArray
 from gridcoop.agents.mechanisms.ev.scenario import EVCommunityParams
 from gridcoop.agents.mechanisms.ev.v2g import allocate_call, v2g_limit_kwh
 from gridcoop.ledger.identity import Member, grid_id_digest
@@ -77,14 +78,29 @@ class WeekLedger:
     penalty_tokens_applied: dict[str, int]
 
 
+def community_label(region_id: str, location: str) -> str:
+    """The region, or region and location: names the RA, its members' endpoint and files."""
+    return f"{region_id}-{location}" if location else region_id
+
+
 class EVAggregator:
-    """One EV community's RA (``ev-ra-<region>``)."""
+    """One EV community's RA (``ev-ra-<region>``, or ``ev-ra-<region>-<location>``).
+
+    A location community (``location`` named) holds only the run's hours
+    ``held`` (bool per hour): its members' forecasts, plugged minutes and calls
+    count only then (:mod:`gridcoop.agents.mechanisms.ev.locations`).
+    """
 
     def __init__(self, index: int, region_id: str, rows: IntArray, nodes: IntArray,
                  member_ids: Sequence[str], endpoint: Any, params: EVCommunityParams,
-                 core: V2GFleet) -> None:
+                 core: V2GFleet, location: str = "", held: BoolArray | None = None,
+                 rules: TokenRules | None = None) -> None:
         self.index = index
         self.region_id = region_id
+        self.location = location
+        self.label = community_label(region_id, location)
+        self.held = held
+        self.rules = rules or TokenRules()
         self.name = endpoint.name
         self.rows = np.asarray(rows, dtype=np.int64)
         self.nodes = np.asarray(nodes, dtype=np.int64)
@@ -112,6 +128,24 @@ class EVAggregator:
         return accounts.tx(RegisterMember, accounts.authority, member.account,
                             member.public_key.hex(), "aggregator", member.profile_digest(),
                             grid_id_digest(accounts.chain_id, self.name))
+
+    def week_label(self, week: int) -> str:
+        """The memo label of a week's transactions: the location names the community."""
+        return f"{self.location} week {week + 1}" if self.location else f"week {week + 1}"
+
+    def held_only(self, by_hour: Any, first_hour: int) -> Any:
+        """Zero the hours (columns from run hour ``first_hour``) this community does not hold."""
+        if self.held is None:
+            return by_hour
+        return np.where(self.held[first_hour:first_hour + by_hour.shape[1]], by_hour, 0)
+
+    def held_values(self, values: FloatArray, first_hour: int) -> FloatArray:
+        """The values of the hours (from run hour ``first_hour``) this community holds
+        (one 0 when it holds none of them)."""
+        if self.held is None:
+            return values
+        held = self.held[first_hour:first_hour + values.size]
+        return values[held] if held.any() else np.zeros(1)
 
     # --- day ahead --------------------------------------------------------------------
 
@@ -159,6 +193,8 @@ class EVAggregator:
         power_w = kw_to_w(call.power_kw)
         requested = div_round_half_even(power_w * (call.duration_s // 60), 60)
         plugged = core.history.plugged[rows, first:first + steps].all(axis=1) & self.offered
+        if self.held is not None and not self.held[call.start_s // 3600]:
+            plugged[:] = False  # the cars are in another community this hour
         fleet = core.fleet
         need = core.history.need_kwh[rows, first].astype(np.float64)
         margin = fleet.margin_kwh[rows]

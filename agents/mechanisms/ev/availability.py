@@ -35,14 +35,16 @@ LOWEST_SHARE = 0.25
 SATURDAY = 5
 
 
-def hourly_capacity(history: FleetHistory, first_day: int, days: int
-                    ) -> tuple[FloatArray, FloatArray]:
-    """Per hour of days ``[first_day, first_day + days)``: battery kWh and V2G kW plugged in."""
+def hourly_capacity(history: FleetHistory, first_day: int, days: int,
+                    rows: NDArray[np.int64] | None = None) -> tuple[FloatArray, FloatArray]:
+    """Per hour of days ``[first_day, first_day + days)``: battery kWh and V2G kW plugged in
+    (of the EVs ``rows``, or the whole fleet)."""
     spd, sph = history.steps_per_day, history.steps_per_hour
-    plugged = history.plugged[:, first_day * spd:(first_day + days) * spd].astype(np.float64)
-    share = plugged.reshape(history.fleet.size, -1, sph).mean(axis=2)  # plugged share per hour
-    battery = (share * history.fleet.capacity_kwh[:, None]).sum(axis=0)
-    v2g = (share * history.fleet.v2g_power_kw[:, None]).sum(axis=0)
+    pick = slice(None) if rows is None else rows
+    plugged = history.plugged[pick, first_day * spd:(first_day + days) * spd].astype(np.float64)
+    share = plugged.reshape(plugged.shape[0], -1, sph).mean(axis=2)  # plugged share per hour
+    battery = (share * history.fleet.capacity_kwh[pick, None]).sum(axis=0)
+    v2g = (share * history.fleet.v2g_power_kw[pick, None]).sum(axis=0)
     return np.asarray(battery, dtype=np.float64), np.asarray(v2g, dtype=np.float64)
 
 

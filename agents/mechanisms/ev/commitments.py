@@ -171,13 +171,16 @@ def evaluate_commitments(
     eligible: BoolArray | None = None,
     break_threshold: float = 0.9,
     min_replacement_probability: float = 0.7,
+    hours_held: BoolArray | None = None,
 ) -> list[CommitmentOutcome]:
     """Judge every window of every commitment over the run, in time order.
 
     ``plugged_min_by_hour`` (members × hours, ints 0..60) is what happened;
     ``warned`` (members × days) says who warned in advance; and
     ``plug_probability_by_hour`` (members × hours) is the aggregator's forecast
-    used to pick replacements before the fact.
+    used to pick replacements before the fact. ``hours_held`` (hours) keeps
+    only the hours a location community holds: a window is judged on its
+    hours there, and a window with none is not this community's.
     """
     members = list(member_ids)
     n = len(members)
@@ -193,19 +196,25 @@ def evaluate_commitments(
             f"warned must be ({n}, {days}) and plug_probability_by_hour {minutes.shape}; "
             f"got {warned.shape} and {plug_probability_by_hour.shape}"
         )
+    if hours_held is not None and hours_held.shape != (minutes.shape[1],):
+        raise EVConfigError(f"hours_held must have one flag per hour ({minutes.shape[1]}), "
+                            f"got {hours_held.shape}")
     unknown = sorted({c.member_id for c in commitments} - set(index))
     if unknown:
         raise EVConfigError(f"commitments name unknown members {unknown}; add them to member_ids")
     offered = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    windows = _windows(commitments, index, days, start_weekday)
+    held = np.ones(minutes.shape[1], dtype=bool) if hours_held is None else hours_held
+    windows = [(first, row, ci, day, span)
+               for first, row, ci, day in _windows(commitments, index, days, start_weekday)
+               if (span := np.flatnonzero(held[first:first + commitments[ci].n_hours]) + first
+                   ).size]
     committed = np.zeros(minutes.shape, dtype=bool)
-    for first, row, ci, _ in windows:
-        committed[row, first : first + commitments[ci].n_hours] = True
+    for _, row, _, _, hours in windows:
+        committed[row, hours] = True
     replacing = np.zeros(minutes.shape, dtype=bool)
     out: list[CommitmentOutcome] = []
-    for first, row, ci, day in windows:
+    for _, row, ci, day, hours in windows:
         c = commitments[ci]
-        hours = slice(first, first + c.n_hours)
         plugged = tuple(int(m) for m in minutes[row, hours])
         status = CommitmentStatus.KEPT
         replacement: str | None = None
@@ -227,14 +236,14 @@ def evaluate_commitments(
                 status = CommitmentStatus.WARNED_REPLACED
             else:
                 status = CommitmentStatus.WARNED_UNREPLACED
-        elif sum(plugged) < break_threshold * 60 * c.n_hours:
+        elif sum(plugged) < break_threshold * 60 * hours.size:
             status = CommitmentStatus.UNANNOUNCED
         out.append(
             CommitmentOutcome(
                 c.member_id,
                 ci,
                 day,
-                tuple(range(first, first + c.n_hours)),
+                tuple(int(h) for h in hours),
                 status,
                 plugged,
                 c.energy_kwh,

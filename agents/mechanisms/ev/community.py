@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridcoop.agents.mechanisms.ev import report
-from gridcoop.agents.mechanisms.ev.aggregator import EUR_U, CallRecord, EVAggregator, WeekLedger
+from gridcoop.agents.mechanisms.ev.aggregator import (
+    EUR_U,
+    CallRecord,
+    EVAggregator,
+    WeekLedger,
+    community_label,
+)
 from gridcoop.agents.mechanisms.ev.availability import critical_periods
 from gridcoop.agents.mechanisms.ev.commitments import (
     CommitmentOutcome,
@@ -42,6 +48,7 @@ from gridcoop.agents.mechanisms.ev.desk import DESK, ReserveDesk
 from gridcoop.agents.mechanisms.ev.fleet_physics import V2GFleet, V2GPhysics, install
 from gridcoop.agents.mechanisms.ev.forecast import NaiveBayesAvailability, hourly, tolerant_labels
 from gridcoop.agents.mechanisms.ev.gamification import TokenRules, hour_weights
+from gridcoop.agents.mechanisms.ev.locations import location_communities
 from gridcoop.agents.mechanisms.ev.newsletter import WeekSummary, week_summary
 from gridcoop.agents.mechanisms.ev.owners import ev_policy
 from gridcoop.agents.mechanisms.ev.page import EVPageData
@@ -135,14 +142,16 @@ class EVCommunityExtension(CommunityExtension):
                                 len(set(ev_region.tolist())), clock.days * 1440, p.step_minutes)
         self.aggregators: list[EVAggregator] = []
         self.members_endpoints = []
+        self.locations = p.locations()
         for r in sorted(set(ev_region.tolist())):
             region = pop.region_ids[r]
-            rows = np.flatnonzero(ev_region == r)
-            ra = EVAggregator(len(self.aggregators), region, rows, self.ev_nodes[rows],
-                              [ids[i] for i in rows], bus.endpoint(f"ev-ra-{region}"), p,
-                              self.core)
-            self.aggregators.append(ra)
-            self.members_endpoints.append(bus.endpoint(f"ev-members-{region}"))
+            for location, rows, held, rules in self._communities(ev_region == r):
+                label = community_label(region, location)
+                ra = EVAggregator(len(self.aggregators), region, rows, self.ev_nodes[rows],
+                                  [ids[i] for i in rows], bus.endpoint(f"ev-ra-{label}"), p,
+                                  self.core, location, held, rules)
+                self.aggregators.append(ra)
+                self.members_endpoints.append(bus.endpoint(f"ev-members-{label}"))
         accounts = model.accounts
         accounts.submit([ra.register(accounts) for ra in self.aggregators])
         hours = clock.days * 24
@@ -173,6 +182,20 @@ class EVCommunityExtension(CommunityExtension):
             return critical_periods(self.history, 0, self.warmup)
         return tuple(self.params.critical_periods)
 
+    def _communities(self, in_region: np.ndarray) -> list[tuple[str, Any, Any, TokenRules]]:
+        """(location, member rows, run hours held, token rules) of a region's communities:
+        one holding every hour, or one per location where a member's car was connected."""
+        if self.locations is None:
+            return [("", np.flatnonzero(in_region), None, self.rules)]
+        specs = self.params.communities or ()
+        hours = (self.warmup + self.model.clock.days) * 24
+        own = [spec.critical_periods for spec in specs]
+        return [(specs[c].name, rows, held, self.rules if (periods := own[c]) is None
+                 else dataclasses.replace(self.rules, critical_periods=periods))
+                for c, rows, held in location_communities(
+                    self.locations, self.minutes[:, :hours], in_region,
+                    self.history.start_weekday, self.warmup * 24)]
+
     # --- days ---------------------------------------------------------------------------
 
     def _train(self, day: int) -> None:
@@ -197,7 +220,8 @@ class EVCommunityExtension(CommunityExtension):
         by_hour = hourly(prob, hist.steps_per_hour, "min")
         self.prob_hourly[:, day * 24:(day + 1) * 24] = by_hour
         for ra in self.aggregators:
-            self.messages["capacity_offers"] += ra.offer_day(day, by_hour[ra.rows], DESK, now_s)
+            self.messages["capacity_offers"] += ra.offer_day(
+                day, ra.held_only(by_hour[ra.rows], day * 24), DESK, now_s)
             cap = ra.capacity[day]
             self.firm_kw[ra.index, day * 24:(day + 1) * 24] = cap.firm_power_kw
             self.expected_kw[ra.index, day * 24:(day + 1) * 24] = cap.expected_power_kw
@@ -292,24 +316,24 @@ class EVCommunityExtension(CommunityExtension):
         h0, h1, h_end = first_day * 24, data_end * 24, end_day * 24
         w0 = self.warmup * 24
         accounts = self.model.accounts
-        label = f"week {week + 1}"
         batch: list[Any] = []
         results: list[tuple[WeekSummary, WeekLedger]] = []
         request_w = [kw_to_w(self.params.request_kw)] * (h1 - h0)
         weekday = (self.model.scenario.start_weekday + first_day) % 7
         for ra in self.aggregators:
             rows = ra.rows
-            minutes = self.minutes[rows, w0 + h0:w0 + h1]
+            minutes = ra.held_only(self.minutes[rows, w0 + h0:w0 + h1], h0)
             available = np.rint(self.firm_kw[ra.index, h0:h1] * 1000).astype(np.int64)
-            weights = hour_weights(h0, request_w, available.tolist(), self.rules)
+            weights = hour_weights(h0, request_w, available.tolist(), ra.rules)
             warned = self.history.warned[rows, self.warmup + first_day:self.warmup + data_end]
             commitments = default_commitments(ra.member_ids, self.fleet.profile[rows],
                                               self.fleet.committed_kwh[rows])
             judged = evaluate_commitments(
-                ra.member_ids, commitments, minutes, warned, self.prob_hourly[rows, h0:h1],
-                start_weekday=weekday, eligible=ra.offered,
-                break_threshold=self.params.break_threshold,
-                min_replacement_probability=self.params.min_replacement_probability)
+                ra.member_ids, commitments, minutes, warned,
+                ra.held_only(self.prob_hourly[rows, h0:h1], h0), start_weekday=weekday,
+                eligible=ra.offered, break_threshold=self.params.break_threshold,
+                min_replacement_probability=self.params.min_replacement_probability,
+                hours_held=None if ra.held is None else ra.held[h0:h1])
             outcomes = [dataclasses.replace(o, day=o.day + first_day,
                                             hours=tuple(h + h0 for h in o.hours))
                         for o in judged if o.day < end_day - first_day]
@@ -321,23 +345,23 @@ class EVCommunityExtension(CommunityExtension):
             penalty = sum(c.penalty_ueur for c in calls)
             balance = accounts.ledger.state.balances.get((ra.account, EUR_U), 0)
             applied = min(penalty, balance + availability)
+            firm = ra.held_values(self.firm_kw[ra.index, h0:h_end], h0)
             summary = week_summary(
-                f"EV community {ra.region_id}", week, ra.member_ids, token_minutes, weights,
-                outcomes, balance + availability - applied, first_hour=h0, rules=self.rules,
+                f"EV community {ra.label}", week, ra.member_ids, token_minutes, weights,
+                outcomes, balance + availability - applied, first_hour=h0, rules=ra.rules,
                 calls=len({c.call_id for c in calls}),
                 calls_served=len({c.call_id for c in calls if c.within_tolerance}),
-                capacity_kw={"firm mean": float(self.firm_kw[ra.index, h0:h_end].mean()),
-                             "firm minimum": float(self.firm_kw[ra.index, h0:h_end].min())},
+                capacity_kw={"firm mean": float(firm.mean()), "firm minimum": float(firm.min())},
                 abuse_contact=self.params.abuse_contact, days=end_day - first_day)
             txs, ledger_week = ra.week_txs(accounts, summary, availability, penalty, applied,
-                                           label)
+                                           ra.week_label(week))
             batch.extend(txs)
             results.append((summary, ledger_week))
         accounts.submit(batch)
         self.weeks.append(results)
         for ra, (_, ledger_week) in zip(self.aggregators, results, strict=True):
             self.messages["rewards_penalties"] += ra.notify(
-                f"ev-members-{ra.region_id}", ledger_week, label, now_s)
+                f"ev-members-{ra.label}", ledger_week, ra.week_label(week), now_s)
         self.model.settle()
         for endpoint in self.members_endpoints:
             self.messages["member_notices_received"] += len(endpoint.drain())

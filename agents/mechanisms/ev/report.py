@@ -62,7 +62,7 @@ def member_rows(ext: EVCommunityExtension) -> list[dict[str, Any]]:
                         broken, helped = broken + r.broken, helped + r.replacements_made
             row = int(ra.rows[i])
             rows.append({
-                "member": member, "community": ra.region_id,
+                "member": member, "community": ra.label,
                 "profile": int(ext.fleet.profile[row]),
                 "battery_kwh": float(ext.fleet.capacity_kwh[row]),
                 "tokens": tokens, "replacement_bonus": bonus, "penalty_tokens": asked,
@@ -73,8 +73,61 @@ def member_rows(ext: EVCommunityExtension) -> list[dict[str, Any]]:
     return rows
 
 
+def community_rows(ext: EVCommunityExtension, members: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """Per location community: its hours, members, both capacity measures over the hours
+    it holds, firm capacity, tokens and revenue (``ev_by_community``)."""
+    days = ext.model.clock.days
+    out = []
+    for ra in ext.aggregators:
+        held = np.ones(days * 24, dtype=bool) if ra.held is None else ra.held[:days * 24]
+        critical = np.array([ra.rules.is_critical(h % 24) for h in range(days * 24)])[held]
+        battery, v2g = hourly_capacity(ext.history, ext.warmup, days, ra.rows)
+        mine = [m for m in members if m["community"] == ra.label]
+        weeks = [week[ra.index][1] for week in ext.weeks]
+        availability = int(ext.payment_ueur[ra.index].sum())
+        some = bool(held.any())
+        out.append({
+            "community": ra.label, "region": ra.region_id, "location": ra.location,
+            "hours_held": int(held.sum()), "members": len(ra.member_ids),
+            "critical_periods": [list(p) for p in ra.rules.critical_periods],
+            "battery_plugged_kwh": _plugged_stats(battery[held], critical) if some else None,
+            "v2g_plugged_kw": _plugged_stats(v2g[held], critical) if some else None,
+            "capacity_firm_kw": _stats(ext.firm_kw[ra.index][held], critical) if some else None,
+            "tokens": sum(m["tokens"] + m["replacement_bonus"] for m in mine),
+            "penalty_tokens": sum(m["penalty_tokens"] for m in mine),
+            "availability_eur": _r(availability / UEUR_PER_EUR),
+            "penalty_eur": _r(sum(c.penalty_ueur for c in ra.calls) / UEUR_PER_EUR),
+            "revenue_distributed_eur": _r(sum(w.distributed_ueur for w in weeks) / UEUR_PER_EUR),
+        })
+    return out
+
+
+def owner_rows(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per owner: tokens and revenue summed over the communities they belong to."""
+    owners: dict[str, dict[str, Any]] = {}
+    for m in members:
+        row = owners.setdefault(m["member"], {"member": m["member"], "communities": [],
+                                               "net_tokens": 0, "revenue_eur": 0.0})
+        row["communities"].append(m["community"])
+        row["net_tokens"] += m["net_tokens"]
+        row["revenue_eur"] = _r(row["revenue_eur"] + m["revenue_eur"])
+    return [owners[k] for k in sorted(owners)]
+
+
 def summary_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
-    """The EV community's entries of ``summary.json``."""
+    """The EV community's entries of ``summary.json`` (and, with location communities,
+    ``ev_by_community`` and ``ev_owners_table``)."""
+    kpis = fleet_kpis(ext)
+    if ext.locations is not None:
+        members = member_rows(ext)
+        kpis["ev_by_community"] = community_rows(ext, members)
+        kpis["ev_owners_table"] = owner_rows(members)
+    return kpis
+
+
+def fleet_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
+    """The entries of every EV run, over all communities."""
     firm = ext.firm_kw.sum(axis=0)
     expected = ext.expected_kw.sum(axis=0)
     critical = critical_hours(ext, firm.size)
@@ -143,7 +196,7 @@ def capacity_table(ext: EVCommunityExtension) -> pd.DataFrame:
     critical = critical_hours(ext, hours)
     parts = [pd.DataFrame({
         "hour": np.arange(hours), "time_s": np.arange(hours) * 3600,
-        "community": ra.region_id, "critical": critical,
+        "community": ra.label, "critical": critical,
         "expected_kw": ext.expected_kw[ra.index], "firm_kw": ext.firm_kw[ra.index],
         "offered_kw": [ra.offered_w.get(h, 0) / 1000 for h in range(hours)],
         "awarded_kw": ext.awarded_w[ra.index] / 1000,
@@ -156,7 +209,7 @@ def calls_table(ext: EVCommunityExtension) -> pd.DataFrame:
     columns = ["call_id", "offer_id", "community", "start_s", "duration_s", "power_kw",
                "requested_wh", "allocated_wh", "delivered_wh", "within_tolerance",
                "penalty_eur", "evs"]
-    rows = [[c.call_id, c.offer_id, ext.aggregators[c.community].region_id, c.start_s,
+    rows = [[c.call_id, c.offer_id, ext.aggregators[c.community].label, c.start_s,
              c.duration_s, c.power_w / 1000, c.requested_wh, c.allocated_wh, c.delivered_wh,
              c.within_tolerance, c.penalty_ueur / UEUR_PER_EUR, int(c.rows.size)]
             for c in ext.calls()]
@@ -221,7 +274,7 @@ def write_files(ext: EVCommunityExtension, out: Path) -> list[Path]:
     written = []
     for week in ext.weeks:
         for (summary, _), ra in zip(week, ext.aggregators, strict=True):
-            path = folder / f"{ra.region_id}-week-{summary.week + 1:02d}.md"
+            path = folder / f"{ra.label}-week-{summary.week + 1:02d}.md"
             path.write_text(render_newsletter(summary), encoding="utf-8")
             written.append(path)
     written.append(plot_typical_day(ext, out / "ev_capacity_typical_day.png"))

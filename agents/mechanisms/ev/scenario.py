@@ -16,7 +16,30 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from gridcoop.agents.mechanisms.ev.locations import Location, week_table
+from gridcoop.agents.mechanisms.ev.profiles import EVConfigError
 from gridcoop.agents.scenario.schema import Mix, Neighbourhood, Signing, _Strict
+
+Periods = tuple[tuple[int, int], ...]
+
+
+class LocationCommunity(_Strict):
+    """One location community: a name and the hours a car connected there is connected.
+
+    ``periods``: ``(start, end)`` hours on the ``days`` (``all``, ``weekdays``
+    or ``weekend``), or ``rest`` (every hour of the week no other community
+    holds). ``critical_periods``: this community's own, or ``null`` for the
+    ``ev_community`` ones (found from the whole fleet when ``auto``).
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")]
+    periods: Literal["rest"] | Periods
+    days: Literal["all", "weekdays", "weekend"] = "all"
+    critical_periods: Periods | None = None
+
+    def location(self) -> Location:
+        return Location(self.name, None if self.periods == "rest" else tuple(self.periods),
+                        self.days)
 
 
 class EVCommunityParams(_Strict):
@@ -70,23 +93,42 @@ class EVCommunityParams(_Strict):
     min_replacement_probability: Annotated[float, Field(ge=0, le=1)] = 0.7
     base_tokens_per_hour: Annotated[int, Field(ge=0, le=10_000)] = 10
     critical_factor: Annotated[int, Field(ge=1, le=100)] = 3
-    critical_periods: Literal["auto"] | tuple[tuple[int, int], ...] = "auto"
+    critical_periods: Literal["auto"] | Periods = "auto"
     unlimited_charger_power: bool = True
     plug_whenever_parked: bool = True
     efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
     capacity_fade_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.0
     chargers_per_community: Annotated[int, Field(ge=0, le=100_000)] | None = None
     abuse_contact: str = "the community aggregator"
+    communities: tuple[LocationCommunity, ...] | None = None
 
     @model_validator(mode="after")
     def _periods(self) -> EVCommunityParams:
-        if self.critical_periods == "auto":
-            return self
-        for start, end in self.critical_periods:
-            if not 0 <= start < end <= 24:
-                raise ValueError(f"ev_community.critical_periods: ({start}, {end}) must satisfy "
-                                 "0 <= start < end <= 24")
+        own = [(f"communities.{c.name}.critical_periods", c.critical_periods)
+               for c in self.communities or () if c.critical_periods is not None]
+        fleet = [] if self.critical_periods == "auto" else [("critical_periods",
+                                                            self.critical_periods)]
+        for where, periods in fleet + own:
+            for start, end in periods:
+                if not 0 <= start < end <= 24:
+                    raise ValueError(f"ev_community.{where}: ({start}, {end}) must satisfy "
+                                     "0 <= start < end <= 24")
+        if self.communities is not None:
+            names = [c.name for c in self.communities]
+            if not names or len(set(names)) != len(names):
+                raise ValueError(f"ev_community.communities: give one or more communities with "
+                                 f"distinct names, got {names}")
+            try:
+                week_table(self.locations() or ())
+            except EVConfigError as exc:
+                raise ValueError(f"ev_community.communities: {exc}") from None
         return self
+
+    def locations(self) -> tuple[Location, ...] | None:
+        """The location communities, or ``None``: one community per region, every hour."""
+        if self.communities is None:
+            return None
+        return tuple(c.location() for c in self.communities)
 
 
 class EVCommunity(Neighbourhood):
