@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gridcoop.agents.bus.curve import CurveConfig, CurveKeyPair
 from gridcoop.agents.bus.errors import MessageRejectedError
@@ -205,3 +206,19 @@ def run_burst(requests: Sequence[Request], metered_wh: dict[tuple[str, int], int
         seal_ms=sorted(1000 * (sealed - sent[r]) for r in accepted_at if r in sent),
         seconds=max((max(accepted_at.values(), default=first) - first), 1e-9),
         height=block.header.height, verified=report.ok)
+
+
+def busiest_interval(tokens: pd.DataFrame) -> int:
+    """The interval with the most token requests (all classrooms), the earliest of equals."""
+    written = tokens[tokens["tokens"] > 0]
+    if written.empty:
+        raise ValueError("no tokens were written: there is no burst to send")
+    counts = written.groupby("interval").size()
+    return int(counts.index[counts.to_numpy().argmax()])
+
+
+def interval_requests(tokens: pd.DataFrame, interval: int) -> list[Request]:
+    """The requests of one interval, one per person and classroom with tokens."""
+    rows = tokens[(tokens["interval"] == interval) & (tokens["tokens"] > 0)]
+    return [(str(room), int(interval), str(person), int(amount)) for room, person, amount in
+            zip(rows["classroom"], rows["person_id"], rows["tokens"], strict=True)]
