@@ -84,9 +84,9 @@ def footprint_rows(stats: Sequence[dict[str, float]],
                      "gridcoop meters HVAC, 100 W per person and standby, split per person."),
         make_row("Footprint", "most token requests in one 15-minute interval (both rooms)",
                  "requests", 180.0, col("max_simultaneous"), tolerance=0.25,
-                 why="Each person present asks for its tokens when the interval's reading "
-                     "arrives; with about 35 present two rooms make about 70 at once, far "
-                     "below the pilot's 180, which came from its largest classes."),
+                 why="Each person present asks for their tokens when the interval's reading "
+                     "arrives; with classes of about 35 present two rooms make fewer than 100 "
+                     "at once; the pilot's 180 came from its larger classes (next rows)."),
     ]
     if large:
         rows += [
