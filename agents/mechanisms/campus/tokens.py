@@ -99,6 +99,8 @@ class TokenDesk:
         interval = int(interval_text)
         if named != person:
             return f"mismatch: {rid!r} names {named!r}, the request is for {person!r}"
+        if tokens <= 0:
+            return f"empty: {rid!r} asks for {tokens} tokens; a request asks for at least 1"
         if person not in self.members:
             return f"unknown card: {person!r} is not in the card directory"
         if self.rooms_of is not None and room not in self.rooms_of.get(sender, frozenset()):

@@ -27,6 +27,7 @@ def test_a_request_is_accepted_once_and_bad_ones_are_refused_with_their_reason()
         "wrong reader": ("reader-2", request_id("room-1", 33, "B"), "B", 1, "m4"),
         "mismatch": ("reader-1", request_id("room-1", 33, "B"), "C", 1, "m5"),
         "malformed": ("reader-1", "footprint/room-1/x/B", "B", 1, "m6"),
+        "empty": ("reader-1", request_id("room-1", 33, "B"), "B", 0, "m11"),
         "not metered": ("reader-1", request_id("room-1", 34, "B"), "B", 1, "m7"),
         # 1000 Wh metered, 667 claimed: 334 more is one too many
         "over the meter": ("reader-1", request_id("room-1", 33, "B"), "B", 334, "m8"),
