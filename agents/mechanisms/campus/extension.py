@@ -24,7 +24,12 @@ from gridcoop.agents.mechanisms.campus.footprint import Attendance, FootprintRes
 from gridcoop.agents.mechanisms.campus.lighting import LightingResult, lighting_waste
 from gridcoop.agents.mechanisms.campus.report import render_footprint_report, render_lighting_report
 from gridcoop.agents.mechanisms.campus.scenario import CampusCase, CampusCasePhysics
-from gridcoop.agents.mechanisms.campus.tokens import TOKEN_ASSET, TokenDesk, request_id
+from gridcoop.agents.mechanisms.campus.tokens import (
+    TOKEN_ASSET,
+    TokenDesk,
+    request_id,
+    token_memo,
+)
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.ledger.identity import Member
 from gridcoop.ledger.transactions import Mint
@@ -114,7 +119,6 @@ class FootprintExtension(CampusExtension):
             k = self.minted_to
             rows = att.rows_of(k)
             shares = att.split(rows, self.metered_wh[k][self.room_column])
-            start = k * self.clock.step_s
             for room, person, amount in zip(att.room[rows].tolist(), att.person[rows].tolist(),
                                             shares.tolist(), strict=True):
                 if amount <= 0:
@@ -122,7 +126,7 @@ class FootprintExtension(CampusExtension):
                 name, card = att.rooms[room], str(att.people[person])
                 self.desk.check("", request_id(name, k, card), card, amount)
                 batch.append(acc.tx(Mint, acc.authority, self.account[card], TOKEN_ASSET,
-                                    amount, f"footprint {name} {start}"))
+                                    amount, token_memo(name, k, self.clock.step_s)))
                 self.written_tokens += amount
             self.minted_to += 1
         acc.submit(batch)

@@ -30,11 +30,16 @@ def request_id(room: str, interval: int, person: str) -> str:
     return f"{REQUEST_KIND}/{room}/{interval}/{person}"
 
 
+def token_memo(room: str, interval: int, interval_s: int) -> str:
+    """The memo of a footprint mint on the ledger: ``footprint <classroom> <interval start>``."""
+    return f"{REQUEST_KIND} {room} {interval * interval_s}"
+
+
 def token_request(room: str, interval: int, interval_s: int, person: str,
                   tokens: int) -> Reward:
     """The bus message a card reader sends for one person and one interval."""
     return Reward(reward_id=request_id(room, interval, person), member_id=person,
-                  tokens=tokens, reason=f"{REQUEST_KIND} {room} {interval * interval_s}",
+                  tokens=tokens, reason=token_memo(room, interval, interval_s),
                   sim_time_s=(interval + 1) * interval_s)
 
 
