@@ -90,17 +90,20 @@ def ev_reserve(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
 
 
 def footprint(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:
-    """Case 1: tokens per student and transactions over a term."""
+    """Case 1: tokens per student, transactions over a term, and Figure 6's burst."""
     days = 7 if quick else 91
     stats: dict[str, list[dict[str, float]]] = {"pilot": [], "large": []}
+    bursts: list[dict[str, Any]] = []
     for variant, class_size in (("pilot", None), ("large", campus_cases.LARGE_CLASS)):
         for seed in seeds:
-            run = run_case("campus-footprint", seed,
-                           out / "runs" / f"footprint-{variant}" / f"seed-{seed}",
-                           days=days, class_size_mean=class_size)
+            folder = out / "runs" / f"footprint-{variant}" / f"seed-{seed}"
+            run = run_case("campus-footprint", seed, folder, days=days,
+                           class_size_mean=class_size)
             ext = next(e for e in run.extensions if e.name == "campus-footprint")
             stats[variant].append(campus_cases.footprint_stats(ext, days))
-    return campus_cases.footprint_rows(stats["pilot"], stats["large"]), []
+            if variant == "large":
+                bursts.append(campus_cases.send_burst(ext, folder / "burst"))
+    return campus_cases.footprint_rows(stats["pilot"], stats["large"], bursts), []
 
 
 def lighting(seeds: Sequence[int], out: Path, quick: bool) -> CaseResult:

@@ -1,10 +1,13 @@
 """The campus cases inside a model run: meters in, ledger tokens, tables and reports out.
 
-Why per day for the footprint: each metering interval's tokens are fixed once
-the meters have read it, so at the end of each simulated day the extension
-splits the day's readings among the people present (``footprint``) and writes
-one ``mint`` of ``token`` (1 token = 1 Wh, memo "footprint <room> <interval start>") per person and
-interval, all in one batch, into that day's block. Students and teachers are
+Why per interval for the footprint: each metering interval's tokens are fixed
+once the meters have read it, so as each classroom reading arrives the
+extension splits it among the people present (``Attendance.split``), passes
+each person's share as a token request through the token desk (the same
+checks as requests arriving over the bus) and writes one ``mint`` of
+``token`` (1 token = 1 Wh, memo "footprint <room> <interval start>") per
+person and interval into the block sealed with that reading, as the pilot's
+requests reached its server every 15 minutes. Students and teachers are
 registered on the ledger as pseudonymous members (their grid id is the card
 id; the ledger keeps only its salted digest).
 """
@@ -17,18 +20,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gridcoop.agents.mechanisms.campus.footprint import FootprintResult, footprint
+from gridcoop.agents.mechanisms.campus.footprint import Attendance, FootprintResult, footprint
 from gridcoop.agents.mechanisms.campus.lighting import LightingResult, lighting_waste
 from gridcoop.agents.mechanisms.campus.report import render_footprint_report, render_lighting_report
 from gridcoop.agents.mechanisms.campus.scenario import CampusCase, CampusCasePhysics
+from gridcoop.agents.mechanisms.campus.tokens import (
+    TOKEN_ASSET,
+    TokenDesk,
+    request_id,
+    token_memo,
+)
 from gridcoop.agents.model.extensions import CommunityExtension
 from gridcoop.ledger.identity import Member
 from gridcoop.ledger.transactions import Mint
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
-
-TOKEN_ASSET = "token"  # 1 token = 1 Wh; the memo says "footprint"
 
 
 class CampusExtension(CommunityExtension):
@@ -89,33 +96,54 @@ class FootprintExtension(CampusExtension):
         for person in people["person_id"]:
             member, _ = Member.from_seed(accounts.master, f"campus/{person}", "", "", "member")
             self.account[person] = accounts.register_account(member)
-        presence = self.term.presence
-        self.presence_by_day = dict(tuple(presence.groupby(presence["start_s"] // 86_400)))
-        self.token_frames: list[pd.DataFrame] = []
+        self.attendance = Attendance.of(self.term.presence, self.clock.step_s, self.rooms,
+                                        seed=self.sc.seed)
+        column = {room: i for i, room in enumerate(self.rooms)}
+        self.room_column = np.array([column[room] for room in self.attendance.rooms],
+                                    dtype=np.int64)
+        self.desk = TokenDesk(self.account, self._metered)
+        self.minted_to = 0  # the next interval whose tokens are to be minted
         self.ledger_txs = 0
+        self.written_tokens = 0
         self.result: FootprintResult | None = None
+
+    def _metered(self, room: str, interval: int) -> int | None:
+        wh = int(self.metered_wh[interval, self.rooms.index(room)])
+        return None if wh < 0 else wh
+
+    def _mint_read(self) -> None:
+        """Mint the tokens of every interval read since the last call, one request each."""
+        acc, att, batch = self.model.accounts, self.attendance, []
+        while (self.minted_to < self.clock.total_steps
+               and self.metered_wh[self.minted_to, 0] >= 0):
+            k = self.minted_to
+            rows = att.rows_of(k)
+            shares = att.split(rows, self.metered_wh[k][self.room_column])
+            for room, person, amount in zip(att.room[rows].tolist(), att.person[rows].tolist(),
+                                            shares.tolist(), strict=True):
+                if amount <= 0:
+                    continue
+                name, card = att.rooms[room], str(att.people[person])
+                self.desk.check("", request_id(name, k, card), card, amount)
+                batch.append(acc.tx(Mint, acc.authority, self.account[card], TOKEN_ASSET,
+                                    amount, token_memo(name, k, self.clock.step_s)))
+                self.written_tokens += amount
+            self.minted_to += 1
+        acc.submit(batch)
+        self.ledger_txs += len(batch)
+
+    def before_seal(self, k: int, now_s: int) -> None:
+        super().before_seal(k, now_s)
+        self._mint_read()
 
     def end_of_day(self, day: int) -> None:
         super().end_of_day(day)
-        spd = self.clock.steps_per_day
-        readings = self.readings(day * spd, (day + 1) * spd)
-        presence = self.presence_by_day.get(day, self.term.presence.iloc[:0])
-        day_result = footprint(readings, presence, self.clock.step_s, seed=self.sc.seed)
-        tokens = day_result.tokens[day_result.tokens["tokens"] > 0]
-        acc = self.model.accounts
-        batch = [acc.tx(Mint, acc.authority, self.account[person], TOKEN_ASSET, int(amount),
-                         f"footprint {room} {int(start)}")
-                 for person, amount, room, start in zip(
-                     tokens["person_id"], tokens["tokens"], tokens["classroom"],
-                     tokens["interval_start_s"], strict=True)]
-        acc.submit(batch)
-        self.ledger_txs += len(batch)
-        self.token_frames.append(tokens)
+        self._mint_read()
 
     def finish(self) -> None:
         self.result = footprint(self.readings(0, self.clock.total_steps), self.term.presence,
                                 self.clock.step_s, seed=self.sc.seed)
-        written = sum(int(f["tokens"].sum()) for f in self.token_frames)
+        written = self.written_tokens
         if written != int(self.result.tokens["tokens"].sum()):
             raise RuntimeError(f"footprint: {written} tokens on the ledger, "
                                f"{int(self.result.tokens['tokens'].sum())} in the final split")

@@ -15,13 +15,17 @@ same people. Intervals with nobody present are reported as unattributed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.campus.intervals import (
+    IntArray,
     IntervalError,
+    UIntArray,
     expand_to_intervals,
     person_codes,
     split_groups,
@@ -45,6 +49,77 @@ class FootprintResult:
     attributed_wh: int
 
 
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """Person-seconds per (interval, classroom, person), sorted by interval.
+
+    Why apart from the split: who was present is known before the meters
+    read, so a campus can prepare the rows once and split each interval's
+    reading the moment it arrives (:meth:`split`), minting that interval's
+    tokens then rather than at the end of the day. One row per (interval,
+    classroom, person): a person who left and came back within an interval
+    counts once, with all their seconds.
+    """
+
+    rooms: tuple[str, ...]
+    people: NDArray[np.object_]
+    roles: NDArray[np.object_]
+    interval: IntArray
+    room: IntArray
+    person: IntArray
+    seconds: IntArray
+    tie: UIntArray
+
+    @classmethod
+    def of(cls, presence: pd.DataFrame, interval_s: int, rooms: Sequence[str] = (),
+           seed: int = 0) -> Attendance:
+        """The rows of ``presence`` (``person_id, role, classroom, start_s, end_s``)."""
+        missing = {"person_id", "role", "classroom", "start_s", "end_s"} - set(presence.columns)
+        if missing:
+            raise IntervalError(f"presence lacks column(s) {sorted(missing)}")
+        names = tuple(sorted(set(rooms) | set(presence["classroom"])))
+        room_of = {room: i for i, room in enumerate(names)}
+        spans = merge_overlaps(presence)
+        row, interval, seconds = expand_to_intervals(
+            spans["start_s"].to_numpy(dtype=np.int64),
+            spans["end_s"].to_numpy(dtype=np.int64),
+            interval_s,
+        )
+        people, person_index = np.unique(spans["person_id"].to_numpy(dtype=str),
+                                         return_inverse=True)
+        room_index = spans["classroom"].map(room_of).to_numpy(dtype=np.int64)
+        n_rooms, n_people = max(len(names), 1), max(len(people), 1)
+        key = (interval * n_rooms + room_index[row]) * n_people + person_index[row]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        weight = np.bincount(inverse, weights=seconds).astype(np.int64)
+        u_interval = interval[first]
+        u_person = person_index[row[first]].astype(np.int64)
+        role_of = presence.drop_duplicates("person_id").set_index("person_id")["role"]
+        names_obj = people.astype(object)
+        return cls(names, names_obj, role_of.reindex(names_obj).to_numpy(dtype=object),
+                   u_interval, room_index[row[first]], u_person, weight,
+                   tie_keys(u_interval, person_codes(people)[u_person], seed))
+
+    def rows_of(self, interval: int) -> slice:
+        """The rows of one interval (the table is sorted by interval)."""
+        return slice(int(np.searchsorted(self.interval, interval, side="left")),
+                     int(np.searchsorted(self.interval, interval, side="right")))
+
+    def split(self, rows: slice, energy_wh: IntArray) -> IntArray:
+        """Tokens of ``rows`` (one interval or many), splitting ``energy_wh[room]`` (one
+        interval) or ``energy_wh[row]`` (the room's Wh of each row's interval) exactly."""
+        room, interval = self.room[rows], self.interval[rows]
+        cell = interval * len(self.rooms) + room
+        groups, group_of_row = np.unique(cell, return_inverse=True)
+        wh = np.asarray(energy_wh, dtype=np.int64)
+        if wh.size == len(self.rooms) and wh.size != room.size:
+            totals = wh[groups % len(self.rooms)]
+        else:
+            totals = np.zeros(groups.size, dtype=np.int64)
+            totals[group_of_row] = wh
+        return split_groups(group_of_row, self.seconds[rows], totals, self.tie[rows])
+
+
 def footprint(
     readings: pd.DataFrame, presence: pd.DataFrame, interval_s: int, seed: int = 0
 ) -> FootprintResult:
@@ -62,62 +137,34 @@ def footprint(
     if readings.duplicated(["classroom", "interval"]).any():
         raise IntervalError("readings repeat a (classroom, interval); give one reading each")
 
-    rooms = sorted(set(readings["classroom"]) | set(presence["classroom"]))
-    room_of = {room: i for i, room in enumerate(rooms)}
-    last_reading = readings["interval"].to_numpy(dtype=np.int64).max(initial=-1)
-    last_presence = (presence["end_s"].to_numpy(dtype=np.int64).max(initial=0) - 1) // interval_s
-    n_intervals = int(max(last_reading, last_presence)) + 1
-    cell_of_reading = readings["classroom"].map(room_of).to_numpy(
-        dtype=np.int64
-    ) * n_intervals + readings["interval"].to_numpy(dtype=np.int64)
-
-    spans = merge_overlaps(presence)
-    row, interval, seconds = expand_to_intervals(
-        spans["start_s"].to_numpy(dtype=np.int64),
-        spans["end_s"].to_numpy(dtype=np.int64),
-        interval_s,
-    )
-    people, person_index = np.unique(spans["person_id"].to_numpy(dtype=str), return_inverse=True)
-    room_index = spans["classroom"].map(room_of).to_numpy(dtype=np.int64)
-    cell = room_index[row] * n_intervals + interval
-    # one row per (cell, person): a person who left and came back within an interval
-    key = cell * len(people) + person_index[row]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    weight = np.bincount(inverse, weights=seconds).astype(np.int64)
-    u_cell = cell[first]
-    u_person = person_index[row[first]]
-
-    groups, group_of_row = np.unique(u_cell, return_inverse=True)
-    totals = np.zeros(groups.size, dtype=np.int64)
-    match = np.searchsorted(groups, cell_of_reading)
-    found = (match < groups.size) & (
-        groups[np.minimum(match, max(groups.size - 1, 0))] == cell_of_reading
-        if groups.size
-        else np.zeros(match.size, dtype=bool)
-    )
-    totals[match[found]] = energy[found]
-    codes = person_codes(people)
-    shares = split_groups(
-        group_of_row, weight, totals, tie_keys(u_cell % n_intervals, codes[u_person], seed)
-    )
-
-    role_of = presence.drop_duplicates("person_id").set_index("person_id")["role"]
-    names = people.astype(object)
-    roles = role_of.reindex(names).to_numpy(dtype=object)
-    interval_col = u_cell % n_intervals
+    att = Attendance.of(presence, interval_s, sorted(set(readings["classroom"])), seed)
+    n_rooms = len(att.rooms)
+    room_of = {room: i for i, room in enumerate(att.rooms)}
+    cell_of_reading = readings["interval"].to_numpy(dtype=np.int64) * n_rooms + readings[
+        "classroom"].map(room_of).to_numpy(dtype=np.int64)
+    cell = att.interval * n_rooms + att.room
+    order = np.argsort(cell_of_reading, kind="stable")
+    at = np.searchsorted(cell_of_reading[order], cell)
+    found_row = (at < order.size) & (
+        cell_of_reading[order[np.minimum(at, max(order.size - 1, 0))]] == cell
+        if order.size else np.zeros(cell.size, dtype=bool))
+    row_wh = np.where(found_row, energy[order[np.minimum(at, max(order.size - 1, 0))]]
+                      if order.size else 0, 0)
+    everything = slice(0, cell.size)
+    shares = att.split(everything, row_wh) if cell.size else np.zeros(0, dtype=np.int64)
     tokens = pd.DataFrame(
         {
-            "interval": interval_col,
-            "interval_start_s": interval_col * interval_s,
-            "classroom": np.array(rooms, dtype=object)[u_cell // n_intervals],
-            "person_id": names[u_person],
-            "role": roles[u_person],
-            "seconds": weight,
+            "interval": att.interval,
+            "interval_start_s": att.interval * interval_s,
+            "classroom": np.array(att.rooms, dtype=object)[att.room],
+            "person_id": att.people[att.person],
+            "role": att.roles[att.person],
+            "seconds": att.seconds,
             "tokens": shares,
         }
     )
     per_person = _per_person(tokens, presence)
-    empty = ~found
+    empty = ~np.isin(cell_of_reading, cell)
     unattributed = readings.loc[empty & (energy > 0), ["interval", "classroom", "energy_wh"]].copy()
     unattributed.insert(1, "interval_start_s", unattributed["interval"] * interval_s)
     return FootprintResult(

@@ -30,6 +30,24 @@ def test_footprint_rows_read_350_transactions_per_student() -> None:
     assert lighting[0].verdict == "differs"  # 84 is more than 15 % below the pilot's 100
 
 
+def test_footprint_burst_rows_need_every_request_minted_once() -> None:
+    stats = {"transactions": 350_000.0, "transactions_per_student": 350.0,
+             "present_per_interval": 35.0, "wh_per_student_hour": 500.0,
+             "max_simultaneous": 180.0}
+    burst = {"requests": 222, "senders": 4, "minted": 222, "lost": 0, "duplicated": 0,
+             "accept_p50_ms": 80.0, "accept_p95_ms": 200.0, "accept_max_ms": 210.0,
+             "seal_max_ms": 300.0, "requests_per_s": 900}
+    rows = campus_cases.footprint_rows([stats], [], [burst])
+    by_result = {r.result: r for r in rows if r.case == "Footprint burst"}
+    assert by_result["requests sent at once by 4 card-reader processes"].verdict == "match"
+    assert by_result["share of the requests performed (minted and sealed)"].mean == 1.0
+    assert by_result["latency to acceptance, 95th percentile"].verdict == "not published"
+    short = campus_cases.footprint_rows([stats], [], [{**burst, "minted": 221, "lost": 1}])
+    verdicts = {r.result: r.verdict for r in short if r.case == "Footprint burst"}
+    assert verdicts["share of the requests performed (minted and sealed)"] == "differs"
+    assert verdicts["requests lost or minted twice"] == "differs"
+
+
 def test_waste_by_four_week_month() -> None:
     # 96 steps a day; gaps on day 0 (2 kWh), day 27 (1 kWh) and day 28 (0.5 kWh); 30 days.
     gaps = pd.DataFrame({"interval": [5, 27 * 96 + 3, 28 * 96], "gap_wh": [2_000, 1_000, 500]})

@@ -109,3 +109,27 @@ def test_campus_kinds_reject_a_non_monday_start(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", "campus-footprint", "--out", str(tmp_path),
                                        "--set", "start_day_of_year=51"])
     assert result.exit_code != 0 and "Monday" in result.output
+
+
+def test_footprint_tokens_are_minted_in_the_block_sealed_with_their_reading() -> None:
+    from gridcoop.agents.model.community import CommunityModel
+
+    model = CommunityModel("campus-footprint", days=2, students=100, teachers=4)
+    try:
+        model.run()
+        ext = model.extensions[0]
+        assert isinstance(ext, FootprintExtension) and ext.result is not None
+        ledger = model.accounts.ledger
+        mints = [(block.header.time_s, stx.tx) for block in ledger.blocks()
+                 for stx in block.transactions()
+                 if isinstance(stx.tx, Mint) and stx.tx.memo.startswith("footprint ")]
+    finally:
+        model.close()
+    written = ext.result.tokens[ext.result.tokens["tokens"] > 0]
+    # one request per person and classroom interval in, one transaction on the ledger out
+    assert len(mints) == len(written) == ext.ledger_txs == len(ext.desk.take())
+    assert len({(tx.to, tx.memo) for _, tx in mints}) == len(mints)
+    assert not ext.desk.refused
+    # interval k is read at the start of k + 1 and its tokens are sealed then, not once a day
+    assert {time_s - int(tx.memo.split(" ")[2]) for time_s, tx in mints} == {900}
+    assert len({time_s for time_s, _ in mints}) == written["interval"].nunique()
