@@ -99,16 +99,23 @@ class ApplianceFleet:
         self.schedule = ApplianceSchedule(start, duration, self.owned & used)
         return self.schedule
 
-    def flexible_kw(self, schedule: ApplianceSchedule, first: int,
-                    steps: int) -> dict[Template, FloatArray]:
-        """Mean power of the flexible appliances per template over ``steps`` steps from
-        ``first`` (one value per household)."""
+    def flexible_steps_kw(self, schedule: ApplianceSchedule, first: int,
+                          steps: int) -> dict[Template, FloatArray]:
+        """Power of the flexible appliances per template, step by step: (steps, households)
+        for ``steps`` steps from ``first``."""
         out = {}
         for template in Template:
             rows = [a for a, s in enumerate(self.specs) if s.flexible and s.template is template]
             if rows:
-                out[template] = schedule.power_kw(self.specs, steps, first, rows).mean(axis=0)
+                out[template] = schedule.power_kw(self.specs, steps, first, rows)
         return out
+
+    def flexible_kw(self, schedule: ApplianceSchedule, first: int,
+                    steps: int) -> dict[Template, FloatArray]:
+        """Mean power of the flexible appliances per template over ``steps`` steps from
+        ``first`` (one value per household)."""
+        return {template: kw.mean(axis=0)
+                for template, kw in self.flexible_steps_kw(schedule, first, steps).items()}
 
     def day_power_kw(self, day: int) -> FloatArray:
         """Plan the day and return its appliance power (steps_per_day, n), overflow included."""

@@ -105,3 +105,32 @@ def test_occupancy_follows_the_timetable() -> None:
     timetable = random_timetable(np.random.default_rng(0), 8, 0.5)
     assert {s.weekday for s in timetable} <= set(range(5))
     assert 0.3 < len(timetable) / (8 * 5 * 6) < 0.7
+
+
+def test_households_flexible_power_per_gate_is_the_mean_over_the_gate() -> None:
+    """The day's flexible power is rendered once; each gate's value is still exactly the mean
+    of the appliances' power over the gate's steps, as rendering those steps alone gives."""
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.agents.physics.households import HouseholdPhysics
+    from gridcoop.agents.physics.regional import RegionalPhysics
+
+    model = CommunityModel("neighbourhood", households=60, regions=2, days=2,
+                           mix={"prosumer": 0.2, "ev_owner": 0.2, "dr_household": 0.6})
+    try:
+        regional = model.population.physics
+        assert isinstance(regional, RegionalPhysics)
+        physics = regional.part(1)
+        assert isinstance(physics, HouseholdPhysics)
+        clock, dr = model.clock, physics.setup.dr_nodes
+        seen = 0
+        for market in range(clock.total_markets):
+            day, s0 = divmod(market * clock.steps_per_market, clock.steps_per_day)
+            schedule = physics._day(day).schedule
+            expected = physics.appliances.flexible_kw(schedule, s0, clock.steps_per_market)
+            got = physics.flexible_kw(market)
+            for template, kw in expected.items():
+                assert got[f"T{int(template)}"][dr].tolist() == kw.tolist()
+                seen += int((kw > 0).sum())
+        assert seen > 0  # some appliance ran in a gate
+    finally:
+        model.close()
