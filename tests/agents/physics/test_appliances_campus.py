@@ -126,6 +126,7 @@ def test_households_flexible_power_per_gate_is_the_mean_over_the_gate() -> None:
         for market in range(clock.total_markets):
             day, s0 = divmod(market * clock.steps_per_market, clock.steps_per_day)
             schedule = physics._day(day).schedule
+            assert schedule is not None
             expected = physics.appliances.flexible_kw(schedule, s0, clock.steps_per_market)
             got = physics.flexible_kw(market)
             for template, kw in expected.items():
