@@ -7,6 +7,7 @@ it works on ``ApplianceSchedule`` and re-renders the power with ``power_kw``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,13 @@ class ApplianceSchedule:
                 continue
             start = self.start_step[a][None, :]
             end = start + self.duration_steps[a][None, :]
+            # only the steps some run touches: elsewhere the covered fraction is 0
+            lo = max(0, min(steps, math.floor(start.min()) - first))
+            hi = max(lo, min(steps, math.ceil(end.max()) - first))
+            rows = index[lo:hi]
             # fraction of each step [i, i+1) covered by [start, end)
-            covered = np.clip(np.minimum(index + 1.0, end) - np.maximum(index, start), 0.0, 1.0)
-            total += covered * (power[a] * self.on[a])[None, :]
+            covered = np.clip(np.minimum(rows + 1.0, end) - np.maximum(rows, start), 0.0, 1.0)
+            total[lo:hi] += covered * (power[a] * self.on[a])[None, :]
         return total
 
 

@@ -45,6 +45,27 @@ def test_schedule_power_covers_fractional_steps_exactly() -> None:
     assert sched.power_kw(specs, 2, first=2)[:, 1].tolist() == [1.0, 0.5]
 
 
+def test_schedule_power_over_any_steps_equals_every_step_rendered() -> None:
+    """Power is rendered only on the steps some run touches; that is the same array as
+    computing every step's covered fraction (zero elsewhere), to the last bit."""
+    rng = np.random.default_rng(3)
+    specs = APPLIANCES
+    n = 25
+    start = rng.uniform(-3.0, 200.0, (len(specs), n))  # before midnight to past tomorrow
+    duration = rng.uniform(0.3, 30.0, (len(specs), n))
+    on = rng.random((len(specs), n)) < 0.6
+    sched = ApplianceSchedule(start, duration, on)
+    power = np.array([spec.power_kw for spec in specs])
+    for first, steps in ((0, 192), (0, 96), (37, 4), (150, 60), (300, 5)):
+        index = np.arange(first, first + steps, dtype=np.float64)[:, None]
+        expected = np.zeros((steps, n))
+        for a in range(len(specs)):
+            covered = np.clip(np.minimum(index + 1.0, start[a] + duration[a])
+                              - np.maximum(index, start[a]), 0.0, 1.0)
+            expected += covered * (power[a] * on[a])[None, :]
+        assert sched.power_kw(specs, steps, first).tolist() == expected.tolist()
+
+
 def test_daily_energy_is_power_times_running_hours() -> None:
     clock = SimClock(days=3)
     fleet = ApplianceFleet(np.random.default_rng(5), 300, clock)
