@@ -88,6 +88,7 @@ def test_ev_day_plan_and_charging() -> None:
     plan = fleet.plan_day(0)  # a Monday: routine drivers all commute
     steps = np.arange(96)[:, None]
     assert (plan.depart_step < 96).all()
+    assert plan.departures == set(plan.depart_step.tolist())  # where a step looks for leavers
     assert not plan.plugged[plan.depart_step, np.arange(50)].any()  # unplugged to leave
     outside = (steps < plan.depart_step) | (steps >= plan.return_step)
     assert plan.plugged[outside].all()  # plugged before the first trip and after the last
