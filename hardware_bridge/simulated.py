@@ -113,15 +113,15 @@ class SimulatedMeterBank:
         if self._imports is not None and self._exports is not None:
             imports = self._imports[:, first : first + k]
             exports = self._exports[:, first : first + k]
+        elif k == 1:  # the model's every step: one interval, no per-interval lists
+            assert self._energy is not None
+            imports, exports = self._column(*self._energy(first))
         else:
             assert self._energy is not None
-            columns = [self._energy(index) for index in range(first, first + k)]
+            columns = [self._column(*self._energy(index)) for index in range(first, first + k)]
             n = len(self.meter_ids)
-            imports = np.array([np.broadcast_to(np.asarray(c[0], float), n) for c in columns]).T
-            exports = np.array([np.broadcast_to(np.asarray(c[1], float), n) for c in columns]).T
-            imports = imports.reshape(n, k)
-            exports = exports.reshape(n, k)
-            self._check(imports, exports)
+            imports = np.concatenate([c[0] for c in columns], axis=1) if k else np.zeros((n, 0))
+            exports = np.concatenate([c[1] for c in columns], axis=1) if k else np.zeros((n, 0))
         self._next += k
         return ReadingBlock(
             meter_ids=self.meter_ids,
@@ -132,9 +132,24 @@ class SimulatedMeterBank:
             first_seq=first,
         )
 
+    def _column(self, imports: ArrayLike,
+                exports: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """One interval's energies from the callable as checked (meters, 1) columns."""
+        n = len(self.meter_ids)
+        column = np.empty((2, n))
+        column[0], column[1] = imports, exports  # a scalar broadcasts to every meter
+        # one pass when all is well (NaN fails both comparisons); the detailed check says why
+        if n and not (column.min() >= 0.0 and column.max() < np.inf):
+            self._check(column[0], column[1])
+        return column[0][:, None], column[1][:, None]
+
     def _round(self, values: NDArray[np.float64], cum_name: str) -> NDArray[np.int64]:
         """Whole Wh per interval from the rounded cumulative total (no drift)."""
         before: NDArray[np.float64] = getattr(self, cum_name)
+        if values.shape[1] == 1:  # one interval: the same sum, without the cumulative pass
+            after = before + values[:, 0]
+            setattr(self, cum_name, after)
+            return counter_wh(before, after)[:, None]
         cum = before[:, None] + np.cumsum(values, axis=1)
         setattr(self, cum_name, cum[:, -1] if cum.shape[1] else before)
         # half up (floor(x + 0.5)), so 1.5 Wh -> 2 Wh as anyone would round it by hand

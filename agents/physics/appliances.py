@@ -7,6 +7,7 @@ it works on ``ApplianceSchedule`` and re-renders the power with ``power_kw``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,13 @@ class ApplianceSchedule:
                 continue
             start = self.start_step[a][None, :]
             end = start + self.duration_steps[a][None, :]
+            # only the steps some run touches: elsewhere the covered fraction is 0
+            lo = max(0, min(steps, math.floor(start.min()) - first))
+            hi = max(lo, min(steps, math.ceil(end.max()) - first))
+            rows = index[lo:hi]
             # fraction of each step [i, i+1) covered by [start, end)
-            covered = np.clip(np.minimum(index + 1.0, end) - np.maximum(index, start), 0.0, 1.0)
-            total += covered * (power[a] * self.on[a])[None, :]
+            covered = np.clip(np.minimum(rows + 1.0, end) - np.maximum(rows, start), 0.0, 1.0)
+            total[lo:hi] += covered * (power[a] * self.on[a])[None, :]
         return total
 
 
@@ -99,16 +104,23 @@ class ApplianceFleet:
         self.schedule = ApplianceSchedule(start, duration, self.owned & used)
         return self.schedule
 
-    def flexible_kw(self, schedule: ApplianceSchedule, first: int,
-                    steps: int) -> dict[Template, FloatArray]:
-        """Mean power of the flexible appliances per template over ``steps`` steps from
-        ``first`` (one value per household)."""
+    def flexible_steps_kw(self, schedule: ApplianceSchedule, first: int,
+                          steps: int) -> dict[Template, FloatArray]:
+        """Power of the flexible appliances per template, step by step: (steps, households)
+        for ``steps`` steps from ``first``."""
         out = {}
         for template in Template:
             rows = [a for a, s in enumerate(self.specs) if s.flexible and s.template is template]
             if rows:
-                out[template] = schedule.power_kw(self.specs, steps, first, rows).mean(axis=0)
+                out[template] = schedule.power_kw(self.specs, steps, first, rows)
         return out
+
+    def flexible_kw(self, schedule: ApplianceSchedule, first: int,
+                    steps: int) -> dict[Template, FloatArray]:
+        """Mean power of the flexible appliances per template over ``steps`` steps from
+        ``first`` (one value per household)."""
+        return {template: kw.mean(axis=0)
+                for template, kw in self.flexible_steps_kw(schedule, first, steps).items()}
 
     def day_power_kw(self, day: int) -> FloatArray:
         """Plan the day and return its appliance power (steps_per_day, n), overflow included."""

@@ -58,27 +58,21 @@ class HomeBatteries:
 
         The power limit, and the room (charge) left seen through the one-way efficiency.
         """
-        eta = self.one_way_efficiency
-        power, capacity, soc = self.power_kw, self.capacity_kwh, self.soc_kwh
-        if nodes is not None:
-            power, capacity, soc = power[nodes], capacity[nodes], soc[nodes]
-        limit_kwh = power * step_h
-        room_kwh = (capacity - soc) / eta
-        return np.minimum(limit_kwh, room_kwh), np.minimum(limit_kwh, soc * eta)
+        if nodes is None:
+            return _limits_kwh(self.power_kw, self.capacity_kwh, self.soc_kwh,
+                               self.one_way_efficiency, step_h)
+        return _limits_kwh(self.power_kw[nodes], self.capacity_kwh[nodes], self.soc_kwh[nodes],
+                           self.one_way_efficiency, step_h)
 
     def apply(self, charge_kwh: FloatArray, nodes: IntArray | None = None) -> FloatArray:
         """Move the state of charge by checked terminal energies (+ in, - out) of every
         battery or those at ``nodes``; returns them."""
-        eta = self.one_way_efficiency
-        charge = np.maximum(charge_kwh, 0.0)
-        discharge = np.maximum(-charge_kwh, 0.0)
         if nodes is None:
-            self.soc_kwh = np.clip(
-                self.soc_kwh + charge * eta - discharge / eta, 0.0, self.capacity_kwh
-            )
-        else:  # np.clip's bounds as two ufuncs: the same values, less overhead per step
-            soc = self.soc_kwh[nodes] + charge * eta - discharge / eta
-            self.soc_kwh[nodes] = np.minimum(np.maximum(soc, 0.0), self.capacity_kwh[nodes])
+            self.soc_kwh = _moved_soc_kwh(self.soc_kwh, charge_kwh, self.one_way_efficiency,
+                                          self.capacity_kwh)
+        else:
+            self.soc_kwh[nodes] = _moved_soc_kwh(self.soc_kwh[nodes], charge_kwh,
+                                                 self.one_way_efficiency, self.capacity_kwh[nodes])
         return charge_kwh
 
     def dispatch(self, surplus_kw: FloatArray, step_h: float) -> FloatArray:
@@ -88,6 +82,56 @@ class HomeBatteries:
         never more than the surplus/deficit, the power limit, or the room/charge left.
         """
         return self.apply(self_consumption_kwh(surplus_kw * step_h, *self.limits_kwh(step_h)))
+
+
+class BatteryGroup:
+    """The batteries at ``nodes`` of a ``HomeBatteries``, stepped together every interval.
+
+    Why: their power and capacity never change, so they are gathered once here
+    instead of at every step; the state of charge stays the batteries' own.
+    """
+
+    def __init__(self, batteries: HomeBatteries, nodes: IntArray) -> None:
+        self.batteries = batteries
+        self.nodes = nodes
+        self.power_kw = batteries.power_kw[nodes]
+        self.capacity_kwh = batteries.capacity_kwh[nodes]
+
+    def soc_kwh(self) -> FloatArray:
+        """The group's state of charge now (a copy)."""
+        soc: FloatArray = self.batteries.soc_kwh[self.nodes]
+        return soc
+
+    def limits_kwh(self, step_h: float, soc_kwh: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``HomeBatteries.limits_kwh`` of the group, at its state of charge ``soc_kwh``."""
+        return _limits_kwh(self.power_kw, self.capacity_kwh, soc_kwh,
+                           self.batteries.one_way_efficiency, step_h)
+
+    def apply(self, charge_kwh: FloatArray, soc_kwh: FloatArray) -> FloatArray:
+        """``HomeBatteries.apply`` of the group, from its state of charge ``soc_kwh``."""
+        batteries = self.batteries
+        batteries.soc_kwh[self.nodes] = _moved_soc_kwh(
+            soc_kwh, charge_kwh, batteries.one_way_efficiency, self.capacity_kwh)
+        return charge_kwh
+
+
+def _limits_kwh(power_kw: FloatArray, capacity_kwh: FloatArray, soc_kwh: FloatArray,
+                eta: float, step_h: float) -> tuple[FloatArray, FloatArray]:
+    """The power limit, and the room (charge) left seen through the one-way efficiency."""
+    limit_kwh = power_kw * step_h
+    room_kwh = (capacity_kwh - soc_kwh) / eta
+    return np.minimum(limit_kwh, room_kwh), np.minimum(limit_kwh, soc_kwh * eta)
+
+
+def _moved_soc_kwh(soc_kwh: FloatArray, charge_kwh: FloatArray, eta: float,
+                   capacity_kwh: FloatArray) -> FloatArray:
+    """The state of charge after terminal energies ``charge_kwh``, within [0, capacity]
+    (np.clip's bounds as two ufuncs: the same values, less overhead per step)."""
+    charge = np.maximum(charge_kwh, 0.0)
+    discharge = np.maximum(-charge_kwh, 0.0)
+    soc: FloatArray = np.minimum(np.maximum(soc_kwh + charge * eta - discharge / eta, 0.0),
+                                 capacity_kwh)
+    return soc
 
 
 def self_consumption_kwh(want_kwh: FloatArray, charge_limit_kwh: FloatArray,

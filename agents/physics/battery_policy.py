@@ -19,7 +19,7 @@ from gridcoop.agents.behaviour.battery import MarketSignal, SelfConsumptionBatte
 from gridcoop.agents.behaviour.observations import BatteryObservation
 from gridcoop.agents.behaviour.protocols import Decision, Group
 from gridcoop.agents.behaviour.validate import validate_battery
-from gridcoop.agents.physics.battery import HomeBatteries
+from gridcoop.agents.physics.battery import BatteryGroup, HomeBatteries, self_consumption_kwh
 
 FloatArray = NDArray[np.float64]
 
@@ -50,20 +50,29 @@ class BatteryDispatch:
         self.policy = control.policy
         self.policy_name = str(getattr(self.policy, "name", type(self.policy).__name__))
         self.member_ids = tuple(control.member_ids[i] for i in self.nodes)
-        self.capacity_kwh = batteries.capacity_kwh[self.nodes]
+        # the default rule is pure and within the limits by construction: applied directly,
+        # without an observation to build or an answer to check (the same setpoints)
+        self._direct = type(self.policy) is SelfConsumptionBattery
+        self.group = BatteryGroup(batteries, self.nodes)
+        self.capacity_kwh = batteries.capacity_kwh[self.nodes]  # the policies' own copy
         self.policy.setup(Group(Decision.BATTERY, control.name, self.member_ids, self.nodes,
                                 control.rng))
 
     def step(self, step: int, want_kwh: FloatArray, step_h: float,
              forecast: bool = False) -> FloatArray:
         """Terminal energy per home this step (+ charged, - discharged), 0 without a battery."""
-        batteries, nodes, signal = self.batteries, self.nodes, self.signal
-        charge_limit, discharge_limit = batteries.limits_kwh(step_h, nodes)
-        observation = BatteryObservation(
-            step, self.member_ids, want_kwh[nodes], batteries.soc_kwh[nodes], self.capacity_kwh,
-            charge_limit, discharge_limit, np.fromiter(signal.recent_prices_u, dtype=np.int64),
-            signal.retail_u, signal.feed_in_u, forecast)
-        charge = validate_battery(self.policy_name, observation, self.policy.decide(observation))
+        group, nodes, signal = self.group, self.nodes, self.signal
+        soc = group.soc_kwh()
+        charge_limit, discharge_limit = group.limits_kwh(step_h, soc)
+        if self._direct:
+            charge = self_consumption_kwh(want_kwh[nodes], charge_limit, discharge_limit)
+        else:
+            observation = BatteryObservation(
+                step, self.member_ids, want_kwh[nodes], soc.copy(), self.capacity_kwh,
+                charge_limit, discharge_limit, np.fromiter(signal.recent_prices_u, np.int64),
+                signal.retail_u, signal.feed_in_u, forecast)
+            charge = validate_battery(self.policy_name, observation,
+                                      self.policy.decide(observation))
         storage = np.zeros(want_kwh.size)
-        storage[nodes] = batteries.apply(charge, nodes)
+        storage[nodes] = group.apply(charge, soc)
         return storage

@@ -36,6 +36,7 @@ class EVDayPlan:
     depart_step: IntArray  # (n,): first step unplugged (steps_per_day when it stays plugged)
     return_step: IntArray  # (n,): the step after the last one unplugged
     trip_kwh: FloatArray  # (n,): energy the trip takes from the battery
+    departures: frozenset[int]  # the steps at which some vehicle leaves (few a day)
 
 
 class EVFleet:
@@ -84,7 +85,8 @@ class EVFleet:
         seed = int(self._rng.integers(0, 2**63))
         if n == 0:
             empty = np.zeros(0, dtype=np.int64)
-            return EVDayPlan(np.zeros((steps, 0), dtype=bool), empty, empty, np.zeros(0))
+            return EVDayPlan(np.zeros((steps, 0), dtype=bool), empty, empty, np.zeros(0),
+                             frozenset())
         step_min = math.gcd(clock.metering_minutes, 60)
         sub = clock.metering_minutes // step_min
         history = simulate_fleet(self._fleet(), 1, seed, SimulationOptions(
@@ -99,7 +101,7 @@ class EVFleet:
         left = away.any(axis=0)
         depart = np.where(left, np.argmax(away, axis=0), steps).astype(np.int64)
         back = np.where(left, steps - np.argmax(away[::-1], axis=0), steps).astype(np.int64)
-        return EVDayPlan(plugged, depart, back, trip_kwh)
+        return EVDayPlan(plugged, depart, back, trip_kwh, frozenset(depart.tolist()))
 
     def preview(self, plan: EVDayPlan, steps_in_day: range, step_h: float) -> FloatArray:
         """Charging energy per vehicle over ``steps_in_day`` without changing any state."""
@@ -120,8 +122,8 @@ class EVFleet:
         needs more than the battery holds above ``min_soc``, the driver tops up
         away from home (counted in ``charged_away_kwh``, not at the node).
         """
-        leaving = plan.depart_step == step_in_day
-        if leaving.any():
+        if step_in_day in plan.departures:
+            leaving = plan.depart_step == step_in_day
             floor = self.capacity_kwh * self.min_soc
             after = self.soc_kwh - np.where(leaving, plan.trip_kwh, 0.0)
             shortfall = np.maximum(floor - after, 0.0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from gridcoop.agents.physics.appliances import ApplianceFleet, ApplianceSchedule
+from gridcoop.agents.physics.appliances import ApplianceFleet, ApplianceSchedule, Template
 from gridcoop.agents.physics.battery import HomeBatteries
 from gridcoop.agents.physics.battery_policy import BatteryControl, BatteryDispatch
 from gridcoop.agents.physics.clock import SimClock
@@ -56,6 +56,8 @@ class _Day:
     load_kw: FloatArray  # base load + appliances
     ev_plan: EVDayPlan
     schedule: ApplianceSchedule | None
+    # the flexible appliances' power per template and step, made when first asked
+    flexible_kw: dict[Template, FloatArray] | None = None
 
 
 class HouseholdPhysics:
@@ -177,10 +179,13 @@ class HouseholdPhysics:
         target = self._day(day)
         out: dict[str, FloatArray] = {}
         if target.schedule is not None:
-            for template, kw in self.appliances.flexible_kw(
-                    target.schedule, s0, clock.steps_per_market).items():
+            steps = clock.steps_per_market
+            if target.flexible_kw is None:  # the whole day once (markets divide the day)
+                target.flexible_kw = self.appliances.flexible_steps_kw(
+                    target.schedule, 0, clock.steps_per_day)
+            for template, day_kw in target.flexible_kw.items():
                 values = np.zeros(self.n)
-                values[setup.dr_nodes] = kw
+                values[setup.dr_nodes] = day_kw[s0 : s0 + steps].mean(axis=0)
                 out[f"T{int(template)}"] = values
         if setup.ev_nodes.size:
             need = self.evs.soc_kwh < self.evs.capacity_kwh - 1e-9

@@ -13,7 +13,7 @@ Figures:
 * ``neighbourhood_1000``: 1,000 households (40 % prosumers, 20 % EV owners,
   40 % DR households), 10 regions, 30 days, 15-minute metering, hourly auctions,
   every trade settled on the ledger, with ``block`` and with ``full`` signing
-  (targets: 60 s and 300 s, 2 GB);
+  (issue 16's targets: 10 s and 30 s, 1 GB);
 * ``per_day``: seconds per simulated day for 250 / 500 / 1,000 / 2,000
   households (block signing), and the growth ratio per household;
 * ``campus_3_months``: ``campus-microgrid`` for 91 days (target: 10 s);

@@ -62,6 +62,32 @@ def test_bank_from_a_callable_and_blocks() -> None:
     assert bank.poll_block(900).import_wh.shape == (3, 0)
 
 
+def test_a_callable_polled_interval_by_interval_reads_as_one_block() -> None:
+    def energy(index: int) -> tuple[np.ndarray, np.ndarray]:  # fractional Wh, a scalar export
+        return np.array([0.4 * (index + 1), 2.5, 0.5]), np.array([0.75, 0.0, 0.25])
+
+    one_by_one = SimulatedMeterBank(["x", "y", "z"], interval_s=60, energy=energy)
+    blocks = [one_by_one.poll_block(60 * k) for k in range(1, 5)]
+    assert [b.import_wh.shape for b in blocks] == [(3, 1)] * 4
+    together = SimulatedMeterBank(["x", "y", "z"], interval_s=60, energy=energy).poll_block(240)
+    imports = np.concatenate([b.import_wh for b in blocks], axis=1)
+    assert imports.tolist() == together.import_wh.tolist()
+    # x: 0.4, 1.2, 2.4, 4.0 cumulative -> 0, 1, 2, 4; y: 2.5, 5, 7.5, 10 -> 3, 5, 8, 10
+    assert imports.tolist() == [[0, 1, 1, 2], [3, 2, 3, 2], [1, 0, 1, 0]]
+    exports = np.concatenate([b.export_wh for b in blocks], axis=1)
+    assert exports.tolist() == together.export_wh.tolist() == [[1, 1, 0, 1], [0] * 4,
+                                                               [0, 1, 0, 0]]
+    assert [b.first_seq for b in blocks] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(("value", "message"), [(-1.0, ">= 0 Wh"), (float("nan"), "NaN"),
+                                                 (float("inf"), "infinity")])
+def test_a_callable_giving_bad_energy_is_refused(value: float, message: str) -> None:
+    bank = SimulatedMeterBank(["a", "b"], energy=lambda k: ([1.0, value], 0.0))
+    with pytest.raises(ConfigError, match=message):
+        bank.poll_block(900)
+
+
 def test_single_meter_source() -> None:
     source = SimulatedMeterSource("solo", lambda k: (1.5, 0.25), interval_s=60)
     readings = source.poll(240)

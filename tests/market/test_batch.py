@@ -76,6 +76,8 @@ def test_batch_columns_are_read_only() -> None:
         ({"order_ids": ["b1", "b1", "s1"]}, DuplicateOrderError, "'b1' appears more than once"),
         ({"order_ids": ["b1", "", "s1"]}, InvalidOrderError, r"order_ids\[1\]"),
         ({"participants": ["ana", "rui"]}, InvalidOrderError, "participants has 2 entries"),
+        ({"participants": ["ana", 7, "rui"]}, InvalidOrderError, r"participants\[1\].*got 7"),
+        ({"participants": ["ana", "rui", b"eva"]}, InvalidOrderError, r"participants\[2\]"),
         ({"sides": ["buy", "hold", "sell"]}, InvalidOrderError, r"sides\[1\]"),
         ({"energy_wh": [2_000, 0, 1_000]}, InvalidOrderError, r"energy_wh\[1\]"),
         ({"energy_wh": [2_000, 1_000]}, InvalidOrderError, "length 3"),

@@ -28,7 +28,10 @@ def scratch_registry() -> Iterator[None]:
     """Let a test register mechanisms and take them away again."""
     saved = dict(registry_module._MECHANISMS)
     saved_signatures = dict(registry_module._SIGNATURES)
+    saved_bound = set(registry_module._BOUND)
     yield
+    registry_module._BOUND.clear()
+    registry_module._BOUND.update(saved_bound)
     registry_module._MECHANISMS.clear()
     registry_module._MECHANISMS.update(saved)
     registry_module._SIGNATURES.clear()
@@ -64,6 +67,25 @@ def test_names_are_unique_unless_replaced(scratch_registry: None) -> None:
         register_mechanism("has space")
     with pytest.raises(TypeError):
         MECHANISMS["x"] = original  # type: ignore[index]
+
+
+def test_options_are_checked_again_when_a_mechanism_is_replaced(scratch_registry: None) -> None:
+    @register_mechanism("tunable")
+    def tunable(book: PreparedBook, k_percent: int = 50) -> ClearingResult:
+        match = book.merit_order_match()
+        return book.result("tunable", match.uniform(None), None)
+
+    orders = [bid("b", 5_000, 300_000, 0), offer("s", 5_000, 100_000, 1)]
+    assert clear(orders, "tunable", k_percent=10).volume_wh == 5_000
+    assert clear(orders, "tunable", k_percent=20).volume_wh == 5_000  # the names were checked
+
+    @register_mechanism("tunable", replace=True)
+    def fixed(book: PreparedBook) -> ClearingResult:
+        return tunable(book)
+
+    with pytest.raises(InvalidOptionError, match="options are: none"):
+        clear(orders, "tunable", k_percent=10)
+    assert clear(orders, "tunable").volume_wh == 5_000
 
 
 @pytest.mark.parametrize("path", sorted(CLEARERS))

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from gridcoop.agents.behaviour.actions import BatteryActions
 from gridcoop.agents.behaviour.battery import (
     MarketSignal,
     PriceAwareBattery,
@@ -60,6 +61,29 @@ def test_self_consumption_policy_is_the_old_rule_bit_for_bit() -> None:
         assert (dispatch.step(step, surplus_kw * 0.25, 0.25)
                 == old.dispatch(surplus_kw, 0.25)).all()
         assert (new.soc_kwh == old.soc_kwh).all()
+
+
+def test_a_subclass_of_the_default_is_asked_and_checked() -> None:
+    """The default rule is applied without its observation; a subclass still decides."""
+    class Greedy(SelfConsumptionBattery):
+        name = "greedy"
+
+        def decide(self, observation: BatteryObservation) -> BatteryActions:
+            seen.append(observation.step)
+            return BatteryActions(observation.charge_limit_kwh + 1.0)  # beyond the limit
+
+    seen: list[int] = []
+    batteries = HomeBatteries(np.array([4.0, 0.0, 2.0]), np.array([2.0, 0.0, 2.0]), 1.0)
+    dispatch = BatteryDispatch(batteries, BatteryControl(
+        Greedy(), ("a", "b", "c"), MarketSignal(), np.random.default_rng(0)))
+    with pytest.raises(ActionError, match="beyond the charge limit"):
+        dispatch.step(7, np.array([1.0, 0.0, 1.0]), 0.25)
+    assert seen == [7] and batteries.soc_kwh.tolist() == [2.0, 0.0, 1.0]  # nothing moved
+    default = BatteryDispatch(batteries, BatteryControl(
+        SelfConsumptionBattery(), ("a", "b", "c"), MarketSignal(), np.random.default_rng(0)))
+    # 2 kW for 15 minutes: 0.5 kWh into home a (1 kWh offered), 0.3 kWh out of home c
+    assert default.step(8, np.array([1.0, 0.0, -0.3]), 0.25).tolist() == [0.5, 0.0, -0.3]
+    assert batteries.soc_kwh.tolist() == [2.5, 0.0, pytest.approx(0.7)]
 
 
 def test_naming_the_default_changes_nothing_and_price_aware_moves_the_run() -> None:

@@ -44,6 +44,27 @@ def test_schedule_power_covers_fractional_steps_exactly() -> None:
     assert sched.power_kw(specs, 2, first=2)[:, 1].tolist() == [1.0, 0.5]
 
 
+def test_schedule_power_over_any_steps_equals_every_step_rendered() -> None:
+    """Power is rendered only on the steps some run touches; that is the same array as
+    computing every step's covered fraction (zero elsewhere), to the last bit."""
+    rng = np.random.default_rng(3)
+    specs = APPLIANCES
+    n = 25
+    start = rng.uniform(-3.0, 200.0, (len(specs), n))  # before midnight to past tomorrow
+    duration = rng.uniform(0.3, 30.0, (len(specs), n))
+    on = rng.random((len(specs), n)) < 0.6
+    sched = ApplianceSchedule(start, duration, on)
+    power = np.array([spec.power_kw for spec in specs])
+    for first, steps in ((0, 192), (0, 96), (37, 4), (150, 60), (300, 5)):
+        index = np.arange(first, first + steps, dtype=np.float64)[:, None]
+        expected = np.zeros((steps, n))
+        for a in range(len(specs)):
+            covered = np.clip(np.minimum(index + 1.0, start[a] + duration[a])
+                              - np.maximum(index, start[a]), 0.0, 1.0)
+            expected += covered * (power[a] * on[a])[None, :]
+        assert sched.power_kw(specs, steps, first).tolist() == expected.tolist()
+
+
 def test_daily_energy_is_power_times_running_hours() -> None:
     clock = SimClock(days=3)
     fleet = ApplianceFleet(np.random.default_rng(5), 300, clock)
@@ -96,3 +117,33 @@ def test_occupancy_follows_the_timetable() -> None:
     timetable = random_timetable(np.random.default_rng(0), 8, 0.5)
     assert {s.weekday for s in timetable} <= set(range(5))
     assert 0.3 < len(timetable) / (8 * 5 * 6) < 0.7
+
+
+def test_households_flexible_power_per_gate_is_the_mean_over_the_gate() -> None:
+    """The day's flexible power is rendered once; each gate's value is still exactly the mean
+    of the appliances' power over the gate's steps, as rendering those steps alone gives."""
+    from gridcoop.agents.model.community import CommunityModel
+    from gridcoop.agents.physics.households import HouseholdPhysics
+    from gridcoop.agents.physics.regional import RegionalPhysics
+
+    model = CommunityModel("neighbourhood", households=60, regions=2, days=2,
+                           mix={"prosumer": 0.2, "ev_owner": 0.2, "dr_household": 0.6})
+    try:
+        regional = model.population.physics
+        assert isinstance(regional, RegionalPhysics)
+        physics = regional.part(1)
+        assert isinstance(physics, HouseholdPhysics)
+        clock, dr = model.clock, physics.setup.dr_nodes
+        seen = 0
+        for market in range(clock.total_markets):
+            day, s0 = divmod(market * clock.steps_per_market, clock.steps_per_day)
+            schedule = physics._day(day).schedule
+            assert schedule is not None
+            expected = physics.appliances.flexible_kw(schedule, s0, clock.steps_per_market)
+            got = physics.flexible_kw(market)
+            for template, kw in expected.items():
+                assert got[f"T{int(template)}"][dr].tolist() == kw.tolist()
+                seen += int((kw > 0).sum())
+        assert seen > 0  # some appliance ran in a gate
+    finally:
+        model.close()

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, BehaviourProfile
-from gridcoop.agents.physics.battery import BatteryError, HomeBatteries
+from gridcoop.agents.physics.battery import BatteryError, BatteryGroup, HomeBatteries
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.ev import EVFleet
 
@@ -29,6 +29,28 @@ def test_battery_stops_when_full_or_empty() -> None:
                         initial_soc=0.0)
     assert bat.dispatch(np.array([-2.0, 2.0]), 1.0).tolist() == [0.0, 1.0]  # empty / fills to 1
     assert bat.dispatch(np.array([2.0, 2.0]), 1.0).tolist() == [1.0, 0.0]  # fills / already full
+
+
+def test_battery_group_steps_its_homes_as_the_batteries_do() -> None:
+    # Homes 0 and 2 have 10 kWh / 2 kW and 4 kWh / 1 kW at half charge; round trip 0.81.
+    capacity, power = np.array([10.0, 0.0, 4.0]), np.array([2.0, 0.0, 1.0])
+    whole, grouped = HomeBatteries(capacity, power, 0.81), HomeBatteries(capacity, power, 0.81)
+    nodes = np.array([0, 2])
+    group = BatteryGroup(grouped, nodes)
+    soc = group.soc_kwh()
+    assert soc.tolist() == [5.0, 2.0]
+    # half an hour: the power limits (1 and 0.5 kWh) bind both ways
+    limits = group.limits_kwh(0.5, soc)
+    assert [a.tolist() for a in limits] == [[1.0, 0.5], [1.0, 0.5]]
+    assert [a.tolist() for a in limits] == [a.tolist() for a in whole.limits_kwh(0.5, nodes)]
+    charge = np.array([1.0, -0.5])  # 0.9 kWh into home 0's cells, 0.5 / 0.9 out of home 2's
+    assert group.apply(charge, soc) is charge
+    whole.apply(charge, nodes)
+    assert grouped.soc_kwh.tolist() == whole.soc_kwh.tolist()
+    assert grouped.soc_kwh.tolist() == [pytest.approx(5.9), 0.0, pytest.approx(2.0 - 0.5 / 0.9)]
+    # a setpoint beyond the room or the charge left stops at full and at empty
+    group.apply(np.array([10.0, -10.0]), group.soc_kwh())
+    assert grouped.soc_kwh.tolist() == [10.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -66,6 +88,7 @@ def test_ev_day_plan_and_charging() -> None:
     plan = fleet.plan_day(0)  # a Monday: routine drivers all commute
     steps = np.arange(96)[:, None]
     assert (plan.depart_step < 96).all()
+    assert plan.departures == set(plan.depart_step.tolist())  # where a step looks for leavers
     assert not plan.plugged[plan.depart_step, np.arange(50)].any()  # unplugged to leave
     outside = (steps < plan.depart_step) | (steps >= plan.return_step)
     assert plan.plugged[outside].all()  # plugged before the first trip and after the last
