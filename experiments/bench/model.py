@@ -85,11 +85,12 @@ def _spawn(scenario: str, tree: str | None = None, **params: Any) -> dict[str, A
     """Run ``_one`` in a fresh interpreter (on source ``tree`` if given); return its figures."""
     spec = json.dumps({"scenario": scenario, "params": params})
     command = [sys.executable, "-m", "gridcoop.experiments.bench.model", spec]
-    if tree is not None:  # that tree's gridcoop first on the path, its own bench module
-        command[1:3] = ["-c", f"import runpy, sys; sys.path.insert(0, {tree!r}); "
-                              "runpy.run_module('gridcoop.experiments.bench.model', "
-                              "run_name='__main__')"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = None
+    if tree is not None:  # that tree's gridcoop first on the path of the run and of every
+        # process it starts (the replica verifier must read that tree's ledger format)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (tree, os.environ.get("PYTHONPATH")) if p))
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark run {spec} failed:\n{done.stderr[-3000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
