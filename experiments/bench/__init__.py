@@ -26,6 +26,7 @@ SUITES: dict[str, str] = {
     "chaos": "gridcoop.experiments.bench.chaos",
     "learning": "gridcoop.experiments.bench.learning",
     "peers": "gridcoop.experiments.bench.peers",
+    "scale": "gridcoop.experiments.bench.scale",
 }
 
 
