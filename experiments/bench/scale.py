@@ -73,6 +73,7 @@ class _Sampler:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
+        self.sample()
         while not self.stop.wait(SAMPLE_S):
             self.sample()
 
@@ -85,6 +86,8 @@ class _Sampler:
             entry = self.seen.get(pid)
             if entry is None:
                 entry = self.seen[pid] = _Seen(_role(pid, self.root))
+            elif entry.role == "helper":  # first seen between fork and exec
+                entry.role = _role(pid, self.root)
             entry.cpu_s = cpu_s
             entry.peak_rss_mb = max(entry.peak_rss_mb, rss_mb)
 
