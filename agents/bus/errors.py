@@ -60,6 +60,11 @@ class BusClosedError(BusError):
     """The bus or endpoint was closed; create a new one."""
 
 
+class SocketLimitError(BusError):
+    """No further socket could be opened: the ZeroMQ context's or the process's open-file
+    limit is reached (many regions in one process need many sockets)."""
+
+
 class UnknownPeerError(BusError):
     """No endpoint of that name is known to this bus; create it or ``add_peer`` it first."""
 

@@ -55,6 +55,8 @@ Across processes: each process makes ``Bus("tcp", ...)``, passes
 from __future__ import annotations
 
 import contextlib
+import errno
+import resource
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -73,6 +75,7 @@ from gridcoop.agents.bus.errors import (
     CurveConfigError,
     MessageRejectedError,
     RequestTimeoutError,
+    SocketLimitError,
     UnknownPeerError,
 )
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES, Codec
@@ -93,10 +96,42 @@ __all__ = [
     "MessageRejectedError",
     "PeerAddress",
     "RequestTimeoutError",
+    "SocketLimitError",
     "UnknownPeerError",
+    "open_file_limit",
 ]
 
 Transport = Literal["inproc", "tcp"]
+FILE_LIMIT_CEILING = 1 << 16
+"""Highest soft open-file limit a bus asks for (every ZeroMQ socket holds one or more)."""
+SOCKETS_PER_REGION = 11
+"""About how many sockets one region's endpoints open in one process (for the error)."""
+
+
+def open_file_limit() -> int:
+    """Raise this process's soft open-file limit towards its hard limit (at most
+    :data:`FILE_LIMIT_CEILING`) where the system allows; return the soft limit in force.
+
+    Why: each region's endpoints hold about a dozen sockets, each with its own file
+    descriptors, so a hundred regions pass the usual soft limit of 1,024 long before
+    the hard limit an administrator set.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = FILE_LIMIT_CEILING if hard == resource.RLIM_INFINITY else min(hard, FILE_LIMIT_CEILING)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+    return FILE_LIMIT_CEILING if soft == resource.RLIM_INFINITY else soft
+
+
+def new_context() -> zmq.Context[zmq.Socket[bytes]]:
+    """A ZeroMQ context allowed as many sockets as the open-file limit (raised) permits,
+    instead of ZeroMQ's default of 1,023."""
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    files = open_file_limit()
+    context.set(zmq.MAX_SOCKETS, max(1, min(files, context.get(zmq.SOCKET_LIMIT))))
+    return context
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
 
 
@@ -137,7 +172,7 @@ class Bus:
         self.max_message_bytes = max_message_bytes
         self.part_bytes = min(part_bytes, max_message_bytes)
         self.codec: Codec = codec
-        self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self._context = new_context()
         self._guard = CurveGuard(self._context, curve) if curve is not None else None
         self._endpoints: dict[str, Endpoint] = {}
         self._peers: dict[str, PeerAddress] = {}
@@ -200,7 +235,18 @@ class Bus:
         self, kind: int, *, server: bool, reader: Callable[[], int] | None = None
     ) -> zmq.Socket[bytes]:
         """A socket with the bus's limits; ``pump`` watches it if given a ``reader``."""
-        socket = self._context.socket(kind)
+        try:
+            socket = self._context.socket(kind)
+        except zmq.ZMQError as exc:
+            if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                raise
+            raise SocketLimitError(
+                f"cannot open another ZeroMQ socket ({exc.strerror}) for the "
+                f"{len(self._endpoints)} endpoints of this bus; the limits are "
+                f"{self._context.get(zmq.MAX_SOCKETS)} sockets and {open_file_limit()} open "
+                f"files; run fewer regions in this process (each needs about "
+                f"{SOCKETS_PER_REGION}), or raise the hard open-file limit (ulimit -Hn)"
+            ) from None
         socket.setsockopt(zmq.LINGER, 0)
         socket.setsockopt(zmq.SNDHWM, self.hwm)
         socket.setsockopt(zmq.RCVHWM, self.hwm)

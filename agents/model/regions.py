@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus, Endpoint
 from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_source
 from gridcoop.agents.runtime.replicas import ReplicaMode, make_replicas
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 class InProcessRegions:
     """The regions' aggregators, meters and members, all in this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self.max_message_bytes = max_message_bytes  # one bus message, parts included
         self.aggregators: list[Any] = []
         self.replicas: list[Any] = []
         self.region_meters: list[RegionMeters] = []
@@ -35,7 +37,7 @@ class InProcessRegions:
 
     def make_bus(self, model: CommunityModel, transport: str) -> Bus:
         self.model = model
-        return Bus(transport)  # type: ignore[arg-type]
+        return Bus(transport, max_message_bytes=self.max_message_bytes)  # type: ignore[arg-type]
 
     def attach(self, model: CommunityModel, replica_mode: ReplicaMode) -> None:
         """Each region's aggregator (its replica caught up on the registration block(s),

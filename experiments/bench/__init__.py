@@ -27,6 +27,7 @@ SUITES: dict[str, str] = {
     "learning": "gridcoop.experiments.bench.learning",
     "peers": "gridcoop.experiments.bench.peers",
     "footprint": "gridcoop.experiments.bench.footprint",
+    "scale": "gridcoop.experiments.bench.scale",
 }
 
 

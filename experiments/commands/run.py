@@ -23,8 +23,12 @@ from typing import Any
 import click
 
 from gridcoop.agents.behaviour.errors import PolicyError
+from gridcoop.agents.bus.errors import OversizedMessageError, SocketLimitError
 from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.ledger.errors import StorageError
+
+MAX_MESSAGE_MIB = 65_536
+"""The largest --max-message-mib (64 GiB): beyond any machine's memory for one message."""
 
 
 def write_outputs(model: Any, summary: dict[str, Any], out: Path) -> list[Path]:
@@ -75,9 +79,14 @@ def _fresh_ledger(out: Path) -> Path:
 @click.option("--dask", metavar="ADDRESS",
               help="Start the --processes region workers on this Dask cluster (a scheduler "
                    "address, or 'local'); the market must be reachable at --listen from there.")
+@click.option("--max-message-mib", type=click.IntRange(min=1, max=MAX_MESSAGE_MIB),
+              default=1024, show_default=True,
+              help="Largest bus message in MiB (a daily ledger block is one; larger ones "
+                   "travel in parts of 1 MiB up to this size). Every process of the run "
+                   "uses it.")
 def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
         sets: tuple[str, ...], quiet: bool, processes: int, remote_workers: int, listen: str,
-        curve_keys: Path | None, dask: str | None) -> None:
+        curve_keys: Path | None, dask: str | None, max_message_mib: int) -> None:
     """Run SCENARIO (a built-in name, see `gridcoop scenarios`, or a YAML file)."""
     if dask is not None and not processes:
         raise click.UsageError("--dask places the --processes workers: give --processes N")
@@ -94,6 +103,7 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     name = str(params.get("name") or Path(scenario).stem)
     out = out_dir if out_dir is not None else Path("out") / name
     make_out_dir(out)
+    max_message_bytes = max_message_mib * 1024 * 1024
     try:
         if processes or remote_workers:
             from gridcoop.agents.runtime.distributed import DistributedModel
@@ -102,11 +112,17 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
                        err=True)
             model = DistributedModel(kind, ledger_path=str(_fresh_ledger(out)),
                                      processes=processes, remote=remote_workers, listen=listen,
-                                     curve_dir=curve_keys, dask=dask, **params)
+                                     curve_dir=curve_keys, dask=dask,
+                                     max_message_bytes=max_message_bytes, **params)
         else:
-            model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)), **params)
+            from gridcoop.agents.model.regions import InProcessRegions
+
+            model = CommunityModel(kind, ledger_path=str(_fresh_ledger(out)),
+                                   region_host=InProcessRegions(max_message_bytes), **params)
     except (ScenarioError, ValueError, StorageError, OSError) as exc:  # OSError: read-only out
         raise click.UsageError(str(exc)) from None
+    except SocketLimitError as exc:  # too many regions for this process's open-file limit
+        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("interrupted before the first step; no results written", err=True)
         sys.exit(INTERRUPTED_EXIT)
@@ -123,6 +139,10 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     except PolicyError as exc:  # a member policy's bad actions: nothing of that step recorded
         raise click.UsageError(str(exc)) from None
     except (StorageError, OSError) as exc:  # a full disk: the ledger keeps every sealed block
+        raise click.ClickException(str(exc)) from None
+    except OversizedMessageError as exc:  # the sealed blocks are kept
+        raise click.ClickException(f"{exc} (here: --max-message-mib)") from None
+    except SocketLimitError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         model.close()

@@ -1,0 +1,36 @@
+"""``gridcoop bench scale``: what it measures of a run, and how it derives linearity."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from gridcoop.experiments.bench.scale import _linearity, measure
+
+
+def test_linearity_is_the_exponent_between_smallest_and_largest() -> None:
+    runs = {10: {"cpu_s_all_processes": 1.0}, 100: {"cpu_s_all_processes": 7.0},
+            1000: {"cpu_s_all_processes": 100.0}}
+    assert _linearity(runs) == 1.0
+    runs[1000] = {"cpu_s_all_processes": 1000.0}
+    assert _linearity(runs) == 1.5
+    assert _linearity({10: runs[10], 100: {"failed": "x"}}) != _linearity(runs)
+    assert math.isnan(_linearity({10: runs[10], 100: {"failed": "x"}}))
+
+
+def test_measure_reports_the_main_process_and_its_replica(tmp_path: Path) -> None:
+    figures = measure(["neighbourhood", "--set", "households=200", "--days", "1",
+                       "--out", str(tmp_path)], 200, 1)
+    assert (tmp_path / "summary.json").exists()
+    replica = figures["helpers"]["replica"]  # 200 members or more: a replica process
+    assert replica["count"] == 1 and replica["peak_rss_mb"] > 0
+    assert 0 < figures["cpu_s_main"] < figures["cpu_s_all_processes"]
+    assert figures["peak_rss_mb_main"] > 50
+    # the CPU figure is rounded to 10 ms, the cost is not
+    assert abs(figures["cost_us_per_member_day"] - figures["cpu_s_all_processes"] / 200 * 1e6) \
+        <= 0.005 / 200 * 1e6
+
+
+def test_a_failing_size_is_recorded_not_raised(tmp_path: Path) -> None:
+    figures = measure(["neighbourhood", "--set", "housholds=200", "--out", str(tmp_path)], 1, 1)
+    assert figures["failed"] == "Error: unknown parameter 'housholds'; did you mean 'households'?"
