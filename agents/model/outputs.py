@@ -28,7 +28,7 @@ def trades_table(model: CommunityModel) -> pd.DataFrame:
     for interval, trades, delivered in model.central.trade_log:
         parts.append(pd.DataFrame({
             "delivery_start_s": interval * step_s,
-            "trade_id": trades.trade_ids,
+            "trade_id": list(trades.trade_ids),
             "buyer": ids[trades.buyer], "seller": ids[trades.seller],
             "contracted_wh": trades.energy_wh, "delivered_wh": delivered,
             "price_eur_per_kwh": trades.price_u / UEUR_PER_EUR,

@@ -282,7 +282,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if len(trades):
             amount = payment_ueur(trades.energy_wh, trades.price_u)
             paid_u = released_ueur(amount, delivery.delivered_wh, trades.energy_wh)
-            self.trade_log.append((interval, trades, delivery.delivered_wh))
+            self.trade_log.append((interval, trades.packed(), delivery.delivered_wh))
         n = import_wh.size
         residual_import_u = payment_ueur(delivery.residual_import_wh, retail_u)
         export_u = payment_ueur(residual_export_wh, feed_in_u)

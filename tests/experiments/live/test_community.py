@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gridcoop.agents.trading.auction import AuctionId
 from gridcoop.experiments.live.community import LiveCommunity, model_readings
 from gridcoop.experiments.live.config import LiveConfig, LiveConfigError, load_config, parse_config
 from gridcoop.experiments.live.journal import Interval, JournalError
-from gridcoop.ledger.transactions import GridSettlement
+from gridcoop.ledger.columns import BILL_ROW
+from gridcoop.ledger.transactions import BillingRecord
 
 STEPS = 140
 ESTIMATED = range(99, 126)  # metering intervals 99..125 = market intervals 33..41
@@ -74,14 +76,16 @@ def test_estimated_intervals_settle_at_grid_tariffs_never_as_trades(tmp_path: Pa
     # the estimate (50 Wh a metering interval, 3 per market interval = 150 Wh) is billed as
     # grid import in its own batch; no day has ended, so no day bill mixes in (a shortfall
     # of h1's own purchases is closed against its escrow, so it names one: left out here)
-    account = model.accounts.member_account(h1)
-    grid = [stx.tx for block in model.accounts.ledger.blocks(1) for stx in block.transactions()
-            if isinstance(stx.tx, GridSettlement) and stx.tx.account == account
-            and not stx.tx.escrow_id]
-    assert [g.energy_wh for g in grid] == [150] * 9
-    for g, interval in zip(grid, settled, strict=True):
+    raw = bytes.fromhex(model.accounts.member_account(h1))
+    grid = [(stx.tx.memo, row) for block in model.accounts.ledger.blocks(1)
+            for stx in block.transactions()
+            if isinstance(stx.tx, BillingRecord) and stx.tx.memo.startswith("estimated")
+            for row in BILL_ROW.iter_unpack(stx.tx.rows) if row[0] == raw]
+    assert [row[2] for _, row in grid] == [150] * 9  # import Wh
+    for (memo, row), interval in zip(grid, settled, strict=True):
         retail_u, _, _ = model.tariff_u(interval)
-        assert g.direction == "import" and g.amount_eur_u == 150 * retail_u // 1000
+        assert memo == f"estimated {AuctionId(interval)}"
+        assert row[3] == 150 * retail_u // 1000 and row[4] == row[5] == 0  # no feed-in
     community.close()
 
 
