@@ -8,6 +8,8 @@ day, the 27 periods of 1-minute metering included (a day of 1,440 steps, about
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gridcoop.agents.model.community import CommunityModel
@@ -32,16 +34,21 @@ def test_the_validation_accepts_exactly_these_periods() -> None:
         load_scenario("dr-community", (), metering_minutes=15, dr_period_minutes=20)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("metering", "period"), COMBINATIONS)
-def test_a_day_runs_at_every_accepted_period(metering: int, period: int) -> None:
-    kind, params = load_scenario("dr-community", (), days=1, metering_minutes=metering,
+def _run(days: int, metering: int, period: int) -> tuple[dict[str, Any], int]:
+    """A ``dr-community`` run's summary and ledger height."""
+    kind, params = load_scenario("dr-community", (), days=days, metering_minutes=metering,
                                  dr_period_minutes=period)
     model = CommunityModel(kind, replicas="shared", ledger_workers=0, **params)
     try:
-        summary = model.run()
+        return model.run(), model.accounts.ledger.height
     finally:
         model.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("metering", "period"), COMBINATIONS)
+def test_a_day_runs_at_every_accepted_period(metering: int, period: int) -> None:
+    summary, _ = _run(days=1, metering=metering, period=period)
     assert summary["dr_events"] > 0
     assert summary["dr_commands"] >= summary["dr_commitments_verified"]
 
@@ -50,12 +57,6 @@ def test_a_day_runs_at_every_accepted_period(metering: int, period: int) -> None
 @pytest.mark.parametrize("minutes", [m for m in METERING if m >= 5])
 def test_the_reported_crash_a_period_equal_to_metering_over_two_days(minutes: int) -> None:
     """The case the crash was reported on, across a midnight (the day's bill and seal)."""
-    kind, params = load_scenario("dr-community", (), days=2, metering_minutes=minutes,
-                                 dr_period_minutes=minutes)
-    model = CommunityModel(kind, replicas="shared", ledger_workers=0, **params)
-    try:
-        summary = model.run()
-    finally:
-        model.close()
+    summary, height = _run(days=2, metering=minutes, period=minutes)
     assert summary["dr_events"] > 0
-    assert model.accounts.ledger.height > 0
+    assert height > 0
