@@ -73,9 +73,13 @@ class _Sampler:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
+        """Sample often at first (helpers start then, and a short run may end within a
+        second), then every ``SAMPLE_S``."""
         self.sample()
-        while not self.stop.wait(SAMPLE_S):
+        wait_s = 0.02
+        while not self.stop.wait(wait_s):
             self.sample()
+            wait_s = min(2 * wait_s, SAMPLE_S)
 
     def sample(self) -> None:
         for pid in _descendants(self.root):

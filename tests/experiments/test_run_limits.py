@@ -13,7 +13,7 @@ from gridcoop.experiments.bench.peer_books import make_books
 from gridcoop.experiments.bench.peers import write_scenario
 from gridcoop.experiments.cli import main
 
-BLOCK_TRADERS = 2_000  # per side: one day's ledger block is about 1.3 MB, over 1 MiB
+BLOCK_TRADERS = 6_000  # per side: an hour's ledger block passes 1 MiB (about 1.1 MB)
 
 
 @pytest.mark.parametrize(("value", "says"), [
