@@ -8,23 +8,12 @@ import pandas as pd
 from click.testing import CliRunner
 
 from gridcoop.experiments.cli import main
-from tests.ledger.conftest import build_community
+from tests.ledger.conftest import build_stored_ledger
 
 
 def test_show_and_export_speak_in_member_ids_euros_and_kwh(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
-    c = build_community(path, signing="full")
-    c.market.open_listing("h1", 0, 3_600)
-    c.wallet("alice").offer("h1", 500, 80_000)
-    c.wallet("bob").bid("h1", 500, 90_000)
-    c.market.close_listing("h1")
-    trade = c.market.trade("h1", c.accounts["alice"], c.accounts["bob"], 500, 85_000)
-    c.market.clear_listing("h1")
-    c.book.seal_block(3_600)
-    c.market.settle(trade.txid_hex, 400)
-    c.wallet("agg").reward(c.accounts["carol"], 7, "plugged in")
-    c.book.seal_block(7_200)
-    c.book.close()
+    build_stored_ledger(path)
 
     result = CliRunner().invoke(main, ["ledger", "show", str(path)])
     assert result.exit_code == 0, result.output

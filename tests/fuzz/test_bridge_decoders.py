@@ -27,7 +27,7 @@ from gridcoop.hardware_bridge.command_codec import decode_command
 from gridcoop.hardware_bridge.errors import BridgeError, ConfigError, PayloadError
 from gridcoop.hardware_bridge.ingest import Ingest, Uplink
 from gridcoop.hardware_bridge.netjson import integer, load_object, number, parse_time
-from gridcoop.hardware_bridge.registry import Device, DeviceRegistry
+from gridcoop.hardware_bridge.registry import ENTRY_FIELDS, Device, DeviceRegistry
 from gridcoop.hardware_bridge.replay_guard import FCNT_MOD, ReplayGuard
 from tests.fuzz.budget import FUZZ
 
@@ -184,20 +184,7 @@ def test_serial_lines_any_bytes(chunks: list[bytes]) -> None:
 
 registry_entries = st.fixed_dictionaries(
     {"eui": json_values | st.just(EUI), "key": json_values | st.just(KEY.hex())},
-    optional={
-        name: json_values
-        for name in (
-            "device_id",
-            "name",
-            "direction",
-            "power_factor",
-            "require_mac",
-            "interval_s",
-            "dr",
-            "ttn_fair_use",
-            "extra",
-        )
-    },
+    optional={name: json_values for name in (*ENTRY_FIELDS[2:], "extra")},
 )
 registry_documents = (
     st.lists(registry_entries, max_size=3).map(lambda e: {"devices": e})

@@ -79,3 +79,20 @@ def full_community(tmp_path: Path) -> Iterator[Community]:
     built = build_community(tmp_path / "ledger.sqlite", signing="full")
     yield built
     built.book.close()
+
+
+def build_stored_ledger(path: Path) -> Community:
+    """A closed ``full`` ledger file with a listing, a trade, its settlement and a reward."""
+    c = build_community(path, signing="full")
+    c.market.open_listing("h1", 0, 3_600)
+    c.wallet("alice").offer("h1", 500, 80_000)
+    c.wallet("bob").bid("h1", 500, 90_000)
+    c.market.close_listing("h1")
+    trade = c.market.trade("h1", c.accounts["alice"], c.accounts["bob"], 500, 85_000)
+    c.market.clear_listing("h1")
+    c.book.seal_block(3_600)
+    c.market.settle(trade.txid_hex, 400)
+    c.wallet("agg").reward(c.accounts["carol"], 7, "plugged in")
+    c.book.seal_block(7_200)
+    c.book.close()
+    return c

@@ -12,24 +12,13 @@ from click.testing import CliRunner
 
 from gridcoop.experiments.cli import main
 from gridcoop.ledger.export import export_ledger
-from tests.ledger.conftest import Community, build_community
+from tests.ledger.conftest import Community, build_community, build_stored_ledger
 
 
 @pytest.fixture
 def stored(tmp_path: Path) -> tuple[Path, Community]:
     path = tmp_path / "ledger.sqlite"
-    c = build_community(path, signing="full")
-    c.market.open_listing("h1", 0, 3_600)
-    c.wallet("alice").offer("h1", 500, 80_000)
-    c.wallet("bob").bid("h1", 500, 90_000)
-    c.market.close_listing("h1")
-    trade = c.market.trade("h1", c.accounts["alice"], c.accounts["bob"], 500, 85_000)
-    c.market.clear_listing("h1")
-    c.book.seal_block(3_600)
-    c.market.settle(trade.txid_hex, 400)
-    c.wallet("agg").reward(c.accounts["carol"], 7, "plugged in")
-    c.book.seal_block(7_200)
-    c.book.close()
+    c = build_stored_ledger(path)
     return path, c
 
 
