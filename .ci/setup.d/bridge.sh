@@ -13,14 +13,6 @@ command -v avr-gcc >/dev/null 2>&1 || need_apt+=(gcc-avr)
 [ -e /usr/share/arduino/Arduino.mk ] || need_apt+=(arduino-mk)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
-if [ "${#need_apt[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
-    else
-        echo "warning: not root; cannot install ${need_apt[*]} (bridge tests need them)" >&2
-    fi
-fi
+"$(dirname "$0")/../apt-install" "the bridge tests" ${need_apt[@]+"${need_apt[@]}"}
 # The Debian package may start a system broker on 1883 where systemd runs; ours use free ports.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop mosquitto >/dev/null 2>&1 || true; fi

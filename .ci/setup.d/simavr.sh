@@ -7,12 +7,4 @@ set -euo pipefail
 need_apt=()
 [ -e /usr/include/simavr/sim_avr.h ] || need_apt+=(libsimavr-dev)
 command -v simavr >/dev/null 2>&1 || need_apt+=(simavr)
-if [ "${#need_apt[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
-    else
-        echo "warning: not root; cannot install ${need_apt[*]} (the simavr tests need them)" >&2
-    fi
-fi
+"$(dirname "$0")/../apt-install" "the simavr tests" ${need_apt[@]+"${need_apt[@]}"}

@@ -9,15 +9,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # Without any font, Chromium draws every letter as a box in the screenshots.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
-if [ "${#need_apt[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
-    else
-        echo "warning: not root; cannot install ${need_apt[*]} (the browser tests need them)" >&2
-    fi
-fi
+"$(dirname "$0")/../apt-install" "the browser tests" ${need_apt[@]+"${need_apt[@]}"}
 
 python=python
 if [ -x .venv/bin/python ]; then python=.venv/bin/python; fi
