@@ -7,6 +7,8 @@ cheaper than appending rows, and the CLI writes whatever this returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,13 +22,18 @@ if TYPE_CHECKING:
     from gridcoop.agents.model.community import CommunityModel
 
 
-def trades_table(model: CommunityModel) -> pd.DataFrame:
-    """Every settled trade: contracted and delivered Wh, price, payment."""
+TRADE_COLUMNS = ("delivery_start_s", "trade_id", "buyer", "seller", "contracted_wh",
+                 "delivered_wh", "price_eur_per_kwh", "paid_eur")
+
+
+def trade_frames(model: CommunityModel) -> Iterator[pd.DataFrame]:
+    """Every settled trade, one frame per delivery interval: contracted and delivered Wh,
+    price, payment. Written one by one, a week of millions of trades never sits in
+    memory twice."""
     ids = np.array(model.population.node_ids, dtype=object)
     step_s = model.clock.market_minutes * 60
-    parts = []
     for interval, trades, delivered in model.central.trade_log:
-        parts.append(pd.DataFrame({
+        yield pd.DataFrame({
             "delivery_start_s": interval * step_s,
             "trade_id": list(trades.trade_ids),
             "buyer": ids[trades.buyer], "seller": ids[trades.seller],
@@ -34,12 +41,13 @@ def trades_table(model: CommunityModel) -> pd.DataFrame:
             "price_eur_per_kwh": trades.price_u / UEUR_PER_EUR,
             "paid_eur": released_ueur(payment_ueur(trades.energy_wh, trades.price_u), delivered,
                                       np.maximum(trades.energy_wh, 1)) / UEUR_PER_EUR,
-        }))
-    if not parts:
-        return pd.DataFrame(columns=["delivery_start_s", "trade_id", "buyer", "seller",
-                                     "contracted_wh", "delivered_wh", "price_eur_per_kwh",
-                                     "paid_eur"])
-    return pd.concat(parts, ignore_index=True)
+        }, columns=TRADE_COLUMNS)
+
+
+def trades_table(model: CommunityModel) -> pd.DataFrame:
+    """Every settled trade as one frame (:func:`trade_frames` joined)."""
+    parts = list(trade_frames(model))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TRADE_COLUMNS)
 
 
 def bills_table(model: CommunityModel) -> pd.DataFrame:
@@ -77,8 +85,25 @@ def agents_table(model: CommunityModel) -> pd.DataFrame:
 
 def tables(model: CommunityModel) -> dict[str, pd.DataFrame]:
     """All tables of a run, by file stem."""
+    return {"trades": trades_table(model), **_tables_but_trades(model)}
+
+
+def write_tables(model: CommunityModel, out: Path) -> list[Path]:
+    """Write every table as ``<stem>.csv`` in ``out``; the trades interval by interval."""
+    path = out / "trades.csv"
+    pd.DataFrame(columns=TRADE_COLUMNS).to_csv(path, index=False)
+    for frame in trade_frames(model):
+        frame.to_csv(path, mode="a", header=False, index=False)
+    written = [path]
+    for stem, frame in _tables_but_trades(model).items():
+        path = out / f"{stem}.csv"
+        frame.to_csv(path, index=stem == "transfers")
+        written.append(path)
+    return written
+
+
+def _tables_but_trades(model: CommunityModel) -> dict[str, pd.DataFrame]:
     out = {
-        "trades": trades_table(model),
         "timeseries": model.datacollector.get_model_vars_dataframe(),
         "bills": bills_table(model),
         "agents": agents_table(model),

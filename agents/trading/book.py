@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,33 +120,6 @@ def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> 
     )
 
 
-class PackedIds(Sequence[str]):
-    """Ids packed in one fixed-width bytes array (UTF-8), read back as strings.
-
-    Why: a run keeps every settled trade for its outputs; a week of 100,000 +
-    100,000 traders settles about 20 million, and three Python strings apiece
-    took gigabytes where their bytes take a few hundred megabytes.
-    """
-
-    __slots__ = ("_packed",)
-
-    def __init__(self, ids: Sequence[str]) -> None:
-        self._packed = np.array([i.encode() for i in ids], dtype=np.bytes_) if len(ids) \
-            else np.zeros(0, dtype="S1")
-
-    def __len__(self) -> int:
-        return len(self._packed)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [bytes(b).decode() for b in self._packed[index].tolist()]
-        return bytes(self._packed[index]).decode()
-
-
 @dataclass(frozen=True, slots=True)
 class Trades:
     """Matched quantities of one auction (local or central)."""
@@ -161,12 +134,6 @@ class Trades:
 
     def __len__(self) -> int:
         return len(self.trade_ids)
-
-    def packed(self) -> Trades:
-        """The same trades with their ids packed (:class:`PackedIds`), to keep."""
-        return Trades(PackedIds(self.trade_ids), PackedIds(self.bid_ids),
-                      PackedIds(self.offer_ids), self.buyer, self.seller, self.energy_wh,
-                      self.price_u)
 
     @staticmethod
     def empty() -> Trades:

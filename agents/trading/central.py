@@ -44,6 +44,7 @@ from gridcoop.agents.trading.book import (
     orders_from_message,
     trades_from_message,
 )
+from gridcoop.agents.trading.settled import SettledTrades
 from gridcoop.ledger.transactions import Penalty
 from gridcoop.market import settle_interval
 from gridcoop.units import payment_ueur, released_ueur
@@ -89,7 +90,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         self._delivered: dict[int, tuple[IntArray, IntArray, set[str]]] = {}
         self._day = {name: np.zeros(n, dtype=np.int64) for name in (
             "import_wh", "import_u", "export_wh", "export_u", "fee_u", "tokens_wh")}
-        self.trade_log: list[tuple[int, Trades, IntArray]] = []
+        self.trade_log: list[tuple[int, SettledTrades, IntArray]] = []
         self.refused: list[str] = []
         self.last_price_u: int | None = None
         self._posthoc: list[int] = []
@@ -282,7 +283,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if len(trades):
             amount = payment_ueur(trades.energy_wh, trades.price_u)
             paid_u = released_ueur(amount, delivery.delivered_wh, trades.energy_wh)
-            self.trade_log.append((interval, trades.packed(), delivery.delivered_wh))
+            self.trade_log.append((interval, SettledTrades.keep(trades), delivery.delivered_wh))
         n = import_wh.size
         residual_import_u = payment_ueur(delivery.residual_import_wh, retail_u)
         export_u = payment_ueur(residual_export_wh, feed_in_u)

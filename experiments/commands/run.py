@@ -33,15 +33,12 @@ MAX_MESSAGE_MIB = 65_536
 
 def write_outputs(model: Any, summary: dict[str, Any], out: Path) -> list[Path]:
     """Write summary.json and the tables; returns the files written."""
-    from gridcoop.agents.model.outputs import tables
+    from gridcoop.agents.model.outputs import write_tables
 
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.json"]
     written[0].write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    for stem, frame in tables(model).items():
-        path = out / f"{stem}.csv"
-        frame.to_csv(path, index=stem == "transfers")
-        written.append(path)
+    written.extend(write_tables(model, out))
     for extension in getattr(model, "extensions", ()):
         written.extend(extension.write_files(out))
     return written
