@@ -151,9 +151,9 @@ class CommunitySource:
         """``interval -> (energy Wh, value µ€·Wh/kWh)`` of every interval with trades."""
         central = self.model.central
         log = central.trade_log
-        for interval, trades, _delivered in log[self._settled_seen:]:
-            self._settled[interval] = (int(trades.energy_wh.sum()),
-                                       int((trades.energy_wh * trades.price_u).sum()))
+        for interval, settled, _delivered in log[self._settled_seen:]:
+            self._settled[interval] = (int(settled.energy_wh.sum()),
+                                       int((settled.energy_wh * settled.price_u).sum()))
         self._settled_seen = len(log)
         totals = dict(self._settled)
         for interval, auction in list(central.auctions.items()):  # copied: Play steps meanwhile
