@@ -156,7 +156,7 @@ class RegionMeters:
         return block_columns(poll_block(until_s), self.meter_ids, self.region_id)
 
     def to_message(self, columns: ReadingColumns, sim_time_s: int) -> MeterReadingBatch:
-        return MeterReadingBatch(
+        return MeterReadingBatch.built(
             sim_time_s=sim_time_s, region_id=self.region_id,
             interval_start_s=columns.interval_start_s, interval_s=columns.interval_s,
             meter_ids=self.meter_ids, import_wh=columns.import_wh.tolist(),

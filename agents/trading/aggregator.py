@@ -221,7 +221,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
     def _forward_interval(self, start_s: int, sim_time_s: int) -> None:
         """Send the delivery interval's summed readings to the central market (acked)."""
         ids = list(self.model.region_meter_ids[self.region_id])
-        self._send(self.model.central.name, MeterReadingBatch(
+        self._send(self.model.central.name, MeterReadingBatch.built(
             sim_time_s=sim_time_s, region_id=self.region_id, interval_start_s=start_s,
             interval_s=self.model.clock.market_minutes * 60, meter_ids=ids,
             import_wh=self._import_wh.tolist(), export_wh=self._export_wh.tolist(),

@@ -98,14 +98,14 @@ def _order_columns(orders: Orders, node_ids: tuple[str, ...]) -> dict[str, Any]:
 def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                       sim_time_s: int) -> msg.OrderBatch:
     """Orders for the receiver to clear."""
-    return msg.OrderBatch(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
+    return msg.OrderBatch.built(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
                           **_order_columns(orders, node_ids))
 
 
 def book_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                     sim_time_s: int) -> msg.OrderBookRecord:
     """A locally cleared book, for the ledger's record of offers and bids only."""
-    return msg.OrderBookRecord(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
+    return msg.OrderBookRecord.built(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
                                **_order_columns(orders, node_ids))
 
 
@@ -216,7 +216,7 @@ def clear_central_orders(remainders: list[Orders], mechanism: str, interval: int
 
 def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int | None,
                       node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
-    return msg.ClearingResult(
+    return msg.ClearingResult.built(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
         clearing_price_ueur_per_kwh=None if price_u is None else int(price_u),
         trade_ids=list(trades.trade_ids), bid_order_ids=list(trades.bid_ids),

@@ -350,7 +350,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         if not self.accounts.ledger.pending_count:
             return False
         block = self.accounts.seal(sim_time_s)
-        self.endpoint.publish("blocks", LedgerBlock(
+        self.endpoint.publish("blocks", LedgerBlock.built(
             sim_time_s=sim_time_s, height=block.height, block_hash=block.hash.hex(),
             block_bytes=block.to_bytes()))
         return True
