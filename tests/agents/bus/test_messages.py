@@ -472,3 +472,28 @@ def test_a_float_schema_version_is_refused() -> None:
                         "schema_version": float(SCHEMA_VERSION)}).encode()
     with pytest.raises(MalformedMessageError, match="schema_version"):
         decode(frame)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.type)
+def test_a_built_message_has_the_same_wire_bytes(sample: Envelope) -> None:
+    """``built`` skips validation only: from valid values it makes the very same message."""
+    fields = {name: getattr(sample, name) for name in type(sample).model_fields}
+    assert encode(type(sample).built(**fields)) == encode(sample)
+
+
+@pytest.mark.parametrize(("bad", "words"), [
+    ({"import_wh": [-1, 0]}, "greater than or equal to 0"),
+    ({"meter_ids": ["m1", "m1"]}, "must not repeat"),
+    ({"counters": [1]}, "equal lengths"),
+    ({"interval_s": 0}, "greater than 0"),
+])
+def test_a_built_message_with_bad_values_is_refused_by_its_receiver(
+        bad: dict[str, object], words: str) -> None:
+    """The sender no longer checks what it builds; the receiver's decode still does."""
+    fields: dict[str, object] = {"sender": "meters-r1", "region_id": "r1", "interval_start_s": 0,
+                                 "interval_s": 900, "meter_ids": ["m1", "m2"],
+                                 "import_wh": [1, 0], "export_wh": [0, 0], "counters": [1, 1]}
+    fields.update(bad)
+    data = encode(MeterReadingBatch.built(**fields))
+    with pytest.raises(MalformedMessageError, match=words):
+        decode(data)
