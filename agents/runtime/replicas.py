@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import select
 import subprocess
 import sys
-import threading
 from typing import Any, Literal
 
 from gridcoop.agents.runtime.replica_worker import HEADER, check_block
@@ -73,14 +71,7 @@ class LocalReplica:
 
 
 class ProcessReplica:
-    """The shared replica, verifying in a child process while the model runs.
-
-    A thread writes the blocks to the child's pipe, so the model does not wait
-    while the child reads a large block; at most ``PENDING_BLOCKS`` wait for it,
-    which bounds their memory.
-    """
-
-    PENDING_BLOCKS = 2
+    """The shared replica, verifying in a child process while the model runs."""
 
     def __init__(self, genesis: bytes) -> None:
         self._process = subprocess.Popen(
@@ -90,40 +81,19 @@ class ProcessReplica:
         self._answered = 0
         self._head = ""
         self._owner = "replica"
-        self._outbox: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(self.PENDING_BLOCKS)
-        self._write_failed = False
-        self._writer = threading.Thread(target=self._write, name="replica-writer", daemon=True)
-        self._writer.start()
         self._send(-1, "", genesis)
         self.check(wait=True)
 
-    def _write(self) -> None:
-        """The writer thread: blocks to the child's stdin, in order, until told to stop."""
+    def _send(self, height: int, block_hash: str, data: bytes) -> None:
         stdin = self._process.stdin
         assert stdin is not None
-        while (item := self._outbox.get()) is not None:
-            try:
-                stdin.write(item[0])
-                stdin.write(item[1])
-                stdin.flush()
-            except (OSError, ValueError):
-                self._write_failed = True
-                return
-
-    def _offer(self, item: tuple[bytes, bytes] | None) -> bool:
-        """Queue ``item`` for the writer; False if the writer has stopped (the child is gone)."""
-        while not self._write_failed and self._writer.is_alive():
-            try:
-                self._outbox.put(item, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _send(self, height: int, block_hash: str, data: bytes) -> None:
-        header = HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data))
-        if not self._offer((header, data)):
-            raise ReplicaRefusedError("the replica process is gone; see its error above")
+        try:
+            stdin.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)))
+            stdin.write(data)
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise ReplicaRefusedError("the replica process is gone; see its error above") \
+                from None
         self._sent += 1
 
     def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
@@ -153,18 +123,15 @@ class ProcessReplica:
 
     def close(self) -> None:
         process = self._process
-        if process.poll() is None:
-            self._offer((HEADER.pack(0, b"0" * 64, 0), b""))
-        if self._offer(None):
-            self._writer.join(timeout=10)
-        if process.stdin is not None:
+        if process.poll() is None and process.stdin is not None:
             with contextlib.suppress(OSError):
+                process.stdin.write(HEADER.pack(0, b"0" * 64, 0))
                 process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if process.stdout is not None:
             process.stdout.close()
 

@@ -92,34 +92,3 @@ def test_the_process_replica_keeps_its_chain_in_a_private_file(
     finally:
         replica.close()
     assert list(tmp_path.glob("gridcoop-replica-*")) == []
-
-
-def test_a_dead_process_replica_is_reported_not_waited_for(
-        blocks: list[tuple[int, str, bytes]]) -> None:
-    """The writer thread stops when the child is gone: every later block (more than the
-    writer's queue holds) is refused with ReplicaRefusedError, and close() returns."""
-    replica = ProcessReplica(blocks[0][2])
-    handle = ReplicaHandle(replica, "ra-test")
-    replica._process.kill()
-    replica._process.wait()
-    with pytest.raises(ReplicaRefusedError, match=r"gone|died"):
-        for _ in range(ProcessReplica.PENDING_BLOCKS + 3):
-            for height, block_hash, data in blocks[1:]:
-                handle.receive(height, block_hash, data)
-                handle._verified.height = -1  # hand the same blocks again
-    replica.close()
-    assert not replica._writer.is_alive()
-
-
-def test_the_process_replica_verifies_in_order_while_blocks_queue(
-        blocks: list[tuple[int, str, bytes]]) -> None:
-    """Blocks handed faster than the child reads them wait in the writer's bounded queue
-    and are verified in order: the head is the last block's."""
-    replica = ProcessReplica(blocks[0][2])
-    try:
-        for height, block_hash, data in blocks[1:]:
-            replica._send(height, block_hash, data)
-            assert replica._outbox.qsize() <= ProcessReplica.PENDING_BLOCKS
-        assert replica.head_hash() == blocks[-1][1]
-    finally:
-        replica.close()
