@@ -20,6 +20,7 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import select
 import subprocess
@@ -73,10 +74,16 @@ class LocalReplica:
 class ProcessReplica:
     """The shared replica, verifying in a child process while the model runs."""
 
+    PIPE_BYTES = 1 << 20
+    """The pipe to the child holds this much (Linux's default limit for a user): a block
+    up to that size is handed over without waiting for the child to read it."""
+
     def __init__(self, genesis: bytes) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "gridcoop.agents.runtime.replica_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE)
+        assert self._process.stdin is not None
+        _widen(self._process.stdin.fileno(), self.PIPE_BYTES)
         self._sent = 0
         self._answered = 0
         self._head = ""
@@ -134,6 +141,15 @@ class ProcessReplica:
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def _widen(pipe: int, size: int) -> None:
+    """Ask for a pipe of ``size`` bytes where the system has the call and allows it;
+    elsewhere the pipe keeps its size (only speed differs)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe, setsize, size)
 
 
 Replica = LocalReplica | ProcessReplica

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,28 @@ def test_the_process_replica_keeps_its_chain_in_a_private_file(
     finally:
         replica.close()
     assert list(tmp_path.glob("gridcoop-replica-*")) == []
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_process_replica_pipe_holds_a_large_block(blocks: list[tuple[int, str, bytes]]) -> None:
+    """A block of up to 1 MiB is handed to the child without waiting for it to read."""
+    replica = ProcessReplica(blocks[0][2])
+    try:
+        stdin = replica._process.stdin
+        assert stdin is not None
+        assert fcntl.fcntl(stdin.fileno(), fcntl.F_GETPIPE_SZ) >= ProcessReplica.PIPE_BYTES
+    finally:
+        replica.close()
+
+
+def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]) -> None:
+    """Blocks handed to a replica whose child is gone are refused, not lost in the pipe."""
+    replica = ProcessReplica(blocks[0][2])
+    handle = ReplicaHandle(replica, "ra-test")
+    replica._process.kill()
+    replica._process.wait()
+    with pytest.raises(ReplicaRefusedError, match=r"gone|died"):
+        for height, block_hash, data in blocks[1:]:
+            handle.receive(height, block_hash, data)
+        handle.head_hash  # noqa: B018 (waits for the verdicts)
+    replica.close()
