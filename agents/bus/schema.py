@@ -5,6 +5,8 @@ The column-oriented batch types live in :mod:`gridcoop.agents.bus.batches`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -23,6 +25,14 @@ NonNegFloat = Annotated[float, Field(ge=0.0)]
 PosFloat = Annotated[float, Field(gt=0.0)]
 Side = Literal["bid", "offer"]
 Template = Literal["T1", "T2", "T3", "T4"]
+
+
+@functools.cache
+def _factories(cls: type[BaseModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """The fields of ``cls`` whose default comes from a factory taking no argument."""
+    return tuple((name, cast(Callable[[], Any], info.default_factory))
+                 for name, info in cls.model_fields.items()
+                 if info.default_factory is not None)
 
 
 class Envelope(BaseModel):
@@ -47,6 +57,9 @@ class Envelope(BaseModel):
         types, not validated here: every receiver validates it when it decodes it, so a
         second check on the sender's hot path only costs time. Anything from outside
         goes through the constructor."""
+        for name, factory in _factories(cls):  # pydantic inspects a factory's signature
+            if name not in fields:             # on every model_construct call
+                fields[name] = factory()
         return cast(Self, cls.model_construct(**fields))
 
     type: str = ""
