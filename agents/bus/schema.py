@@ -27,12 +27,22 @@ Side = Literal["bid", "offer"]
 Template = Literal["T1", "T2", "T3", "T4"]
 
 
+_IMMUTABLE = (str, int, float, bytes, tuple, frozenset, type(None))
+_Factories = tuple[tuple[str, Callable[[], Any]], ...]
+
+
 @functools.cache
-def _factories(cls: type[BaseModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
-    """The fields of ``cls`` whose default comes from a factory taking no argument."""
-    return tuple((name, cast(Callable[[], Any], info.default_factory))
-                 for name, info in cls.model_fields.items()
-                 if info.default_factory is not None)
+def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], _Factories]:
+    """The optional fields of ``cls``: immutable defaults by name, and the fields whose
+    default comes from a factory taking no argument. pydantic's ``model_construct``
+    works these out on every call, inspecting each factory's signature."""
+    constants = {name: info.default for name, info in cls.model_fields.items()
+                 if info.default_factory is None and not info.is_required()
+                 and isinstance(info.default, _IMMUTABLE)}
+    factories = tuple((name, cast(Callable[[], Any], info.default_factory))
+                      for name, info in cls.model_fields.items()
+                      if info.default_factory is not None)
+    return constants, factories
 
 
 class Envelope(BaseModel):
@@ -57,10 +67,11 @@ class Envelope(BaseModel):
         types, not validated here: every receiver validates it when it decodes it, so a
         second check on the sender's hot path only costs time. Anything from outside
         goes through the constructor."""
-        for name, factory in _factories(cls):  # pydantic inspects a factory's signature
-            if name not in fields:             # on every model_construct call
+        constants, factories = _defaults(cls)
+        for name, factory in factories:
+            if name not in fields:
                 fields[name] = factory()
-        return cast(Self, cls.model_construct(**fields))
+        return cast(Self, cls.model_construct(**{**constants, **fields}))
 
     type: str = ""
     id: Annotated[str, StringConstraints(max_length=128)] = ""
