@@ -99,14 +99,14 @@ def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple
                       sim_time_s: int) -> msg.OrderBatch:
     """Orders for the receiver to clear."""
     return msg.OrderBatch.built(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
-                          **_order_columns(orders, node_ids))
+                                **_order_columns(orders, node_ids))
 
 
 def book_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                     sim_time_s: int) -> msg.OrderBookRecord:
     """A locally cleared book, for the ledger's record of offers and bids only."""
-    return msg.OrderBookRecord.built(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
-                               **_order_columns(orders, node_ids))
+    return msg.OrderBookRecord.built(sim_time_s=sim_time_s, auction_id=auction,
+                                     region_id=region, **_order_columns(orders, node_ids))
 
 
 def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> Orders:

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gridcoop.agents.trading.book import Trades
 from gridcoop.units import IntArray
+
+PositionArray = NDArray[np.int32]
 
 
 class PackedIds(Sequence[str]):
@@ -52,8 +55,8 @@ class SettledTrades:
     """One delivery interval's settled trades: what the run's tables and plots read."""
 
     trade_ids: PackedIds
-    buyer: IntArray
-    seller: IntArray
+    buyer: PositionArray
+    seller: PositionArray
     energy_wh: IntArray
     price_u: IntArray
 
