@@ -7,20 +7,17 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from gridcoop.experiments.cli import main
+from tests.cli_errors import one_error_line
 
 
 def test_a_scenario_naming_a_missing_policy_fails_in_one_line_with_exit_2(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text("kind: neighbourhood\ndays: 1\npolicies:\n"
                         "  bidding:\n    prosumer: mypackage.policies:MyPolicy\n")
-    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "o"),
-                                       "--quiet"])
-    assert result.exit_code == 2
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert errors == ["Error: invalid neighbourhood scenario: policies: Value error, bidding "
-                      "policy 'mypackage.policies:MyPolicy': cannot import 'mypackage.policies' "
-                      "(No module named 'mypackage')"]
-    assert "Traceback" not in result.output
+    error = one_error_line(["run", str(scenario), "--out", str(tmp_path / "o"), "--quiet"])
+    assert error == ("Error: invalid neighbourhood scenario: policies: Value error, bidding "
+                     "policy 'mypackage.policies:MyPolicy': cannot import 'mypackage.policies' "
+                     "(No module named 'mypackage')")
 
 
 def test_set_chooses_a_policy_by_name(tmp_path: Path) -> None:

@@ -18,17 +18,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from gridcoop.agents.mechanisms.ev.availability import hourly_capacity
 from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
 from gridcoop.agents.model.community import CommunityModel
 from gridcoop.agents.scenario.registry import build_scenario
 from gridcoop.agents.scenario.schema import ScenarioError
-from gridcoop.experiments.cli import main
 from gridcoop.experiments.scenarios.summary import summary_lines
 from gridcoop.ledger import Ledger
 from gridcoop.ledger.transactions import Mint, Reward, Transfer
+from tests.cli_errors import one_error_line
 
 CALLS: dict[str, Any] = {"calls_per_year": 300, "max_calls_per_year": 300}
 TWO = ({"name": "campus", "periods": [[8, 18]], "days": "weekdays"},
@@ -186,14 +185,11 @@ def test_bad_communities_are_refused(communities: list[dict[str, Any]], message:
 def test_cli_refuses_overlapping_communities_in_one_line(tmp_path: Path) -> None:
     bad = ("ev_community.communities=[{name: campus, periods: [[8, 18]]}, "
            "{name: home, periods: [[0, 9]]}]")
-    result = CliRunner().invoke(main, ["run", "ev-community", "--days", "1", "--set", bad,
-                                       "--out", str(tmp_path), "--quiet"])
-    assert result.exit_code == 2
-    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert errors == ["Error: invalid ev-community scenario: ev_community: Value error, "
-                      "ev_community.communities: communities campus and home both hold "
-                      "Monday 08:00; a car is in one community at a time"]
-    assert "Traceback" not in result.output
+    error = one_error_line(["run", "ev-community", "--days", "1", "--set", bad,
+                            "--out", str(tmp_path), "--quiet"])
+    assert error == ("Error: invalid ev-community scenario: ev_community: Value error, "
+                     "ev_community.communities: communities campus and home both hold "
+                     "Monday 08:00; a car is in one community at a time")
 
 
 def test_the_run_summary_has_a_line_per_community(runs: Any) -> None:
