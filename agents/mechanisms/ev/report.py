@@ -21,6 +21,7 @@ from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
     from gridcoop.agents.mechanisms.ev.community import EVCommunityExtension
+    from gridcoop.agents.mechanisms.ev.gamification import TokenRules
 
 
 
@@ -38,8 +39,10 @@ def _plugged_stats(values: np.ndarray, critical: np.ndarray) -> dict[str, float]
     return {**_stats(values, critical), "median": _r(np.median(values))}
 
 
-def critical_hours(ext: EVCommunityExtension, hours: int) -> np.ndarray:
-    return np.array([ext.rules.is_critical(h % 24) for h in range(hours)], dtype=bool)
+def critical_mask(rules: TokenRules, hours: int) -> np.ndarray:
+    """Which of the run's first ``hours`` hours fall in ``rules``' critical periods (a
+    community's own, or the fleet's)."""
+    return np.array([rules.is_critical(h % 24) for h in range(hours)], dtype=bool)
 
 
 def member_rows(ext: EVCommunityExtension) -> list[dict[str, Any]]:
@@ -81,7 +84,7 @@ def community_rows(ext: EVCommunityExtension, members: list[dict[str, Any]]
     out = []
     for ra in ext.aggregators:
         held = np.ones(days * 24, dtype=bool) if ra.held is None else ra.held[:days * 24]
-        critical = np.array([ra.rules.is_critical(h % 24) for h in range(days * 24)])[held]
+        critical = critical_mask(ra.rules, days * 24)[held]
         battery, v2g = hourly_capacity(ext.history, ext.warmup, days, ra.rows)
         mine = [m for m in members if m["community"] == ra.label]
         weeks = [week[ra.index][1] for week in ext.weeks]
@@ -130,7 +133,7 @@ def fleet_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
     """The entries of every EV run, over all communities."""
     firm = ext.firm_kw.sum(axis=0)
     expected = ext.expected_kw.sum(axis=0)
-    critical = critical_hours(ext, firm.size)
+    critical = critical_mask(ext.rules, firm.size)
     calls = ext.calls()
     by_call: dict[str, bool] = {}
     for c in calls:
@@ -193,10 +196,9 @@ def fleet_kpis(ext: EVCommunityExtension) -> dict[str, Any]:
 
 def capacity_table(ext: EVCommunityExtension) -> pd.DataFrame:
     hours = ext.firm_kw.shape[1]
-    critical = critical_hours(ext, hours)
     parts = [pd.DataFrame({
         "hour": np.arange(hours), "time_s": np.arange(hours) * 3600,
-        "community": ra.label, "critical": critical,
+        "community": ra.label, "critical": critical_mask(ra.rules, hours),
         "expected_kw": ext.expected_kw[ra.index], "firm_kw": ext.firm_kw[ra.index],
         "offered_kw": [ra.offered_w.get(h, 0) / 1000 for h in range(hours)],
         "awarded_kw": ext.awarded_w[ra.index] / 1000,

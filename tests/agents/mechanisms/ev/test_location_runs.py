@@ -160,6 +160,11 @@ def test_same_seed_same_head_and_a_community_may_set_its_critical_periods(
         assert home.rules.critical_periods == ext.rules.critical_periods != ((9, 11),)
         by = {c["community"]: c for c in model.summary()["ev_by_community"]}
         assert by["r0-campus"]["critical_periods"] == [[9, 11]]
+        table = ext.tables()["ev_capacity"]
+        for community, hours in (("r0-campus", {9, 10}),
+                                 ("r0-home", {h for h in range(24) if ext.rules.is_critical(h)})):
+            rows = table[table["community"] == community]
+            assert set(rows.loc[rows["critical"], "hour"] % 24) == hours
         model.close()
     assert heads[0] == heads[1]
 
