@@ -98,8 +98,8 @@ class FootprintExtension(CampusExtension):
             self.account[person] = accounts.register_account(member)
         self.attendance = Attendance.of(self.term.presence, self.clock.step_s, self.rooms,
                                         seed=self.sc.seed)
-        column = {room: i for i, room in enumerate(self.rooms)}
-        self.room_column = np.array([column[room] for room in self.attendance.rooms],
+        self.column = {room: i for i, room in enumerate(self.rooms)}
+        self.room_column = np.array([self.column[room] for room in self.attendance.rooms],
                                     dtype=np.int64)
         self.desk = TokenDesk(self.account, self._metered)
         self.minted_to = 0  # the next interval whose tokens are to be minted
@@ -108,7 +108,7 @@ class FootprintExtension(CampusExtension):
         self.result: FootprintResult | None = None
 
     def _metered(self, room: str, interval: int) -> int | None:
-        wh = int(self.metered_wh[interval, self.rooms.index(room)])
+        wh = int(self.metered_wh[interval, self.column[room]])
         return None if wh < 0 else wh
 
     def _mint_read(self) -> None:
@@ -118,7 +118,7 @@ class FootprintExtension(CampusExtension):
                and self.metered_wh[self.minted_to, 0] >= 0):
             k = self.minted_to
             rows = att.rows_of(k)
-            shares = att.split(rows, self.metered_wh[k][self.room_column])
+            shares = att.split(rows, self.metered_wh[k][self.room_column][att.room[rows]])
             for room, person, amount in zip(att.room[rows].tolist(), att.person[rows].tolist(),
                                             shares.tolist(), strict=True):
                 if amount <= 0:

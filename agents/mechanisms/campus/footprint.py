@@ -105,18 +105,13 @@ class Attendance:
         return slice(int(np.searchsorted(self.interval, interval, side="left")),
                      int(np.searchsorted(self.interval, interval, side="right")))
 
-    def split(self, rows: slice, energy_wh: IntArray) -> IntArray:
-        """Tokens of ``rows`` (one interval or many), splitting ``energy_wh[room]`` (one
-        interval) or ``energy_wh[row]`` (the room's Wh of each row's interval) exactly."""
-        room, interval = self.room[rows], self.interval[rows]
-        cell = interval * len(self.rooms) + room
+    def split(self, rows: slice, row_wh: IntArray) -> IntArray:
+        """Tokens of ``rows`` (one interval or many), splitting exactly the Wh metered in
+        each row's room and interval (``row_wh``, one value per row)."""
+        cell = self.interval[rows] * len(self.rooms) + self.room[rows]
         groups, group_of_row = np.unique(cell, return_inverse=True)
-        wh = np.asarray(energy_wh, dtype=np.int64)
-        if wh.size == len(self.rooms) and wh.size != room.size:
-            totals = wh[groups % len(self.rooms)]
-        else:
-            totals = np.zeros(groups.size, dtype=np.int64)
-            totals[group_of_row] = wh
+        totals = np.zeros(groups.size, dtype=np.int64)
+        totals[group_of_row] = np.asarray(row_wh, dtype=np.int64)
         return split_groups(group_of_row, self.seconds[rows], totals, self.tie[rows])
 
 

@@ -74,8 +74,20 @@ def test_splitting_each_interval_as_it_is_read_equals_the_whole_term() -> None:
     att = Attendance.of(presence, 900, ["room-1"], seed=3)
     for k, wh in ((33, 1000), (34, 900), (35, 7)):
         rows = att.rows_of(k)
-        shares = att.split(rows, np.array([wh]))
+        shares = att.split(rows, np.full(rows.stop - rows.start, wh))
         expected = whole[whole["interval"] == k].set_index("person_id")["tokens"]
         assert dict(zip(att.people[att.person[rows]], shares.tolist(), strict=True)) == \
             expected.to_dict()
         assert shares.sum() == wh
+
+
+def test_each_row_splits_its_own_rooms_reading() -> None:
+    """Two people in room-1, none in room-2, two rooms: room-1's 100 Wh are split, never
+    room-2's 7 (one value per row, not per room, whatever the counts)."""
+    presence = presence_frame([("A", "student", "room-1", 8.25, 8.5, 0),
+                               ("B", "student", "room-1", 8.25, 8.5, 0)])
+    att = Attendance.of(presence, 900, ["room-1", "room-2"], seed=1)
+    rows = att.rows_of(33)
+    room_wh = np.array([100, 7])
+    shares = att.split(rows, room_wh[att.room[rows]])
+    assert shares.sum() == 100 and sorted(shares.tolist()) == [50, 50]
