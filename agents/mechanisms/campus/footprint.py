@@ -138,13 +138,9 @@ def footprint(
     cell_of_reading = readings["interval"].to_numpy(dtype=np.int64) * n_rooms + readings[
         "classroom"].map(room_of).to_numpy(dtype=np.int64)
     cell = att.interval * n_rooms + att.room
-    order = np.argsort(cell_of_reading, kind="stable")
-    at = np.searchsorted(cell_of_reading[order], cell)
-    found_row = (at < order.size) & (
-        cell_of_reading[order[np.minimum(at, max(order.size - 1, 0))]] == cell
-        if order.size else np.zeros(cell.size, dtype=bool))
-    row_wh = np.where(found_row, energy[order[np.minimum(at, max(order.size - 1, 0))]]
-                      if order.size else 0, 0)
+    # one reading per cell (checked above): each row's Wh, 0 where its cell was not read
+    row_wh = pd.Series(energy, index=cell_of_reading).reindex(cell, fill_value=0).to_numpy(
+        dtype=np.int64)
     everything = slice(0, cell.size)
     shares = att.split(everything, row_wh) if cell.size else np.zeros(0, dtype=np.int64)
     tokens = pd.DataFrame(
