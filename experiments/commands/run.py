@@ -24,9 +24,11 @@ import click
 
 from gridcoop.agents.behaviour.errors import PolicyError
 from gridcoop.agents.bus.errors import OversizedMessageError, SocketLimitError
+from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.scenario.schema import ScenarioError
 from gridcoop.ledger.errors import StorageError
 
+MIB = 1024 * 1024
 MAX_MESSAGE_MIB = 65_536
 """The largest --max-message-mib (64 GiB): beyond any machine's memory for one message."""
 
@@ -77,7 +79,7 @@ def _fresh_ledger(out: Path) -> Path:
               help="Start the --processes region workers on this Dask cluster (a scheduler "
                    "address, or 'local'); the market must be reachable at --listen from there.")
 @click.option("--max-message-mib", type=click.IntRange(min=1, max=MAX_MESSAGE_MIB),
-              default=1024, show_default=True,
+              default=MAX_MESSAGE_BYTES // MIB, show_default=True,
               help="Largest bus message in MiB (a daily ledger block is one; larger ones "
                    "travel in parts of 1 MiB up to this size). Every process of the run "
                    "uses it.")
@@ -100,7 +102,7 @@ def run(scenario: str, days: int | None, seed: int | None, out_dir: Path | None,
     name = str(params.get("name") or Path(scenario).stem)
     out = out_dir if out_dir is not None else Path("out") / name
     make_out_dir(out)
-    max_message_bytes = max_message_mib * 1024 * 1024
+    max_message_bytes = max_message_mib * MIB
     try:
         if processes or remote_workers:
             from gridcoop.agents.runtime.distributed import DistributedModel
