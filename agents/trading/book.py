@@ -12,7 +12,7 @@ The bus messages carry the same integers, so no conversion happens on the way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,9 +124,9 @@ def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> 
 class Trades:
     """Matched quantities of one auction (local or central)."""
 
-    trade_ids: Sequence[str]
-    bid_ids: Sequence[str]
-    offer_ids: Sequence[str]
+    trade_ids: list[str]
+    bid_ids: list[str]
+    offer_ids: list[str]
     buyer: IntArray
     seller: IntArray
     energy_wh: IntArray
@@ -219,8 +219,8 @@ def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int
     return msg.ClearingResult.built(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
         clearing_price_ueur_per_kwh=None if price_u is None else int(price_u),
-        trade_ids=list(trades.trade_ids), bid_order_ids=list(trades.bid_ids),
-        offer_order_ids=list(trades.offer_ids),
+        trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
+        offer_order_ids=trades.offer_ids,
         buyer_ids=[node_ids[i] for i in trades.buyer.tolist()],
         seller_ids=[node_ids[i] for i in trades.seller.tolist()],
         energy_wh=trades.energy_wh.tolist(),

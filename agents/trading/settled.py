@@ -10,7 +10,7 @@ only those are kept: the ids packed in one bytes array, member positions as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -46,8 +46,12 @@ class PackedIds(Sequence[str]):
     def __getitem__(self, index: slice) -> list[str]: ...
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return [bytes(b).decode() for b in self._packed[index].tolist()]
+            return [b.decode() for b in self._packed[index].tolist()]
         return bytes(self._packed[index]).decode()
+
+    def __iter__(self) -> Iterator[str]:
+        """All ids at once (the default reads them one ``__getitem__`` at a time)."""
+        return iter(self[:])
 
 
 @dataclass(frozen=True, slots=True)
