@@ -27,7 +27,7 @@ from gridcoop.market.orders import (
     check_price_cap,
     validate_price_cap,
 )
-from gridcoop.market.registry import check_options, run_mechanism
+from gridcoop.market.registry import check_options, run_checked
 from gridcoop.market.results import ClearingResult, ListSource, OrderSource
 from gridcoop.units import IntArray
 
@@ -126,4 +126,4 @@ def clear(
     """
     check_options(mechanism, options)
     book = prepare(orders, price_cap_ueur_per_kwh=price_cap_ueur_per_kwh)
-    return run_mechanism(mechanism, book, options)
+    return run_checked(mechanism, book, options)

@@ -25,9 +25,6 @@ M = TypeVar("M", bound=Mechanism)
 
 _MECHANISMS: dict[str, Mechanism] = {}
 _SIGNATURES: dict[str, inspect.Signature] = {}
-# (mechanism, option names) that bound: binding depends on the names only, and every
-# clearing of a run passes the same ones (checked once, not twice per clearing)
-_BOUND: set[tuple[str, frozenset[str]]] = set()
 
 #: Read-only view of the registered mechanisms (name -> function).
 MECHANISMS: Mapping[str, Mechanism] = MappingProxyType(_MECHANISMS)
@@ -57,7 +54,6 @@ def register_mechanism(name: str, *, replace: bool = False) -> Callable[[M], M]:
             )
         _MECHANISMS[name] = fn
         _SIGNATURES[name] = signature
-        _BOUND.difference_update({key for key in _BOUND if key[0] == name})
         return fn
 
     return decorate
@@ -82,13 +78,9 @@ def get_mechanism(name: str) -> Mechanism:
 def check_options(name: str, options: Mapping[str, Any]) -> None:
     """Raise :class:`InvalidOptionError` when ``options`` do not fit the mechanism."""
     get_mechanism(name)
-    key = (name, frozenset(options))
-    if key in _BOUND:
-        return
     signature = _SIGNATURES[name]
     try:
         signature.bind(None, **options)
-        _BOUND.add(key)
     except TypeError as exc:
         accepted = [p for p in list(signature.parameters)[1:]]
         raise InvalidOptionError(
@@ -100,4 +92,9 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
 def run_mechanism(name: str, book: PreparedBook, options: Mapping[str, Any]) -> ClearingResult:
     """Run a registered mechanism on a prepared book."""
     check_options(name, options)
+    return run_checked(name, book, options)
+
+
+def run_checked(name: str, book: PreparedBook, options: Mapping[str, Any]) -> ClearingResult:
+    """Run a mechanism whose ``options`` the caller has just checked (:func:`check_options`)."""
     return _MECHANISMS[name](book, **options)

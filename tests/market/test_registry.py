@@ -28,10 +28,7 @@ def scratch_registry() -> Iterator[None]:
     """Let a test register mechanisms and take them away again."""
     saved = dict(registry_module._MECHANISMS)
     saved_signatures = dict(registry_module._SIGNATURES)
-    saved_bound = set(registry_module._BOUND)
     yield
-    registry_module._BOUND.clear()
-    registry_module._BOUND.update(saved_bound)
     registry_module._MECHANISMS.clear()
     registry_module._MECHANISMS.update(saved)
     registry_module._SIGNATURES.clear()
