@@ -143,19 +143,18 @@ def measure(args: list[str], members: int, days: int) -> dict[str, Any]:
     """Run ``gridcoop run ARGS`` in a child process; its CPU, peak memory and wall time."""
     command = [sys.executable, "-m", "gridcoop.experiments.cli", "run", *args, "--quiet"]
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    sampler = _Sampler(child.pid)
-    thread = threading.Thread(target=sampler.run, daemon=True)
-    thread.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    sampler.stop.set()
-    thread.join()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    assert child.stdout is not None and child.stderr is not None
-    child.stdout.close()
-    error = child.stderr.read().decode(errors="replace").strip()
-    child.stderr.close()
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty run never blocks
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        sampler = _Sampler(child.pid)
+        thread = threading.Thread(target=sampler.run, daemon=True)
+        thread.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        sampler.stop.set()
+        thread.join()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        error = stderr.read().decode(errors="replace").strip()
     if child.returncode != 0:  # a size that fails is a finding, not the end of the suite
         return {"failed": (error.splitlines() or ["?"])[-1], "wall_s": round(wall, 2),
                 "peak_rss_mb_any_process": round(usage.ru_maxrss / 1024, 1)}
