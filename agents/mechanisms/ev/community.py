@@ -25,6 +25,7 @@ a constant-rate baseline (each EV's training share of plugged time).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,13 +189,20 @@ class EVCommunityExtension(CommunityExtension):
         if self.locations is None:
             return [("", np.flatnonzero(in_region), None, self.rules)]
         specs = self.params.communities or ()
+        return [(specs[c].name, mine, held, self.rules if (periods := specs[c].critical_periods)
+                 is None else dataclasses.replace(self.rules, critical_periods=periods))
+                for c, rows, held in self._located
+                if (mine := rows[in_region[rows]]).size]
+
+    @functools.cached_property
+    def _located(self) -> list[tuple[int, Any, Any]]:
+        """Every location's members over the whole fleet and its held hours, worked out
+        once; each region keeps its own members."""
+        assert self.locations is not None
         hours = (self.warmup + self.model.clock.days) * 24
-        own = [spec.critical_periods for spec in specs]
-        return [(specs[c].name, rows, held, self.rules if (periods := own[c]) is None
-                 else dataclasses.replace(self.rules, critical_periods=periods))
-                for c, rows, held in location_communities(
-                    self.locations, self.minutes[:, :hours], in_region,
-                    self.history.start_weekday, self.warmup * 24)]
+        return location_communities(self.locations, self.minutes[:, :hours],
+                                    np.ones(self.minutes.shape[0], dtype=bool),
+                                    self.history.start_weekday, self.warmup * 24)
 
     # --- days ---------------------------------------------------------------------------
 
