@@ -193,8 +193,9 @@ class EVAggregator:
         power_w = kw_to_w(call.power_kw)
         requested = div_round_half_even(power_w * (call.duration_s // 60), 60)
         plugged = core.history.plugged[rows, first:first + steps].all(axis=1) & self.offered
-        if self.held is not None and not self.held[call.start_s // 3600]:
-            plugged[:] = False  # the cars are in another community this hour
+        end_h = -(-(call.start_s + call.duration_s) // 3600)
+        if self.held is not None and not self.held[call.start_s // 3600:end_h].all():
+            plugged[:] = False  # the cars are in another community for part of the call
         fleet = core.fleet
         need = core.history.need_kwh[rows, first].astype(np.float64)
         margin = fleet.margin_kwh[rows]
