@@ -82,12 +82,6 @@ def hour_owner(table: NDArray[np.int64], days: int, start_weekday: int) -> IntAr
     return np.asarray(table[weekdays].reshape(-1), dtype=np.int64)
 
 
-def located_minutes(minutes_by_hour: NDArray[np.int64], owner: IntArray, location: int
-                    ) -> NDArray[np.int64]:
-    """Plugged minutes per hour (EVs × hours) that count for ``location``; others are 0."""
-    return np.asarray(np.where(owner == location, minutes_by_hour, 0), dtype=np.int64)
-
-
 def memberships(minutes_by_hour: NDArray[np.int64], owner: IntArray, n_locations: int
                 ) -> BoolArray:
     """(EVs, locations): the EV was connected at least one minute in the location's hours."""
