@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from gridcoop.agents.behaviour.actions import BatteryActions
 from gridcoop.agents.behaviour.observations import RECENT_PRICES, BatteryObservation
 from gridcoop.agents.behaviour.protocols import PolicyBase, check_shares
-from gridcoop.agents.physics.battery import self_consumption_kwh
+from gridcoop.agents.physics.battery import FloatArray, self_consumption_kwh
 
 CHARGE_BELOW = 0.4  # assumption: share of the spread under which batteries charge
 DISCHARGE_ABOVE = 0.6  # assumption: share of the spread over which they discharge
@@ -52,8 +52,14 @@ class SelfConsumptionBattery(PolicyBase):
 
     name = "self_consumption"
 
+    @staticmethod
+    def setpoints_kwh(surplus_kwh: FloatArray, charge_limit_kwh: FloatArray,
+                      discharge_limit_kwh: FloatArray) -> FloatArray:
+        """The rule itself; the dispatcher applies it directly for this exact policy."""
+        return self_consumption_kwh(surplus_kwh, charge_limit_kwh, discharge_limit_kwh)
+
     def decide(self, observation: BatteryObservation) -> BatteryActions:
-        return BatteryActions(self_consumption_kwh(
+        return BatteryActions(self.setpoints_kwh(
             observation.surplus_kwh, observation.charge_limit_kwh,
             observation.discharge_limit_kwh))
 

@@ -19,7 +19,7 @@ from gridcoop.agents.behaviour.battery import MarketSignal, SelfConsumptionBatte
 from gridcoop.agents.behaviour.observations import BatteryObservation
 from gridcoop.agents.behaviour.protocols import Decision, Group
 from gridcoop.agents.behaviour.validate import validate_battery
-from gridcoop.agents.physics.battery import BatteryGroup, HomeBatteries, self_consumption_kwh
+from gridcoop.agents.physics.battery import BatteryGroup, HomeBatteries
 
 FloatArray = NDArray[np.float64]
 
@@ -65,7 +65,8 @@ class BatteryDispatch:
         soc = group.soc_kwh()
         charge_limit, discharge_limit = group.limits_kwh(step_h, soc)
         if self._direct:
-            charge = self_consumption_kwh(want_kwh[nodes], charge_limit, discharge_limit)
+            charge = SelfConsumptionBattery.setpoints_kwh(want_kwh[nodes], charge_limit,
+                                                          discharge_limit)
         else:
             observation = BatteryObservation(
                 step, self.member_ids, want_kwh[nodes], soc.copy(), self.capacity_kwh,
