@@ -21,11 +21,9 @@ def test_a_scenario_naming_a_missing_policy_fails_in_one_line_with_exit_2(tmp_pa
 
 
 def test_set_chooses_a_policy_by_name(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, [
-        "run", "dr-community", "--days", "1", "--set", "policies.dr=nonesuch",
-        "--out", str(tmp_path), "--quiet"])
-    assert result.exit_code == 2
-    assert "dr policy 'nonesuch' is not built in (fixed, incentive_response)" in result.output
+    error = one_error_line(["run", "dr-community", "--days", "1", "--set",
+                            "policies.dr=nonesuch", "--out", str(tmp_path), "--quiet"])
+    assert "dr policy 'nonesuch' is not built in (fixed, incentive_response)" in error
 
 
 def test_a_policy_returning_bad_actions_stops_the_run_in_one_line_with_exit_2(
