@@ -20,7 +20,8 @@ from gridcoop.ledger.envelope import SignedTx
 from gridcoop.ledger.errors import MalformedBlockError
 from gridcoop.ledger.merkle import MerkleProof, merkle_proof, merkle_root, verify_proof
 
-BLOCK_VERSION: Final = 1
+BLOCK_VERSION: Final = 2
+"""Version 2: columnar records hash 32 rows per Merkle leaf; billing records exist."""
 MAGIC: Final = b"GCB1"
 ZERO_HASH: Final = bytes(32)
 SEAL_SIZE: Final = 96

@@ -97,7 +97,8 @@ def check_link(block: Block, prev: BlockHeader | None, prev_hash: bytes,
     header = block.header
     height = header.height
     if header.version != BLOCK_VERSION:
-        raise BlockError(height, f"unknown block version {header.version}")
+        raise BlockError(height, f"block version {header.version}; this build reads version "
+                         f"{BLOCK_VERSION} (a ledger from another gridcoop version)")
     if header.chain_id != config.chain_id:
         raise BlockError(height, f"chain id {header.chain_id!r} is not {config.chain_id!r}")
     if prev is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gridcoop.ledger.block import BLOCK_VERSION, Block
+from gridcoop.ledger.chain import check_link
+from gridcoop.ledger.errors import BlockError
 from gridcoop.ledger.signatures import SignatureVerifier
 from gridcoop.ledger.storage import Store
 from gridcoop.ledger.verify import VerifyReport, verify_store
@@ -131,3 +135,19 @@ def test_missing_block_is_named(chain: Path, tmp_path: Path) -> None:
         db.execute("DELETE FROM blocks WHERE height = 2")
     report = _verify(copy)
     assert not report.ok and report.bad_height == 2 and "missing" in report.reason
+
+
+def test_a_block_of_another_format_version_is_refused_as_such(tmp_path: Path) -> None:
+    """A block written by another version (e.g. version 1, one row per Merkle leaf) is
+    refused for its version, not reported as altered."""
+    c = build_community(tmp_path / "ledger.sqlite")
+    c.wallet("alice").transfer(c.accounts["bob"], "eur_u", 100)
+    c.book.seal_block(900)
+    genesis, block = list(c.book.blocks())[:2]
+    old = Block(dataclasses.replace(block.header, version=1), block.header_bytes, block.seals,
+                block.tx_section)
+    with pytest.raises(BlockError, match=f"block version 1; this build reads version "
+                                         f"{BLOCK_VERSION}"):
+        check_link(old, genesis.header, genesis.hash, c.book.config)
+    check_link(block, genesis.header, genesis.hash, c.book.config)  # the real one links
+    c.book.close()
