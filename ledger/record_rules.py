@@ -165,37 +165,47 @@ def settlement(state: State, stx: SignedTx, tx: SettlementRecord) -> None:
     state.drop(state.auction_escrows, tx.escrow_id)
 
 
+def _bill_row(index: int, tx: BillingRecord) -> str:
+    """How an error names a row of a billing record (built only when one is raised)."""
+    return f"row {index} of billing {tx.memo!r}"
+
+
 def billing(state: State, stx: SignedTx, tx: BillingRecord) -> None:
     """Each row as the deposit, feed-in, import, fee and token transactions it replaces.
 
-    A refused row raises; the batch that carried the record rolls the state back.
+    A refused row raises, naming the row; the batch that carried the record rolls the
+    state back.
     """
     members = state.members
     seen: set[str] = set()
     for index, (raw, deposit, import_wh, import_u, export_wh, export_u, fee_u, tokens_wh) \
             in enumerate(BILL_ROW.iter_unpack(tx.rows)):
         account = raw.hex()
-        where = f"row {index} of billing {tx.memo!r}"
         member = members.get(account)
         if member is None:
-            raise UnknownMemberError(f"{where}: account {account} is not registered")
+            raise UnknownMemberError(f"{_bill_row(index, tx)}: account {account} is not "
+                                     "registered")
         if member.role not in TRADER_ROLES:
-            raise RoleError(f"{where}: account {account} has role {member.role!r}; only "
-                            "members and aggregators are billed")
+            raise RoleError(f"{_bill_row(index, tx)}: account {account} has role "
+                            f"{member.role!r}; only members and aggregators are billed")
         if account in seen:
-            raise MalformedTransactionError(f"{where}: account {account} is billed twice")
+            raise MalformedTransactionError(f"{_bill_row(index, tx)}: account {account} is "
+                                            "billed twice")
         seen.add(account)
         amounts = (deposit, import_wh, import_u, export_wh, export_u, fee_u, tokens_wh)
         if min(amounts) < 0 or not any(amounts):
-            raise MalformedTransactionError(f"{where}: amounts must be non-negative and not "
-                                            f"all zero, got {amounts}")
-        if deposit:
-            issue(state, account, "eur_u", deposit)
-        if export_u:
-            grid_pays(state, account, export_u)
-        if import_u:
-            move(state, account, GRID_ACCOUNT, "eur_u", import_u)
-        if fee_u:
-            move(state, account, tx.issuer, "eur_u", fee_u)
-        if tokens_wh:
-            issue(state, account, "wh", tokens_wh)
+            raise MalformedTransactionError(f"{_bill_row(index, tx)}: amounts must be "
+                                            f"non-negative and not all zero, got {amounts}")
+        try:
+            if deposit:
+                issue(state, account, "eur_u", deposit)
+            if export_u:
+                grid_pays(state, account, export_u)
+            if import_u:
+                move(state, account, GRID_ACCOUNT, "eur_u", import_u)
+            if fee_u:
+                move(state, account, tx.issuer, "eur_u", fee_u)
+            if tokens_wh:
+                issue(state, account, "wh", tokens_wh)
+        except (InsufficientFundsError, AmountOverflowError) as exc:
+            raise type(exc)(f"{_bill_row(index, tx)}: {exc}") from None

@@ -69,3 +69,10 @@ def test_only_the_market_bills(block_community: Community) -> None:
     with pytest.raises(RoleError, match="needs one of"):
         c.wallet("agg").billing("day 0", pack_rows(BILL_ROW, [(c.accounts["bob"], 0, 1, 5, 0,
                                                                0, 0, 0)]))
+
+
+def test_an_overdraft_names_its_row(block_community: Community) -> None:
+    """Errors from the balance checks name the row, like the record's own checks."""
+    with pytest.raises(InsufficientFundsError, match=r"^row 1 of billing '[^']*': account "):
+        _bill(block_community, [("bob", 0, 1_000, 300_000, 0, 0, 0, 0),
+                                ("alice", 0, 1, 2 * OPENING_EUR_U, 0, 0, 0, 0)])
