@@ -9,6 +9,9 @@ was, and the error names the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from gridcoop.ledger.accounting import grid_pays, issue, move
 from gridcoop.ledger.codec import INT64_MAX
 from gridcoop.ledger.columns import BILL_ROW, ORDER_ROW, SETTLE_ROW, TRADE_ROW
@@ -25,7 +28,7 @@ from gridcoop.ledger.errors import (
     UnknownMemberError,
 )
 from gridcoop.ledger.market_rules import CLEARED
-from gridcoop.ledger.state import AuctionEscrow, Listing, State
+from gridcoop.ledger.state import AuctionEscrow, Listing, MemberRecord, State
 from gridcoop.ledger.transactions import (
     GRID_ACCOUNT,
     AuctionRecord,
@@ -37,20 +40,32 @@ from gridcoop.units import payment_ueur, released_ueur
 TRADER_ROLES = frozenset({"member", "aggregator"})
 
 
+def _trader(members: Mapping[str, MemberRecord], raw: bytes, row_name: Callable[[int, Any], str],
+            index: int, tx: Any, does: str) -> str:
+    """The account of a record's row, checked to be a registered member or aggregator;
+    an error names the row (``row_name(index, tx)``, built only then)."""
+    account = raw.hex()
+    member = members.get(account)
+    if member is None:
+        raise UnknownMemberError(f"{row_name(index, tx)}: account {account} is not "
+                                 "registered; register it first")
+    if member.role not in TRADER_ROLES:
+        raise RoleError(f"{row_name(index, tx)}: account {account} has role "
+                        f"{member.role!r}; only members and aggregators {does}")
+    return account
+
+
+def _order_row(index: int, tx: AuctionRecord) -> str:
+    return f"order {index} of {tx.listing_id!r}"
+
+
 def _book(state: State, tx: AuctionRecord) -> tuple[dict[str, int], dict[str, int]]:
     """Energy offered and bid per account, after checking every order row."""
     members = state.members
     offered: dict[str, int] = {}
     wanted: dict[str, int] = {}
     for index, (raw, side, energy_wh, price) in enumerate(ORDER_ROW.iter_unpack(tx.orders)):
-        account = raw.hex()
-        member = members.get(account)
-        if member is None:
-            raise UnknownMemberError(f"order {index} of {tx.listing_id!r}: account {account} "
-                                     "is not registered; register it first")
-        if member.role not in TRADER_ROLES:
-            raise RoleError(f"order {index} of {tx.listing_id!r}: account {account} has role "
-                            f"{member.role!r}; only members and aggregators trade")
+        account = _trader(members, raw, _order_row, index, tx, "trade")
         if energy_wh <= 0 or price < 0 or side > 1:
             raise MalformedTransactionError(
                 f"order {index} of {tx.listing_id!r}: energy must be positive, the price "
@@ -180,14 +195,7 @@ def billing(state: State, stx: SignedTx, tx: BillingRecord) -> None:
     seen: set[str] = set()
     for index, (raw, deposit, import_wh, import_u, export_wh, export_u, fee_u, tokens_wh) \
             in enumerate(BILL_ROW.iter_unpack(tx.rows)):
-        account = raw.hex()
-        member = members.get(account)
-        if member is None:
-            raise UnknownMemberError(f"{_bill_row(index, tx)}: account {account} is not "
-                                     "registered")
-        if member.role not in TRADER_ROLES:
-            raise RoleError(f"{_bill_row(index, tx)}: account {account} has role "
-                            f"{member.role!r}; only members and aggregators are billed")
+        account = _trader(members, raw, _bill_row, index, tx, "are billed")
         if account in seen:
             raise MalformedTransactionError(f"{_bill_row(index, tx)}: account {account} is "
                                             "billed twice")
