@@ -26,6 +26,7 @@ from gridcoop.agents.bus.messages import Ack, Envelope, ErrorMessage, Message, d
 from gridcoop.agents.bus.parts import Reassembly
 from gridcoop.agents.bus.senders import Policy, Senders, check_policy
 from gridcoop.agents.bus.wire import (
+    BUNDLE_MAX,
     KIND_PUBLISH,
     KIND_REPLY,
     KIND_REQUEST,
@@ -122,11 +123,11 @@ class Inbound:
 
     def _on_request(self, raw: list[bytes] | list[zmq.Frame], acks: dict[bytes, list[str]]) -> None:
         frames = [f if isinstance(f, bytes) else f.bytes for f in raw]
-        ident, seq, message_id = frames[0], 0, None
+        ident, seq = frames[0], 0
         try:
-            if len(frames) != 3:
+            if len(frames) < 3:
                 raise MalformedMessageError(
-                    f"expected [routing id, header, payload], got {len(frames)} frames"
+                    f"expected [routing id, header, payload, ...], got {len(frames)} frames"
                 )
             if ident[:1] != b"\0":
                 raise SenderMismatchError(
@@ -135,7 +136,28 @@ class Inbound:
                 )
             header = parse_header(frames[1], KIND_SEND + KIND_REQUEST)
             seq = header.seq
-            payload = self._whole(ident, header, frames[2])
+            bundled = len(frames) - 2
+            if bundled > 1 and (header.kind != KIND_SEND or header.part is not None
+                                or bundled > BUNDLE_MAX):
+                raise MalformedMessageError(
+                    f"{bundled} payloads in one frame set: only whole reliable sends are "
+                    f"bundled, at most {BUNDLE_MAX}"
+                )
+        except MessageError as exc:
+            self.stats.count_rejection(exc.code)
+            self._error_reply(ident, seq, None, exc.code, str(exc))
+            return
+        for offset, frame in enumerate(frames[2:]):  # a bundle: seq, seq + 1, ...
+            self._on_payload(ident, header._replace(seq=seq + offset) if offset else header,
+                             frame, raw[-1], acks)
+
+    def _on_payload(self, ident: bytes, header: Header, frame: bytes,
+                    key_frame: bytes | zmq.Frame, acks: dict[bytes, list[str]]) -> None:
+        """One message of a frame set: validated, checked against its sender, then queued
+        and acked, served (a request), or refused with an error reply naming its seq."""
+        seq, message_id = header.seq, None
+        try:
+            payload = self._whole(ident, header, frame)
             if payload is None:
                 return  # more parts to come
             message = self._decode(header, payload)
@@ -145,7 +167,7 @@ class Inbound:
                     "Endpoint, which assigns both"
                 )
             message_id = message.id
-            self._senders.check(ident, message.sender, raw[-1])
+            self._senders.check(ident, message.sender, key_frame)
             local = self._bus._endpoints.get(message.sender)
             if local is not None and header.session != local._session:
                 raise SenderMismatchError(

@@ -3,7 +3,10 @@
 Frames (ZeroMQ multipart):
 
 * DEALER -> ROUTER (reliable send or request): ``[header, payload]``; the ROUTER
-  prepends the sender's routing id, which is its endpoint name.
+  prepends the sender's routing id, which is its endpoint name. A bundle of
+  reliable sends (``Endpoint.send_many``) is ``[header, payload, payload, ...]``:
+  the header's sequence number is the first payload's, each next payload's is
+  one more, and the payloads together fit one frame of ``part_bytes``.
 * ROUTER -> DEALER (ack, error or reply): ``[header, payload]``.
 * XPUB -> SUB (publish): ``[topic, header, payload]``.
 
@@ -37,6 +40,9 @@ KIND_SEND = b"S"
 KIND_REQUEST = b"Q"
 KIND_PUBLISH = b"P"
 KIND_REPLY = b"R"
+
+BUNDLE_MAX = 256
+"""Most messages in one bundle of sends; a larger frame set is refused whole."""
 
 CODEC_BYTE: dict[str, bytes] = {"json": b"j", "msgpack": b"m"}
 _CODEC_OF: dict[bytes, Codec] = {b"j": "json", b"m": "msgpack"}

@@ -9,6 +9,8 @@ central market); it answers the central market over the bus too.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
@@ -124,17 +126,19 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
             self._held = []
 
     def release(self) -> int:
-        """Send what was held, in the order it was made (same ids as sending at once)."""
+        """Send what was held, in the order it was made (same ids as sending at once);
+        consecutive messages to one receiver travel as one bundle."""
         held, self._held = self._held or [], None
-        for to, message in held:
-            self.endpoint.send(to, message)
+        for to, group in itertools.groupby(held, key=operator.itemgetter(0)):
+            self.endpoint.send_many(to, [message for _, message in group])
         return len(held)
 
-    def _send(self, to: str, message: Message) -> None:
+    def _send(self, to: str, *messages: Message) -> None:
+        """Send (or hold) ``messages`` for ``to``, together as one bundle."""
         if self._held is not None:
-            self._held.append((to, message))
+            self._held.extend((to, message) for message in messages)
         else:
-            self.endpoint.send(to, message)
+            self.endpoint.send_many(to, messages)
 
     # --- inbox ----------------------------------------------------------------------
 
@@ -215,8 +219,8 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         ids = model.population.node_ids
         central = model.central.name
         self._send(central, trades_to_message(
-            trades, auction, "nearest", self.router.price_u, ids, sim_time_s))
-        self._send(central, book_to_message(book, auction, self.region_id, ids, sim_time_s))
+            trades, auction, "nearest", self.router.price_u, ids, sim_time_s),
+            book_to_message(book, auction, self.region_id, ids, sim_time_s))
 
     def _forward_interval(self, start_s: int, sim_time_s: int) -> None:
         """Send the delivery interval's summed readings to the central market (acked)."""
@@ -242,19 +246,19 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
                                      f"{auction}:{self.region_id}",
                                      model.scenario.mechanism_options)
         self.local_clearings += 1
-        central = model.central.name
         ids = model.population.node_ids
-        self._send(central, trades_to_message(
-            cleared.trades, auction, model.mechanism, cleared.price_u, ids, sim_time_s))
-        self._send(central, orders_to_message(
-            cleared.remainder, auction, self.region_id, ids, sim_time_s))
+        messages: list[Message] = [
+            trades_to_message(cleared.trades, auction, model.mechanism, cleared.price_u, ids,
+                              sim_time_s),
+            orders_to_message(cleared.remainder, auction, self.region_id, ids, sim_time_s)]
         demand_kw, flexible = model.flexibility(interval, self.nodes)
         if len(orders):  # the full book, for the ledger's record of offers and bids
-            self._send(central, book_to_message(orders, auction, self.region_id, ids, sim_time_s))
-        self._send(central, FlexibilityReport(
+            messages.append(book_to_message(orders, auction, self.region_id, ids, sim_time_s))
+        messages.append(FlexibilityReport(
             sim_time_s=sim_time_s, aggregator_id=self.name, start_s=interval * 60
             * model.clock.market_minutes, step_s=model.clock.market_minutes * 60,
             demand_kw=[demand_kw], flexible_kw={k: [v] for k, v in flexible.items()}))
+        self._send(model.central.name, *messages)  # one bundle: one transport message
 
     def pending_orders(self, interval: int) -> Orders:
         """Orders received for the auction of ``interval`` and not yet cleared."""
