@@ -78,11 +78,10 @@ class Endpoint(Inbound):
     def send_many(self, to: str, messages: Sequence[Envelope]) -> list[str]:
         """Send several messages reliably to ``to`` as one bundle: one frame set, one ack.
 
-        Why: each transport message costs a send, a read and an ack whatever its size,
-        and an aggregator hands the centre several messages at every gate. The receiver
-        still validates, acks and queues each message on its own (a bad one is refused
-        alone), and the ids and order are those of sending them one by one. Messages
-        too large to share one frame of ``part_bytes`` go one by one. Returns the ids.
+        Why: each transport message costs a send, a read and an ack whatever its size.
+        The receiver still validates, acks and queues each message on its own (a bad one
+        is refused alone); ids and order are those of sending one by one. Messages too
+        large to share one frame of ``part_bytes`` go one by one. Returns the ids.
         """
         bus = self._bus
         stamped = [(self._stamp(m), m) for m in messages]

@@ -112,10 +112,15 @@ class Inbound:
             handled += 1
             self._on_request(frames, acks)
         for ident, ids in acks.items():
+            local = self._bus._endpoints.get(self._senders.name_of(ident) or "")
+            if local is not None:  # in this process (its session checked): told directly;
+                self._seq += -(-len(ids) // ACK_CHUNK)  # the numbers stay those of frames
+                local._acked(self.name, ids)
+                continue
             for start in range(0, len(ids), ACK_CHUNK):
                 self._seq += 1
-                chunk = ids[start : start + ACK_CHUNK]
-                ack = Ack(acked_ids=chunk, sender=self.name, id=f"{self.name}:{self._seq}")
+                ack = Ack(acked_ids=ids[start : start + ACK_CHUNK], sender=self.name,
+                          id=f"{self.name}:{self._seq}")
                 header = make_header(KIND_REPLY, self._bus.codec, 0)
                 frames = [header, encode(ack, self._bus.codec)]
                 self._reply(ident, frames, self._senders.name_of(ident))
@@ -139,10 +144,8 @@ class Inbound:
             bundled = len(frames) - 2
             if bundled > 1 and (header.kind != KIND_SEND or header.part is not None
                                 or bundled > BUNDLE_MAX):
-                raise MalformedMessageError(
-                    f"{bundled} payloads in one frame set: only whole reliable sends are "
-                    f"bundled, at most {BUNDLE_MAX}"
-                )
+                raise MalformedMessageError(f"{bundled} payloads in one frame set: only whole "
+                                            f"reliable sends are bundled, at most {BUNDLE_MAX}")
         except MessageError as exc:
             self.stats.count_rejection(exc.code)
             self._error_reply(ident, seq, None, exc.code, str(exc))
@@ -153,8 +156,7 @@ class Inbound:
 
     def _on_payload(self, ident: bytes, header: Header, frame: bytes,
                     key_frame: bytes | zmq.Frame, acks: dict[bytes, list[str]]) -> None:
-        """One message of a frame set: validated, checked against its sender, then queued
-        and acked, served (a request), or refused with an error reply naming its seq."""
+        """One payload: queued and acked, served, or refused by an error reply with its seq."""
         seq, message_id = header.seq, None
         try:
             payload = self._whole(ident, header, frame)
@@ -309,11 +311,7 @@ class Inbound:
             self._replies[message.reply_to] = message
             return
         if isinstance(message, Ack):
-            for message_id in message.acked_ids:
-                entry = self._pending.pop((peer, message_id), None)
-                if entry is not None:
-                    self._pending_by_seq.pop((peer, entry[0]), None)
-                    self.stats.acked += 1
+            self._acked(peer, message.acked_ids)
             return
         if isinstance(message, ErrorMessage):
             self.stats.error_replies_received += 1
@@ -330,6 +328,14 @@ class Inbound:
                 )
                 return
         self.stats.late_replies += 1
+
+    def _acked(self, peer: str, message_ids: list[str]) -> None:
+        """``peer`` has validated and queued these of our reliable sends."""
+        for message_id in message_ids:
+            entry = self._pending.pop((peer, message_id), None)
+            if entry is not None:
+                self._pending_by_seq.pop((peer, entry[0]), None)
+                self.stats.acked += 1
 
     def _read_monitors(self) -> None:
         for peer, monitor in self._monitors.items():

@@ -77,3 +77,39 @@ def test_msgpack_bus_acks_sends_and_answers_requests(transport: str) -> None:
         assert region.pending == [] and bus.stats.acked == 1
         reply = region.request("market", GateClosed(auction_id="a", order_count=2), timeout_s=5)
         assert isinstance(reply, Ack) and reply.acked_ids == ["region-0:2"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_sender_in_the_same_process_is_acked_without_a_frame(transport: str) -> None:
+    with Bus(transport) as bus:  # type: ignore[arg-type]
+        ra, market = bus.endpoint("ra"), bus.endpoint("market")
+        replies: list[bytes] = []
+        reply = market._reply
+
+        def counted(ident: bytes, frames: list[bytes], peer_name: str | None) -> None:
+            replies.append(ident)
+            reply(ident, frames, peer_name)
+
+        market._reply = counted  # type: ignore[method-assign]
+        ra.send("market", GateClosed(auction_id="a", order_count=1))
+        ra.send("market", GateClosed(auction_id="b", order_count=1))
+        bus.settle(timeout_s=5)
+        assert ra.pending == [] and ra.stats.acked == 2
+        assert replies == []  # no ack frame was sent back
+        # the ack still took its number: the market's next id is what it was with frames
+        assert market.publish("gate", GateClosed(auction_id="c", order_count=0)) == "market:2"
+
+
+def test_a_sender_in_another_process_still_gets_an_ack_frame() -> None:
+    with Bus("tcp") as market_bus, Bus("tcp") as ra_bus:
+        market = market_bus.endpoint("market")
+        ra = ra_bus.endpoint("ra")
+        ra_bus.add_peer("market", market_bus.address_of("market"))
+        ra.send("market", GateClosed(auction_id="a", order_count=1))
+        for _ in range(500):
+            market_bus.pump(0.01)
+            ra_bus.pump(0.01)
+            if not ra.pending:
+                break
+        assert ra.pending == [] and ra.stats.acked == 1
+        assert [m.id for m in market.drain()] == ["ra:1"]
