@@ -70,8 +70,9 @@ class TokenDesk:
         self.metered_wh = metered_wh
         self.rooms_of = rooms_of
         self.claimed_wh: Counter[tuple[str, int]] = Counter()
-        self.taken: dict[str, tuple[str, str]] = {}  # request id -> (sender, message id)
-        self.accepted: list[Accepted] = []
+        self.taken: dict[str, tuple[str, str]] = {}
+        """Each accepted request id -> (sender, message id): duplicates and resends are
+        told apart by it, and it is all a desk keeps per request."""
         self.refused: Counter[str] = Counter()
 
     def check(self, sender: str, rid: str, person: str, tokens: int,
@@ -92,7 +93,6 @@ class TokenDesk:
         item = Accepted(rid, room, int(interval), person, tokens)
         self.claimed_wh[(room, item.interval)] += tokens
         self.taken[rid] = (sender, message_id)
-        self.accepted.append(item)
         return item
 
     def _reason(self, sender: str, rid: str, person: str, tokens: int,
@@ -130,7 +130,3 @@ class TokenDesk:
         except ValueError as exc:
             return str(exc)
         return None
-
-    def take(self, start: int = 0) -> list[Accepted]:
-        """The accepted requests from number ``start`` on, in the order they were accepted."""
-        return self.accepted[start:]

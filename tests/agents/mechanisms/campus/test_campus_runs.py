@@ -127,7 +127,7 @@ def test_footprint_tokens_are_minted_in_the_block_sealed_with_their_reading() ->
         model.close()
     written = ext.result.tokens[ext.result.tokens["tokens"] > 0]
     # one request per person and classroom interval in, one transaction on the ledger out
-    assert len(mints) == len(written) == ext.ledger_txs == len(ext.desk.take())
+    assert len(mints) == len(written) == ext.ledger_txs == len(ext.desk.taken)
     assert len({(tx.to, tx.memo) for _, tx in mints}) == len(mints)
     assert not ext.desk.refused
     # interval k is read at the start of k + 1 and its tokens are sealed then, not once a day

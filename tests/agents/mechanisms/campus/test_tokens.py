@@ -20,7 +20,8 @@ def _desk() -> TokenDesk:
 
 def test_a_request_is_accepted_once_and_bad_ones_are_refused_with_their_reason() -> None:
     desk = _desk()
-    assert desk.check("reader-1", request_id("room-1", 33, "A"), "A", 667, "m1") is not None
+    first = desk.check("reader-1", request_id("room-1", 33, "A"), "A", 667, "m1")
+    assert first is not None
     refusals = {
         "duplicate": ("reader-1", request_id("room-1", 33, "A"), "A", 1, "m2"),
         "unknown card": ("reader-1", request_id("room-1", 33, "Z"), "Z", 1, "m3"),
@@ -36,10 +37,12 @@ def test_a_request_is_accepted_once_and_bad_ones_are_refused_with_their_reason()
         with pytest.raises(ValueError, match=f"^{reason}:"):
             desk.check(*args)
     # the refusals lost nothing valid: B's true share still fits exactly
-    assert desk.check("reader-1", request_id("room-1", 33, "B"), "B", 333, "m9") is not None
-    assert desk.check("reader-2", request_id("room-2", 33, "C"), "C", 400, "m10") is not None
-    assert [(a.room, a.person, a.tokens) for a in desk.take()] == [
+    second = desk.check("reader-1", request_id("room-1", 33, "B"), "B", 333, "m9")
+    third = desk.check("reader-2", request_id("room-2", 33, "C"), "C", 400, "m10")
+    assert [(a.room, a.person, a.tokens) for a in (first, second, third) if a] == [
         ("room-1", "A", 667), ("room-1", "B", 333), ("room-2", "C", 400)]
+    assert list(desk.taken) == [request_id("room-1", 33, "A"), request_id("room-1", 33, "B"),
+                                request_id("room-2", 33, "C")]
     assert desk.refused == {reason: 1 for reason in refusals}
     assert desk.claimed_wh == {("room-1", 33): 1000, ("room-2", 33): 400}
 
@@ -49,7 +52,7 @@ def test_a_resend_of_the_same_message_is_neither_new_nor_refused() -> None:
     rid = request_id("room-1", 33, "A")
     assert desk.check("reader-1", rid, "A", 10, "reader-1:7") is not None
     assert desk.check("reader-1", rid, "A", 10, "reader-1:7") is None  # the bus's retry
-    assert len(desk.take()) == 1 and not desk.refused
+    assert len(desk.taken) == 1 and not desk.refused
 
 
 def test_the_bus_policy_takes_reward_requests_only() -> None:
