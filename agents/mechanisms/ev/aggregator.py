@@ -141,11 +141,10 @@ class EVAggregator:
 
     def held_values(self, values: FloatArray, first_hour: int) -> FloatArray:
         """The values of the hours (from run hour ``first_hour``) this community holds
-        (one 0 when it holds none of them)."""
+        (none when it holds none of them)."""
         if self.held is None:
             return values
-        held = self.held[first_hour:first_hour + values.size]
-        return values[held] if held.any() else np.zeros(1)
+        return values[self.held[first_hour:first_hour + values.size]]
 
     # --- day ahead --------------------------------------------------------------------
 

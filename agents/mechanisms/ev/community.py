@@ -359,7 +359,8 @@ class EVCommunityExtension(CommunityExtension):
                 outcomes, balance + availability - applied, first_hour=h0, rules=ra.rules,
                 calls=len({c.call_id for c in calls}),
                 calls_served=len({c.call_id for c in calls if c.within_tolerance}),
-                capacity_kw={"firm mean": float(firm.mean()), "firm minimum": float(firm.min())},
+                capacity_kw={"firm mean": float(firm.mean()), "firm minimum": float(firm.min())}
+                if firm.size else None,  # no hours held: no figure, as in ev_by_community
                 abuse_contact=self.params.abuse_contact, days=end_day - first_day)
             txs, ledger_week = ra.week_txs(accounts, summary, availability, penalty, applied,
                                            ra.week_label(week))

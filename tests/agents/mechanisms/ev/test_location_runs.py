@@ -205,3 +205,26 @@ def test_the_run_summary_has_a_line_per_community(runs: Any) -> None:
     assert "; r0-home 7 members, 236 h" in lines[0]
     assert not [line for line in summary_lines(one.summary()) if "EV communities" in line]
     assert "ev_by_community" not in one.summary()  # the default keeps today's summary
+
+
+def test_a_community_holding_no_hours_reports_no_capacity_figure(tmp_path: Path) -> None:
+    from gridcoop.agents.mechanisms.ev.newsletter import render_newsletter
+
+    weekend = ({"name": "weekend", "periods": [[0, 24]], "days": "weekend"},
+               {"name": "week", "periods": "rest"})
+    model = CommunityModel("ev-community", days=3, seed=5,  # Monday to Wednesday
+                           ledger_path=str(tmp_path / "l.sqlite"),
+                           ev_community={"communities": weekend})
+    try:
+        model.run()
+        by = {c["community"]: c for c in model.summary()["ev_by_community"]}
+        letters = {s.community: s for week in _ext(model).weeks for s, _ in week}
+    finally:
+        model.close()
+    assert by["r0-weekend"]["hours_held"] == 0 and by["r0-week"]["hours_held"] == 72
+    assert by["r0-weekend"]["capacity_firm_kw"] is None
+    assert by["r0-week"]["capacity_firm_kw"] is not None
+    empty, held = letters["EV community r0-weekend"], letters["EV community r0-week"]
+    assert empty.capacity_kw == {} and "Available capacity" not in render_newsletter(empty)
+    assert set(held.capacity_kw) == {"firm mean", "firm minimum"}
+    assert "Available capacity, firm mean" in render_newsletter(held)
