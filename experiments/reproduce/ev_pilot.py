@@ -5,7 +5,7 @@ the EVs plugged in (5 x 24 + 2 x 30 = 180 "kW", kWh in fact) and reports that it
 "was always above 35 kW". gridcoop reports that measure and, beside it, the V2G
 power the chargers could deliver, which is what a reserve call can draw.
 Critical periods are found from the data as the EV community finds them
-(``critical_hours_found``: grid demand against plugged-in capacity), here from
+(``critical_hours_of``: grid demand against plugged-in capacity), here from
 the run's own days.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gridcoop.agents.mechanisms.ev.availability import critical_hours_found, hourly_capacity
+from gridcoop.agents.mechanisms.ev.availability import critical_hours_of, hourly_capacity
 from gridcoop.experiments.reproduce.rows import Row, make_row
 
 # The pilot's critical periods: 8:00-10:00 and 18:00-21:00 in its EV section
@@ -40,7 +40,7 @@ def rows(extensions: Sequence[Any]) -> list[Row]:
         v2g_min.append(float(v2g.min()))
         days = slice(ext.warmup, ext.warmup + ext.model.clock.days)
         changed.append(float(ext.history.changed[:, days].mean()))
-        hours = critical_hours_found(ext.history, ext.warmup, ext.model.clock.days)
+        hours = critical_hours_of(battery, ext.history, ext.warmup, ext.model.clock.days)
         found.append(sorted(hours))
         overlap.append(jaccard(hours, PUBLISHED_CRITICAL_HOURS))
         rewarded.append(",".join(f"{a}-{b}" for a, b in ext.rules.critical_periods))

@@ -90,6 +90,12 @@ def criticality(demand_day: FloatArray, capacity_day: FloatArray) -> FloatArray:
 def critical_hours_found(history: FleetHistory, first_day: int, days: int) -> frozenset[int]:
     """Hours of days ``[first_day, first_day + days)`` whose criticality is in the top quarter."""
     battery, _ = hourly_capacity(history, first_day, days)
+    return critical_hours_of(battery, history, first_day, days)
+
+
+def critical_hours_of(battery: FloatArray, history: FleetHistory, first_day: int,
+                      days: int) -> frozenset[int]:
+    """The same from those days' plugged-in battery kWh per hour, already worked out."""
     score = criticality(grid_demand_day(history, first_day, days), typical_day(battery))
     return critical_hours(-score)
 

@@ -7,6 +7,7 @@ import numpy as np
 from gridcoop.agents.mechanisms.ev.availability import (
     critical_hours,
     critical_hours_found,
+    critical_hours_of,
     critical_periods,
     criticality,
     grid_demand_day,
@@ -90,3 +91,4 @@ def test_critical_periods_are_the_hours_found_merged() -> None:
     battery, _ = hourly_capacity(history, 0, 14)
     score = criticality(grid_demand_day(history, 0, 14), typical_day(battery))
     assert min(score[h] for h in hours) >= max(score[h] for h in set(range(24)) - hours)
+    assert critical_hours_of(battery, history, 0, 14) == hours  # from capacity worked out once
