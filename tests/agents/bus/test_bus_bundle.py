@@ -7,8 +7,6 @@ buggy or hostile process could put on the wire.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Literal
 
@@ -19,6 +17,7 @@ from gridcoop.agents.bus.errors import OversizedMessageError
 from gridcoop.agents.bus.messages import Ack, ErrorMessage, GateClosed, Message, decode, encode
 from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
 from gridcoop.agents.bus.wire import BUNDLE_MAX
+from tests.agents.bus.raw import raw_peer
 
 
 def _closed(auction: str, count: int = 1) -> GateClosed:
@@ -109,15 +108,9 @@ def test_an_oversized_message_refuses_the_whole_bundle_before_anything_is_sent()
 
 
 @pytest.fixture
-def raw_peer() -> Iterator[tuple[Bus, Endpoint, zmq.Socket[bytes]]]:
-    bus = Bus()
-    market = bus.endpoint("market")
-    raw = bus.context.socket(zmq.DEALER)
-    raw.setsockopt(zmq.LINGER, 0)
-    raw.connect(market.address)
-    yield bus, market, raw
-    raw.close()
-    bus.close()
+def peer() -> Iterator[tuple[Bus, Endpoint, zmq.Socket[bytes]]]:
+    with raw_peer() as made:
+        yield made
 
 
 Reply = tuple[bytes, Ack | ErrorMessage]
@@ -138,8 +131,8 @@ def _replies(bus: Bus, raw: zmq.Socket[bytes], count: int) -> list[Reply]:
 
 
 def test_a_poison_payload_in_a_bundle_costs_none_of_the_others(
-        raw_peer: tuple[Bus, Endpoint, zmq.Socket[bytes]]) -> None:
-    bus, market, raw = raw_peer
+        peer: tuple[Bus, Endpoint, zmq.Socket[bytes]]) -> None:
+    bus, market, raw = peer
     raw.send_multipart([b"Sj1", _valid("raw:1"), b"{not json", _valid("raw:3"),
                         b'{"type": "teleport", "id": "t"}', _valid("raw:5")])
     replies = _replies(bus, raw, 3)
@@ -159,41 +152,11 @@ def test_a_poison_payload_in_a_bundle_costs_none_of_the_others(
     ([b"Sj1", *(_valid(f"raw:{i}") for i in range(BUNDLE_MAX + 1))], f"at most {BUNDLE_MAX}"),
 ], ids=["request", "part", "too-many"])
 def test_a_bundle_that_is_not_whole_sends_is_refused_whole(
-        raw_peer: tuple[Bus, Endpoint, zmq.Socket[bytes]], frames: list[bytes],
+        peer: tuple[Bus, Endpoint, zmq.Socket[bytes]], frames: list[bytes],
         words: str) -> None:
-    bus, market, raw = raw_peer
+    bus, market, raw = peer
     raw.send_multipart(frames)
     [(header, reply)] = _replies(bus, raw, 1)
     assert isinstance(reply, ErrorMessage) and reply.code == "malformed"
     assert words in reply.detail and header == b"Rj1"
     assert market.drain() == [] and market.stats.rejected_malformed == 1
-
-
-def test_a_bundle_resent_after_a_slow_peer_is_delivered_once() -> None:
-    receiver_bus, sender_bus = Bus("tcp"), Bus("tcp", ack_timeout_s=0.3, retries=3)
-    try:
-        receiver = receiver_bus.endpoint("market")
-        sender = sender_bus.endpoint("ra")
-        sender_bus.add_peer("market", receiver_bus.address_of("market"))
-        stop = threading.Event()
-
-        def pump_late() -> None:
-            time.sleep(0.5)  # longer than the ack timeout: the sender resends meanwhile
-            while not stop.is_set():
-                receiver_bus.pump(0.01)
-
-        sent = sender.send_many("market", [_closed(f"a{i}") for i in range(4)])
-        thread = threading.Thread(target=pump_late)
-        thread.start()
-        try:
-            sender.wait_acks()
-        finally:
-            stop.set()
-            thread.join()
-        assert sender.stats.resent >= 4  # resent one by one
-        assert [m.id for m in receiver.drain()] == sent  # each once, in order
-        assert receiver.stats.duplicates == sender.stats.resent
-        assert receiver.stats.received == 4
-    finally:
-        sender_bus.close()
-        receiver_bus.close()

@@ -21,6 +21,7 @@ from gridcoop.agents.bus.messages import GateClosed, decode, encode
 from gridcoop.agents.bus.parts import Reassembly
 from gridcoop.agents.bus.transport import Bus, Endpoint
 from gridcoop.agents.bus.wire import KIND_PUBLISH, KIND_REQUEST, KIND_SEND, Part, parse_header
+from tests.agents.bus.raw import raw_peer
 
 BUDGET = settings(max_examples=300, deadline=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -93,13 +94,8 @@ def test_reassembly_of_any_parts(parts: list[tuple[int, int, int, int, bytes]]) 
 
 @pytest.fixture(scope="module")
 def bus() -> Iterator[tuple[Bus, Endpoint, zmq.Socket[bytes]]]:
-    with Bus("inproc") as bus:
-        market = bus.endpoint("market")
-        raw = bus.context.socket(zmq.DEALER)
-        raw.setsockopt(zmq.LINGER, 0)
-        raw.connect(market.address)
-        yield bus, market, raw
-        raw.close()
+    with raw_peer() as peer:
+        yield peer
 
 
 frame = st.binary(max_size=40) | st.sampled_from([

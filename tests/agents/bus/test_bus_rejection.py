@@ -14,6 +14,7 @@ import zmq
 
 from gridcoop.agents.bus.messages import Ack, ErrorMessage, GateClosed, decode, encode
 from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
+from tests.agents.bus.raw import raw_peer
 
 MAX = 2_000
 
@@ -24,20 +25,8 @@ def _valid(sender: str, message_id: str = "raw:1") -> bytes:
 
 @pytest.fixture(params=["inproc", "tcp"])
 def setup(request: pytest.FixtureRequest) -> Iterator[tuple[Bus, Endpoint, zmq.Socket[bytes]]]:
-    transport = request.param
-    bus = Bus(transport, max_message_bytes=MAX)
-    market = bus.endpoint("market")
-    # inproc peers must share the bus's context; over tcp the raw peer has its own, like
-    # another process would
-    context = bus.context if transport == "inproc" else zmq.Context()
-    raw = context.socket(zmq.DEALER)
-    raw.setsockopt(zmq.LINGER, 0)
-    raw.connect(market.address)
-    yield bus, market, raw
-    raw.close()
-    if context is not bus.context:
-        context.term()
-    bus.close()
+    with raw_peer(request.param, max_message_bytes=MAX) as peer:
+        yield peer
 
 
 def _reply(bus: Bus, raw: zmq.Socket[bytes]) -> tuple[bytes, ErrorMessage | Ack]:
