@@ -246,10 +246,14 @@ def test_time_range_and_the_member_view(viz_server: PageServer, browser_page: An
     owner = first_ev_owner()
     choose(page, "Member", owner)
     member = page.locator(".gridcoop-member")
-    wait_for(lambda: f"Member {owner}" in member.inner_text(), f"member {owner}")
+    facts = ("load this interval", "production this interval", "bid (last gate)",
+             "offer (last gate)", "EV state of charge", "bill so far")
+    # the heading re-renders before the member's table: wait for the whole view (a
+    # loaded CI machine showed the new heading over the previous member's table)
+    wait_for(lambda: f"Member {owner}" in member.inner_text()
+             and all(fact in member.inner_text() for fact in facts), f"member {owner}'s view")
     text = member.inner_text()
-    for fact in ("load this interval", "production this interval", "bid (last gate)",
-                 "offer (last gate)", "EV state of charge", "bill so far"):
+    for fact in facts:
         assert fact in text, fact
     assert re.search(r"load, production \(whole run\)\s+[\d.,]+ kWh used, [\d.,]+ kWh "
                      r"produced \(5 intervals\)", text), text
