@@ -113,8 +113,8 @@ class Inbound:
             self._on_request(frames, acks)
         for ident, ids in acks.items():
             local = self._bus._endpoints.get(self._senders.name_of(ident) or "")
-            if local is not None:  # in this process (its session checked): told directly;
-                self._seq += -(-len(ids) // ACK_CHUNK)  # the numbers stay those of frames
+            if local is not None:  # a sender in this process (session checked): told directly
+                self._seq += -(-len(ids) // ACK_CHUNK)  # each ack still takes its number
                 local._acked(self.name, ids)
                 continue
             for start in range(0, len(ids), ACK_CHUNK):
