@@ -118,7 +118,7 @@ class FootprintExtension(CampusExtension):
                and self.metered_wh[self.minted_to, 0] >= 0):
             k = self.minted_to
             rows = att.rows_of(k)
-            shares = att.split(rows, self.metered_wh[k][self.room_column][att.room[rows]])
+            shares = att.split(rows, self.metered_wh[k, self.room_column[att.room[rows]]])
             for room, person, amount in zip(att.room[rows].tolist(), att.person[rows].tolist(),
                                             shares.tolist(), strict=True):
                 if amount <= 0:

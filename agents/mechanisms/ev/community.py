@@ -201,7 +201,6 @@ class EVCommunityExtension(CommunityExtension):
         assert self.locations is not None
         hours = (self.warmup + self.model.clock.days) * 24
         return location_communities(self.locations, self.minutes[:, :hours],
-                                    np.ones(self.minutes.shape[0], dtype=bool),
                                     self.history.start_weekday, self.warmup * 24)
 
     # --- days ---------------------------------------------------------------------------

@@ -90,9 +90,9 @@ def memberships(minutes_by_hour: NDArray[np.int64], owner: IntArray, n_locations
 
 
 def location_communities(locations: Sequence[Location], minutes_by_hour: NDArray[np.int64],
-                         in_group: BoolArray, start_weekday: int, first_hour: int,
+                         start_weekday: int, first_hour: int,
                          ) -> list[tuple[int, IntArray, BoolArray]]:
-    """(location, member rows, held flags from hour ``first_hour`` on) of a group's EVs.
+    """(location, member rows, held flags from hour ``first_hour`` on) of the EVs.
 
     ``minutes_by_hour`` (EVs × hours, from the history's first day, a
     ``start_weekday``) decides membership: connected at least once in the
@@ -104,4 +104,4 @@ def location_communities(locations: Sequence[Location], minutes_by_hour: NDArray
     owner = hour_owner(week_table(locations), -(-hours // HOURS_PER_DAY) + 1, start_weekday)
     member = memberships(minutes_by_hour, owner[:hours], len(locations))
     return [(c, rows, owner[first_hour:] == c) for c in range(len(locations))
-            if (rows := np.flatnonzero(in_group & member[:, c])).size]
+            if (rows := np.flatnonzero(member[:, c])).size]

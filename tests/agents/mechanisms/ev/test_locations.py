@@ -94,8 +94,7 @@ def test_members_are_those_connected_there_and_held_hours_follow_the_run() -> No
     minutes[0, 9] = 5  # Monday 09:00: campus
     minutes[1, 30] = 60  # Tuesday 06:00: home
     minutes[2, 20] = 1  # Monday 20:00: home
-    found = location_communities([CAMPUS, HOME], minutes, np.array([True, True, False]),
-                                 start_weekday=0, first_hour=24)
+    found = location_communities([CAMPUS, HOME], minutes[:2], start_weekday=0, first_hour=24)
     assert [(c, rows.tolist()) for c, rows, _ in found] == [(0, [0]), (1, [1])]
     held = found[0][2]
     assert held.size == 48 and held[8:18].all() and not held[:8].any()  # Tuesday, Wednesday
