@@ -71,7 +71,7 @@ class Endpoint(Inbound):
         seq = self._stamp(message)
         frames = self._frames(KIND_SEND, seq, message, self._session)
         self._send_all(self._dealer(to), frames, f"endpoint {to!r}")
-        self._sent(to, message.id, seq, frames)
+        self._sent(to, message, seq, frames)
         self._mark_router(to)
         return message.id
 
@@ -91,22 +91,22 @@ class Endpoint(Inbound):
             for (seq, message), payload in zip(stamped, payloads, strict=True):
                 frames = self._frame_sets(KIND_SEND, seq, payload, self._session)
                 self._send_all(self._dealer(to), frames, f"endpoint {to!r}")
-                self._sent(to, message.id, seq, frames)
+                self._sent(to, message, seq, frames)
         else:
             first = stamped[0][0]
             header = make_header(KIND_SEND, bus.codec, first, self._session)
             self._send_frames(self._dealer(to), [header, *payloads], f"endpoint {to!r}")
             for (seq, message), payload in zip(stamped, payloads, strict=True):
                 # a resend goes alone: the receiver drops what it already has by id
-                self._sent(to, message.id, seq, [[make_header(KIND_SEND, bus.codec, seq,
+                self._sent(to, message, seq, [[make_header(KIND_SEND, bus.codec, seq,
                                                               self._session), payload]])
         self._mark_router(to)
         return [m.id for _, m in stamped]
 
-    def _sent(self, to: str, message_id: str, seq: int, frames: list[list[bytes]]) -> None:
+    def _sent(self, to: str, message: Envelope, seq: int, frames: list[list[bytes]]) -> None:
         """Remember a reliable send until its ack (frames: what a resend sends)."""
-        self._pending[(to, message_id)] = (seq, frames)
-        self._pending_by_seq[(to, seq)] = message_id
+        self._pending[(to, message.id)] = (seq, frames)
+        self._pending_by_seq[(to, seq)] = message
         self.stats.sent += 1
 
     def publish(self, topic: str, message: Envelope) -> str:

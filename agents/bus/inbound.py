@@ -26,7 +26,9 @@ from gridcoop.agents.bus.messages import Ack, Envelope, ErrorMessage, Message, d
 from gridcoop.agents.bus.parts import Reassembly
 from gridcoop.agents.bus.senders import Policy, Senders, check_policy
 from gridcoop.agents.bus.wire import (
+    ACK_CHUNK,
     BUNDLE_MAX,
+    ERROR_REPLY_BACKLOG,
     KIND_PUBLISH,
     KIND_REPLY,
     KIND_REQUEST,
@@ -42,13 +44,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Message], Envelope]
 """A request handler: gets the request, returns the reply (reply_to, id and sender are stamped)."""
-
-ERROR_REPLY_BACKLOG = 1_000
-"""Most error replies held for one connection that does not read them (a flood's)."""
-
-
-ACK_CHUNK = 10_000
-"""Most ids in one Ack (about 300 kB), well under any sane max_message_bytes."""
 
 _EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)
 
@@ -70,7 +65,8 @@ class Inbound:
         self._in_handler = False
         self._inbox: list[tuple[str, int, Message]] = []
         self._pending: dict[tuple[str, str], tuple[int, list[list[bytes]]]] = {}
-        self._pending_by_seq: dict[tuple[str, int], str] = {}
+        self._pending_by_seq: dict[tuple[str, int], Envelope] = {}
+        """The same sends by receiver and seq: an in-process receiver takes the object itself."""
         self._rejections: list[MessageRejectedError] = []
         self._replies: dict[str, Message] = {}
         self._waiting: set[str] = set()
@@ -162,7 +158,7 @@ class Inbound:
             payload = self._whole(ident, header, frame)
             if payload is None:
                 return  # more parts to come
-            message = self._decode(header, payload)
+            message = self._handed(ident, header) or self._decode(header, payload)
             if not message.id or not message.sender:
                 raise MalformedMessageError(
                     f"{message.type} message has an empty id or sender; send it through an "
@@ -207,6 +203,15 @@ class Inbound:
         finally:
             self.stats.parts_dropped = self._parts.dropped
 
+    def _handed(self, ident: bytes, header: Header) -> Message | None:
+        """The sender's own message object when the sender is an endpoint of this process
+        (its session checked on an earlier message): decoding the bytes it encoded would
+        only rebuild it. Bytes from anywhere else are decoded and validated."""
+        local = self._bus._endpoints.get(self._senders.name_of(ident) or "")
+        if local is None or header.session != local._session:
+            return None
+        return cast("Message | None", local._pending_by_seq.get((self.name, header.seq)))
+
     def _decode(self, header: Header, payload: bytes) -> Message:
         return decode(payload, header.codec, self._bus.max_message_bytes)
 
@@ -240,20 +245,14 @@ class Inbound:
         header = make_header(KIND_REPLY, self._bus.codec, seq)
         self._reply(ident, [header, encode(reply, self._bus.codec)], message.sender)
 
-    def _error_reply(
-        self, ident: bytes, seq: int, reply_to: str | None, code: str, detail: str
-    ) -> None:
+    def _error_reply(self, ident: bytes, seq: int, reply_to: str | None, code: str,
+                     detail: str) -> None:
         if len(self._outbox.get(ident, ())) >= ERROR_REPLY_BACKLOG:
             self.stats.replies_undeliverable += 1  # a flood that reads nothing gets no more
             return
         self._seq += 1
-        error = ErrorMessage(
-            id=f"{self.name}:{self._seq}",
-            sender=self.name,
-            reply_to=reply_to,
-            code=code,
-            detail=detail[:2000],
-        )
+        error = ErrorMessage(id=f"{self.name}:{self._seq}", sender=self.name, reply_to=reply_to,
+                             code=code, detail=detail[:2000])
         self.stats.error_replies_sent += 1
         self._reply(ident, [make_header(KIND_REPLY, "json", seq), encode(error)], None)
 
@@ -315,8 +314,9 @@ class Inbound:
             return
         if isinstance(message, ErrorMessage):
             self.stats.error_replies_received += 1
-            message_id = self._pending_by_seq.pop((peer, seq), "")
-            if message_id:
+            rejected = self._pending_by_seq.pop((peer, seq), None)
+            if rejected is not None:
+                message_id = rejected.id
                 self._pending.pop((peer, message_id), None)
                 self._rejections.append(
                     MessageRejectedError(

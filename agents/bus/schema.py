@@ -64,9 +64,10 @@ class Envelope(BaseModel):
     @classmethod
     def built(cls, **fields: Any) -> Self:
         """A message this process builds from values it already holds in the schema's
-        types, not validated here: every receiver validates it when it decodes it, so a
-        second check on the sender's hot path only costs time. Anything from outside
-        goes through the constructor."""
+        types, not validated here: a receiver in another process validates it when it
+        decodes it, and one in this process takes the object itself (tests check that it
+        equals its decoded bytes, field and type). Anything from outside goes through the
+        constructor."""
         constants, factories = _defaults(cls)
         for name, factory in factories:
             if name not in fields:

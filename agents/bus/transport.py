@@ -13,7 +13,8 @@ Guarantees:
   moves money or energy) go DEALER -> ROUTER. The receiving endpoint validates
   each message, queues it in its inbox and acknowledges it (one ``Ack`` per pump
   may cover many ids; an ack means "queued", not "acted on"; a sender in the same
-  process is told directly, without an ack frame).
+  process is told directly, without an ack frame, and hands over its message
+  object, which the receiver takes instead of decoding the bytes again).
   A send that would block at the high-water mark for longer than
   ``send_timeout_s`` raises :class:`BackpressureError` (nothing dropped, nothing
   queued); a message not acked within ``ack_timeout_s`` is resent ``retries``

@@ -44,6 +44,12 @@ KIND_REPLY = b"R"
 BUNDLE_MAX = 256
 """Most messages in one bundle of sends; a larger frame set is refused whole."""
 
+ACK_CHUNK = 10_000
+"""Most ids in one Ack (about 300 kB), well under any sane max_message_bytes."""
+
+ERROR_REPLY_BACKLOG = 1_000
+"""Most error replies held for one connection that does not read them (a flood's)."""
+
 CODEC_BYTE: dict[str, bytes] = {"json": b"j", "msgpack": b"m"}
 _CODEC_OF: dict[bytes, Codec] = {b"j": "json", b"m": "msgpack"}
 
