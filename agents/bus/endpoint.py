@@ -117,14 +117,12 @@ class Endpoint(Inbound):
         self.stats.published += 1
         subscribers = self._topic_cache.get(topic)
         if subscribers is None:
-            subscribers = list(
-                dict.fromkeys(
-                    e for e, prefix in self._local_subscribers if topic.startswith(prefix)
-                )
-            )
+            subscribers = list(dict.fromkeys(e for e, prefix in self._local_subscribers
+                                             if topic.startswith(prefix)))
             self._topic_cache[topic] = subscribers
         for subscriber in subscribers:
             subscriber._awaiting[self.name] = seq
+            subscriber._published_here[(self.name, seq)] = message  # the object, not re-parsed
             self._bus._mark(subscriber._read_sub)
         return message.id
 

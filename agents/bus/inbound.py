@@ -84,6 +84,8 @@ class Inbound:
         """One SUB per publisher, so a publication's sender is the socket it came on."""
         self._awaiting: dict[str, int] = {}
         """Local publisher -> sequence number of its last publication we must still receive."""
+        self._published_here: dict[tuple[str, int], Envelope] = {}
+        """(local publisher, seq) -> its publication, taken instead of decoding the frame."""
         self.subscriber_counts: dict[str, int] = {}
         self._router = bus._new_socket(zmq.ROUTER, server=True, reader=self._read_router)
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -127,9 +129,8 @@ class Inbound:
         ident, seq = frames[0], 0
         try:
             if len(frames) < 3:
-                raise MalformedMessageError(
-                    f"expected [routing id, header, payload, ...], got {len(frames)} frames"
-                )
+                raise MalformedMessageError(f"expected [routing id, header, payload, ...], "
+                                            f"got {len(frames)} frames")
             if ident[:1] != b"\0":
                 raise SenderMismatchError(
                     f"the peer chose its own routing id {ident[:32]!r}; gridcoop endpoints never "
@@ -160,10 +161,8 @@ class Inbound:
                 return  # more parts to come
             message = self._handed(ident, header) or self._decode(header, payload)
             if not message.id or not message.sender:
-                raise MalformedMessageError(
-                    f"{message.type} message has an empty id or sender; send it through an "
-                    "Endpoint, which assigns both"
-                )
+                raise MalformedMessageError(f"{message.type} message has an empty id or sender;"
+                                            " send it through an Endpoint, which assigns both")
             message_id = message.id
             self._senders.check(ident, message.sender, key_frame)
             local = self._bus._endpoints.get(message.sender)
@@ -368,7 +367,8 @@ class Inbound:
             payload = self._whole(publisher.encode(), header, frames[2])
             if payload is None:
                 return
-            message = self._decode(header, payload)
+            message = cast("Message | None", self._published_here.pop(
+                (publisher, header.seq), None)) or self._decode(header, payload)
             if message.sender != publisher:
                 raise SenderMismatchError(
                     f"a publication of {publisher!r} says it is from {message.sender!r}"

@@ -13,8 +13,7 @@ Guarantees:
   moves money or energy) go DEALER -> ROUTER. The receiving endpoint validates
   each message, queues it in its inbox and acknowledges it (one ``Ack`` per pump
   may cover many ids; an ack means "queued", not "acted on"; a sender in the same
-  process is told directly, without an ack frame, and hands over its message
-  object, which the receiver takes instead of decoding the bytes again).
+  process is told directly, and its object is taken instead of decoding its bytes).
   A send that would block at the high-water mark for longer than
   ``send_timeout_s`` raises :class:`BackpressureError` (nothing dropped, nothing
   queued); a message not acked within ``ack_timeout_s`` is resent ``retries``
@@ -23,7 +22,8 @@ Guarantees:
   waits in an outbox.
 * **Publications** (``publish``; telemetry, ledger blocks) go XPUB -> SUB with
   ``XPUB_NODROP``: a full subscriber raises :class:`BackpressureError` instead
-  of losing messages. Topics match by prefix (ZeroMQ semantics).
+  of losing messages. Topics match by prefix (ZeroMQ semantics); a subscriber
+  in the publisher's process takes the published object, not a decoded copy.
 * **Requests** (``request``) are answered by a handler the peer registered with
   ``serve``; the caller pumps the bus until the reply arrives.
 * **Bad frames** (malformed, unknown type, oversized, wrong schema version,

@@ -1,4 +1,5 @@
-"""An in-process receiver takes the sender's own message object instead of decoding its bytes.
+"""An in-process receiver takes the sender's own message object instead of decoding its bytes
+(reliable sends and publications alike).
 
 The bytes still travel (so a resend, a size limit or a receiver in another process sees
 the very same frames); these tests pin when the object is taken, when the bytes are
@@ -16,8 +17,9 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 import gridcoop.agents.bus.inbound as inbound
-from gridcoop.agents.bus.messages import GateClosed, Message, decode, encode
-from gridcoop.agents.bus.transport import Bus
+from gridcoop.agents.bus.messages import GateClosed, LedgerBlock, Message, decode, encode
+from gridcoop.agents.bus.schema import Envelope
+from gridcoop.agents.bus.transport import Bus, Endpoint
 from gridcoop.agents.bus.wire import Header
 from gridcoop.experiments.cli import main
 
@@ -78,6 +80,53 @@ def test_a_sender_in_another_process_is_always_decoded(monkeypatch: pytest.Monke
         assert len(payloads) == 2
 
 
+@pytest.mark.parametrize("transport", ["inproc", "tcp"])
+def test_local_subscribers_take_the_publication_itself(
+        transport: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    with Bus(transport) as bus:  # type: ignore[arg-type]
+        market = bus.endpoint("market")
+        replicas = [bus.endpoint(f"ra-{i}") for i in range(2)]
+        for replica in replicas:
+            replica.subscribe("market", "ledger")
+        blocks = [LedgerBlock(height=h, block_hash="00" * 32, block_bytes=bytes([h]))
+                  for h in range(3)]
+        for block in blocks:
+            market.publish("ledger", block)
+        market.publish("telemetry", GateClosed(auction_id="x", order_count=0))  # nobody's
+        bus.settle(timeout_s=5)
+        for replica in replicas:
+            got = replica.drain()
+            assert all(g is b for g, b in zip(got, blocks, strict=True)) and len(got) == 3
+            assert replica._published_here == {}  # nothing is left behind
+        assert decoded == []
+
+
+def test_a_subscriber_in_another_process_decodes_publications(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    with Bus("tcp") as market_bus, Bus("tcp") as ra_bus:
+        market = market_bus.endpoint("market")
+        replica = ra_bus.endpoint("ra")
+        ra_bus.add_peer("market", market_bus.address_of("market"))
+        replica.subscribe("market", "ledger")
+        block = LedgerBlock(height=0, block_hash="00" * 32, block_bytes=b"genesis")
+        got: list[Message] = []
+        for _ in range(500):  # a late joiner misses what was published before it joined
+            if market.subscribers("ledger"):
+                break
+            market_bus.pump(0.01)
+            ra_bus.pump(0.01)
+        market.publish("ledger", block)
+        for _ in range(500):
+            market_bus.pump(0.01)
+            ra_bus.pump(0.01)
+            got += replica.drain()
+            if got:
+                break
+        assert got == [block] and got[0] is not block and len(decoded) == 1
+
+
 def _shape(value: Any) -> Any:
     """``value`` with every leaf's type beside it (a tuple for a list, an np.int64 for an
     int would tell the in-process object from what a receiver elsewhere decodes)."""
@@ -115,10 +164,20 @@ def test_every_object_handed_over_is_what_its_bytes_decode_to(
         return message
 
     monkeypatch.setattr(inbound.Inbound, "_handed", checked)
+    publish = Endpoint.publish
+
+    def published(self: Endpoint, topic: str, message: Envelope) -> str:
+        message_id = publish(self, topic, message)
+        again = decode(encode(message))
+        assert _shape(message) == _shape(again), message.type
+        handed_types.add(message.type)
+        return message_id
+
+    monkeypatch.setattr(Endpoint, "publish", published)
     result = CliRunner().invoke(main, ["run", scenario, *SCENARIOS[scenario], "--out",
                                        str(tmp_path), "--quiet"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert handed_types  # the run did take objects over
     if scenario == "neighbourhood":
-        assert {"meter_reading_batch", "order_batch", "clearing_result",
-                "order_book_record", "flexibility_report"} <= handed_types
+        assert {"meter_reading_batch", "order_batch", "clearing_result", "order_book_record",
+                "flexibility_report", "gate_open", "gate_closed", "ledger_block"} <= handed_types
