@@ -39,6 +39,16 @@ class ReadingBlock:
     first_seq: int
 
 
+def block_readings(block: ReadingBlock) -> list[MeterReading]:
+    """A block as one reading per meter and interval, interval by interval."""
+    imports, exports = block.import_wh.tolist(), block.export_wh.tolist()
+    return [MeterReading(meter_id=meter_id, interval_start_s=start, interval_s=block.interval_s,
+                         import_wh=imports[row][col], export_wh=exports[row][col],
+                         seq=block.first_seq + col)
+            for col, start in enumerate(block.interval_start_s.tolist())
+            for row, meter_id in enumerate(block.meter_ids)]
+
+
 class SimulatedMeterBank:
     """Many simulated meters sharing one interval grid.
 
@@ -158,24 +168,7 @@ class SimulatedMeterBank:
 
     def poll(self, until_s: int) -> list[MeterReading]:
         """Readings of every meter for each interval ended by ``until_s``, interval by interval."""
-        block = self.poll_block(until_s)
-        readings: list[MeterReading] = []
-        imports = block.import_wh.tolist()
-        exports = block.export_wh.tolist()
-        for col, start in enumerate(block.interval_start_s.tolist()):
-            seq = block.first_seq + col
-            for row, meter_id in enumerate(self.meter_ids):
-                readings.append(
-                    MeterReading(
-                        meter_id=meter_id,
-                        interval_start_s=start,
-                        interval_s=self.interval_s,
-                        import_wh=imports[row][col],
-                        export_wh=exports[row][col],
-                        seq=seq,
-                    )
-                )
-        return readings
+        return block_readings(self.poll_block(until_s))
 
     def close(self) -> None:
         """Nothing to release; present for the MeterSource protocol."""

@@ -9,6 +9,7 @@ meter is still a Mesa agent with its own id, counter and last reading.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus.messages import MeterReadingBatch
-from gridcoop.hardware_bridge import make_source
+from gridcoop.agents.meters.shared_bank import BankRows, SharedBank
 from gridcoop.hardware_bridge.readings import MeterReading, MeterSource
 
 if TYPE_CHECKING:
@@ -46,9 +47,8 @@ class ReadingColumns:
 class PhysicsFeed:
     """What the physics measured, per interval, until the region's meter source asks for it.
 
-    The bridge's simulated source (``hardware_bridge.make_source("simulated",
-    energy=feed)``) calls ``feed(interval)`` when an interval is polled; the
-    model calls ``record`` right after the interval's physics ran.
+    The simulated bank (:func:`simulated_sources`) calls ``feed(interval)`` when an
+    interval is polled; the model calls ``record`` right after the interval's physics ran.
     """
 
     def __init__(self) -> None:
@@ -65,11 +65,14 @@ class PhysicsFeed:
                                    "poll only intervals that have ended") from None
 
 
-def simulated_source(meter_ids: list[str], interval_s: int) -> tuple[MeterSource, PhysicsFeed]:
-    """A region's simulated meters: the bridge's vectorised bank fed by the model's physics."""
+def simulated_sources(meter_ids: list[list[str]], interval_s: int
+                      ) -> tuple[list[BankRows], PhysicsFeed]:
+    """The simulated meters of the regions a process hosts (``meter_ids`` per region): one
+    bank fed by the model's physics (its flows in the same meter order), a source per region."""
     feed = PhysicsFeed()
-    source = make_source("simulated", meter_ids=meter_ids, interval_s=interval_s, energy=feed)
-    return source, feed
+    shared = SharedBank([m for ids in meter_ids for m in ids], interval_s, feed)
+    starts = np.cumsum([0, *map(len, meter_ids)]).tolist()
+    return [shared.rows(slice(a, b)) for a, b in itertools.pairwise(starts)], feed
 
 
 def readings_to_columns(readings: list[MeterReading], meter_index: dict[str, int],

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus, Endpoint
-from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_source
+from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_sources
 from gridcoop.agents.runtime.replicas import ReplicaMode, make_replicas
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 
@@ -31,7 +31,7 @@ class InProcessRegions:
         self.aggregators: list[Any] = []
         self.replicas: list[Any] = []
         self.region_meters: list[RegionMeters] = []
-        self.meter_feeds: list[PhysicsFeed] = []
+        self.meter_feed = PhysicsFeed()  # every region's meters, in node order
         self.member_endpoints: list[Endpoint] = []
         self.meter_endpoints: list[Endpoint] = []
 
@@ -49,6 +49,9 @@ class InProcessRegions:
         for replica in replicas:
             for block in model.accounts.ledger.blocks(1):
                 replica.receive(block.height, block.hash.hex(), block.to_bytes())
+        sources, self.meter_feed = simulated_sources(
+            [[m.meter_id for m in model.meters[nodes]] for nodes in pop.region_slices],
+            model.clock.step_s)
         for r, region in enumerate(pop.region_ids):
             nodes = pop.region_slices[r]
             ra = RegionalAggregator(model, region, nodes, bus.endpoint(f"ra-{region}"),
@@ -58,9 +61,8 @@ class InProcessRegions:
             members = bus.endpoint(f"members-{region}")
             members.subscribe("central", "gate")
             meters = model.meters[nodes]
-            source, feed = simulated_source([m.meter_id for m in meters], model.clock.step_s)
-            self.region_meters.append(RegionMeters(region, meters, source, model.clock.step_s))
-            self.meter_feeds.append(feed)
+            self.region_meters.append(RegionMeters(region, meters, sources[r],
+                                                   model.clock.step_s))
             model.region_meter_ids[region] = [m.meter_id for m in meters]
             self.aggregators.append(ra)
             self.member_endpoints.append(members)
@@ -84,10 +86,7 @@ class InProcessRegions:
         return flows
 
     def record_feeds(self, k: int, flows: Flows) -> None:
-        imp, exp = flows.import_kwh * 1000, flows.export_kwh * 1000
-        for r, feed in enumerate(self.meter_feeds):
-            nodes = self.model.population.region_slices[r]
-            feed.record(k, imp[nodes], exp[nodes])
+        self.meter_feed.record(k, flows.import_kwh * 1000, flows.export_kwh * 1000)
 
     def send_orders(self, auction: str, interval: int, now_s: int) -> None:
         model = self.model

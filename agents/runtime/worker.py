@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from gridcoop.agents.bus.curve import CurveConfig, CurveGuard, CurveKeyPair
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus, PeerAddress
-from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_source
+from gridcoop.agents.meters.smart_meters import RegionMeters, simulated_sources
 from gridcoop.agents.model.orders import Flexibility, MemberOrders, OrderArrays
 from gridcoop.agents.model.population import build_population, seeded_streams
 from gridcoop.agents.physics.clock import SimClock
@@ -105,11 +105,13 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         self.region_meter_ids: dict[str, list[str]] = {}
         self.aggregators: dict[int, RegionalAggregator] = {}
         self.meters: dict[int, RegionMeters] = {}
-        self.feeds: dict[int, PhysicsFeed] = {}
         self.meter_eps, self.member_eps = {}, {}
-        for r, replica in zip(self.regions, replicas, strict=True):
+        meter_ids = [[f"m-{pop.node_ids[i]}" for i in range(nodes.start, nodes.stop)]
+                     for nodes in (pop.region_slices[r] for r in self.regions)]
+        sources, self.meter_feed = simulated_sources(meter_ids, self.clock.step_s)
+        for r, replica, ids, source in zip(self.regions, replicas, meter_ids, sources,
+                                           strict=True):
             region, nodes = pop.region_ids[r], pop.region_slices[r]
-            ids = [f"m-{pop.node_ids[i]}" for i in range(nodes.start, nodes.stop)]
             self.region_meter_ids[region] = ids
             ra = RegionalAggregator(self, region, nodes, self.bus.endpoint(f"ra-{region}"),
                                     replica)
@@ -117,10 +119,8 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
             ra.endpoint.subscribe("central", "gate")
             ra.endpoint.subscribe("central", "blocks")
             self.aggregators[r] = ra
-            source, feed = simulated_source(ids, self.clock.step_s)
             self.meters[r] = RegionMeters(region, [_Meter(m) for m in ids],  # type: ignore[misc]
                                           source, self.clock.step_s)
-            self.feeds[r] = feed
             self.meter_eps[r] = self.bus.endpoint(f"meters-{region}")
             self.member_eps[r] = self.bus.endpoint(f"members-{region}")
 
@@ -147,17 +147,19 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
     def physics(self, k: int) -> Reply:
         """Phase 2: the hosted regions' flows of interval ``k`` (kept for the meters too)."""
         arrays: dict[str, NDArray[Any]] = {}
-        for r, flows in self._flows(k).items():
-            self.feeds[r].record(k, flows.import_kwh * 1000, flows.export_kwh * 1000)
+        hosted = self._flows(k)
+        self.meter_feed.record(k, np.concatenate([f.import_kwh for f in hosted.values()]) * 1000,
+                         np.concatenate([f.export_kwh for f in hosted.values()]) * 1000)
+        for r, flows in hosted.items():
             for name, array in zip(Flows._fields, flows, strict=True):
                 arrays[f"{name}:{r}"] = array
         return {"k": k}, arrays
 
     def feed(self, k: int, arrays: dict[str, NDArray[Any]]) -> Reply:
         """Phase 2 when the market steps the physics: the hosted regions' metered flows."""
-        for r in self.regions:
-            nodes = self.population.region_slices[r]
-            self.feeds[r].record(k, arrays["import_wh"][nodes], arrays["export_wh"][nodes])
+        slices = [self.population.region_slices[r] for r in self.regions]
+        self.meter_feed.record(k, np.concatenate([arrays["import_wh"][s] for s in slices]),
+                         np.concatenate([arrays["export_wh"][s] for s in slices]))
         return {"k": k}, {}
 
     def _flows(self, k: int) -> dict[int, Flows]:

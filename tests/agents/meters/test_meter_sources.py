@@ -187,7 +187,7 @@ def test_serial_member_alone_and_estimated_flags(tmp_path: Path, arduino: FakeAr
         model.step()
         assert sent[-1].import_wh[1] == 77 and sent[-1].estimated == []
         assert model.meters[1].last_import_wh == 77  # the SmartMeter agent, unchanged
-        assert regions.region_meters[1].source.__class__.__name__ == "SimulatedMeterBank"
+        assert regions.region_meters[1].source.__class__.__name__ == "BankRows"  # simulated
     finally:
         model.close()
 
