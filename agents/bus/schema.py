@@ -33,16 +33,21 @@ _Factories = tuple[tuple[str, Callable[[], Any]], ...]
 
 @functools.cache
 def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], _Factories]:
-    """The optional fields of ``cls``: immutable defaults by name, and the fields whose
-    default comes from a factory taking no argument. pydantic's ``model_construct``
-    works these out on every call, inspecting each factory's signature."""
-    constants = {name: info.default for name, info in cls.model_fields.items()
-                 if info.default_factory is None and not info.is_required()
-                 and isinstance(info.default, _IMMUTABLE)}
+    """Every field of ``cls`` in order, with its immutable default (or a placeholder), and
+    the fields whose default comes from a factory taking no argument. pydantic's
+    ``model_construct`` works these out on every call, inspecting each factory's signature
+    and alias; a message model has neither aliases, private attributes nor post-init."""
+    assert not cls.__pydantic_post_init__ and not cls.__private_attributes__, cls
+    assert all(info.alias is None and info.validation_alias is None
+               and (info.is_required() or info.default_factory is not None
+                    or isinstance(info.default, _IMMUTABLE))
+               for info in cls.model_fields.values()), cls
+    template = {name: None if info.is_required() or info.default_factory else info.default
+                for name, info in cls.model_fields.items()}
     factories = tuple((name, cast(Callable[[], Any], info.default_factory))
                       for name, info in cls.model_fields.items()
                       if info.default_factory is not None)
-    return constants, factories
+    return template, factories
 
 
 class Envelope(BaseModel):
@@ -68,11 +73,17 @@ class Envelope(BaseModel):
         decodes it, and one in this process takes the object itself (tests check that it
         equals its decoded bytes, field and type). Anything from outside goes through the
         constructor."""
-        constants, factories = _defaults(cls)
+        template, factories = _defaults(cls)
+        values = {**template, **fields}  # the fields' order, whatever order they came in
         for name, factory in factories:
             if name not in fields:
-                fields[name] = factory()
-        return cast(Self, cls.model_construct(**{**constants, **fields}))
+                values[name] = factory()
+        message = cls.__new__(cls)  # what model_construct does, less its per-call lookups
+        object.__setattr__(message, "__dict__", values)
+        object.__setattr__(message, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(message, "__pydantic_extra__", None)
+        object.__setattr__(message, "__pydantic_private__", None)
+        return message
 
     type: str = ""
     id: Annotated[str, StringConstraints(max_length=128)] = ""
