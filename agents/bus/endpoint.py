@@ -23,9 +23,10 @@ from gridcoop.agents.bus.errors import (
     OversizedMessageError,
     RequestTimeoutError,
 )
-from gridcoop.agents.bus.inbound import _NOBLOCK, Handler, Inbound
+from gridcoop.agents.bus.inbound import Handler, Inbound
 from gridcoop.agents.bus.messages import MESSAGE_TYPES, Envelope, ErrorMessage, Message, encode
 from gridcoop.agents.bus.parts import split
+from gridcoop.agents.bus.sockets import send_now
 from gridcoop.agents.bus.wire import (
     BUNDLE_MAX,
     KIND_PUBLISH,
@@ -333,7 +334,7 @@ class Endpoint(Inbound):
     def _try_send(socket: zmq.Socket[bytes], frames: list[bytes]) -> bool:
         """Send without blocking; False when the socket is at its high-water mark."""
         try:
-            socket.send_multipart(frames, _NOBLOCK)
+            send_now(socket, frames)
         except zmq.Again:
             return False
         return True

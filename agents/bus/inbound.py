@@ -25,6 +25,7 @@ from gridcoop.agents.bus.errors import (
 from gridcoop.agents.bus.messages import Ack, Envelope, ErrorMessage, Message, decode, encode
 from gridcoop.agents.bus.parts import Reassembly
 from gridcoop.agents.bus.senders import Policy, Senders, check_policy
+from gridcoop.agents.bus.sockets import readable, receive_now, send_now
 from gridcoop.agents.bus.wire import (
     ACK_CHUNK,
     BUNDLE_MAX,
@@ -44,13 +45,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Message], Envelope]
 """A request handler: gets the request, returns the reply (reply_to, id and sender are stamped)."""
-
-_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)
-
-
-def readable(socket: zmq.Socket[bytes]) -> bool:
-    """Whether a message waits (plain ints: pyzmq's enums double the cost of this hot call)."""
-    return bool(cast(int, socket.getsockopt(_EVENTS)) & _POLLIN)
 
 
 class Inbound:
@@ -106,7 +100,7 @@ class Inbound:
         handled = self._flush_outbox()
         copy = self._bus.curve is None
         while readable(self._router):
-            frames = self._router.recv_multipart(_NOBLOCK, copy=copy)
+            frames = receive_now(self._router, copy)
             handled += 1
             self._on_request(frames, acks)
         for ident, ids in acks.items():
@@ -269,7 +263,7 @@ class Inbound:
             queue = self._outbox[ident]
             while queue:
                 try:
-                    self._router.send_multipart(queue[0], _NOBLOCK)
+                    send_now(self._router, queue[0])
                 except zmq.Again:
                     break  # the peer's queue is full: keep the reply and retry on the next pump
                 except zmq.ZMQError as exc:
@@ -291,7 +285,7 @@ class Inbound:
     def _read_dealer(self, peer: str) -> int:
         dealer, handled = self._dealers.get(peer), 0
         while dealer is not None and not self._closed and readable(dealer):
-            self._on_reply(peer, dealer.recv_multipart(_NOBLOCK))
+            self._on_reply(peer, receive_now(dealer))
             handled += 1
         return handled
 
@@ -350,12 +344,15 @@ class Inbound:
 
     def _read_sub(self) -> int:
         """Read every publisher's SUB (a local publish marks this)."""
-        return sum(self._read_publisher(publisher) for publisher in list(self._subs))
+        handled = 0
+        for publisher in list(self._subs):
+            handled += self._read_publisher(publisher)
+        return handled
 
     def _read_publisher(self, publisher: str) -> int:
         sub, handled = self._subs.get(publisher), 0
         while sub is not None and not self._closed and readable(sub):
-            self._on_publish(publisher, sub.recv_multipart(_NOBLOCK))
+            self._on_publish(publisher, receive_now(sub))
             handled += 1
         return handled
 

@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import resource
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -82,6 +81,7 @@ from gridcoop.agents.bus.errors import (
 )
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES, Codec
 from gridcoop.agents.bus.parts import PART_BYTES
+from gridcoop.agents.bus.sockets import new_context, open_file_limit
 from gridcoop.agents.bus.wire import BusStats, PeerAddress
 
 __all__ = [
@@ -104,36 +104,8 @@ __all__ = [
 ]
 
 Transport = Literal["inproc", "tcp"]
-FILE_LIMIT_CEILING = 1 << 16
-"""Highest soft open-file limit a bus asks for (every ZeroMQ socket holds one or more)."""
 SOCKETS_PER_REGION = 11
 """About how many sockets one region's endpoints open in one process (for the error)."""
-
-
-def open_file_limit() -> int:
-    """Raise this process's soft open-file limit towards its hard limit (at most
-    :data:`FILE_LIMIT_CEILING`) where the system allows; return the soft limit in force.
-
-    Why: each region's endpoints hold about a dozen sockets, each with its own file
-    descriptors, so a hundred regions pass the usual soft limit of 1,024 long before
-    the hard limit an administrator set.
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = FILE_LIMIT_CEILING if hard == resource.RLIM_INFINITY else min(hard, FILE_LIMIT_CEILING)
-    if soft != resource.RLIM_INFINITY and soft < want:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            soft = want
-    return FILE_LIMIT_CEILING if soft == resource.RLIM_INFINITY else soft
-
-
-def new_context() -> zmq.Context[zmq.Socket[bytes]]:
-    """A ZeroMQ context allowed as many sockets as the open-file limit (raised) permits,
-    instead of ZeroMQ's default of 1,023."""
-    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    files = open_file_limit()
-    context.set(zmq.MAX_SOCKETS, max(1, min(files, context.get(zmq.SOCKET_LIMIT))))
-    return context
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
 
 
@@ -333,11 +305,15 @@ class Bus:
         timeout = timeout_s if timeout_s is not None else self.ack_timeout_s
         deadline = time.monotonic() + timeout
         while True:
-            endpoints = list(self._endpoints.values())
-            for endpoint in [e for e in endpoints if e._rejections]:
-                endpoint.raise_rejections()
-            waiting = [e for e in endpoints if e._pending]
-            late = [(e.name, p) for e in endpoints if e._awaiting for p in e._awaiting]
+            waiting: list[Endpoint] = []
+            late: list[tuple[str, str]] = []
+            for endpoint in list(self._endpoints.values()):  # one pass: it runs every pump
+                if endpoint._rejections:
+                    endpoint.raise_rejections()
+                if endpoint._pending:
+                    waiting.append(endpoint)
+                if endpoint._awaiting:
+                    late.extend((endpoint.name, p) for p in endpoint._awaiting)
             if not waiting and not late:
                 return
             if self.curve is not None:

@@ -13,7 +13,8 @@ import zmq
 
 from gridcoop.agents.bus.errors import SocketLimitError
 from gridcoop.agents.bus.messages import LedgerBlock
-from gridcoop.agents.bus.transport import FILE_LIMIT_CEILING, Bus, new_context, open_file_limit
+from gridcoop.agents.bus.sockets import FILE_LIMIT_CEILING, new_context, open_file_limit
+from gridcoop.agents.bus.transport import Bus
 
 
 def _in_child(code: str, soft: int, hard: int) -> subprocess.CompletedProcess[str]:
@@ -31,7 +32,7 @@ def test_open_file_limit_rises_to_the_hard_limit() -> None:
         pytest.skip("the hard open-file limit here is below the test's soft limit")
     done = _in_child("""
         import resource
-        from gridcoop.agents.bus.transport import open_file_limit
+        from gridcoop.agents.bus.sockets import open_file_limit
         print(open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     """, 256, hard)
     assert done.returncode == 0, done.stderr
