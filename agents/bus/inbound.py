@@ -96,8 +96,10 @@ class Inbound:
             # a handler that sends, requests or drains pumps again: its own ROUTER is read
             # by the outer pump only, so requests are handled one at a time, in order
             return 0
+        handled = self._flush_outbox() if self._outbox else 0
+        if not readable(self._router):  # the usual answer when a drain looks in
+            return handled
         acks: dict[bytes, list[str]] = {}
-        handled = self._flush_outbox()
         copy = self._bus.curve is None
         while readable(self._router):
             frames = receive_now(self._router, copy)
