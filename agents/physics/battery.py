@@ -51,6 +51,22 @@ class HomeBatteries:
         self.one_way_efficiency = float(np.sqrt(round_trip_efficiency))
         self.soc_kwh = self.capacity_kwh * initial_soc
 
+    @staticmethod
+    def joined(parts: list[HomeBatteries], round_trip_efficiency: float) -> HomeBatteries:
+        """All ``parts``' batteries in order; each part's state of charge becomes a view of
+        the joint one, so moving the joint batteries moves them (every update is in place).
+        Every operation is per battery: each moves exactly as in its own part."""
+        joint = HomeBatteries(np.concatenate([b.capacity_kwh for b in parts]),
+                              np.concatenate([b.power_kw for b in parts]), round_trip_efficiency)
+        if any(b.one_way_efficiency != joint.one_way_efficiency for b in parts):
+            raise BatteryError("batteries moved together must share their efficiency")
+        joint.soc_kwh = np.concatenate([b.soc_kwh for b in parts])
+        start = 0
+        for part in parts:
+            part.soc_kwh = joint.soc_kwh[start:start + part.capacity_kwh.size]
+            start += part.capacity_kwh.size
+        return joint
+
     def limits_kwh(self, step_h: float,
                    nodes: IntArray | None = None) -> tuple[FloatArray, FloatArray]:
         """(most terminal energy that can go in, most that can come out) this step, kWh,
@@ -68,8 +84,8 @@ class HomeBatteries:
         """Move the state of charge by checked terminal energies (+ in, - out) of every
         battery or those at ``nodes``; returns them."""
         if nodes is None:
-            self.soc_kwh = _moved_soc_kwh(self.soc_kwh, charge_kwh, self.one_way_efficiency,
-                                          self.capacity_kwh)
+            self.soc_kwh[:] = _moved_soc_kwh(self.soc_kwh, charge_kwh, self.one_way_efficiency,
+                                             self.capacity_kwh)
         else:
             self.soc_kwh[nodes] = _moved_soc_kwh(self.soc_kwh[nodes], charge_kwh,
                                                  self.one_way_efficiency, self.capacity_kwh[nodes])

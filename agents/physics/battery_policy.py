@@ -52,7 +52,7 @@ class BatteryDispatch:
         self.member_ids = tuple(control.member_ids[i] for i in self.nodes)
         # the default rule is pure and within the limits by construction: applied directly,
         # without an observation to build or an answer to check (the same setpoints)
-        self._direct = type(self.policy) is SelfConsumptionBattery
+        self.direct = type(self.policy) is SelfConsumptionBattery
         self.group = BatteryGroup(batteries, self.nodes)
         self.capacity_kwh = batteries.capacity_kwh[self.nodes]  # the policies' own copy
         self.policy.setup(Group(Decision.BATTERY, control.name, self.member_ids, self.nodes,
@@ -64,7 +64,7 @@ class BatteryDispatch:
         group, nodes, signal = self.group, self.nodes, self.signal
         soc = group.soc_kwh()
         charge_limit, discharge_limit = group.limits_kwh(step_h, soc)
-        if self._direct:
+        if self.direct:
             charge = SelfConsumptionBattery.setpoints_kwh(want_kwh[nodes], charge_limit,
                                                           discharge_limit)
         else:

@@ -38,9 +38,90 @@ class EVDayPlan:
     trip_kwh: FloatArray  # (n,): energy the trip takes from the battery
     departures: frozenset[int]  # the steps at which some vehicle leaves (few a day)
 
+    @staticmethod
+    def joined(plans: list[EVDayPlan]) -> EVDayPlan:
+        """One plan of all ``plans``' vehicles, in order (for :meth:`EVBatteries.joined`)."""
+        return EVDayPlan(np.concatenate([p.plugged for p in plans], axis=1),
+                         np.concatenate([p.depart_step for p in plans]),
+                         np.concatenate([p.return_step for p in plans]),
+                         np.concatenate([p.trip_kwh for p in plans]),
+                         frozenset().union(*(p.departures for p in plans)))
 
-class EVFleet:
-    """``n`` vehicles with their batteries, profiles and home chargers."""
+
+class EVBatteries:
+    """``n`` vehicles' batteries and home chargers: their state, and how a day's plan moves it.
+
+    Every operation is per vehicle, so one set of these holding several fleets'
+    vehicles (:meth:`joined`) moves each exactly as the fleet would on its own.
+    """
+
+    def __init__(self, capacity_kwh: FloatArray, charger_kw: FloatArray, min_soc: float,
+                 soc_kwh: FloatArray) -> None:
+        self.capacity_kwh = np.asarray(capacity_kwh, dtype=np.float64)
+        self.charger_kw = np.asarray(charger_kw, dtype=np.float64)
+        self.min_soc = min_soc
+        self.soc_kwh = np.array(soc_kwh, dtype=np.float64)
+        self.charged_away_kwh = np.zeros(self.capacity_kwh.size)
+
+    @staticmethod
+    def joined(fleets: list[EVBatteries]) -> EVBatteries:
+        """All ``fleets``' vehicles in order; each fleet's state becomes a view of the
+        joint state, so stepping the joint set steps them (every update is in place)."""
+        if len({f.min_soc for f in fleets}) > 1:
+            raise ValueError("fleets stepped together must share min_soc")
+        joint = EVBatteries(np.concatenate([f.capacity_kwh for f in fleets]),
+                            np.concatenate([f.charger_kw for f in fleets]),
+                            fleets[0].min_soc if fleets else 0.0,
+                            np.concatenate([f.soc_kwh for f in fleets]))
+        joint.charged_away_kwh[:] = np.concatenate([f.charged_away_kwh for f in fleets])
+        start = 0
+        for fleet in fleets:
+            rows = slice(start, start + fleet.size)
+            fleet.soc_kwh = joint.soc_kwh[rows]
+            fleet.charged_away_kwh = joint.charged_away_kwh[rows]
+            start = rows.stop
+        return joint
+
+    @property
+    def size(self) -> int:
+        return int(self.capacity_kwh.size)
+
+    def preview(self, plan: EVDayPlan, steps_in_day: range, step_h: float) -> FloatArray:
+        """Charging energy per vehicle over ``steps_in_day`` without changing any state."""
+        soc, away = self.soc_kwh.copy(), self.charged_away_kwh.copy()
+        try:
+            return sum(
+                (self.step(plan, s, step_h) for s in steps_in_day), start=np.zeros(self.size)
+            )
+        finally:
+            self.soc_kwh[:], self.charged_away_kwh[:] = soc, away
+
+    def step(
+        self, plan: EVDayPlan, step_in_day: int, step_h: float, limit_kw: FloatArray | None = None
+    ) -> FloatArray:
+        """Advance one step of ``plan``: take trip energy at departure, charge when plugged.
+
+        Returns the energy each home charger delivered (kWh, >= 0). When a trip
+        needs more than the battery holds above ``min_soc``, the driver tops up
+        away from home (counted in ``charged_away_kwh``, not at the node).
+        """
+        if step_in_day in plan.departures:
+            leaving = plan.depart_step == step_in_day
+            floor = self.capacity_kwh * self.min_soc
+            after = self.soc_kwh - np.where(leaving, plan.trip_kwh, 0.0)
+            # only a vehicle leaving now tops up: the others keep their charge to the bit
+            shortfall = np.where(leaving, np.maximum(floor - after, 0.0), 0.0)
+            self.charged_away_kwh += shortfall
+            self.soc_kwh[:] = after + shortfall
+        power = self.charger_kw if limit_kw is None else np.minimum(self.charger_kw, limit_kw)
+        room = self.capacity_kwh - self.soc_kwh
+        charge = np.where(plan.plugged[step_in_day], np.minimum(power * step_h, room), 0.0)
+        self.soc_kwh += charge  # in place: a joint fleet's view stays the state
+        return charge
+
+
+class EVFleet(EVBatteries):
+    """``n`` vehicles with their batteries, profiles and home chargers, planning their days."""
 
     def __init__(
         self,
@@ -52,18 +133,12 @@ class EVFleet:
         initial_soc: float = 0.8,
         min_soc: float = 0.1,
     ) -> None:
+        capacity = np.asarray(capacity_kwh, dtype=np.float64)
+        super().__init__(capacity, np.full(capacity.size, charger_kw), min_soc,
+                         capacity * initial_soc)
         self._rng = rng
         self.clock = clock
-        self.capacity_kwh = np.asarray(capacity_kwh, dtype=np.float64)
         self.profile = np.asarray(profile, dtype=np.int64)
-        self.charger_kw = np.full(self.capacity_kwh.size, charger_kw)
-        self.min_soc = min_soc
-        self.soc_kwh = self.capacity_kwh * initial_soc
-        self.charged_away_kwh = np.zeros(self.capacity_kwh.size)
-
-    @property
-    def size(self) -> int:
-        return int(self.capacity_kwh.size)
 
     def _fleet(self) -> Fleet:
         n = self.size
@@ -102,35 +177,3 @@ class EVFleet:
         depart = np.where(left, np.argmax(away, axis=0), steps).astype(np.int64)
         back = np.where(left, steps - np.argmax(away[::-1], axis=0), steps).astype(np.int64)
         return EVDayPlan(plugged, depart, back, trip_kwh, frozenset(depart.tolist()))
-
-    def preview(self, plan: EVDayPlan, steps_in_day: range, step_h: float) -> FloatArray:
-        """Charging energy per vehicle over ``steps_in_day`` without changing any state."""
-        soc, away = self.soc_kwh.copy(), self.charged_away_kwh.copy()
-        try:
-            return sum(
-                (self.step(plan, s, step_h) for s in steps_in_day), start=np.zeros(self.size)
-            )
-        finally:
-            self.soc_kwh, self.charged_away_kwh = soc, away
-
-    def step(
-        self, plan: EVDayPlan, step_in_day: int, step_h: float, limit_kw: FloatArray | None = None
-    ) -> FloatArray:
-        """Advance one step of ``plan``: take trip energy at departure, charge when plugged.
-
-        Returns the energy each home charger delivered (kWh, >= 0). When a trip
-        needs more than the battery holds above ``min_soc``, the driver tops up
-        away from home (counted in ``charged_away_kwh``, not at the node).
-        """
-        if step_in_day in plan.departures:
-            leaving = plan.depart_step == step_in_day
-            floor = self.capacity_kwh * self.min_soc
-            after = self.soc_kwh - np.where(leaving, plan.trip_kwh, 0.0)
-            shortfall = np.maximum(floor - after, 0.0)
-            self.charged_away_kwh += shortfall
-            self.soc_kwh = after + shortfall
-        power = self.charger_kw if limit_kw is None else np.minimum(self.charger_kw, limit_kw)
-        room = self.capacity_kwh - self.soc_kwh
-        charge = np.where(plan.plugged[step_in_day], np.minimum(power * step_h, room), 0.0)
-        self.soc_kwh = self.soc_kwh + charge
-        return charge

@@ -16,7 +16,7 @@ from gridcoop.agents.physics.appliances import ApplianceFleet, ApplianceSchedule
 from gridcoop.agents.physics.battery import HomeBatteries
 from gridcoop.agents.physics.battery_policy import BatteryControl, BatteryDispatch
 from gridcoop.agents.physics.clock import SimClock
-from gridcoop.agents.physics.ev import EVDayPlan, EVFleet
+from gridcoop.agents.physics.ev import EVBatteries, EVDayPlan, EVFleet
 from gridcoop.agents.physics.flows import Flows, balance
 from gridcoop.agents.physics.load import BaseLoad
 from gridcoop.agents.physics.profiles import Profile
@@ -58,6 +58,24 @@ class _Day:
     schedule: ApplianceSchedule | None
     # the flexible appliances' power per template and step, made when first asked
     flexible_kw: dict[Template, FloatArray] | None = None
+
+
+def household_flows(pv_kw: FloatArray, load_kw: FloatArray, step_h: float, ev_nodes: IntArray,
+                    evs: EVBatteries, plan: EVDayPlan, step_in_day: int,
+                    dispatch: BatteryDispatch | None, step: int) -> Flows:
+    """One interval of households from their PV and load power: EVs charge, batteries
+    dispatch, the rest is grid import or export. Every operation is per node."""
+    production = pv_kw * step_h
+    consumption = load_kw * step_h
+    ev = np.zeros(production.size)
+    if ev_nodes.size:
+        ev[ev_nodes] = evs.step(plan, step_in_day, step_h)
+        consumption = consumption + ev
+    storage = np.zeros(production.size)
+    if dispatch is not None:
+        want = (production - consumption) / step_h * step_h  # as the rule always had it
+        storage = dispatch.step(step, want, step_h)
+    return balance(production, consumption, storage, ev)
 
 
 class HouseholdPhysics:
@@ -125,22 +143,18 @@ class HouseholdPhysics:
         return self._days[day]
 
     def step(self, step: int) -> Flows:
-        clock, setup = self.clock, self.setup
-        day, s = divmod(step, clock.steps_per_day)
+        day, s = divmod(step, self.clock.steps_per_day)
         today = self._day(day)
         self._day(day + 1)
-        step_h = clock.step_h
-        production = today.pv_kw[s] * step_h
-        consumption = today.load_kw[s] * step_h
-        ev = np.zeros(self.n)
-        if setup.ev_nodes.size:
-            ev[setup.ev_nodes] = self.evs.step(today.ev_plan, s, step_h)
-            consumption = consumption + ev
-        storage = np.zeros(self.n)
-        if self._has_battery:
-            want = (production - consumption) / step_h * step_h  # as the rule always had it
-            storage = self.battery_dispatch.step(step, want, step_h)
-        return balance(production, consumption, storage, ev)
+        return household_flows(today.pv_kw[s], today.load_kw[s], self.clock.step_h,
+                               self.setup.ev_nodes, self.evs, today.ev_plan, s,
+                               self.battery_dispatch if self._has_battery else None, step)
+
+    def day_profiles(self, day: int) -> tuple[FloatArray, FloatArray, EVDayPlan]:
+        """Day ``day``'s PV and load power (steps x nodes) and EV plan (tomorrow made too)."""
+        today = self._day(day)
+        self._day(day + 1)
+        return today.pv_kw, today.load_kw, today.ev_plan
 
     def forecast_import_kwh(self, market: int) -> FloatArray:
         """Net import forecast: noisy PV and load, planned EV charging, a dry-run battery."""
@@ -164,7 +178,7 @@ class HouseholdPhysics:
             for i in range(len(steps)):
                 storage[i] = self.battery_dispatch.step(
                     first + i, (pv[i] - load[i]) / step_h * step_h, step_h, forecast=True)
-            self.batteries.soc_kwh = soc
+            self.batteries.soc_kwh[:] = soc
         net: FloatArray = (load + storage - pv).sum(axis=0)
         return net
 

@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.physics.flows import Flows, NodePhysics
+from gridcoop.agents.physics.households import HouseholdPhysics
+from gridcoop.agents.physics.joint import JointHouseholds
 
 FloatArray = NDArray[np.float64]
 
@@ -43,6 +45,7 @@ class RegionalPhysics:
         self._factories = list(factories)
         self.slices = tuple(slices)
         self._parts: dict[int, NodePhysics] = {}
+        self._joint: JointHouseholds | bool | None = None  # decided at the first whole step
 
     @property
     def size(self) -> int:
@@ -66,8 +69,17 @@ class RegionalPhysics:
         return {r: self.part(r).step(step) for r in regions}
 
     def step(self, step: int) -> Flows:
-        parts = self.step_regions(step, range(self.regions))
-        return Flows(*(np.concatenate([f[i] for f in parts.values()])
+        """Interval ``step`` of every region: households step together when they can
+        (:class:`JointHouseholds`, the same numbers), else region by region."""
+        if self._joint is None:
+            parts = self._all()
+            households = [p for p in parts if isinstance(p, HouseholdPhysics)]
+            self._joint = JointHouseholds(households, self.slices) \
+                if JointHouseholds.fits(parts) else False
+        if isinstance(self._joint, JointHouseholds):
+            return self._joint.step(step)
+        flows = self.step_regions(step, range(self.regions))
+        return Flows(*(np.concatenate([f[i] for f in flows.values()])
                        for i in range(len(Flows._fields))))
 
     def forecast_region(self, market: int, region: int) -> FloatArray:
