@@ -82,6 +82,11 @@ class SimClock:
         """Index of the market interval (delivery period) that contains ``step``."""
         return step // self.steps_per_market
 
+    def market_steps(self, first: int) -> range:
+        """The steps within its day of the market interval that starts at step ``first``."""
+        s0 = first % self.steps_per_day
+        return range(s0, s0 + self.steps_per_market)
+
     def day_of_year(self, day: int) -> int:
         """Calendar day of year (1..365) of run day ``day``, wrapping at year end."""
         return (self.start_day_of_year - 1 + day) % 365 + 1

@@ -78,6 +78,27 @@ def household_flows(pv_kw: FloatArray, load_kw: FloatArray, step_h: float, ev_no
     return balance(production, consumption, storage, ev)
 
 
+def household_forecast(pv_kw: FloatArray, load_kw: FloatArray, noise: FloatArray,
+                       step_h: float, ev_nodes: IntArray, evs: EVBatteries, plan: EVDayPlan,
+                       steps: range, dispatch: BatteryDispatch | None, first: int) -> FloatArray:
+    """Net import per node over one market interval (day ``steps`` of the day's power):
+    noisy PV and load, planned EV charging, a dry-run battery. Every operation is per
+    node; EV and battery state are put back as they were."""
+    pv = pv_kw[steps.start : steps.stop] * step_h * noise[0]
+    load = load_kw[steps.start : steps.stop] * step_h * noise[1]
+    if ev_nodes.size:
+        load[:, ev_nodes] += evs.preview(plan, steps, step_h) / len(steps)
+    storage = np.zeros_like(pv)
+    if dispatch is not None:
+        soc = dispatch.batteries.soc_kwh.copy()
+        for i in range(len(steps)):
+            storage[i] = dispatch.step(first + i, (pv[i] - load[i]) / step_h * step_h, step_h,
+                                       forecast=True)
+        dispatch.batteries.soc_kwh[:] = soc
+    net: FloatArray = (load + storage - pv).sum(axis=0)
+    return net
+
+
 class HouseholdPhysics:
     """Steps every household's PV, load, appliances, battery and EV at once."""
 
@@ -151,36 +172,24 @@ class HouseholdPhysics:
                                self.battery_dispatch if self._has_battery else None, step)
 
     def day_profiles(self, day: int) -> tuple[FloatArray, FloatArray, EVDayPlan]:
-        """Day ``day``'s PV and load power (steps x nodes) and EV plan (tomorrow made too)."""
-        today = self._day(day)
-        self._day(day + 1)
-        return today.pv_kw, today.load_kw, today.ev_plan
+        """Day ``day``'s PV and load power (steps x nodes) and EV plan."""
+        target = self._day(day)
+        return target.pv_kw, target.load_kw, target.ev_plan
 
     def forecast_import_kwh(self, market: int) -> FloatArray:
         """Net import forecast: noisy PV and load, planned EV charging, a dry-run battery."""
-        clock = self.clock
-        first = market * clock.steps_per_market
-        day, s0 = divmod(first, clock.steps_per_day)
-        target = self._day(day)
-        steps = range(s0, s0 + clock.steps_per_market)
+        first = market * self.clock.steps_per_market
+        target = self._day(first // self.clock.steps_per_day)
+        return household_forecast(target.pv_kw, target.load_kw, self.forecast_noise(),
+                                  self.clock.step_h, self.setup.ev_nodes, self.evs,
+                                  target.ev_plan, self.clock.market_steps(first),
+                                  self.battery_dispatch if self._has_battery else None, first)
+
+    def forecast_noise(self) -> FloatArray:
+        """One market interval's forecast errors (PV, load) per node, from this part's stream."""
         sigma = self.forecast_error
-        noise = self._forecast_rng.lognormal(-0.5 * sigma**2, sigma, size=(2, self.n))
-        step_h = clock.step_h
-        pv = target.pv_kw[s0 : s0 + len(steps)] * step_h * noise[0]
-        load = target.load_kw[s0 : s0 + len(steps)] * step_h * noise[1]
-        if self.setup.ev_nodes.size:
-            load[:, self.setup.ev_nodes] += self.evs.preview(target.ev_plan, steps, step_h) / len(
-                steps
-            )
-        storage = np.zeros_like(pv)
-        if self._has_battery:
-            soc = self.batteries.soc_kwh.copy()
-            for i in range(len(steps)):
-                storage[i] = self.battery_dispatch.step(
-                    first + i, (pv[i] - load[i]) / step_h * step_h, step_h, forecast=True)
-            self.batteries.soc_kwh[:] = soc
-        net: FloatArray = (load + storage - pv).sum(axis=0)
-        return net
+        noise: FloatArray = self._forecast_rng.lognormal(-0.5 * sigma**2, sigma, size=(2, self.n))
+        return noise
 
     def flexible_kw(self, market: int) -> dict[str, FloatArray]:
         """Flexible power per DR template over market interval ``market``, per node (kW).

@@ -68,16 +68,21 @@ class RegionalPhysics:
         """The flows of interval ``step`` of the given regions only."""
         return {r: self.part(r).step(step) for r in regions}
 
-    def step(self, step: int) -> Flows:
-        """Interval ``step`` of every region: households step together when they can
-        (:class:`JointHouseholds`, the same numbers), else region by region."""
+    def _joined(self) -> JointHouseholds | None:
+        """Every part stepped together, when they can be (decided once)."""
         if self._joint is None:
             parts = self._all()
             households = [p for p in parts if isinstance(p, HouseholdPhysics)]
             self._joint = JointHouseholds(households, self.slices) \
                 if JointHouseholds.fits(parts) else False
-        if isinstance(self._joint, JointHouseholds):
-            return self._joint.step(step)
+        return self._joint if isinstance(self._joint, JointHouseholds) else None
+
+    def step(self, step: int) -> Flows:
+        """Interval ``step`` of every region: households step together when they can
+        (:class:`~gridcoop.agents.physics.joint.JointHouseholds`, the same numbers)."""
+        joint = self._joined()
+        if joint is not None:
+            return joint.step(step)
         flows = self.step_regions(step, range(self.regions))
         return Flows(*(np.concatenate([f[i] for f in flows.values()])
                        for i in range(len(Flows._fields))))
@@ -86,6 +91,9 @@ class RegionalPhysics:
         return self.part(region).forecast_import_kwh(market)
 
     def forecast_import_kwh(self, market: int) -> FloatArray:
+        joint = self._joined()
+        if joint is not None:
+            return joint.forecast_import_kwh(market)
         return np.concatenate([self.forecast_region(market, r) for r in range(self.regions)])
 
     def flexible_region(self, market: int, region: int) -> dict[str, FloatArray]:
