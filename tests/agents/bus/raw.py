@@ -8,7 +8,7 @@ from typing import Literal
 
 import zmq
 
-from gridcoop.agents.bus.transport import Bus, Endpoint
+from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
 
 
 @contextmanager
@@ -31,3 +31,19 @@ def raw_peer(transport: Literal["inproc", "tcp"] = "inproc", name: str = "market
         if context is not bus.context:
             context.term()
         bus.close()
+
+
+@contextmanager
+def rogue_peer(bus: Bus, name: str, socket_type: int) -> Iterator[zmq.Socket[bytes]]:
+    """A raw socket of ``socket_type`` in a context of its own (as another process's),
+    bound to a tcp port that ``bus`` knows as peer ``name``'s router and publisher."""
+    context = zmq.Context()
+    socket = context.socket(socket_type)
+    socket.setsockopt(zmq.LINGER, 0)
+    address = f"tcp://127.0.0.1:{socket.bind_to_random_port('tcp://127.0.0.1')}"
+    try:
+        bus.add_peer(name, PeerAddress(address, address))
+        yield socket
+    finally:
+        socket.close()
+        context.term()

@@ -15,9 +15,9 @@ import zmq
 
 from gridcoop.agents.bus.errors import OversizedMessageError
 from gridcoop.agents.bus.messages import Ack, ErrorMessage, GateClosed, Message, decode, encode
-from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
+from gridcoop.agents.bus.transport import Bus, Endpoint
 from gridcoop.agents.bus.wire import BUNDLE_MAX
-from tests.agents.bus.raw import raw_peer
+from tests.agents.bus.raw import raw_peer, rogue_peer
 
 
 def _closed(auction: str, count: int = 1) -> GateClosed:
@@ -35,18 +35,10 @@ def _auctions(messages: list[Message]) -> list[str]:
 def test_a_bundle_is_one_frame_set_on_the_wire() -> None:
     with Bus("tcp") as bus:
         ra = bus.endpoint("ra")
-        context = zmq.Context()
-        router = context.socket(zmq.ROUTER)
-        router.setsockopt(zmq.LINGER, 0)
-        address = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
-        try:
-            bus.add_peer("market", PeerAddress(address, address))
+        with rogue_peer(bus, "market", zmq.ROUTER) as router:
             ra.send("market", _closed("a0"))
             ra.send_many("market", [_closed("a1"), _closed("a2"), _closed("a3")])
             first, bundle = router.recv_multipart(), router.recv_multipart()
-        finally:
-            router.close()
-            context.term()
         assert len(first) == 3 and len(bundle) == 5  # routing id, header, payloads
         assert bundle[1].startswith(b"Sj2.")  # the first payload's sequence number
         assert [decode(p).id for p in bundle[2:]] == ["ra:2", "ra:3", "ra:4"]

@@ -13,8 +13,8 @@ import pytest
 import zmq
 
 from gridcoop.agents.bus.messages import Ack, ErrorMessage, GateClosed, decode, encode
-from gridcoop.agents.bus.transport import Bus, Endpoint, PeerAddress
-from tests.agents.bus.raw import raw_peer
+from gridcoop.agents.bus.transport import Bus, Endpoint
+from tests.agents.bus.raw import raw_peer, rogue_peer
 
 MAX = 2_000
 
@@ -92,13 +92,7 @@ def test_bad_frame_gets_an_error_reply_and_is_counted(
 def test_garbage_publications_are_counted_without_a_reply_channel() -> None:
     with Bus("tcp") as bus:
         replica = bus.endpoint("ra")
-        context = zmq.Context()
-        rogue = context.socket(zmq.XPUB)
-        rogue.setsockopt(zmq.LINGER, 0)
-        port = rogue.bind_to_random_port("tcp://127.0.0.1")
-        try:
-            address = f"tcp://127.0.0.1:{port}"
-            bus.add_peer("rogue", PeerAddress(address, address))
+        with rogue_peer(bus, "rogue", zmq.XPUB) as rogue:
             replica.subscribe("rogue", "ledger")
             assert rogue.poll(5_000)  # the subscription arrived
             assert rogue.recv() == b"\x01ledger"
@@ -112,21 +106,12 @@ def test_garbage_publications_are_counted_without_a_reply_channel() -> None:
             assert replica.stats.rejected_malformed == 1
             assert replica.stats.rejected_unknown_type == 1
             assert [m.id for m in replica.drain()] == ["rogue:3"]
-        finally:
-            rogue.close()
-            context.term()
 
 
 def test_garbage_replies_are_counted_and_a_later_ack_still_counts() -> None:
     with Bus("tcp", ack_timeout_s=5) as bus:
         sender = bus.endpoint("ra")
-        context = zmq.Context()
-        rogue = context.socket(zmq.ROUTER)
-        rogue.setsockopt(zmq.LINGER, 0)
-        port = rogue.bind_to_random_port("tcp://127.0.0.1")
-        try:
-            address = f"tcp://127.0.0.1:{port}"
-            bus.add_peer("rogue", PeerAddress(address, address))
+        with rogue_peer(bus, "rogue", zmq.ROUTER) as rogue:
             message_id = sender.send("rogue", GateClosed(auction_id="a", order_count=0))
             assert rogue.poll(5_000)
             ident, header, _ = rogue.recv_multipart()
@@ -137,9 +122,6 @@ def test_garbage_replies_are_counted_and_a_later_ack_still_counts() -> None:
             rogue.send_multipart([ident, b"Rj0", encode(ack)])
             sender.wait_acks()
             assert sender.stats.rejected_malformed == 2 and sender.stats.acked == 1
-        finally:
-            rogue.close()
-            context.term()
 
 
 def test_frame_past_the_hard_cap_drops_only_that_connection_over_tcp() -> None:
