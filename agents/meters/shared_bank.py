@@ -90,12 +90,11 @@ class BankRows:
         rows = self.rows
         if k == 1:  # the model's every step: one column, no stacking
             imports, exports = taken[0][0][rows, None], taken[0][1][rows, None]
+        elif k:
+            imports = np.stack([c[0][rows] for c in taken], axis=1)
+            exports = np.stack([c[1][rows] for c in taken], axis=1)
         else:
-            n = len(self.meter_ids)
-            imports = np.stack([c[0][rows] for c in taken], axis=1) if k else \
-                np.zeros((n, 0), dtype=np.int64)
-            exports = np.stack([c[1][rows] for c in taken], axis=1) if k else \
-                np.zeros((n, 0), dtype=np.int64)
+            imports = exports = np.zeros((len(self.meter_ids), 0), dtype=np.int64)
         self._next += k
         return ReadingBlock(self.meter_ids, interval_s * np.arange(first, first + k),
                             interval_s, imports, exports, first)

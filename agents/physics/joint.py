@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gridcoop.agents.physics.battery import HomeBatteries
 from gridcoop.agents.physics.battery_policy import BatteryDispatch
@@ -26,7 +27,7 @@ from gridcoop.agents.physics.households import (
     household_forecast,
 )
 
-FloatArray = np.ndarray
+FloatArray = NDArray[np.float64]
 
 
 class JointHouseholds:
