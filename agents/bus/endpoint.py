@@ -70,7 +70,7 @@ class Endpoint(Inbound):
         :class:`BackpressureError` instead of dropping when the peer's queue is full.
         """
         seq = self._stamp(message)
-        frames = self._frames(KIND_SEND, seq, message, self._session)
+        frames = self._frame_sets(KIND_SEND, seq, self._payload(message, to), self._session)
         self._send_all(self._dealer(to), frames, f"endpoint {to!r}")
         self._sent(to, message, seq, frames)
         self._mark_router(to)
@@ -86,7 +86,7 @@ class Endpoint(Inbound):
         """
         bus = self._bus
         stamped = [(self._stamp(m), m) for m in messages]
-        payloads = [self._payload(m) for _, m in stamped]
+        payloads = [self._payload(m, to) for _, m in stamped]
         if len(stamped) < 2 or len(stamped) > BUNDLE_MAX \
                 or sum(map(len, payloads)) > bus.part_bytes:
             for (seq, message), payload in zip(stamped, payloads, strict=True):
@@ -123,7 +123,8 @@ class Endpoint(Inbound):
             self._topic_cache[topic] = subscribers
         for subscriber in subscribers:
             subscriber._awaiting[self.name] = seq
-            subscriber._published_here[(self.name, seq)] = message  # the object, not re-parsed
+            if self._bus.handover:
+                subscriber._published_here[(self.name, seq)] = message  # not re-parsed
             self._bus._mark(subscriber._read_sub)
         return message.id
 
@@ -157,11 +158,8 @@ class Endpoint(Inbound):
             self._waiting.discard(message.id)
         reply = self._replies.pop(message.id)
         if isinstance(reply, ErrorMessage):
-            raise MessageRejectedError(
-                f"{to!r} rejected {message.type} {message.id!r}: [{reply.code}] {reply.detail}",
-                reply.code,
-                reply.detail,
-            )
+            raise MessageRejectedError(f"{to!r} rejected {message.type} {message.id!r}: "
+                                       f"[{reply.code}] {reply.detail}", reply.code, reply.detail)
         return reply
 
     def serve(self, message_type: str, handler: Handler) -> None:
@@ -172,9 +170,8 @@ class Endpoint(Inbound):
         re-raised to whoever pumped the bus.
         """
         if message_type not in MESSAGE_TYPES:
-            raise ValueError(
-                f"unknown message type {message_type!r}; known: {', '.join(sorted(MESSAGE_TYPES))}"
-            )
+            raise ValueError(f"unknown message type {message_type!r}; known: "
+                             f"{', '.join(sorted(MESSAGE_TYPES))}")
         self._handlers[message_type] = handler
 
     def subscribe(self, publisher: str, topic: str = "") -> None:
@@ -280,8 +277,11 @@ class Endpoint(Inbound):
         """The frame sets carrying ``message``: one, or one per part of a large payload."""
         return self._frame_sets(kind, seq, self._payload(message), session)
 
-    def _payload(self, message: Envelope) -> bytes:
-        """``message``'s wire bytes, refused when larger than any receiver accepts."""
+    def _payload(self, message: Envelope, to: str = "") -> bytes:
+        """``message``'s wire bytes, refused when larger than any receiver accepts. None for a
+        send to an endpoint of this process: it takes the object itself (``Inbound._handed``)."""
+        if self._bus.handover and to in self._bus._endpoints:
+            return b""
         payload = encode(message, self._bus.codec)
         if len(payload) > self._bus.max_message_bytes:
             raise OversizedMessageError(
@@ -391,6 +391,7 @@ class Endpoint(Inbound):
             self._bus._forget(socket)
             socket.close(linger=0)
         self._bus._endpoints.pop(self.name, None)
+        self._bus._sessions.pop(self._session, None)
         for endpoint in self._bus._endpoints.values():
             endpoint._awaiting.pop(self.name, None)
             endpoint._local_subscribers = [

@@ -155,7 +155,7 @@ class Inbound:
             payload = self._whole(ident, header, frame)
             if payload is None:
                 return  # more parts to come
-            message = self._handed(ident, header) or self._decode(header, payload)
+            message = self._decode(header, payload) if payload else self._handed(header)
             if not message.id or not message.sender:
                 raise MalformedMessageError(f"{message.type} message has an empty id or sender;"
                                             " send it through an Endpoint, which assigns both")
@@ -198,14 +198,15 @@ class Inbound:
         finally:
             self.stats.parts_dropped = self._parts.dropped
 
-    def _handed(self, ident: bytes, header: Header) -> Message | None:
-        """The sender's own message object when the sender is an endpoint of this process
-        (its session checked on an earlier message): decoding the bytes it encoded would
-        only rebuild it. Bytes from anywhere else are decoded and validated."""
-        local = self._bus._endpoints.get(self._senders.name_of(ident) or "")
-        if local is None or header.session != local._session:
-            return None
-        return cast("Message | None", local._pending_by_seq.get((self.name, header.seq)))
+    def _handed(self, header: Header) -> Message:
+        """An empty payload: the sender, an endpoint of this process, encoded nothing; take
+        its own message object, which it holds until our ack (by its session and seq)."""
+        local = self._bus._sessions.get(header.session) if header.kind == KIND_SEND else None
+        message = local._pending_by_seq.get((self.name, header.seq)) if local else None
+        if message is None:
+            raise MalformedMessageError("empty payload: only an endpoint of this process sends "
+                                        "one, for a message it still holds for us")
+        return cast(Message, message)
 
     def _decode(self, header: Header, payload: bytes) -> Message:
         return decode(payload, header.codec, self._bus.max_message_bytes)

@@ -13,7 +13,10 @@ Guarantees:
   moves money or energy) go DEALER -> ROUTER. The receiving endpoint validates
   each message, queues it in its inbox and acknowledges it (one ``Ack`` per pump
   may cover many ids; an ack means "queued", not "acted on"; a sender in the same
-  process is told directly, and its object is taken instead of decoding its bytes).
+  process is told directly). To an endpoint of the same process a send encodes
+  nothing: the receiver takes the sender's own object, so the byte limit and parts
+  do not apply; ``Bus(handover=False)`` encodes and decodes every message anyway,
+  as between processes (to check a model's messages survive the wire).
   A send that would block at the high-water mark for longer than
   ``send_timeout_s`` raises :class:`BackpressureError` (nothing dropped, nothing
   queued); a message not acked within ``ack_timeout_s`` is resent ``retries``
@@ -23,7 +26,8 @@ Guarantees:
 * **Publications** (``publish``; telemetry, ledger blocks) go XPUB -> SUB with
   ``XPUB_NODROP``: a full subscriber raises :class:`BackpressureError` instead
   of losing messages. Topics match by prefix (ZeroMQ semantics); a subscriber
-  in the publisher's process takes the published object, not a decoded copy.
+  in the publisher's process takes the published object, not a decoded copy
+  (unless ``handover=False``).
 * **Requests** (``request``) are answered by a handler the peer registered with
   ``serve``; the caller pumps the bus until the reply arrives.
 * **Bad frames** (malformed, unknown type, oversized, wrong schema version,
@@ -58,6 +62,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import secrets
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -125,6 +130,7 @@ class Bus:
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         part_bytes: int = PART_BYTES,
         codec: Codec = "json",
+        handover: bool = True,
     ) -> None:
         if transport not in ("inproc", "tcp"):
             raise ValueError(f"transport must be 'inproc' or 'tcp', got {transport!r}")
@@ -146,6 +152,7 @@ class Bus:
         self.max_message_bytes = max_message_bytes
         self.part_bytes = min(part_bytes, max_message_bytes)
         self.codec: Codec = codec
+        self.handover = handover
         self._context = new_context()
         self._guard = CurveGuard(self._context, curve) if curve is not None else None
         self._endpoints: dict[str, Endpoint] = {}
@@ -153,6 +160,7 @@ class Bus:
         self._poller = zmq.Poller()
         self._readers: dict[zmq.Socket[bytes], Callable[[], int]] = {}
         self._marked: dict[Callable[[], int], None] = {}
+        self._sessions: dict[bytes, Endpoint] = {}
         self._closed = False
 
     # --- endpoints and peers --------------------------------------------------------
@@ -168,6 +176,9 @@ class Bus:
         if name in self._endpoints or name in self._peers:
             raise ValueError(f"endpoint {name!r} already exists on this bus")
         endpoint = Endpoint(self, name)
+        while endpoint._session in self._sessions:  # a handover finds its sender by session
+            endpoint._session = secrets.token_hex(4).encode()
+        self._sessions[endpoint._session] = endpoint
         self._endpoints[name] = endpoint
         return endpoint
 

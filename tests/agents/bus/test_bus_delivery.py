@@ -105,7 +105,9 @@ def test_settle_waits_for_publications_to_reach_local_subscribers_over_tcp() -> 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_small_hwm_raises_backpressure_and_drops_nothing(transport: str) -> None:
-    with Bus(transport, hwm=2, send_timeout_s=0.05) as bus:  # type: ignore[arg-type]
+    # encoded, as to another process: 200 kB frames are what fills tcp's buffers
+    with Bus(transport, hwm=2, send_timeout_s=0.05,  # type: ignore[arg-type]
+             handover=False) as bus:
         sender, receiver = bus.endpoint("meter"), bus.endpoint("ra")
         accepted: list[str] = []
         refused = 0
@@ -248,7 +250,7 @@ def test_a_resend_after_a_slow_peer_is_delivered_once(bundled: bool) -> None:
 
 
 def test_misuse_raises_specific_errors() -> None:
-    bus = Bus(max_message_bytes=1_000)
+    bus = Bus(max_message_bytes=1_000, handover=False)
     a = bus.endpoint("a")
     with pytest.raises(UnknownPeerError, match="no endpoint 'nobody'"):
         a.send("nobody", _closed("x"))

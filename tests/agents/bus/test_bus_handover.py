@@ -1,10 +1,12 @@
-"""An in-process receiver takes the sender's own message object instead of decoding its bytes
+"""An in-process receiver takes the sender's own message object instead of decoding bytes
 (reliable sends and publications alike).
 
-The bytes still travel (so a resend, a size limit or a receiver in another process sees
-the very same frames); these tests pin when the object is taken, when the bytes are
-decoded, and that in every built-in scenario each object taken is exactly what its bytes
-decode to, types included.
+A reliable send to an endpoint of the same process encodes nothing: its frame carries an
+empty payload, and the receiver finds the object by the sender's session and seq. A
+publication is still encoded (a subscriber elsewhere may read it). These tests pin when
+the object is taken, when bytes are decoded, that an empty payload from anywhere else is
+refused, and that in every built-in scenario each object taken is exactly what its bytes
+would decode to, types included.
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
+import gridcoop.agents.bus.endpoint as endpoint_module
 import gridcoop.agents.bus.inbound as inbound
-from gridcoop.agents.bus.messages import GateClosed, LedgerBlock, Message, decode, encode
+from gridcoop.agents.bus.messages import (
+    ErrorMessage,
+    GateClosed,
+    LedgerBlock,
+    Message,
+    decode,
+    encode,
+)
 from gridcoop.agents.bus.schema import Envelope
 from gridcoop.agents.bus.transport import Bus, Endpoint
-from gridcoop.agents.bus.wire import Header
+from gridcoop.agents.bus.wire import KIND_SEND, Header, make_header
 from gridcoop.experiments.cli import main
+from tests.agents.bus.raw import raw_peer
 
 
 def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
@@ -36,26 +47,70 @@ def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return decoded
 
 
+def _counting_encodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    encoded: list[str] = []
+    real = encode
+
+    def counted(message: Envelope, *args: Any) -> bytes:
+        encoded.append(message.type)
+        return real(message, *args)
+
+    monkeypatch.setattr(endpoint_module, "encode", counted)
+    return encoded
+
+
 @pytest.mark.parametrize("transport", ["inproc", "tcp"])
-def test_a_known_sender_of_this_process_hands_over_its_object(
+def test_a_sender_of_this_process_encodes_nothing_and_hands_over_its_object(
         transport: str, monkeypatch: pytest.MonkeyPatch) -> None:
     decoded = _counting_decodes(monkeypatch)
-    with Bus(transport) as bus:  # type: ignore[arg-type]
+    encoded = _counting_encodes(monkeypatch)
+    with Bus(transport, max_message_bytes=200) as bus:  # type: ignore[arg-type]
         ra, market = bus.endpoint("ra"), bus.endpoint("market")
-        first = GateClosed(auction_id="a", order_count=1)
-        ra.send("market", first)
-        bus.settle(timeout_s=5)
-        # the first message from a connection is decoded: only then is its sender known
-        assert len(decoded) == 1 and market.drain()[0] is not first
-        later = [GateClosed(auction_id=f"b{i}", order_count=i) for i in range(3)]
-        ra.send("market", later[0])
-        ra.send_many("market", later[1:])
+        sent: list[Envelope] = [GateClosed(auction_id=f"b{i}", order_count=i) for i in range(3)]
+        sent.append(LedgerBlock(height=0, block_hash="00" * 32, block_bytes=bytes(300)))  # no limit
+        ra.send("market", sent[0])
+        ra.send_many("market", sent[1:])
         bus.settle(timeout_s=5)
         got = market.drain()
-        assert len(decoded) == 1  # nothing more was decoded
-        assert all(g is sent for g, sent in zip(got, later, strict=True))
-        assert [g.id for g in got] == ["ra:2", "ra:3", "ra:4"]
-        assert ra.pending == []
+        assert encoded == [] and decoded == []
+        assert all(g is s for g, s in zip(got, sent, strict=True)) and len(got) == 4
+        assert [g.id for g in got] == ["ra:1", "ra:2", "ra:3", "ra:4"]
+        assert ra.pending == [] and ra._pending_by_seq == {}
+
+
+def test_without_handover_every_message_is_encoded_and_decoded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    encoded = _counting_encodes(monkeypatch)
+    with Bus(handover=False) as bus:
+        ra, market = bus.endpoint("ra"), bus.endpoint("market")
+        market.subscribe("ra", "gate")
+        sent = [GateClosed(auction_id=f"b{i}", order_count=i) for i in range(2)]
+        ra.send("market", sent[0])
+        ra.publish("gate", sent[1])
+        bus.settle(timeout_s=5)
+        got = market.drain()
+        assert encoded == ["gate_closed"] * 2 and len(decoded) == 2
+        assert all(g is not s and g == s for g, s in zip(got, sent, strict=True))
+
+
+@pytest.mark.parametrize("session", [b"0000beef", None])
+def test_an_empty_payload_that_names_no_held_message_is_refused(session: bytes | None) -> None:
+    """From another process (a session no endpoint here has), or with a local endpoint's
+    session but a seq it holds nothing at: refused as malformed, and the bus goes on."""
+    with raw_peer() as (bus, market, raw):
+        ra = bus.endpoint("ra")
+        raw.send_multipart([make_header(KIND_SEND, "json", 7, session or ra._session), b""])
+        for _ in range(100):
+            bus.pump(0.01)
+            if market.stats.rejected_malformed:
+                break
+        assert market.stats.rejected_malformed == 1 and market.drain() == []
+        reply = decode(raw.recv_multipart()[1])
+        assert isinstance(reply, ErrorMessage) and "empty payload" in reply.detail
+        ra.send("market", GateClosed(auction_id="after", order_count=0))
+        bus.settle(timeout_s=5)
+        assert [m.id for m in market.drain()] == ["ra:1"]
 
 
 def test_a_sender_in_another_process_is_always_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,12 +210,11 @@ def test_every_object_handed_over_is_what_its_bytes_decode_to(
     handed_types: set[str] = set()
     real = inbound.Inbound._handed
 
-    def checked(self: inbound.Inbound, ident: bytes, header: Header) -> Message | None:
-        message = real(self, ident, header)
-        if message is not None:
-            again = decode(encode(message, header.codec), header.codec)
-            assert _shape(message) == _shape(again), message.type
-            handed_types.add(message.type)
+    def checked(self: inbound.Inbound, header: Header) -> Message:
+        message = real(self, header)
+        again = decode(encode(message, header.codec), header.codec)
+        assert _shape(message) == _shape(again), message.type
+        handed_types.add(message.type)
         return message
 
     monkeypatch.setattr(inbound.Inbound, "_handed", checked)
