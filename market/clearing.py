@@ -7,7 +7,7 @@ from the registry. Input and output are integers: Wh and µ€/kWh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from gridcoop.market.orders import (
     check_price_cap,
     validate_price_cap,
 )
-from gridcoop.market.registry import check_options, run_checked
+from gridcoop.market.registry import check_options, is_crossing_only, run_checked
 from gridcoop.market.results import ClearingResult, ListSource, OrderSource
 from gridcoop.units import IntArray
 
@@ -127,3 +127,26 @@ def clear(
     check_options(mechanism, options)
     book = prepare(orders, price_cap_ueur_per_kwh=price_cap_ueur_per_kwh)
     return run_checked(mechanism, book, options)
+
+
+def trades_nothing(is_buy: np.ndarray[Any, np.dtype[np.bool_]], prices: IntArray,
+                   energy_wh: IntArray, mechanism: str, options: Mapping[str, Any]) -> bool:
+    """Whether ``clear`` of these columns is sure to trade nothing and raise nothing, so a
+    caller may skip it and keep every order: the mechanism trades only crossing prices,
+    the best bid is below the best offer, and no price or side total breaks a limit
+    ``clear`` checks (those it still reports).
+
+    Why: a region's remainder, or a central book of one region's, never crosses; the
+    checks here are a few column reductions against building and clearing a book.
+    """
+    if not is_crossing_only(mechanism):
+        return False
+    cap = validate_price_cap(options.get("price_cap_ueur_per_kwh",
+                                         DEFAULT_PRICE_CAP_UEUR_PER_KWH))
+    bids, offers = prices[is_buy], prices[~is_buy]
+    if bids.size and offers.size and int(bids.max()) >= int(offers.min()):
+        return False
+    if prices.size and int(prices.max()) > cap:
+        return False
+    largest_side_wh = max(int(energy_wh[is_buy].sum()), int(energy_wh[~is_buy].sum()))
+    return largest_side_wh * cap <= MAX_BOOK_PRODUCT

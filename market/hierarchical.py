@@ -26,22 +26,28 @@ from gridcoop.units import IntArray
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LocalClearing:
-    """A community's clearing and the remainder it forwards to the central book.
-
-    ``forwarded_positions`` index the community's input batch, one per forwarded order.
-    """
+    """A community's clearing of ``batch``, its input; what is left goes to the central book."""
 
     result: ClearingResult
-    forwarded: OrderBatch
-    forwarded_positions: IntArray
+    batch: OrderBatch
+
+    @property
+    def forwarded_positions(self) -> IntArray:
+        """Positions in ``batch`` of the forwarded orders, one each, in input order."""
+        return self.result.unmatched.positions
+
+    @property
+    def forwarded(self) -> OrderBatch:
+        """The remainder as a batch of its own, built when asked (the agents' book keeps
+        columns of its own and needs only the positions and energies)."""
+        left = self.result.unmatched
+        return self.batch.take(left.positions, left.remaining_wh)
 
 
 def clear_local(batch: OrderBatch, mechanism: str = "pay_as_clear",
                 **options: Any) -> LocalClearing:
     """Clear one community's book; what is left of each order goes forward."""
-    result = clear(batch, mechanism, **options)
-    left = result.unmatched
-    return LocalClearing(result, batch.take(left.positions, left.remaining_wh), left.positions)
+    return LocalClearing(clear(batch, mechanism, **options), batch)
 
 
 def clear_central(forwarded: Sequence[OrderBatch], interval: int,
@@ -54,7 +60,9 @@ def clear_central(forwarded: Sequence[OrderBatch], interval: int,
                 f"a remainder for interval {batch.interval} in the central book of interval "
                 f"{interval}; clear one delivery interval at a time"
             )
-    return clear(OrderBatch.concat(forwarded, interval), mechanism, **options)
+    one = len(forwarded) == 1 and forwarded[0].interval == interval  # no copy to check again
+    return clear(forwarded[0] if one else OrderBatch.concat(forwarded, interval), mechanism,
+                 **options)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

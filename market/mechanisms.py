@@ -40,7 +40,7 @@ from gridcoop.market.registry import register_mechanism
 from gridcoop.market.results import ClearingResult
 
 
-@register_mechanism("pay_as_clear")
+@register_mechanism("pay_as_clear", crossing_only=True)
 def pay_as_clear(book: PreparedBook) -> ClearingResult:
     """Uniform price at the middle of the market-clearing price interval."""
     match = book.merit_order_match()
@@ -51,7 +51,7 @@ def pay_as_clear(book: PreparedBook) -> ClearingResult:
 AVERAGE_BID_BASES = ("accepted", "all")
 
 
-@register_mechanism("average_bid")
+@register_mechanism("average_bid", crossing_only=True)
 def average_bid(book: PreparedBook, weighted: bool = True,
                 bids: str = "accepted") -> ClearingResult:
     """Uniform price = average limit price of the accepted (or all) bids (the pilot's rule)."""
@@ -68,7 +68,7 @@ def average_bid(book: PreparedBook, weighted: bool = True,
     return book.result("average_bid", match.uniform(price), price)
 
 
-@register_mechanism("pay_as_bid")
+@register_mechanism("pay_as_bid", crossing_only=True)
 def pay_as_bid(book: PreparedBook, pair_price: PairPrice = "bid") -> ClearingResult:
     """Each matched pair at its own price: the bid's unless ``pair_price`` says otherwise."""
     if pair_price not in PAIR_PRICES:

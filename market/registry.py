@@ -25,16 +25,21 @@ M = TypeVar("M", bound=Mechanism)
 
 _MECHANISMS: dict[str, Mechanism] = {}
 _SIGNATURES: dict[str, inspect.Signature] = {}
+_CROSSING_ONLY: set[str] = set()
 
 #: Read-only view of the registered mechanisms (name -> function).
 MECHANISMS: Mapping[str, Mechanism] = MappingProxyType(_MECHANISMS)
 
 
-def register_mechanism(name: str, *, replace: bool = False) -> Callable[[M], M]:
+def register_mechanism(name: str, *, replace: bool = False,
+                       crossing_only: bool = False) -> Callable[[M], M]:
     """Decorator: register ``fn(book, **options) -> ClearingResult`` under ``name``.
 
     Registering a taken name raises :class:`DuplicateMechanismError` unless
-    ``replace=True`` (for deliberate overrides in experiments).
+    ``replace=True`` (for deliberate overrides in experiments). ``crossing_only``
+    declares that the mechanism trades only a bid and an offer whose prices cross
+    (as every merit-order match does), so a book whose best bid is below its best
+    offer need not be cleared at all.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise InvalidOptionError(
@@ -54,6 +59,10 @@ def register_mechanism(name: str, *, replace: bool = False) -> Callable[[M], M]:
             )
         _MECHANISMS[name] = fn
         _SIGNATURES[name] = signature
+        if crossing_only:
+            _CROSSING_ONLY.add(name)
+        else:
+            _CROSSING_ONLY.discard(name)
         return fn
 
     return decorate
@@ -62,6 +71,11 @@ def register_mechanism(name: str, *, replace: bool = False) -> Callable[[M], M]:
 def mechanism_names() -> tuple[str, ...]:
     """Registered mechanism names, sorted."""
     return tuple(sorted(_MECHANISMS))
+
+
+def is_crossing_only(name: str) -> bool:
+    """Whether mechanism ``name`` was registered as trading only crossing prices."""
+    return name in _CROSSING_ONLY
 
 
 def get_mechanism(name: str) -> Mechanism:

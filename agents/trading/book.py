@@ -23,6 +23,7 @@ from gridcoop.agents.bus import messages as msg
 from gridcoop.market import ClearingResult as MarketResult
 from gridcoop.market import OrderBatch as MarketBatch
 from gridcoop.market import clear_central, clear_local
+from gridcoop.market.clearing import trades_nothing
 from gridcoop.units import IntArray
 
 BoolArray = NDArray[np.bool_]
@@ -182,20 +183,23 @@ def _trades(orders: Orders, result: MarketResult, trade_prefix: str) -> Trades:
     )
 
 
-def _crosses(orders: Orders) -> bool:
-    """Whether the book has both sides (else nothing can trade: skip the market)."""
-    return bool(len(orders)) and bool(orders.is_buy.any()) and not bool(orders.is_buy.all())
+def _skips(orders: Orders, mechanism: str, options: Mapping[str, Any]) -> bool:
+    """Whether the market need not run: a side is empty, so nothing can trade, or the
+    mechanism is sure to trade nothing (``market.trades_nothing``)."""
+    buys = orders.is_buy
+    return not len(orders) or bool(buys.all()) or not bool(buys.any()) or trades_nothing(
+        buys, orders.price_u, orders.energy_wh, mechanism, options)
 
 
 def clear_local_orders(orders: Orders, mechanism: str, interval: int,
                        trade_prefix: str, options: Mapping[str, Any] | None = None) -> Cleared:
     """A region's local clearing (``market.clear_local``); the remainder goes central."""
-    if not _crosses(orders):
+    if _skips(orders, mechanism, options or {}):
         return Cleared(Trades.empty(), orders, None)
     local = clear_local(_batch(orders, interval), mechanism, **(options or {}))
     result = local.result
     return Cleared(_trades(orders, result, trade_prefix),
-                   orders.take(local.forwarded_positions, local.forwarded.energy_wh),
+                   orders.take(local.forwarded_positions, result.unmatched.remaining_wh),
                    result.clearing_price_ueur_per_kwh)
 
 
@@ -204,7 +208,7 @@ def clear_central_orders(remainders: list[Orders], mechanism: str, interval: int
     """The central clearing of the regions' remainders, region by region
     (``market.clear_central``)."""
     orders = Orders.concat(remainders)
-    if not _crosses(orders):
+    if _skips(orders, mechanism, options or {}):
         return Cleared(Trades.empty(), orders, None)
     result = clear_central([_batch(r, interval) for r in remainders if len(r)], interval,
                            mechanism, **(options or {}))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from gridcoop.market import (
@@ -19,20 +17,7 @@ from gridcoop.market import (
     mechanism_names,
     register_mechanism,
 )
-from gridcoop.market import registry as registry_module
 from tests.market.helpers import CLEARERS, bid, offer
-
-
-@pytest.fixture
-def scratch_registry() -> Iterator[None]:
-    """Let a test register mechanisms and take them away again."""
-    saved = dict(registry_module._MECHANISMS)
-    saved_signatures = dict(registry_module._SIGNATURES)
-    yield
-    registry_module._MECHANISMS.clear()
-    registry_module._MECHANISMS.update(saved)
-    registry_module._SIGNATURES.clear()
-    registry_module._SIGNATURES.update(saved_signatures)
 
 
 def test_a_new_mechanism_is_one_decorated_function(scratch_registry: None) -> None:
