@@ -86,6 +86,9 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         n = model.population.size
         self.node_index = {node: i for i, node in enumerate(model.population.node_ids)}
         self.meter_node = {f"m-{node}": i for i, node in enumerate(model.population.node_ids)}
+        self._meter_rows: dict[str, tuple[list[str], IntArray]] = {}
+        """Per region, the meter ids of its last batch and their nodes: the same meters
+        report every interval, so they are looked up once."""
         self.auctions: dict[int, Auction] = {}
         self._delivered: dict[int, tuple[IntArray, IntArray, set[str]]] = {}
         self._day = {name: np.zeros(n, dtype=np.int64) for name in (
@@ -169,11 +172,16 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         n = self.model.population.size
         imp, exp, regions = self._delivered.setdefault(
             interval, (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), set()))
-        try:
-            index = np.array([self.meter_node[m] for m in batch.meter_ids], dtype=np.int64)
-        except KeyError as exc:
-            self.refused.append(f"{batch.id}: unknown meter {exc.args[0]!r}")
-            return
+        last = self._meter_rows.get(batch.region_id)
+        if last is not None and last[0] == batch.meter_ids:
+            index = last[1]
+        else:
+            try:
+                index = np.array([self.meter_node[m] for m in batch.meter_ids], dtype=np.int64)
+            except KeyError as exc:
+                self.refused.append(f"{batch.id}: unknown meter {exc.args[0]!r}")
+                return
+            self._meter_rows[batch.region_id] = (list(batch.meter_ids), index)
         imp[index] = batch.import_wh
         exp[index] = batch.export_wh
         regions.add(batch.region_id)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gridcoop.agents import CommunityModel
+from gridcoop.agents.bus.batches import MeterReadingBatch
 from gridcoop.agents.physics.flows import Flows
 from gridcoop.agents.physics.traders import TraderCsvError, load_trader_table
 from gridcoop.experiments.scenarios import load_scenario
@@ -86,4 +87,28 @@ def test_campus_surplus_goes_to_the_nearest_classroom_that_uses_it() -> None:
     assert moved == expected_wh == round(summary["local_traded_kwh"] * 1000)
     for _, trades, _ in model.central.trade_log:
         assert trades.seller.tolist() == [1] * len(trades) and set(trades.buyer.tolist()) == {0}
+    model.close()
+
+
+def test_the_central_market_maps_a_region_s_meters_once_and_still_refuses_strangers() -> None:
+    kind, params = load_scenario("market-only")
+    model = CommunityModel(kind, **params)
+    central = model.central
+    [(region, meters)] = model.region_meter_ids.items()
+    node = {m: central.meter_node[m] for m in meters}
+
+    def batch(ids: list[str], start_s: int, wh: int) -> MeterReadingBatch:
+        return MeterReadingBatch(region_id=region, interval_start_s=start_s, interval_s=3_600,
+                                 meter_ids=ids, import_wh=[wh] * len(ids),
+                                 export_wh=[0] * len(ids), counters=[1] * len(ids))
+
+    central._on_readings(batch(meters, 0, 5))
+    central._on_readings(batch(list(reversed(meters)), 3_600, 7))  # the same meters, reordered
+    central._on_readings(batch(meters, 7_200, 9))  # the mapped order again
+    for interval, wh in ((0, 5), (1, 7), (2, 9)):
+        imported = central._delivered[interval][0]
+        assert [int(imported[node[m]]) for m in meters] == [wh] * len(meters)
+    central._on_readings(batch([*meters[:-1], "m-stranger"], 10_800, 11))
+    assert central.refused[-1].endswith("unknown meter 'm-stranger'")
+    assert int(central._delivered[3][0].sum()) == 0  # nothing of that batch was taken
     model.close()
