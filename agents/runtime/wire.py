@@ -86,7 +86,11 @@ def unpack(frames: Sequence[bytes]) -> tuple[dict[str, Any], Arrays]:
         if end > len(data):
             raise FrameError(f"array {name!r} ({shape} x {kind.str}) runs past the data frame's "
                              f"{len(data)} bytes")
-        arrays[name] = np.frombuffer(data, dtype=kind, count=count, offset=offset).reshape(shape)
+        try:
+            arrays[name] = np.frombuffer(data, dtype=kind, count=count,
+                                         offset=offset).reshape(shape)
+        except ValueError as exc:  # an empty array whose other extents overflow numpy's size
+            raise FrameError(f"array {name!r} cannot have the shape {shape}: {exc}") from None
         offset = end
     if offset != len(data):
         raise FrameError(f"{len(data) - offset} bytes after the last array")

@@ -70,6 +70,7 @@ def test_any_array_specs(specs: list[tuple[object, object, object]], data: bytes
     [b'{"arrays": [["a", "<i8", [-1]]]}', b"\x00" * 8],
     [b'{"arrays": [["a", "<i8", [1e3]]]}', b"\x00" * 8],
     [b'{"arrays": [["a", "<i8", [99999999999, 99999999999]]]}', b"\x00" * 8],
+    [b'{"arrays": [["a", "<i8", [0, 1073741824, 1073741824]]]}', b""],  # empty, too big
     [b'{"arrays": [["a", "nonsense", [1]]]}', b"\x00" * 8],
     [b'{"arrays": [["a", "<i8"]]}', b"\x00" * 8],
     [b'{"arrays": [["a", "<i8", [1]], ["a", "<i8", [1]]]}', b"\x00" * 16],
