@@ -38,6 +38,7 @@ from gridcoop.agents.trading.book import (
     orders_to_message,
     trades_to_message,
 )
+from gridcoop.agents.trading.handed import NodeIndex
 from gridcoop.units import ueur_from_eur
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         size = nodes.stop - nodes.start
         ids = model.population.node_ids
         self.meter_index = {f"m-{ids[i]}": i - nodes.start for i in range(nodes.start, nodes.stop)}
-        self.member_index = {ids[i]: i for i in range(nodes.start, nodes.stop)}
+        self.member_index = NodeIndex.of(ids, nodes)
         self._import_wh = np.zeros(size, dtype=np.int64)
         self._export_wh = np.zeros(size, dtype=np.int64)
         self._counters = np.zeros(size, dtype=np.int64)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.bus import messages as msg
+from gridcoop.agents.trading.handed import Handed, NodeIndex
 from gridcoop.market import ClearingResult as MarketResult
 from gridcoop.market import OrderBatch as MarketBatch
 from gridcoop.market import clear_central, clear_local
@@ -96,22 +97,34 @@ def _order_columns(orders: Orders, node_ids: tuple[str, ...]) -> dict[str, Any]:
             "price_ueur_per_kwh": orders.price_u.tolist()}
 
 
+_HANDED_ORDERS: Handed[Orders] = Handed(
+    lambda o: (o.node, o.is_buy, o.energy_wh, o.price_u), lambda o: (o.node,))
+
+
 def orders_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                       sim_time_s: int) -> msg.OrderBatch:
     """Orders for the receiver to clear."""
-    return msg.OrderBatch.built(sim_time_s=sim_time_s, auction_id=auction, region_id=region,
-                                **_order_columns(orders, node_ids))
+    message = msg.OrderBatch.built(sim_time_s=sim_time_s, auction_id=auction,
+                                   region_id=region, **_order_columns(orders, node_ids))
+    _HANDED_ORDERS.keep(message, node_ids, orders)
+    return message
 
 
 def book_to_message(orders: Orders, auction: str, region: str, node_ids: tuple[str, ...],
                     sim_time_s: int) -> msg.OrderBookRecord:
     """A locally cleared book, for the ledger's record of offers and bids only."""
-    return msg.OrderBookRecord.built(sim_time_s=sim_time_s, auction_id=auction,
-                                     region_id=region, **_order_columns(orders, node_ids))
+    message = msg.OrderBookRecord.built(sim_time_s=sim_time_s, auction_id=auction,
+                                        region_id=region, **_order_columns(orders, node_ids))
+    _HANDED_ORDERS.keep(message, node_ids, orders)
+    return message
 
 
-def orders_from_message(batch: msg.OrderColumns, node_index: dict[str, int]) -> Orders:
-    """Rebuild columns from a received batch; unknown participants raise KeyError."""
+def orders_from_message(batch: msg.OrderColumns, node_index: NodeIndex) -> Orders:
+    """The batch's columns: those it was built from when this process built it (see
+    ``handed``), else parsed; a participant ``node_index`` does not hold raises KeyError."""
+    handed = _HANDED_ORDERS.take(batch, node_index)
+    if handed is not None:
+        return handed
     return Orders(
         list(batch.order_ids),
         np.array([node_index[p] for p in batch.participant_ids], dtype=np.int64),
@@ -218,9 +231,13 @@ def clear_central_orders(remainders: list[Orders], mechanism: str, interval: int
                    result.clearing_price_ueur_per_kwh)
 
 
+_HANDED_TRADES: Handed[Trades] = Handed(
+    lambda t: (t.buyer, t.seller, t.energy_wh, t.price_u), lambda t: (t.buyer, t.seller))
+
+
 def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int | None,
                       node_ids: tuple[str, ...], sim_time_s: int) -> msg.ClearingResult:
-    return msg.ClearingResult.built(
+    message = msg.ClearingResult.built(
         sim_time_s=sim_time_s, auction_id=auction, mechanism=mechanism,
         clearing_price_ueur_per_kwh=None if price_u is None else int(price_u),
         trade_ids=trades.trade_ids, bid_order_ids=trades.bid_ids,
@@ -230,9 +247,15 @@ def trades_to_message(trades: Trades, auction: str, mechanism: str, price_u: int
         energy_wh=trades.energy_wh.tolist(),
         price_ueur_per_kwh=trades.price_u.tolist(),
     )
+    _HANDED_TRADES.keep(message, node_ids, trades)
+    return message
 
 
-def trades_from_message(result: msg.ClearingResult, node_index: dict[str, int]) -> Trades:
+def trades_from_message(result: msg.ClearingResult, node_index: NodeIndex) -> Trades:
+    """As ``orders_from_message``, for trades."""
+    handed = _HANDED_TRADES.take(result, node_index)
+    if handed is not None:
+        return handed
     return Trades(
         list(result.trade_ids), list(result.bid_order_ids), list(result.offer_order_ids),
         np.array([node_index[p] for p in result.buyer_ids], dtype=np.int64),

@@ -44,6 +44,7 @@ from gridcoop.agents.trading.book import (
     orders_from_message,
     trades_from_message,
 )
+from gridcoop.agents.trading.handed import NodeIndex
 from gridcoop.agents.trading.settled import SettledTrades
 from gridcoop.ledger.transactions import Penalty
 from gridcoop.market import settle_interval
@@ -84,7 +85,7 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         self.estimates = estimates
         self.gates_published = 0  # gate messages (workers wait until they saw as many)
         n = model.population.size
-        self.node_index = {node: i for i, node in enumerate(model.population.node_ids)}
+        self.node_index = NodeIndex.of(model.population.node_ids)
         self.meter_node = {f"m-{node}": i for i, node in enumerate(model.population.node_ids)}
         self._meter_rows: dict[str, tuple[list[str], IntArray]] = {}
         """Per region, the meter ids of its last batch and their nodes: the same meters

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+from typing import TypeVar
+
 import numpy as np
 import pytest
 
+import gridcoop.agents.trading.book as book_module
+from gridcoop.agents.bus.messages import decode, encode
+from gridcoop.agents.bus.schema import Envelope
 from gridcoop.agents.trading.book import (
     Orders,
     build_orders,
@@ -15,8 +21,17 @@ from gridcoop.agents.trading.book import (
     trades_from_message,
     trades_to_message,
 )
+from gridcoop.agents.trading.handed import NodeIndex
 
 IDS = ("h0", "h1", "h2", "h3")
+E = TypeVar("E", bound=Envelope)
+
+
+def _parsed(message: E) -> E:
+    """``message`` as a receiver in another process gets it: decoded from its bytes."""
+    again = decode(encode(message))
+    assert type(again) is type(message)
+    return again
 
 
 def a(*values: int) -> np.ndarray:
@@ -66,23 +81,51 @@ def test_one_sided_books_do_not_trade() -> None:
 def test_messages_round_trip_exactly() -> None:
     orders = build_orders("a7", 0, a(1234, 0, 0, 1), a(0, 777, 5, 0), a(95_000, 0, 0, 65_001),
                           a(0, 39_000, 41_234, 0), IDS, min_wh=1)
-    index = {node: i for i, node in enumerate(IDS)}
-    again = orders_from_message(orders_to_message(orders, "a7", "r0", IDS, 3600), index)
+    index = NodeIndex.of(IDS)
+    sent = orders_to_message(orders, "a7", "r0", IDS, 3600)
+    again = orders_from_message(_parsed(sent), index)  # parsed, as from elsewhere
+    assert again.order_ids == orders.order_ids
     for field in ("node", "is_buy", "energy_wh", "price_u"):
         assert np.array_equal(getattr(again, field), getattr(orders, field))
+        assert getattr(again, field).dtype == getattr(orders, field).dtype
     trades = clear_local_orders(orders, "pay_as_bid", 7, "a7:r0").trades
-    back = trades_from_message(trades_to_message(trades, "a7", "pay_as_bid", None, IDS, 3600),
-                               index)
-    assert back.trade_ids == trades.trade_ids
-    assert np.array_equal(back.energy_wh, trades.energy_wh)
-    assert np.array_equal(back.price_u, trades.price_u)
+    result = trades_to_message(trades, "a7", "pay_as_bid", None, IDS, 3600)
+    back = trades_from_message(_parsed(result), index)
+    assert back.trade_ids == trades.trade_ids and back.bid_ids == trades.bid_ids
+    for field in ("buyer", "seller", "energy_wh", "price_u"):
+        assert np.array_equal(getattr(back, field), getattr(trades, field))
+        assert getattr(back, field).dtype == getattr(trades, field).dtype
+
+
+def test_a_message_built_here_gives_back_its_columns_while_it_lives() -> None:
+    orders = build_orders("a7", 0, a(1234, 0, 0, 1), a(0, 777, 5, 0), a(95_000, 0, 0, 65_001),
+                          a(0, 39_000, 41_234, 0), IDS, min_wh=1)
+    message = orders_to_message(orders, "a7", "r0", IDS, 3600)
+    assert orders_from_message(message, NodeIndex.of(IDS)) is orders  # the object handed over
+    with pytest.raises(ValueError, match="read-only"):
+        orders.energy_wh[0] = 1  # shared with the receiver: nobody writes to it
+    # an index that does not hold every node (another region's) parses, and refuses
+    with pytest.raises(KeyError):
+        orders_from_message(message, NodeIndex.of(IDS, slice(2, 4)))
+    # ids numbered by another population's tuple (equal, not the same) are parsed
+    other = orders_from_message(message, NodeIndex.of(tuple(list(IDS))))
+    assert other is not orders and np.array_equal(other.node, orders.node)
+    trades = clear_local_orders(orders, "pay_as_bid", 7, "a7:r0").trades
+    result = trades_to_message(trades, "a7", "pay_as_bid", None, IDS, 3600)
+    assert trades_from_message(result, NodeIndex.of(IDS)) is trades
+    table = book_module._HANDED_TRADES._by_message
+    assert id(result) in table
+    del result
+    gc.collect()
+    assert not table  # the entry went with its message
 
 
 def test_unknown_participant_in_a_message_is_refused() -> None:
     orders = build_orders("a1", 0, a(500, 0, 0, 0), a(0, 0, 0, 0), a(90_000, 0, 0, 0),
                           a(0, 0, 0, 0), IDS, min_wh=10)
     with pytest.raises(KeyError):
-        orders_from_message(orders_to_message(orders, "a1", "r0", IDS, 0), {"h9": 0})
+        orders_from_message(_parsed(orders_to_message(orders, "a1", "r0", IDS, 0)),
+                            NodeIndex.of(("h0", "h1"), slice(1, 2)))
 
 
 def test_central_clears_the_regions_remainders_region_by_region() -> None:
