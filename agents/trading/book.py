@@ -51,8 +51,8 @@ class Orders:
     @staticmethod
     def concat(parts: list[Orders]) -> Orders:
         parts = [p for p in parts if len(p)]
-        if not parts:
-            return Orders.empty()
+        if len(parts) < 2:  # nothing to join (a region's one book): no copy
+            return parts[0] if parts else Orders.empty()
         return Orders(
             [i for p in parts for i in p.order_ids],
             np.concatenate([p.node for p in parts]),
@@ -157,8 +157,8 @@ class Trades:
     @staticmethod
     def concat(parts: list[Trades]) -> Trades:
         parts = [p for p in parts if len(p)]
-        if not parts:
-            return Trades.empty()
+        if len(parts) < 2:
+            return parts[0] if parts else Trades.empty()
         return Trades(
             [i for p in parts for i in p.trade_ids], [i for p in parts for i in p.bid_ids],
             [i for p in parts for i in p.offer_ids],

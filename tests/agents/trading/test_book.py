@@ -13,6 +13,7 @@ from gridcoop.agents.bus.messages import decode, encode
 from gridcoop.agents.bus.schema import Envelope
 from gridcoop.agents.trading.book import (
     Orders,
+    Trades,
     build_orders,
     clear_central_orders,
     clear_local_orders,
@@ -143,3 +144,14 @@ def test_central_clears_the_regions_remainders_region_by_region() -> None:
     assert t.trade_ids == ["a1:central:0"] and t.bid_ids == ["a1:h0:b"]
     assert cleared.remainder.order_ids == ["a1:h3:o"]
     assert cleared.remainder.energy_wh.tolist() == [300]
+
+
+def test_joining_one_part_is_that_part() -> None:
+    orders = build_orders("a1", 0, a(500, 0), a(0, 300), a(90_000, 0), a(0, 40_000), IDS,
+                          min_wh=10)
+    assert Orders.concat([Orders.empty(), orders]) is orders
+    assert len(Orders.concat([Orders.empty()])) == 0
+    trades = clear_local_orders(orders, "pay_as_clear", 1, "a1:r0").trades
+    assert Trades.concat([trades, Trades.empty()]) is trades
+    both = Trades.concat([trades, trades])
+    assert both.energy_wh.tolist() == trades.energy_wh.tolist() * 2
