@@ -59,24 +59,52 @@ def _order_row(index: int, tx: AuctionRecord) -> str:
     return f"order {index} of {tx.listing_id!r}"
 
 
-def _book(state: State, tx: AuctionRecord) -> tuple[dict[str, int], dict[str, int]]:
-    """Energy offered and bid per account, after checking every order row."""
+def _book(state: State, tx: AuctionRecord) -> tuple[dict[bytes, int], dict[bytes, int]]:
+    """Energy offered and bid per account (16 raw bytes), after checking every order row."""
     members = state.members
-    offered: dict[str, int] = {}
-    wanted: dict[str, int] = {}
+    offered: dict[bytes, int] = {}
+    wanted: dict[bytes, int] = {}
     for index, (raw, side, energy_wh, price) in enumerate(ORDER_ROW.iter_unpack(tx.orders)):
-        account = _trader(members, raw, _order_row, index, tx, "trade")
+        member = members.get(raw.hex())
+        if member is None or member.role not in TRADER_ROLES:
+            _trader(members, raw, _order_row, index, tx, "trade")  # raises, naming the row
         if energy_wh <= 0 or price < 0 or side > 1:
             raise MalformedTransactionError(
                 f"order {index} of {tx.listing_id!r}: energy must be positive, the price "
                 f"non-negative and the side 0 or 1 (got {energy_wh}, {price}, {side})")
         book = wanted if side else offered
-        total = book.get(account, 0) + energy_wh
+        total = book.get(raw, 0) + energy_wh
         if total > INT64_MAX:
             raise AmountOverflowError(f"offered energy in {tx.listing_id!r} would exceed "
                                       "2**63-1 Wh")
-        book[account] = total
+        book[raw] = total
     return offered, wanted
+
+
+def _spend(state: State, tx: AuctionRecord) -> dict[str, int]:
+    """What each buyer pays, in the order of its first trade, after checking every trade
+    against the book. Accounts stay 16 raw bytes until the end (an error names the hex)."""
+    offered, wanted = _book(state, tx)
+    spend: dict[bytes, int] = {}
+    for index, (seller, buyer, energy_wh, price) in enumerate(TRADE_ROW.iter_unpack(tx.trades)):
+        if energy_wh <= 0 or price < 0 or seller == buyer:
+            raise MalformedTransactionError(
+                f"trade {index} of {tx.listing_id!r}: energy must be positive, the price "
+                f"non-negative, seller and buyer different")
+        left = offered.get(seller, 0) - energy_wh
+        if left < 0:
+            raise DoubleSaleError(f"trade {index} of {tx.listing_id!r}: seller {seller.hex()} "
+                                  f"has {left + energy_wh} Wh left unsold; cannot sell "
+                                  f"{energy_wh} Wh")
+        offered[seller] = left
+        left = wanted.get(buyer, 0) - energy_wh
+        if left < 0:
+            raise ListingError(f"trade {index} of {tx.listing_id!r}: buyer {buyer.hex()} has "
+                               f"{left + energy_wh} Wh left unmatched in its bids; cannot "
+                               f"buy {energy_wh} Wh")
+        wanted[buyer] = left
+        spend[buyer] = spend.get(buyer, 0) + payment_ueur(energy_wh, price)
+    return {buyer.hex(): amount for buyer, amount in spend.items()}
 
 
 def auction(state: State, stx: SignedTx, tx: AuctionRecord) -> None:
@@ -86,37 +114,18 @@ def auction(state: State, stx: SignedTx, tx: AuctionRecord) -> None:
     if tx.end_s <= tx.start_s:
         raise MalformedTransactionError(f"listing {tx.listing_id!r} ends ({tx.end_s}) before "
                                         f"it starts ({tx.start_s})")
-    offered, wanted = _book(state, tx)
-    spend: dict[str, int] = {}
-    for index, (raw_seller, raw_buyer, energy_wh, price) in enumerate(
-            TRADE_ROW.iter_unpack(tx.trades)):
-        seller, buyer = raw_seller.hex(), raw_buyer.hex()
-        if energy_wh <= 0 or price < 0 or seller == buyer:
-            raise MalformedTransactionError(
-                f"trade {index} of {tx.listing_id!r}: energy must be positive, the price "
-                f"non-negative, seller and buyer different")
-        left = offered.get(seller, 0) - energy_wh
-        if left < 0:
-            raise DoubleSaleError(f"trade {index} of {tx.listing_id!r}: seller {seller} has "
-                                  f"{left + energy_wh} Wh left unsold; cannot sell "
-                                  f"{energy_wh} Wh")
-        offered[seller] = left
-        left = wanted.get(buyer, 0) - energy_wh
-        if left < 0:
-            raise ListingError(f"trade {index} of {tx.listing_id!r}: buyer {buyer} has "
-                               f"{left + energy_wh} Wh left unmatched in its bids; cannot "
-                               f"buy {energy_wh} Wh")
-        wanted[buyer] = left
-        spend[buyer] = spend.get(buyer, 0) + payment_ueur(energy_wh, price)
+    spend = _spend(state, tx)
     balances = state.balances
+    after: list[tuple[tuple[str, str], int]] = []
     for buyer, amount in spend.items():
-        have = balances.get((buyer, "eur_u"), 0)
+        key = (buyer, "eur_u")
+        have = balances.get(key, 0)
         if have < amount:
             raise InsufficientFundsError(f"account {buyer} holds {have} eur_u, its trades in "
                                          f"{tx.listing_id!r} lock {amount}; the balance may "
                                          "not go negative")
-    for buyer, amount in spend.items():
-        state.put(balances, (buyer, "eur_u"), balances.get((buyer, "eur_u"), 0) - amount)
+        after.append((key, have - amount))
+    state.put_all(balances, after)
     state.put(state.listings, tx.listing_id, Listing(tx.start_s, tx.end_s, CLEARED, tx.issuer))
     if tx.trades:
         state.put(state.auction_escrows, stx.txid_hex, AuctionEscrow(tx.issuer, tx.trades))
@@ -129,24 +138,23 @@ def _changes(escrow: AuctionEscrow, tx: SettlementRecord) -> tuple[dict[str, int
     if len(tx.rows) // SETTLE_ROW.size != trades:
         raise SettlementError(f"escrow {tx.escrow_id} holds {trades} trades; the settlement "
                               f"has {len(tx.rows) // SETTLE_ROW.size} rows")
-    change: dict[str, int] = {}
+    change: dict[bytes, int] = {}
     to_grid = 0
     grid_price = tx.grid_price_eur_u_per_kwh
     rows = zip(TRADE_ROW.iter_unpack(escrow.trades), SETTLE_ROW.iter_unpack(tx.rows),
                strict=True)
-    for index, ((raw_seller, raw_buyer, energy_wh, price), (delivered, short)) in \
-            enumerate(rows):
+    get = change.get
+    for index, ((seller, buyer, energy_wh, price), (delivered, short)) in enumerate(rows):
         if not 0 <= delivered <= energy_wh or not 0 <= short <= energy_wh - delivered:
             raise SettlementError(f"row {index} of escrow {tx.escrow_id}: {delivered} Wh "
                                   f"delivered and {short} Wh short of a {energy_wh} Wh trade")
         amount = payment_ueur(energy_wh, price)
         paid = released_ueur(amount, delivered, energy_wh)
         grid = payment_ueur(short, grid_price)
-        seller, buyer = raw_seller.hex(), raw_buyer.hex()
-        change[seller] = change.get(seller, 0) + paid
-        change[buyer] = change.get(buyer, 0) + amount - paid - grid
+        change[seller] = get(seller, 0) + paid
+        change[buyer] = get(buyer, 0) + amount - paid - grid
         to_grid += grid
-    return change, to_grid
+    return {account.hex(): delta for account, delta in change.items()}, to_grid
 
 
 def settlement(state: State, stx: SignedTx, tx: SettlementRecord) -> None:
@@ -160,21 +168,21 @@ def settlement(state: State, stx: SignedTx, tx: SettlementRecord) -> None:
                         f"{escrow.arbiter}")
     change, to_grid = _changes(escrow, tx)
     balances = state.balances
-    after: list[tuple[str, int]] = []
+    after: list[tuple[tuple[str, str], int]] = []
     for account, delta in change.items():
-        value = balances.get((account, "eur_u"), 0) + delta
+        key = (account, "eur_u")
+        value = balances.get(key, 0) + delta
         if value < 0:
             raise InsufficientFundsError(f"account {account} would hold {value} eur_u after "
                                          f"settling escrow {tx.escrow_id}; top it up first")
         if value > INT64_MAX:
             raise AmountOverflowError(f"settling escrow {tx.escrow_id} would give {account} "
                                       "more than 2**63-1 eur_u")
-        after.append((account, value))
+        after.append((key, value))
     grid = balances.get((GRID_ACCOUNT, "eur_u"), 0) + to_grid
     if grid > INT64_MAX:
         raise AmountOverflowError("the grid account would exceed 2**63-1 eur_u")
-    for account, value in after:
-        state.put(balances, (account, "eur_u"), value)
+    state.put_all(balances, after)
     if to_grid:
         state.put(balances, (GRID_ACCOUNT, "eur_u"), grid)
     state.drop(state.auction_escrows, tx.escrow_id)

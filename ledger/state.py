@@ -9,6 +9,7 @@ escrows and cleared listings' offers are dropped) so snapshots stay small.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -135,6 +136,13 @@ class State:
         """Set ``table[key]``, remembering the old value for ``rollback``."""
         self.journal.append((table, key, table.get(key, _MISSING)))
         table[key] = value
+
+    def put_all(self, table: dict[Any, Any], items: Iterable[tuple[Any, Any]]) -> None:
+        """``put`` each ``(key, value)`` in turn (one call for a record's many accounts)."""
+        journal, get = self.journal, table.get
+        for key, value in items:
+            journal.append((table, key, get(key, _MISSING)))
+            table[key] = value
 
     def drop(self, table: dict[Any, Any], key: Any) -> None:
         """Delete ``table[key]``, remembering it for ``rollback``."""
