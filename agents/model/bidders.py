@@ -142,6 +142,9 @@ class BiddingGroups:
         """After clearing ``interval``: remember the price; tell every group what it got."""
         if price_u is not None:
             self.recent_prices_u.append(int(price_u))
+        told = [(group, group.last) for group in self.groups if group.last is not None]
+        if not told:  # nobody priced orders this time (a table of orders, say)
+            return
         retail_u, feed_in_u, _ = tariff_u
         bought = np.bincount(buyer, weights=energy_wh, minlength=size).astype(np.int64)
         sold = np.bincount(seller, weights=energy_wh, minlength=size).astype(np.int64)
@@ -149,11 +152,9 @@ class BiddingGroups:
         np.add.at(gain, buyer, energy_wh * (retail_u - trade_price_u))
         np.add.at(gain, seller, energy_wh * (trade_price_u - feed_in_u))
         payoff = gain // 1000
-        for group in self.groups:
-            if group.last is None:
-                continue
+        for group, last in told:
             rows = group.nodes
             group.policy.feedback(BidFeedback(
-                interval, group.member_ids, group.last.bid_wh, group.last.offer_wh,
+                interval, group.member_ids, last.bid_wh, last.offer_wh,
                 bought[rows], sold[rows], -1 if price_u is None else int(price_u),
                 payoff[rows]))

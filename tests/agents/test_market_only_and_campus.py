@@ -112,3 +112,18 @@ def test_the_central_market_maps_a_region_s_meters_once_and_still_refuses_strang
     assert central.refused[-1].endswith("unknown meter 'm-stranger'")
     assert int(central._delivered[3][0].sum()) == 0  # nothing of that batch was taken
     model.close()
+
+
+def test_table_orders_ask_no_bidding_policy_so_nobody_is_told_an_outcome() -> None:
+    """market-only's orders come from its tables: no group priced them, so
+    ``BiddingGroups.cleared`` tells nobody and computes no outcome, and the run's results
+    are those of the tables alone."""
+    told: list[object] = []
+    kind, params = load_scenario("market-only")
+    model = CommunityModel(kind, **params)
+    for group in model.orders.bidders.groups:
+        group.policy.feedback = told.append
+    model.run()
+    assert all(group.last is None for group in model.orders.bidders.groups)
+    assert told == [] and model.kpis.trades > 0
+    model.close()
