@@ -235,3 +235,16 @@ def test_every_object_handed_over_is_what_its_bytes_decode_to(
     if scenario == "neighbourhood":
         assert {"meter_reading_batch", "order_batch", "clearing_result", "order_book_record",
                 "flexibility_report", "gate_open", "gate_closed", "ledger_block"} <= handed_types
+
+
+def test_a_drain_right_after_a_local_publication_returns_it() -> None:
+    """The publish marks the publication awaited; a drain with no settle in between
+    finds it, and one after it finds nothing more."""
+    with Bus() as bus:
+        market, replica = bus.endpoint("market"), bus.endpoint("ra")
+        replica.subscribe("market", "ledger")
+        block = LedgerBlock(height=1, block_hash="00" * 32, block_bytes=b"x")
+        market.publish("ledger", block)
+        assert replica.unsettled_publications() == ["market"]
+        assert replica.drain() == [block] and replica.unsettled_publications() == []
+        assert replica.drain() == []
