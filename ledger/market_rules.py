@@ -78,12 +78,17 @@ def _add(state: State, table: dict[str, dict[str, int]], listing_id: str, accoun
         state.drop(inner, account)
 
 
+def check_new_listing(state: State, listing_id: str, start_s: int, end_s: int) -> None:
+    """A listing may be opened (alone or in an auction record): a new id, a positive span."""
+    if listing_id in state.listings:
+        raise ListingError(f"listing {listing_id!r} already exists; listing ids are unique")
+    if end_s <= start_s:
+        raise MalformedTransactionError(f"listing {listing_id!r} ends ({end_s}) before "
+                                        f"it starts ({start_s})")
+
+
 def open_listing(state: State, stx: SignedTx, tx: OpenListing) -> None:
-    if tx.listing_id in state.listings:
-        raise ListingError(f"listing {tx.listing_id!r} already exists; listing ids are unique")
-    if tx.end_s <= tx.start_s:
-        raise MalformedTransactionError(f"listing {tx.listing_id!r} ends ({tx.end_s}) before "
-                                        f"it starts ({tx.start_s})")
+    check_new_listing(state, tx.listing_id, tx.start_s, tx.end_s)
     state.put(state.listings, tx.listing_id, Listing(tx.start_s, tx.end_s, OPEN, tx.issuer))
 
 

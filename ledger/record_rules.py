@@ -27,7 +27,7 @@ from gridcoop.ledger.errors import (
     SettlementError,
     UnknownMemberError,
 )
-from gridcoop.ledger.market_rules import CLEARED
+from gridcoop.ledger.market_rules import CLEARED, check_new_listing
 from gridcoop.ledger.state import AuctionEscrow, Listing, MemberRecord, State
 from gridcoop.ledger.transactions import (
     GRID_ACCOUNT,
@@ -109,11 +109,7 @@ def _spend(state: State, tx: AuctionRecord) -> dict[str, int]:
 
 def auction(state: State, stx: SignedTx, tx: AuctionRecord) -> None:
     """Open, fill, trade and clear a listing in one step; lock the payments in one escrow."""
-    if tx.listing_id in state.listings:
-        raise ListingError(f"listing {tx.listing_id!r} already exists; listing ids are unique")
-    if tx.end_s <= tx.start_s:
-        raise MalformedTransactionError(f"listing {tx.listing_id!r} ends ({tx.end_s}) before "
-                                        f"it starts ({tx.start_s})")
+    check_new_listing(state, tx.listing_id, tx.start_s, tx.end_s)
     spend = _spend(state, tx)
     balances = state.balances
     after: list[tuple[tuple[str, str], int]] = []
