@@ -136,8 +136,9 @@ def trades_nothing(is_buy: np.ndarray[Any, np.dtype[np.bool_]], prices: IntArray
     the best bid is below the best offer, and no price or side total breaks a limit
     ``clear`` checks (those it still reports).
 
-    Why: a region's remainder, or a central book of one region's, never crosses; the
-    checks here are a few column reductions against building and clearing a book.
+    Why: a region's remainder never crosses, so neither does the central book of a
+    one-region community; the checks here are a few column reductions against building
+    and clearing a book.
     """
     if not is_crossing_only(mechanism):
         return False

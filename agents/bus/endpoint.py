@@ -278,8 +278,8 @@ class Endpoint(Inbound):
         return self._frame_sets(kind, seq, self._payload(message), session)
 
     def _payload(self, message: Envelope, to: str = "") -> bytes:
-        """``message``'s wire bytes, refused when larger than any receiver accepts. None for a
-        send to an endpoint of this process: it takes the object itself (``Inbound._handed``)."""
+        """``message``'s wire bytes, refused when larger than any receiver accepts; empty for a
+        send to an endpoint of this process, which takes the object (``Inbound._handed``)."""
         if self._bus.handover and to in self._bus._endpoints:
             return b""
         payload = encode(message, self._bus.codec)
