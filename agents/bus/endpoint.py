@@ -7,7 +7,6 @@ in :mod:`gridcoop.agents.bus.inbound`.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -50,10 +49,10 @@ _AUTH_EVENTS = (
 class Endpoint(Inbound):
     """A named endpoint: a ROUTER (reliable in), an XPUB (publish), DEALERs and a SUB (out/in)."""
 
-    def __init__(self, bus: Bus, name: str) -> None:
+    def __init__(self, bus: Bus, name: str, session: bytes) -> None:
         super().__init__(bus, name)
-        # tells this incarnation's ids from a restarted one's; never reaches the model
-        self._session = secrets.token_hex(4).encode()
+        self._session = session
+        """Tells this incarnation's ids from a restarted one's; never reaches the model."""
         self._sub_connected: set[str] = set()
         self.subscriptions: dict[str, set[str]] = {}
         self._local_subscribers: list[tuple[Endpoint, str]] = []

@@ -175,10 +175,11 @@ class Bus:
             )
         if name in self._endpoints or name in self._peers:
             raise ValueError(f"endpoint {name!r} already exists on this bus")
-        endpoint = Endpoint(self, name)
-        while endpoint._session in self._sessions:  # a handover finds its sender by session
-            endpoint._session = secrets.token_hex(4).encode()
-        self._sessions[endpoint._session] = endpoint
+        session = b""
+        while not session or session in self._sessions:  # a handover finds its sender by it
+            session = secrets.token_hex(4).encode()
+        endpoint = Endpoint(self, name, session)
+        self._sessions[session] = endpoint
         self._endpoints[name] = endpoint
         return endpoint
 
