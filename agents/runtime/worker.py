@@ -148,8 +148,8 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         """Phase 2: the hosted regions' flows of interval ``k`` (kept for the meters too)."""
         arrays: dict[str, NDArray[Any]] = {}
         hosted = self._flows(k)
-        self.meter_feed.record(k, np.concatenate([f.import_kwh for f in hosted.values()]) * 1000,
-                         np.concatenate([f.export_kwh for f in hosted.values()]) * 1000)
+        self._meter(k, [hosted[r].import_kwh * 1000 for r in self.regions],
+                    [hosted[r].export_kwh * 1000 for r in self.regions])
         for r, flows in hosted.items():
             for name, array in zip(Flows._fields, flows, strict=True):
                 arrays[f"{name}:{r}"] = array
@@ -158,9 +158,15 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
     def feed(self, k: int, arrays: dict[str, NDArray[Any]]) -> Reply:
         """Phase 2 when the market steps the physics: the hosted regions' metered flows."""
         slices = [self.population.region_slices[r] for r in self.regions]
-        self.meter_feed.record(k, np.concatenate([arrays["import_wh"][s] for s in slices]),
-                         np.concatenate([arrays["export_wh"][s] for s in slices]))
+        self._meter(k, [arrays["import_wh"][s] for s in slices],
+                    [arrays["export_wh"][s] for s in slices])
         return {"k": k}, {}
+
+    def _meter(self, k: int, import_wh: list[NDArray[Any]], export_wh: list[NDArray[Any]]
+               ) -> None:
+        """Interval ``k``'s Wh per hosted region, in ``self.regions`` order (the shared
+        bank's rows), for the meters to read."""
+        self.meter_feed.record(k, np.concatenate(import_wh), np.concatenate(export_wh))
 
     def _flows(self, k: int) -> dict[int, Flows]:
         physics = self.population.physics
