@@ -46,18 +46,20 @@ class JointHouseholds:
         self._days: dict[int, tuple[FloatArray, FloatArray, EVDayPlan]] = {}
 
     @staticmethod
-    def fits(parts: Sequence[NodePhysics]) -> bool:
-        """Whether ``parts`` can step together: households on one clock with their own
-        EVs (not an EV community's fleet) whose batteries follow the default rule (another
-        policy is asked region by region)."""
-        if not parts or not all(isinstance(p, HouseholdPhysics) for p in parts):
-            return False
+    def of(parts: Sequence[NodePhysics], slices: Sequence[slice]) -> JointHouseholds | None:
+        """``parts`` stepped together, or None when they cannot be: they must be households
+        on one clock with their own EVs (not an EV community's fleet) whose batteries
+        follow the default rule (another policy is asked region by region)."""
         households = [p for p in parts if isinstance(p, HouseholdPhysics)]
+        if not households or len(households) != len(parts):
+            return None
         first = households[0]
-        return all(isinstance(p.evs, EVBatteries) and p.battery_dispatch.direct
+        if not all(isinstance(p.evs, EVBatteries) and p.battery_dispatch.direct
                    and p.clock is first.clock
                    and p.setup.battery_round_trip == first.setup.battery_round_trip
-                   and p.evs.min_soc == first.evs.min_soc for p in households)
+                   and p.evs.min_soc == first.evs.min_soc for p in households):
+            return None
+        return JointHouseholds(households, slices)
 
     def _day(self, day: int) -> tuple[FloatArray, FloatArray, EVDayPlan]:
         """Every part's profiles of ``day``, joined (today's and tomorrow's are kept)."""

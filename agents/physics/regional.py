@@ -11,13 +11,12 @@ built lazily: a process only pays for the regions it steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.physics.flows import Flows, NodePhysics
-from gridcoop.agents.physics.households import HouseholdPhysics
 from gridcoop.agents.physics.joint import JointHouseholds
 
 FloatArray = NDArray[np.float64]
@@ -45,7 +44,7 @@ class RegionalPhysics:
         self._factories = list(factories)
         self.slices = tuple(slices)
         self._parts: dict[int, NodePhysics] = {}
-        self._joint: JointHouseholds | bool | None = None  # decided at the first whole step
+        self._joint: JointHouseholds | Literal[False] | None = None  # None: not decided yet
 
     @property
     def size(self) -> int:
@@ -71,11 +70,8 @@ class RegionalPhysics:
     def _joined(self) -> JointHouseholds | None:
         """Every part stepped together, when they can be (decided once)."""
         if self._joint is None:
-            parts = self._all()
-            households = [p for p in parts if isinstance(p, HouseholdPhysics)]
-            self._joint = JointHouseholds(households, self.slices) \
-                if JointHouseholds.fits(parts) else False
-        return self._joint if isinstance(self._joint, JointHouseholds) else None
+            self._joint = JointHouseholds.of(self._all(), self.slices) or False
+        return self._joint or None
 
     def step(self, step: int) -> Flows:
         """Interval ``step`` of every region: households step together when they can
