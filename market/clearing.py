@@ -7,7 +7,7 @@ from the registry. Input and output are integers: Wh and µ€/kWh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -56,16 +56,22 @@ def _book(source: OrderSource, is_buy: np.ndarray[Any, np.dtype[np.bool_]],
           prices: IntArray, energy_wh: IntArray, sequences: IntArray, interval: int | None,
           cap: int) -> FastBook:
     """Check the price cap and the side totals, then build the book."""
+    _check_limits(source.order_id, is_buy, prices, energy_wh, cap)
+    return FastBook(source, is_buy, prices, energy_wh, sequences, interval)
+
+
+def _check_limits(order_id: Callable[[int], str], is_buy: np.ndarray[Any, np.dtype[np.bool_]],
+                  prices: IntArray, energy_wh: IntArray, cap: int) -> None:
+    """Refuse a price over the cap (naming its order) and a side too large to price exactly."""
     if len(prices) and int(prices.max()) > cap:
         k = int(np.argmax(prices))
-        check_price_cap(source.order_id(k), int(prices[k]), cap)
+        check_price_cap(order_id(k), int(prices[k]), cap)
     largest_side_wh = max(int(energy_wh[is_buy].sum()), int(energy_wh[~is_buy].sum()))
     if largest_side_wh * cap > MAX_BOOK_PRODUCT:
         raise InvalidOrderError(
             f"one side of the book holds {largest_side_wh} Wh, too much to price exactly at a "
             f"cap of {cap} µ€/kWh; split the clearing or check the energy unit"
         )
-    return FastBook(source, is_buy, prices, energy_wh, sequences, interval)
 
 
 def _book_from_orders(orders: list[Order], cap: int) -> FastBook:
@@ -147,7 +153,8 @@ def trades_nothing(is_buy: np.ndarray[Any, np.dtype[np.bool_]], prices: IntArray
     bids, offers = prices[is_buy], prices[~is_buy]
     if bids.size and offers.size and int(bids.max()) >= int(offers.min()):
         return False
-    if prices.size and int(prices.max()) > cap:
+    try:
+        _check_limits(str, is_buy, prices, energy_wh, cap)
+    except InvalidOrderError:
         return False
-    largest_side_wh = max(int(energy_wh[is_buy].sum()), int(energy_wh[~is_buy].sum()))
-    return largest_side_wh * cap <= MAX_BOOK_PRODUCT
+    return True
