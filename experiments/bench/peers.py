@@ -11,7 +11,7 @@ and its helper processes, which a loaded machine distorts less), and the whole
 process (interpreter, imports, set-up and output included), the best of the
 repeats, agent-hours per
 second (2N units × hours / loop seconds) and gridcoop's speed-up over ASSUME.
-Larger sizes run gridcoop alone.
+Larger sizes run gridcoop alone; ``--peer-sizes`` compares others with ASSUME too.
 
 ASSUME is not a gridcoop dependency: the suite runs it with the interpreter
 named by ``GRIDCOOP_ASSUME_PYTHON`` (``gridcoop bench peers --assume-python``),
@@ -36,6 +36,10 @@ from gridcoop.experiments.bench.peer_books import Books, cleared_wh, make_books
 
 ASSUME_VERSION = "0.6.0"
 ASSUME_ENV = "GRIDCOOP_ASSUME_PYTHON"
+SIZES_ENV = "GRIDCOOP_PEER_SIZES"
+SIZES = (50, 200)
+"""Sizes per side compared with ASSUME unless ``GRIDCOOP_PEER_SIZES`` (``gridcoop bench
+peers --peer-sizes``) names others."""
 REPEATS = 2
 SEED = 16
 RUNNER = Path(__file__).with_name("peers_assume.py")
@@ -96,15 +100,35 @@ def _gridcoop(scenario: Path) -> tuple[dict[str, Any], float]:
     return _timed([sys.executable, "-m", "gridcoop.experiments.bench.peers", str(scenario)])
 
 
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """Sizes per side from ``"50,200,1000"``; ``ValueError`` names what is wrong."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ValueError(f"{text!r}: give sizes per side as positive integers separated by "
+                         "commas, e.g. 50,200,1000")
+    return tuple(int(part) for part in parts)
+
+
+def compared_sizes() -> tuple[int, ...]:
+    """The sizes per side to compare with ASSUME (``SIZES`` unless the environment says)."""
+    given = os.environ.get(SIZES_ENV, "").strip()
+    return parse_sizes(given) if given else SIZES
+
+
 def _best(runs: list[tuple[dict[str, Any], float]], reference: list[int]) -> dict[str, Any]:
+    """The best run's times, and how every run's hourly volume compares with the reference
+    (ASSUME computes in floating-point MW, so a large book may differ by a few Wh)."""
     loop = min(r["loop_s"] for r, _ in runs)
     cpu = min(r["loop_cpu_s"] for r, _ in runs)
     agree = all(r["traded_wh"] == reference for r, _ in runs)
     wrong = [h for h, (a, b) in enumerate(zip(runs[0][0]["traded_wh"], reference, strict=True))
              if a != b]
+    largest = max(abs(a - b) for r, _ in runs
+                  for a, b in zip(r["traded_wh"], reference, strict=True))
     return {"loop_s": round(loop, 3), "loop_cpu_s": round(cpu, 3),
             "process_s": round(min(w for _, w in runs), 3),
-            "volume_agrees_every_hour": agree, "hours_differing": wrong[:10]}
+            "volume_agrees_every_hour": agree, "hours_differing": wrong[:10],
+            "largest_hourly_difference_wh": largest}
 
 
 def _compare(n: int, days: int, python: str | None, folder: Path) -> dict[str, Any]:
@@ -157,7 +181,7 @@ def run(quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {"load_average_at_start": round(os.getloadavg()[0], 2),
                                "assume": found if python else f"not run: {found}"}
     with tempfile.TemporaryDirectory(prefix="gridcoop-peers-") as tmp:
-        for n in (10,) if quick else (50, 200):
+        for n in (10,) if quick else compared_sizes():
             figures[f"n{n}"] = _compare(n, days, python, Path(tmp) / f"n{n}")
             print(f"peers n={n}: {json.dumps(figures[f'n{n}'])}", file=sys.stderr, flush=True)
         for n in () if quick else ALONE:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
+from click.testing import CliRunner
 
 from gridcoop.experiments.bench import peers
 from gridcoop.experiments.bench.peer_books import Books, cleared_wh, make_books
+from gridcoop.experiments.cli import main
 from gridcoop.market import Order, Side, clear
 
 
@@ -48,3 +51,33 @@ def test_gridcoop_trades_the_reference_volume_every_hour(tmp_path: Path) -> None
     figures = peers.run_scenario(str(scenario))
     assert figures["traded_wh"] == cleared_wh(books).tolist()
     assert sum(figures["traded_wh"]) > 0
+
+
+def test_sizes_to_compare_come_from_the_environment_or_the_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(peers.SIZES_ENV, raising=False)
+    assert peers.compared_sizes() == (50, 200)
+    monkeypatch.setenv(peers.SIZES_ENV, " 50, 200,1000 ")
+    assert peers.compared_sizes() == (50, 200, 1000)
+    for wrong in ("0", "50,", "x", "-5", "2.5"):
+        with pytest.raises(ValueError, match="positive integers"):
+            peers.parse_sizes(wrong)
+
+
+def test_a_bad_size_is_a_usage_error() -> None:
+    for args, env in ((["bench", "peers", "--peer-sizes", "50,x"], {}),
+                      (["bench", "peers"], {peers.SIZES_ENV: "abc"})):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 2
+        assert "positive integers separated by commas" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_the_largest_hourly_difference_is_reported() -> None:
+    reference = [0, 1_000, 2_000]
+    runs = [({"loop_s": 2.0, "loop_cpu_s": 1.5, "traded_wh": [0, 1_003, 2_000]}, 3.0),
+            ({"loop_s": 1.0, "loop_cpu_s": 1.8, "traded_wh": [0, 1_000, 1_995]}, 4.0)]
+    best = peers._best(runs, reference)
+    assert best == {"loop_s": 1.0, "loop_cpu_s": 1.5, "process_s": 3.0,
+                    "volume_agrees_every_hour": False, "hours_differing": [1],
+                    "largest_hourly_difference_wh": 5}
