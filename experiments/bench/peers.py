@@ -60,7 +60,10 @@ def assume_python() -> tuple[str | None, str]:
                               text=True, check=False)
         if made.returncode != 0:
             return None, f"cannot create {venv}: {made.stderr.strip()[-300:]}"
-    probe = subprocess.run([str(python), "-c", "import assume"], capture_output=True, check=False)
+    probe = subprocess.run(  # by its metadata: importing ASSUME writes assume.log in the cwd
+        [str(python), "-c", "import importlib.metadata as m; "
+         f"assert m.version('assume-framework') == '{ASSUME_VERSION}'"],
+        capture_output=True, check=False)
     if probe.returncode != 0:
         installed = subprocess.run([str(python), "-m", "pip", "install", "-q",
                                     f"assume-framework=={ASSUME_VERSION}"],
@@ -71,9 +74,9 @@ def assume_python() -> tuple[str | None, str]:
     return str(python), f"virtual environment {venv}"
 
 
-def _timed(command: list[str]) -> tuple[dict[str, Any], float]:
+def _timed(command: list[str], cwd: Path | None = None) -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed:\n{done.stderr[-3000:]}")
@@ -144,7 +147,8 @@ def _compare(n: int, days: int, python: str | None, folder: Path) -> dict[str, A
     for repeat in range(REPEATS):
         if python is not None:
             runs["assume"].append(_timed([python, str(RUNNER), str(books_file),
-                                          str(folder / f"assume-{repeat}")]))
+                                          str(folder / f"assume-{repeat}")],
+                                         cwd=folder))  # ASSUME writes assume.log in its cwd
         for signing, scenario in scenarios.items():
             runs[signing].append(_gridcoop(scenario))
     agent_hours = 2 * n * books.hours

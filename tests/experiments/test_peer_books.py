@@ -81,3 +81,21 @@ def test_the_largest_hourly_difference_is_reported() -> None:
     assert best == {"loop_s": 1.0, "loop_cpu_s": 1.5, "process_s": 3.0,
                     "volume_agrees_every_hour": False, "hours_differing": [1],
                     "largest_hourly_difference_wh": 5}
+
+
+def test_finding_assume_leaves_no_file_in_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing ASSUME writes assume.log in the cwd; the probe reads its metadata instead.
+    The stand-in interpreter does what importing ASSUME does, if asked to."""
+    python = tmp_path / "cache" / "gridcoop" / f"assume-{peers.ASSUME_VERSION}" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text('#!/bin/sh\ncase "$*" in *"import assume"*) : > assume.log;; esac\n'
+                      'case "$*" in *importlib.metadata*) exit 0;; esac\nexit 1\n')
+    python.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(peers.ASSUME_ENV, raising=False)
+    assert peers.assume_python() == (str(python), f"virtual environment {python.parent.parent}")
+    assert list(work.iterdir()) == []
