@@ -88,8 +88,8 @@ class ProcessReplica:
         self._answered = 0
         self._head = ""
         self._owner = "replica"
-        self._send(-1, "", genesis)  # its verdict is read with the first block's: the child
-        # starts (interpreter, imports, genesis) while the model sets up, not before it
+        self._send(-1, "", genesis)
+        self.check(wait=True)
 
     def _send(self, height: int, block_hash: str, data: bytes) -> None:
         stdin = self._process.stdin
