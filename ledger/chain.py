@@ -180,7 +180,7 @@ def _signature_items(state: State, txs: Sequence[SignedTx], signing: str
             if signing == "full":
                 return items, positions, index
             continue
-        if key is not None:
+        if key is not None and not stx.signed_here_by(key, chain_id):
             items.append((key, stx.sig, tx_message(chain_id, stx.head)))
             positions.append(index)
     return items, positions, None

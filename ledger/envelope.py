@@ -278,19 +278,36 @@ def tx_message(chain_id: str, body: bytes) -> bytes:
 class SignedTx:
     """A transaction with its canonical body and its issuer signature (empty if unsigned)."""
 
-    __slots__ = ("body", "sig", "tx")
+    __slots__ = ("_signed_here", "body", "sig", "tx")
 
     def __init__(self, tx: Tx, body: bytes, sig: bytes = b"") -> None:
         self.tx = tx
         self.body = body
         self.sig = sig
+        self._signed_here: tuple[bytes, str, bytes, bytes] | None = None
 
     @classmethod
     def build(cls, tx: Tx, chain_id: str, signer: KeyPair | None = None) -> SignedTx:
         """Encode ``tx`` and, when a key pair is given, sign it."""
         body = encode_body(tx)
-        sig = signer.sign(tx_message(chain_id, head_of(body))) if signer is not None else b""
-        return cls(tx, body, sig)
+        if signer is None:
+            return cls(tx, body)
+        stx = cls(tx, body, signer.sign(tx_message(chain_id, head_of(body))))
+        stx._signed_here = (signer.public_key, chain_id, body, stx.sig)
+        return stx
+
+    def signed_here_by(self, public_key: bytes, chain_id: str) -> bool:
+        """Whether this very object was signed in this process with ``public_key`` for
+        ``chain_id``, its body and signature untouched since.
+
+        Why: verifying a signature this process has just made with the key proves only
+        that the key is that key; a ledger applying its own wallet's transactions checks
+        that and skips the curve arithmetic. Anything decoded, or altered after signing,
+        is verified as usual.
+        """
+        made = self._signed_here
+        return (made is not None and made[0] == public_key and made[1] == chain_id
+                and made[2] is self.body and made[3] is self.sig)
 
     @classmethod
     def from_parts(cls, body: bytes, sig: bytes) -> SignedTx:

@@ -23,8 +23,9 @@ from gridcoop.ledger import (
     SignedTx,
     UnknownMemberError,
 )
+from gridcoop.ledger.chain import _signature_items
 from gridcoop.ledger.transactions import Mint, Transfer
-from tests.ledger.conftest import Community
+from tests.ledger.conftest import OPENING_EUR_U, Community
 
 
 def _refused(c: Community, error: type[LedgerError], action: Callable[[], object],
@@ -119,6 +120,38 @@ def test_signature_from_another_chain_is_refused(full_community: Community) -> N
     tx = Transfer(alice, c.book.next_nonce(alice), c.accounts["carol"], "eur_u", 5, "")
     other_chain = SignedTx.build(tx, "another-community", c.keys["alice"])
     _refused(c, InvalidSignatureError, lambda: c.book.submit(other_chain))
+
+
+def test_a_signature_altered_after_signing_here_is_verified_and_refused(
+        full_community: Community) -> None:
+    """The writer skips verifying only a signature this process made, on that very object
+    with its body and signature untouched; reassigning either is verified as usual."""
+    c = full_community
+    alice, chain = c.accounts["alice"], c.book.config.chain_id
+    tx = Transfer(alice, c.book.next_nonce(alice), c.accounts["carol"], "eur_u", 5, "")
+    other = SignedTx.build(Transfer(alice, tx.nonce, tx.to, "eur_u", 6, ""), chain,
+                           c.keys["alice"])
+    resigned = SignedTx.build(tx, chain, c.keys["alice"])
+    resigned.sig = other.sig
+    _refused(c, InvalidSignatureError, lambda: c.book.submit(resigned), "does not verify")
+    rebodied = SignedTx.build(other.tx, chain, c.keys["alice"])
+    rebodied.body = SignedTx.build(tx, chain).body
+    _refused(c, InvalidSignatureError, lambda: c.book.submit(rebodied), "does not verify")
+
+
+def test_only_signatures_made_elsewhere_are_verified(full_community: Community) -> None:
+    """A transaction signed here with the issuer's registered key needs no curve arithmetic;
+    the same bytes decoded (as a replica receives them) are verified."""
+    c = full_community
+    alice = c.accounts["alice"]
+    tx = Transfer(alice, c.book.next_nonce(alice), c.accounts["carol"], "eur_u", 5, "")
+    made = SignedTx.build(tx, c.book.config.chain_id, c.keys["alice"])
+    received = SignedTx.from_parts(made.body, made.sig)
+    items, positions, unsigned = _signature_items(c.book.state, [made, received], "full")
+    assert positions == [1] and unsigned is None
+    assert items[0][:2] == (c.keys["alice"].public_key, made.sig)
+    c.book.submit(made)
+    assert c.balance("carol") == OPENING_EUR_U + 5
 
 
 def test_unsigned_transaction_under_full_policy(full_community: Community) -> None:
