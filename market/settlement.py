@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridcoop.units import IntArray
+from gridcoop.units import IntArray, sum_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +41,13 @@ class Delivery:
     delivered_by_wh: IntArray  # per node: energy delivered to local buyers
 
 
-def _per_node(index: IntArray, values: IntArray, n: int) -> IntArray:
-    """Sum ``values`` per node, exactly (``np.add.at`` on int64, not float weights)."""
-    total = np.zeros(n, dtype=np.int64)
-    np.add.at(total, index, values)
-    return total
-
-
 def settle_interval(buyer: IntArray, seller: IntArray, energy_wh: IntArray,
                     import_wh: IntArray, export_wh: IntArray) -> Delivery:
     """Apply the rule above to one interval's trades; ``buyer``/``seller`` index the nodes."""
     n = import_wh.size
     energy = energy_wh.astype(np.int64)
-    bought = _per_node(buyer, energy, n)
-    sold = _per_node(seller, energy, n)
+    bought = sum_by(buyer, energy, n)
+    sold = sum_by(seller, energy, n)
     imp, exp = import_wh.astype(np.int64), export_wh.astype(np.int64)
     by_buyer = np.where(bought[buyer] > imp[buyer],
                         energy * imp[buyer] // np.maximum(bought[buyer], 1), energy)
@@ -62,14 +55,14 @@ def settle_interval(buyer: IntArray, seller: IntArray, energy_wh: IntArray,
                          energy * exp[seller] // np.maximum(sold[seller], 1), energy)
     delivered = np.minimum(by_buyer, by_seller)
     shortfall = energy - delivered
-    received = _per_node(buyer, delivered, n)
-    given = _per_node(seller, delivered, n)
+    received = sum_by(buyer, delivered, n)
+    given = sum_by(seller, delivered, n)
     grid_import = imp - received
-    total_short = _per_node(buyer, shortfall, n)
+    total_short = sum_by(buyer, shortfall, n)
     covered = np.minimum(grid_import, total_short)
     # pro rata share of the buyer's covered shortfall, rounded down
     short_import = np.where(total_short[buyer] > 0,
                             shortfall * covered[buyer] // np.maximum(total_short[buyer], 1), 0)
-    attributed = _per_node(buyer, short_import, n)
+    attributed = sum_by(buyer, short_import, n)
     return Delivery(delivered, shortfall, short_import, grid_import - attributed,
                     exp - given, received, given)

@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridcoop.units import UEUR_PER_EUR, WH_PER_KWH, payment_ueur, released_ueur, ueur_from_eur
+from gridcoop.units import (
+    UEUR_PER_EUR,
+    WH_PER_KWH,
+    payment_ueur,
+    released_ueur,
+    sum_by,
+    ueur_from_eur,
+)
 
 
 def test_payment_hand_worked() -> None:
@@ -63,3 +70,12 @@ def test_euros_to_ueur_agree_for_scalars_and_arrays(eur: float) -> None:
     as_int = ueur_from_eur(eur)
     assert isinstance(as_int, int) and abs(as_int - eur * UEUR_PER_EUR) <= 0.5
     assert ueur_from_eur(np.array([eur])).tolist() == [as_int]
+
+
+def test_sums_by_index_are_exact_past_float_precision() -> None:
+    """2**53 + 1 µ€ stays 2**53 + 1 (float64 weights, as np.bincount adds, would lose the 1)."""
+    index = np.array([1, 1, 3, 1])
+    values = np.array([2**53, 1, 7, 2], dtype=np.int64)
+    assert sum_by(index, values, 5).tolist() == [0, 2**53 + 3, 0, 7, 0]
+    assert np.bincount(index, weights=values, minlength=5)[1] != 2**53 + 3
+    assert sum_by(np.array([], dtype=np.int64), np.array([], dtype=np.int64), 2).tolist() == [0, 0]

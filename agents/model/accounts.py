@@ -29,7 +29,7 @@ from gridcoop.ledger.transactions import (
     RegisterResource,
     SettlementRecord,
 )
-from gridcoop.units import IntArray, payment_ueur
+from gridcoop.units import IntArray, payment_ueur, sum_by
 
 
 class CommunityLedger:
@@ -118,8 +118,7 @@ class CommunityLedger:
         each is brought back to its opening balance plus what it is about to pay."""
         if not payer.size:
             return []
-        need = np.bincount(payer, weights=amount_ueur,
-                           minlength=len(self.accounts)).astype(np.int64)
+        need = sum_by(payer, amount_ueur, len(self.accounts))
         balances = self.ledger.state.balances
         batch = []
         for node in np.flatnonzero(need).tolist():

@@ -35,6 +35,7 @@ from gridcoop.agents.scenario.policies import BIDDING_GROUPS, PolicyChoice
 from gridcoop.agents.scenario.schema import Scenario
 from gridcoop.market import DEFAULT_PRICE_CAP_UEUR_PER_KWH
 from gridcoop.streams import streams
+from gridcoop.units import sum_by
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -146,8 +147,8 @@ class BiddingGroups:
         if not told:  # nobody priced orders this time (a table of orders, say)
             return
         retail_u, feed_in_u, _ = tariff_u
-        bought = np.bincount(buyer, weights=energy_wh, minlength=size).astype(np.int64)
-        sold = np.bincount(seller, weights=energy_wh, minlength=size).astype(np.int64)
+        bought = sum_by(buyer, energy_wh, size)
+        sold = sum_by(seller, energy_wh, size)
         gain = np.zeros(size, dtype=np.int64)
         np.add.at(gain, buyer, energy_wh * (retail_u - trade_price_u))
         np.add.at(gain, seller, energy_wh * (trade_price_u - feed_in_u))

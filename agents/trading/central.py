@@ -48,7 +48,7 @@ from gridcoop.agents.trading.handed import NodeIndex
 from gridcoop.agents.trading.settled import SettledTrades
 from gridcoop.ledger.transactions import Penalty
 from gridcoop.market import settle_interval
-from gridcoop.units import payment_ueur, released_ueur
+from gridcoop.units import payment_ueur, released_ueur, sum_by
 
 if TYPE_CHECKING:
     from gridcoop.agents.model.accounts import CommunityLedger
@@ -304,9 +304,9 @@ class CentralMarket(mesa.Agent):  # type: ignore[misc]
         day["export_u"] += export_u
         day["fee_u"] += fee_u
         day["tokens_wh"] += delivery.delivered_by_wh
-        bought_u = np.bincount(trades.buyer, weights=paid_u, minlength=n).astype(np.int64)
-        sold_u = np.bincount(trades.seller, weights=paid_u, minlength=n).astype(np.int64)
-        short_u = np.bincount(trades.buyer, weights=short_import_u, minlength=n).astype(np.int64)
+        bought_u = sum_by(trades.buyer, paid_u, n)
+        sold_u = sum_by(trades.seller, paid_u, n)
+        short_u = sum_by(trades.buyer, short_import_u, n)
         kpis.bill_u += bought_u - sold_u + short_u + residual_import_u - export_u + fee_u
         kpis.add_baseline(import_wh, export_wh + fallback_wh, retail_u, feed_in_u)
         kpis.node_bought_wh += delivery.received_wh

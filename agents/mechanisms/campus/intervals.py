@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
+from gridcoop.units import sum_by
+
 IntArray = NDArray[np.int64]
 UIntArray = NDArray[np.uint64]
 
@@ -103,13 +105,13 @@ def split_groups(
     if group.size == 0:
         return np.zeros(0, dtype=np.int64)
     n_groups = total.size
-    group_weight = np.bincount(group, weights=weight, minlength=n_groups).astype(np.int64)
+    group_weight = sum_by(group, weight, n_groups)
     w_sum = group_weight[group]
     t = total[group]
     safe = np.where(w_sum > 0, w_sum, 1)
     quota = np.where(w_sum > 0, t * weight // safe, 0)
     remainder = np.where(w_sum > 0, t * weight % safe, 0)
-    spare = total - np.bincount(group, weights=quota, minlength=n_groups).astype(np.int64)
+    spare = total - sum_by(group, quota, n_groups)
     spare = np.where(group_weight > 0, spare, 0)
     order = np.lexsort((tie_key, -remainder, group))
     sorted_group = group[order]
