@@ -309,6 +309,10 @@ class SignedTx:
         return (made is not None and made[0] == public_key and made[1] == chain_id
                 and made[2] is self.body and made[3] is self.sig)
 
+    def __reduce__(self) -> tuple[type[SignedTx], tuple[Tx, bytes, bytes]]:
+        """A copy or a pickle (another process) is not the object this process signed."""
+        return SignedTx, (self.tx, self.body, self.sig)
+
     @classmethod
     def from_parts(cls, body: bytes, sig: bytes) -> SignedTx:
         """Decode a stored or received (body, signature) pair."""

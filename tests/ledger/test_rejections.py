@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -150,6 +152,9 @@ def test_only_signatures_made_elsewhere_are_verified(full_community: Community) 
     items, positions, unsigned = _signature_items(c.book.state, [made, received], "full")
     assert positions == [1] and unsigned is None
     assert items[0][:2] == (c.keys["alice"].public_key, made.sig)
+    for elsewhere in (pickle.loads(pickle.dumps(made)), copy.copy(made), copy.deepcopy(made)):
+        assert elsewhere == made
+        assert _signature_items(c.book.state, [elsewhere], "full")[1] == [0]
     c.book.submit(made)
     assert c.balance("carol") == OPENING_EUR_U + 5
 
