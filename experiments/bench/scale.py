@@ -3,8 +3,9 @@
 Each size runs as its own ``gridcoop run`` in a child process, so the figures are
 those of the command a user types: the child's whole CPU time (``wait4``), the
 peak resident memory of the run's main process and of each helper process
-(the ledger replica, signature workers), sampled from ``/proc`` twice a second,
-and the wall time. Sizes:
+(the ledger replica, signature workers), sampled from ``/proc`` twenty times a
+second by walking the run's process tree (twice a second where the kernel lists
+no children and all of ``/proc`` must be read), and the wall time. Sizes:
 
 * ``neighbourhood``: 1,000 / 10,000 / 100,000 households x 1 and 7 days
   (``block`` signing, the scenario's default);
@@ -50,7 +51,10 @@ class Sizes:
 
 FULL = Sizes((1_000, 10_000, 100_000), (1_000, 10_000, 100_000), (1, 7), (1_000, 10_000))
 QUICK = Sizes((100, 400), (100, 400), (1, 2), (100, 200))
-SAMPLE_S = 0.5
+SAMPLE_S = 0.05
+"""Seconds between samples of a run's process tree."""
+SLOW_SAMPLE_S = 0.5
+"""... where each sample reads all of ``/proc`` (no child lists in the kernel)."""
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
@@ -73,13 +77,16 @@ class _Sampler:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        """Sample often at first (helpers start then, and a short run may end within a
-        second), then every ``SAMPLE_S``."""
+        """Sample every ``SAMPLE_S`` where the tree can be walked (a helper living half a
+        second is seen); else often at first (helpers start then, and a short run may end
+        within a second), then every ``SLOW_SAMPLE_S``, since each sample reads all of
+        ``/proc``."""
         self.sample()
-        wait_s = 0.02
+        walked = _children(self.root) is not None
+        wait_s = SAMPLE_S if walked else 0.02
         while not self.stop.wait(wait_s):
             self.sample()
-            wait_s = min(2 * wait_s, SAMPLE_S)
+            wait_s = SAMPLE_S if walked else min(2 * wait_s, SLOW_SAMPLE_S)
 
     def sample(self) -> None:
         for pid in _descendants(self.root):
@@ -106,8 +113,42 @@ def _stat(pid: int) -> tuple[float, float] | None:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[21]) * _PAGE_MB
 
 
+def _children(pid: int) -> list[int] | None:
+    """The children of ``pid`` (of any of its threads), or None where the kernel does not
+    list them (``/proc/PID/task/TID/children``); ``[]`` once ``pid`` is gone."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for thread in threads:
+        try:
+            found.extend(int(c) for c in Path(f"/proc/{pid}/task/{thread}/children")
+                         .read_text().split())
+        except FileNotFoundError:
+            if not Path(f"/proc/{pid}/task/{thread}").exists():
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue
+    return found
+
+
 def _descendants(root: int) -> list[int]:
-    """``root`` and every process below it."""
+    """``root`` and every process below it: by walking its children, or from all of
+    ``/proc`` where the kernel does not list them."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        children = _children(pid)
+        if children is None:
+            return _descendants_from_all(root)
+        found.append(pid)
+        todo.extend(children)
+    return found
+
+
+def _descendants_from_all(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
-from gridcoop.experiments.bench.scale import _linearity, measure
+from gridcoop.experiments.bench.scale import (
+    _descendants,
+    _descendants_from_all,
+    _linearity,
+    measure,
+)
 
 
 def test_linearity_is_the_exponent_between_smallest_and_largest() -> None:
@@ -34,3 +43,18 @@ def test_measure_reports_the_main_process_and_its_replica(tmp_path: Path) -> Non
 def test_a_failing_size_is_recorded_not_raised(tmp_path: Path) -> None:
     figures = measure(["neighbourhood", "--set", "housholds=200", "--out", str(tmp_path)], 1, 1)
     assert figures["failed"] == "Error: unknown parameter 'housholds'; did you mean 'households'?"
+
+
+def test_the_process_tree_walked_is_the_one_read_from_all_of_proc() -> None:
+    """A grandchild is found by the children lists, as by reading every process's parent."""
+    child = subprocess.Popen(["sh", "-c", "sleep 5 & sleep 5 & wait"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 5
+        while len(_descendants_from_all(child.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        walked = sorted(_descendants(child.pid))
+        assert len(walked) == 3 and walked[0] == child.pid
+        assert walked == sorted(_descendants_from_all(child.pid))
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
