@@ -109,9 +109,7 @@ def _book_by_row(state: State, tx: AuctionRecord) -> tuple[dict[bytes, int], dic
     offered: dict[bytes, int] = {}
     wanted: dict[bytes, int] = {}
     for index, (raw, side, energy_wh, price) in enumerate(ORDER_ROW.iter_unpack(tx.orders)):
-        member = members.get(raw.hex())
-        if member is None or member.role not in TRADER_ROLES:
-            _trader(members, raw, _order_row, index, tx, "trade")  # raises, naming the row
+        _trader(members, raw, _order_row, index, tx, "trade")
         if energy_wh <= 0 or price < 0 or side > 1:
             raise MalformedTransactionError(
                 f"order {index} of {tx.listing_id!r}: energy must be positive, the price "
@@ -236,7 +234,6 @@ def _changes_by_row(escrow: AuctionEscrow, tx: SettlementRecord) -> tuple[dict[s
     grid_price = tx.grid_price_eur_u_per_kwh
     rows = zip(TRADE_ROW.iter_unpack(escrow.trades), SETTLE_ROW.iter_unpack(tx.rows),
                strict=True)
-    get = change.get
     for index, ((seller, buyer, energy_wh, price), (delivered, short)) in enumerate(rows):
         if not 0 <= delivered <= energy_wh or not 0 <= short <= energy_wh - delivered:
             raise SettlementError(f"row {index} of escrow {tx.escrow_id}: {delivered} Wh "
@@ -244,8 +241,8 @@ def _changes_by_row(escrow: AuctionEscrow, tx: SettlementRecord) -> tuple[dict[s
         amount = payment_ueur(energy_wh, price)
         paid = released_ueur(amount, delivered, energy_wh)
         grid = payment_ueur(short, grid_price)
-        change[seller] = get(seller, 0) + paid
-        change[buyer] = get(buyer, 0) + amount - paid - grid
+        change[seller] = change.get(seller, 0) + paid
+        change[buyer] = change.get(buyer, 0) + amount - paid - grid
         to_grid += grid
     return {account.hex(): delta for account, delta in change.items()}, to_grid
 
