@@ -135,20 +135,24 @@ def _children(pid: int) -> list[int] | None:
 
 
 def _descendants(root: int) -> list[int]:
-    """``root`` and every process below it: by walking its children, or from all of
-    ``/proc`` where the kernel does not list them."""
+    """``root`` and every process below it: by walking its children, or from every
+    process's parent in ``/proc`` where the kernel does not list children."""
+    below: Callable[[int], list[int]]
+    if _children(root) is None:
+        parents = _children_from_all()
+        below = lambda pid: parents.get(pid, [])  # noqa: E731
+    else:
+        below = lambda pid: _children(pid) or []  # noqa: E731
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        children = _children(pid)
-        if children is None:
-            return _descendants_from_all(root)
         found.append(pid)
-        todo.extend(children)
+        todo.extend(below(pid))
     return found
 
 
-def _descendants_from_all(root: int) -> list[int]:
+def _children_from_all() -> dict[int, list[int]]:
+    """Every process's children, from every process's parent (all of ``/proc`` read)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -157,12 +161,7 @@ def _descendants_from_all(root: int) -> list[int]:
             except OSError:
                 continue
             children.setdefault(int(text.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, ()))
-    return found
+    return children
 
 
 def _role(pid: int, root: int) -> str:

@@ -9,9 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
+from gridcoop.experiments.bench import scale
 from gridcoop.experiments.bench.scale import (
+    _children_from_all,
     _descendants,
-    _descendants_from_all,
     _linearity,
     measure,
 )
@@ -45,16 +48,20 @@ def test_a_failing_size_is_recorded_not_raised(tmp_path: Path) -> None:
     assert figures["failed"] == "Error: unknown parameter 'housholds'; did you mean 'households'?"
 
 
-def test_the_process_tree_walked_is_the_one_read_from_all_of_proc() -> None:
-    """A grandchild is found by the children lists, as by reading every process's parent."""
+def test_the_process_tree_walked_is_the_one_read_from_all_of_proc(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grandchild is found by the children lists, and by every process's parent where
+    the kernel lists no children."""
     child = subprocess.Popen(["sh", "-c", "sleep 5 & sleep 5 & wait"], start_new_session=True)
     try:
         deadline = time.monotonic() + 5
-        while len(_descendants_from_all(child.pid)) < 3 and time.monotonic() < deadline:
+        while len(_children_from_all().get(child.pid, [])) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         walked = sorted(_descendants(child.pid))
-        assert len(walked) == 3 and walked[0] == child.pid
-        assert walked == sorted(_descendants_from_all(child.pid))
+        assert walked == sorted([child.pid, *_children_from_all()[child.pid]])
+        assert len(walked) == 3
+        monkeypatch.setattr(scale, "_children", lambda pid: None)
+        assert sorted(_descendants(child.pid)) == walked
     finally:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
