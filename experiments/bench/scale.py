@@ -5,7 +5,9 @@ those of the command a user types: the child's whole CPU time (``wait4``), the
 peak resident memory of the run's main process and of each helper process
 (the ledger replica, signature workers), sampled from ``/proc`` twenty times a
 second by walking the run's process tree (twice a second where the kernel lists
-no children and all of ``/proc`` must be read), and the wall time. Sizes:
+no children and all of ``/proc`` must be read), and the wall time. A helper
+counts from its ``exec`` on: before it, a forked child's resident memory is its
+parent's. Sizes:
 
 * ``neighbourhood``: 1,000 / 10,000 / 100,000 households x 1 and 7 days
   (``block`` signing, the scenario's default);
@@ -61,9 +63,10 @@ _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 @dataclass
 class _Seen:
-    """One process of the run as last sampled."""
+    """One process of the run as last sampled, since it began running ``command``."""
 
     role: str
+    command: bytes
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
 
@@ -89,28 +92,48 @@ class _Sampler:
             wait_s = SAMPLE_S if walked else min(2 * wait_s, SLOW_SAMPLE_S)
 
     def sample(self) -> None:
+        """One look at every process of the tree. A child still running its parent's
+        command has not reached ``exec``: it shares its parent's memory (the whole of it
+        under ``vfork``), so it is not counted until it runs its own program."""
+        commands: dict[int, bytes | None] = {}
         for pid in _descendants(self.root):
-            stat = _stat(pid)
-            if stat is None:
+            stat, command = _stat(pid), _command(pid)
+            commands[pid] = command
+            if stat is None or command is None:
                 continue
-            cpu_s, rss_mb = stat
+            parent, cpu_s, rss_mb = stat
             entry = self.seen.get(pid)
-            if entry is None:
-                entry = self.seen[pid] = _Seen(_role(pid, self.root))
-            elif entry.role == "helper":  # first seen between fork and exec
-                entry.role = _role(pid, self.root)
+            if not command:  # ended, not yet reaped (no command line): its last CPU time
+                if entry is not None:
+                    entry.cpu_s = cpu_s
+                continue
+            if pid != self.root and command == commands.get(parent):  # parents come first
+                continue
+            if entry is None or entry.command != command:  # new, or a new program
+                entry = self.seen[pid] = _Seen(
+                    "main" if pid == self.root else _role(command), command)
             entry.cpu_s = cpu_s
             entry.peak_rss_mb = max(entry.peak_rss_mb, rss_mb)
 
 
-def _stat(pid: int) -> tuple[float, float] | None:
-    """(CPU seconds, resident MB) of ``pid`` from ``/proc``, or None once it is gone."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent, CPU seconds, resident MB) of ``pid`` from ``/proc``, or None once it is
+    gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[21]) * _PAGE_MB
+    return (int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS,
+            int(fields[21]) * _PAGE_MB)
+
+
+def _command(pid: int) -> bytes | None:
+    """The command line ``pid`` runs, or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
 
 
 def _children(pid: int) -> list[int] | None:
@@ -164,17 +187,12 @@ def _children_from_all() -> dict[int, list[int]]:
     return children
 
 
-def _role(pid: int, root: int) -> str:
-    """``main``, ``replica``, ``signatures`` or the helper's command, for the figures."""
-    if pid == root:
-        return "main"
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return "helper"
-    if "replica_worker" in command:
+def _role(command: bytes) -> str:
+    """``replica``, ``signatures`` or ``helper``: what a child of the run is, from its
+    command line."""
+    if b"replica_worker" in command:
         return "replica"
-    if "signatures" in command:
+    if b"signatures" in command:
         return "signatures"
     return "helper"
 
@@ -206,7 +224,7 @@ def measure(args: list[str], members: int, days: int) -> dict[str, Any]:
         role["count"] += 1
         role["cpu_s"] = round(role["cpu_s"] + seen.cpu_s, 2)
         role["peak_rss_mb"] = max(role["peak_rss_mb"], round(seen.peak_rss_mb, 1))
-    main = sampler.seen.get(child.pid, _Seen("main"))
+    main = sampler.seen.get(child.pid, _Seen("main", b""))
     return {
         "wall_s": round(wall, 2),
         "cpu_s_all_processes": round(total_cpu, 2),

@@ -6,6 +6,8 @@ import math
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,3 +67,33 @@ def test_the_process_tree_walked_is_the_one_read_from_all_of_proc(
     finally:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
+
+
+FORKS_THEN_EXECS = """
+import os, sys, time
+held = bytearray(300 * 2**20)
+held[::4096] = b"x" * len(held[::4096])  # resident, not only reserved
+child = os.fork()
+if child == 0:  # its parent's command and memory until exec
+    time.sleep(0.5)
+    os.execvp("sleep", ["sleep", "0.5"])
+os.waitpid(child, 0)
+"""
+
+
+def test_a_helper_counts_from_its_exec_not_while_it_shares_its_parents_memory() -> None:
+    """The replica's figure once included the main process's memory: the sampler saw the
+    child between fork and exec, when its resident size is its parent's."""
+    root = subprocess.Popen([sys.executable, "-c", FORKS_THEN_EXECS])
+    sampler = scale._Sampler(root.pid)
+    thread = threading.Thread(target=sampler.run, daemon=True)
+    thread.start()
+    root.wait()
+    sampler.stop.set()
+    thread.join()
+    main = sampler.seen[root.pid]
+    helpers = [seen for pid, seen in sampler.seen.items() if pid != root.pid]
+    assert main.role == "main" and main.peak_rss_mb > 250
+    assert [h.role for h in helpers] == ["helper"]
+    assert 0 < helpers[0].peak_rss_mb < 50
+    assert helpers[0].command == b"sleep\x000.5\x00"
