@@ -25,6 +25,7 @@ import logging
 import random
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -184,13 +185,27 @@ class _Run:
         self.sim.close()
 
 
-def _lock_guard(path: Path, hold_s: float) -> None:
-    """Another process holds the guard file's write lock: the bridge's commits fail."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    time.sleep(hold_s)
-    holder.execute("ROLLBACK")
-    holder.close()
+def _lock_guard(path: Path, hold_s: float) -> threading.Thread:
+    """Another connection holds the guard file's write lock for ``hold_s``: the bridge's
+    commits meanwhile fail. Returns once the lock is held, so what is published next
+    meets it (held and released in the meantime, the lock could miss every commit)."""
+    held = threading.Event()
+
+    def hold() -> None:
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            held.set()
+            time.sleep(hold_s)
+            holder.execute("ROLLBACK")
+        finally:
+            held.set()
+            holder.close()
+
+    thread = threading.Thread(target=hold, name="guard-lock", daemon=True)
+    thread.start()
+    held.wait()
+    return thread
 
 
 def _chirpstack(meters: int, rounds: int, hostile: int, folder: Path) -> dict[str, Any]:
@@ -209,11 +224,15 @@ def _chirpstack(meters: int, rounds: int, hostile: int, folder: Path) -> dict[st
             run.round(hostile, broker_restart)
             run.round(hostile, run.restart_bridge)
 
+            lockers: list[threading.Thread] = []
+
             def guard_locked() -> None:
                 run.faults += 1
-                _lock_guard(run.guard_path, LOCK_S)
+                lockers.append(_lock_guard(run.guard_path, LOCK_S))
 
-            run.round(hostile, guard_locked)
+            run.round(hostile, guard_locked)  # the round's second half meets the lock
+            for locker in lockers:
+                locker.join()
             for _ in range(max(rounds - 4, 0)):
                 run.round(hostile)
             return run.figures()
