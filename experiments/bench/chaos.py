@@ -21,6 +21,7 @@ carries a genuine signed frame may be accepted in place of the original, so
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import sqlite3
@@ -192,15 +193,14 @@ def _lock_guard(path: Path, hold_s: float) -> threading.Thread:
     held = threading.Event()
 
     def hold() -> None:
-        holder = sqlite3.connect(path, isolation_level=None)
         try:
-            holder.execute("BEGIN EXCLUSIVE")
-            held.set()
-            time.sleep(hold_s)
-            holder.execute("ROLLBACK")
+            with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+                holder.execute("BEGIN EXCLUSIVE")
+                held.set()
+                time.sleep(hold_s)
+                holder.execute("ROLLBACK")
         finally:
-            held.set()
-            holder.close()
+            held.set()  # also when the lock could not be taken: the round goes on
 
     thread = threading.Thread(target=hold, name="guard-lock", daemon=True)
     thread.start()
