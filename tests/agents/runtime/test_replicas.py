@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,28 @@ def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]
             handle.receive(height, block_hash, data)
         handle.head_hash  # noqa: B018 (waits for the verdicts)
     replica.close()
+
+
+def test_auto_verifies_in_a_process_from_60_members_on_more_than_one_core(
+        blocks: list[tuple[int, str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    genesis = blocks[0][2]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    for members, kind in ((59, LocalReplica), (60, ProcessReplica)):
+        _, replicas = make_replicas(genesis, ["ra-a", "ra-b"], "auto", members=members)
+        assert [type(r) for r in replicas] == [kind]
+        replicas[0].close()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # one core: no child
+    _, replicas = make_replicas(genesis, ["ra-a"], "auto", members=10_000)
+    assert [type(r) for r in replicas] == [LocalReplica]
+    replicas[0].close()
+
+
+def test_the_process_replica_starts_without_waiting_and_reports_a_bad_genesis_later() -> None:
+    """The child imports the ledger while the model starts; a genesis it cannot read
+    is reported at the first verdict asked for, not lost."""
+    replica = ProcessReplica(b"not a genesis block")
+    try:
+        with pytest.raises(ReplicaRefusedError, match="died"):
+            replica.head_hash()
+    finally:
+        replica.close()
