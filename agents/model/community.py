@@ -54,7 +54,7 @@ from gridcoop.agents.model.population import NodeKind, build_population, seeded_
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows
-from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError
+from gridcoop.agents.runtime.replicas import ReplicaMode, ReplicaRefusedError, started_early
 from gridcoop.agents.scenario.policies import split_given
 from gridcoop.agents.scenario.registry import build_scenario, extensions_for
 from gridcoop.agents.scenario.schema import CampusMicrogrid, Scenario, merge_params
@@ -126,17 +126,25 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.last_flows: Flows | None = None  # every node's flows of the last interval
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
         self._unsettled = False
-        self.region_host: Regions = InProcessRegions() if region_host is None else region_host
-        self._make_members()
-        self.accounts = CommunityLedger(
-            ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
-            initial_balance_u=ueur_from_eur(sc.initial_balance_eur),
-            pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(), workers=ledger_workers)
-        self.bus = self.region_host.make_bus(self, transport)
-        self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts,
-                                     MeteredPricing() if estimates is None else estimates)
-        self.region_meter_ids: dict[str, list[str]] = {}
-        self.region_host.attach(self, replicas)
+        early = started_early(replicas, n) if region_host is None else None
+        self.region_host: Regions = InProcessRegions(replica=early) if region_host is None \
+            else region_host
+        try:
+            self._make_members()
+            self.accounts = CommunityLedger(
+                ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
+                initial_balance_u=ueur_from_eur(sc.initial_balance_eur),
+                pv_w=np.rint(pop.pv_kwp * 1000).astype(np.int64).tolist(),
+                workers=ledger_workers)
+            self.bus = self.region_host.make_bus(self, transport)
+            self.central = CentralMarket(self, self.bus.endpoint("central"), self.accounts,
+                                         MeteredPricing() if estimates is None else estimates)
+            self.region_meter_ids: dict[str, list[str]] = {}
+            self.region_host.attach(self, replicas)
+        except BaseException:
+            if early is not None:  # a replica process started for a model that failed
+                early.close()
+            raise
         self.aggregators = self.region_host.aggregators
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
         self.current: dict[str, Any] = {}

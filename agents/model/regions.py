@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gridcoop.agents.bus.messages import MAX_MESSAGE_BYTES
 from gridcoop.agents.bus.transport import Bus, Endpoint
 from gridcoop.agents.meters.smart_meters import PhysicsFeed, RegionMeters, simulated_sources
-from gridcoop.agents.runtime.replicas import ReplicaMode, make_replicas
+from gridcoop.agents.runtime.replicas import ProcessReplica, ReplicaMode, make_replicas
 from gridcoop.agents.trading.aggregator import RegionalAggregator
 
 if TYPE_CHECKING:
@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 class InProcessRegions:
     """The regions' aggregators, meters and members, all in this process."""
 
-    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES,
+                 replica: ProcessReplica | None = None) -> None:
         self.max_message_bytes = max_message_bytes  # one bus message, parts included
+        self.started_replica = replica  # a replica process started before the ledger
         self.aggregators: list[Any] = []
         self.replicas: list[Any] = []
         self.region_meters: list[RegionMeters] = []
@@ -45,7 +47,8 @@ class InProcessRegions:
         pop, bus = model.population, model.bus
         owners = [f"ra-{r}" for r in pop.region_ids]
         replicas, self.replicas = make_replicas(model.accounts.genesis_bytes(), owners,
-                                                replica_mode, pop.size)
+                                                replica_mode, pop.size, self.started_replica)
+        self.started_replica = None
         for replica in replicas:
             for block in model.accounts.ledger.blocks(1):
                 replica.receive(block.height, block.hash.hex(), block.to_bytes())
@@ -121,5 +124,7 @@ class InProcessRegions:
         self.region_meters[index].source = wrap(self.region_meters[index].source)
 
     def close(self) -> None:
+        if self.started_replica is not None:  # the model failed before attaching it
+            self.started_replica.close()
         for replica in self.replicas:
             replica.close()

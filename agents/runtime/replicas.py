@@ -14,14 +14,11 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
   verdict and checks the replica's head equals the writer's. Its chain is an
   SQLite file in a private temporary folder, so its memory stays bounded
   however long the run (the in-process replicas keep theirs in memory).
-* ``auto``: ``process`` for 60 members or more where this process may use more
-  than one core, else ``shared``. Measured on 7-day market-only runs (2 cores):
-  at 10 members the child only adds its start, at 50 both ways cost the same,
-  from 70 members on the process is faster (about 10 % at 100 members with
-  ``block`` signing, 15 % with ``full``).
+* ``auto``: ``process`` for 200 members or more, else ``shared``.
 
-The process replica's genesis verdict is collected with the first block's, so
-starting the model does not wait for the child to import the ledger.
+The process replica's child is started before the model builds its ledger
+(``started_early``) and the model never waits for it to start: its genesis
+verdict is collected with the blocks', so its start overlaps the model's build.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import select
 import subprocess
 import sys
@@ -41,7 +37,7 @@ from gridcoop.ledger.ledger import Ledger
 
 ReplicaMode = Literal["auto", "shared", "per_aggregator", "process"]
 REPLICA_MODES = ("auto", "shared", "per_aggregator", "process")
-AUTO_PROCESS_MEMBERS = 60
+AUTO_PROCESS_MEMBERS = 200
 
 
 class ReplicaRefusedError(RuntimeError):
@@ -86,7 +82,9 @@ class ProcessReplica:
     """The pipe to the child holds this much (Linux's default limit for a user): a block
     up to that size is handed over without waiting for the child to read it."""
 
-    def __init__(self, genesis: bytes) -> None:
+    def __init__(self, genesis: bytes | None = None) -> None:
+        """Start the child; with ``genesis``, ``begin`` at once. Started early (before the
+        model builds its ledger), the child imports the ledger while the model builds."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "gridcoop.agents.runtime.replica_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE)
@@ -96,7 +94,14 @@ class ProcessReplica:
         self._answered = 0
         self._head = ""
         self._owner = "replica"
-        self._send(-1, "", genesis)  # its verdict is collected with the first block's
+        if genesis is not None:
+            self.begin(genesis)
+
+    def begin(self, genesis: bytes) -> ProcessReplica:
+        """Hand the child the genesis block. Its verdict is collected with the blocks'
+        (as a refusal is), so the model never waits for the child to start."""
+        self._send(-1, "", genesis)
+        return self
 
     def _send(self, height: int, block_hash: str, data: bytes) -> None:
         stdin = self._process.stdin
@@ -187,22 +192,35 @@ class ReplicaHandle:
         return self.replica.head_hash()
 
 
-def _cores() -> int:
-    """The cores this process may run on (a child on the same core only adds work)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
-
-def make_replicas(genesis: bytes, owners: list[str], mode: str,
-                  members: int) -> tuple[list[ReplicaHandle], list[Any]]:
-    """Replica handles for ``owners`` and the replicas behind them (to close at the end)."""
+def wants_process(mode: str, members: int) -> bool:
+    """Whether replicas ``mode`` puts the shared replica in a child process for a
+    community of ``members``; ``ValueError`` for a mode that does not exist."""
     if mode not in REPLICA_MODES:
         raise ValueError(f"replicas={mode!r}: use one of {', '.join(REPLICA_MODES)}")
     if mode == "auto":
-        mode = "process" if members >= AUTO_PROCESS_MEMBERS and _cores() > 1 else "shared"
+        return members >= AUTO_PROCESS_MEMBERS
+    return mode == "process"
+
+
+def started_early(mode: str, members: int) -> ProcessReplica | None:
+    """The replica's child process, started before the model builds its ledger when
+    ``mode`` will want one (else None), so its start overlaps the model's."""
+    return ProcessReplica() if wants_process(mode, members) else None
+
+
+def make_replicas(genesis: bytes, owners: list[str], mode: str, members: int,
+                  started: ProcessReplica | None = None) -> tuple[list[ReplicaHandle], list[Any]]:
+    """Replica handles for ``owners`` and the replicas behind them (to close at the end);
+    ``started``: a child process started early for the shared replica."""
+    process = wants_process(mode, members)
+    if started is not None and not process:
+        started.close()
     if mode == "per_aggregator":
         replicas = [LocalReplica(genesis) for _ in owners]
         return [ReplicaHandle(r, o) for r, o in zip(replicas, owners, strict=True)], replicas
-    shared: Replica = ProcessReplica(genesis) if mode == "process" else LocalReplica(genesis)
+    if process:
+        shared: Replica = (started if started is not None else ProcessReplica()).begin(genesis)
+    else:
+        shared = LocalReplica(genesis)
     verified = _Verified()
     return [ReplicaHandle(shared, owner, verified) for owner in owners], [shared]

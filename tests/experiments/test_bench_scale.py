@@ -36,7 +36,7 @@ def test_measure_reports_the_main_process_and_its_replica(tmp_path: Path) -> Non
     figures = measure(["neighbourhood", "--set", "households=500", "--days", "1",
                        "--out", str(tmp_path)], 500, 1)
     assert (tmp_path / "summary.json").exists()
-    replica = figures["helpers"]["replica"]  # 60 members or more: a replica process
+    replica = figures["helpers"]["replica"]  # 200 members or more: a replica process
     assert replica["count"] == 1 and replica["peak_rss_mb"] > 0
     assert 0 < figures["cpu_s_main"] < figures["cpu_s_all_processes"]
     assert figures["peak_rss_mb_main"] > 50

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import fcntl
-import os
 from pathlib import Path
 
 import pytest
 
 from gridcoop.agents import CommunityModel
+from gridcoop.agents.model import community
 from gridcoop.agents.runtime.replicas import (
     LocalReplica,
     ProcessReplica,
     ReplicaHandle,
     ReplicaRefusedError,
     make_replicas,
+    started_early,
 )
 
 
@@ -121,26 +122,58 @@ def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]
     replica.close()
 
 
-def test_auto_verifies_in_a_process_from_60_members_on_more_than_one_core(
-        blocks: list[tuple[int, str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
-    genesis = blocks[0][2]
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    for members, kind in ((59, LocalReplica), (60, ProcessReplica)):
-        _, replicas = make_replicas(genesis, ["ra-a", "ra-b"], "auto", members=members)
+
+def test_auto_verifies_in_a_process_from_200_members(
+        blocks: list[tuple[int, str, bytes]]) -> None:
+    for members, kind in ((199, LocalReplica), (200, ProcessReplica)):
+        _, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "auto", members=members)
         assert [type(r) for r in replicas] == [kind]
         replicas[0].close()
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # one core: no child
-    _, replicas = make_replicas(genesis, ["ra-a"], "auto", members=10_000)
+
+
+def test_a_replica_process_started_early_is_used_or_closed(
+        blocks: list[tuple[int, str, bytes]]) -> None:
+    """The model starts the child before it builds its ledger; the child then verifies
+    (its genesis verdict comes with the blocks'), or is closed if the mode wants none."""
+    early = started_early("process", members=10)
+    assert early is not None and started_early("shared", members=10) is None
+    handles, replicas = make_replicas(blocks[0][2], ["ra-a"], "process", 10, started=early)
+    assert replicas == [early]
+    for height, block_hash, data in blocks[1:]:
+        handles[0].receive(height, block_hash, data)
+    assert handles[0].head_hash == blocks[-1][1]
+    early.close()
+    unused = ProcessReplica()
+    _, replicas = make_replicas(blocks[0][2], ["ra-a"], "shared", 10, started=unused)
     assert [type(r) for r in replicas] == [LocalReplica]
+    assert unused._process.poll() is not None  # closed, not left running
     replicas[0].close()
 
 
-def test_the_process_replica_starts_without_waiting_and_reports_a_bad_genesis_later() -> None:
-    """The child imports the ledger while the model starts; a genesis it cannot read
-    is reported at the first verdict asked for, not lost."""
+def test_a_bad_genesis_is_reported_at_the_first_verdict() -> None:
+    """The model does not wait for the child to start; a genesis the child cannot read is
+    still reported, at the first verdict the model asks for."""
     replica = ProcessReplica(b"not a genesis block")
     try:
         with pytest.raises(ReplicaRefusedError, match="died"):
             replica.head_hash()
     finally:
         replica.close()
+
+
+def test_a_model_that_fails_to_build_closes_its_early_replica(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[ProcessReplica] = []
+
+    def spy(mode: str, members: int) -> ProcessReplica | None:
+        early = started_early(mode, members)
+        if early is not None:
+            started.append(early)
+        return early
+
+    monkeypatch.setattr(community, "started_early", spy)
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(OSError):  # the ledger's folder cannot be made under a file
+        CommunityModel("neighbourhood", households=12, days=1, replicas="process",
+                       ledger_path=str(tmp_path / "a-file" / "ledger.sqlite"))
+    assert len(started) == 1 and started[0]._process.wait(timeout=10) is not None
