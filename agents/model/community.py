@@ -126,9 +126,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.last_flows: Flows | None = None  # every node's flows of the last interval
         self.nearest = isinstance(sc, CampusMicrogrid) and sc.allocation == "nearest"
         self._unsettled = False
-        early = started_early(replicas, n) if region_host is None else None
-        self.region_host: Regions = InProcessRegions(replica=early) if region_host is None \
-            else region_host
+        own_regions = region_host is None  # then its replica process starts now, early
+        if region_host is None:
+            region_host = InProcessRegions(replica=started_early(replicas, n))
+        self.region_host: Regions = region_host
         try:
             self._make_members()
             self.accounts = CommunityLedger(
@@ -142,8 +143,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             self.region_meter_ids: dict[str, list[str]] = {}
             self.region_host.attach(self, replicas)
         except BaseException:
-            if early is not None:  # a replica process started for a model that failed
-                early.close()
+            if own_regions:  # closes the replica process started for this failed model
+                self.region_host.close()
             raise
         self.aggregators = self.region_host.aggregators
         self.meter_sources = attach_meter_sources(self)  # the scenario's hardware meters
