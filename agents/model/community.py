@@ -29,6 +29,7 @@ phases below are the one code path every mode runs, extensions included.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import mesa
@@ -102,6 +103,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self.scenario: Scenario = build_scenario(scenario, params)
         sc = self.scenario
         super().__init__(seed=sc.seed)
+        # The page steps its model in a play thread while a session's end or Reset
+        # closes it from another: closing mid-step freed sockets under a running step.
+        self._stepping = threading.RLock()
+        self.closed = False
         self.clock = SimClock(days=sc.days, metering_minutes=sc.metering_minutes,
                               market_minutes=sc.market_minutes,
                               start_day_of_year=sc.start_day_of_year,
@@ -224,7 +229,17 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     # --- the step -------------------------------------------------------------------
 
     def step(self) -> None:
-        """One metering interval: meters, agents, market, ledger, data, in that order."""
+        """One metering interval: meters, agents, market, ledger, data, in that order.
+
+        A closed model does not step (``running`` is False): a page's play thread may
+        still hold the model its session closed."""
+        with self._stepping:
+            if self.closed:
+                self.running = False
+                return
+            self._run_phases()
+
+    def _run_phases(self) -> None:
         k = self.steps - 1  # Mesa counts steps from 1 before calling step()
         self.read_meters(self.clock.start_s(k))
         gate = k % self.clock.steps_per_market == 0
@@ -388,7 +403,17 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         return kpis
 
     def close(self) -> None:
-        """Stop the regions (workers, replicas), close the bus and the ledger files."""
+        """Stop the regions (workers, replicas), close the bus and the ledger files.
+
+        Waits for a step in progress in another thread; closing twice does nothing."""
+        with self._stepping:
+            if self.closed:
+                return
+            self.closed = True
+            self.running = False
+            self._close_parts()
+
+    def _close_parts(self) -> None:
         for extension in getattr(self, "extensions", ()):
             extension.close()
         if hasattr(self, "meter_sources"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,44 @@ def test_datacollector_holds_the_kpis_and_daily_bills() -> None:
     for member in model.members:
         assert final.loc[member.member_id, "bill_eur"] == pytest.approx(member.bill_eur)
     model.close()
+
+
+@pytest.mark.parametrize("replicas", ["shared", "process"])
+def test_close_from_another_thread_waits_for_the_step_in_progress(replicas: str) -> None:
+    """The page's play thread steps while a session's end closes the model: the close
+    waits for that step (closing under it crashed the page server), and the closed
+    model steps no more."""
+    model = CommunityModel("neighbourhood", **{**SMALL, "replicas": replicas})
+    model.step()
+    in_step, release = threading.Event(), threading.Event()
+    collect = model.collect
+
+    def held_collect() -> None:  # the step's last phase, after the bus and the ledger
+        in_step.set()
+        release.wait(10)
+        collect()
+
+    model.collect = held_collect  # type: ignore[method-assign]
+    errors: list[BaseException] = []
+
+    def stepping() -> None:
+        try:
+            model.step()
+        except BaseException as exc:  # the test reports it
+            errors.append(exc)
+
+    stepper = threading.Thread(target=stepping)
+    stepper.start()
+    assert in_step.wait(10)
+    closer = threading.Thread(target=model.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive() and not model.closed  # waiting for the step
+    release.set()
+    stepper.join(10)
+    closer.join(10)
+    assert errors == [] and model.closed and not model.running
+    steps = model.steps
+    model.step()  # a play thread's next step on the closed model: nothing, no error
+    assert model.steps == steps + 1 and not model.running  # Mesa counts it; nothing ran
+    model.close()  # twice: nothing
