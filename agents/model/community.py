@@ -48,10 +48,10 @@ from gridcoop.agents.model.collect import (
     member_standing,
 )
 from gridcoop.agents.model.kpis import Kpis
-from gridcoop.agents.model.members import Classroom, DRHousehold, EVOwner, Member, Prosumer, Trader
+from gridcoop.agents.model.members import Member, make_members
 from gridcoop.agents.model.orders import Flexibility, MemberOrders
 from gridcoop.agents.model.parts import EstimatePricing, MeteredPricing, Regions
-from gridcoop.agents.model.population import NodeKind, build_population, seeded_streams
+from gridcoop.agents.model.population import build_population, seeded_streams
 from gridcoop.agents.model.regions import InProcessRegions
 from gridcoop.agents.physics.clock import SimClock
 from gridcoop.agents.physics.flows import Flows
@@ -136,7 +136,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
             region_host = InProcessRegions(replica=started_early(replicas, n))
         self.region_host: Regions = region_host
         try:
-            self._make_members()
+            self.members: list[Member] = make_members(self)
+            self.meters = [SmartMeter(self, f"m-{node}", i) for i, node in enumerate(pop.node_ids)]
             self.accounts = CommunityLedger(
                 ledger_path, seed=sc.seed, signing=sc.signing, node_ids=pop.node_ids,
                 initial_balance_u=ueur_from_eur(sc.initial_balance_eur),
@@ -163,47 +164,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         except BaseException:
             self.close()
             raise
-
-    # --- construction ---------------------------------------------------------------
-
-    def _make_members(self) -> None:
-        pop = self.population
-        ev_rank = np.cumsum(pop.kind == NodeKind.EV_OWNER) - 1
-        dr_rank = np.cumsum(pop.kind == NodeKind.DR_HOUSEHOLD) - 1
-        self.members: list[Member] = []
-        for i, node_id in enumerate(pop.node_ids):
-            region = pop.region_ids[int(pop.region[i])]
-            kind = NodeKind(int(pop.kind[i]))
-            member: Member
-            if kind is NodeKind.PROSUMER:
-                member = Prosumer(self, node_id, i, region)
-            elif kind is NodeKind.EV_OWNER:
-                member = EVOwner(self, node_id, i, region, int(ev_rank[i]))
-            elif kind is NodeKind.DR_HOUSEHOLD:
-                member = DRHousehold(self, node_id, i, region, int(dr_rank[i]))
-            elif kind is NodeKind.CLASSROOM:
-                member = Classroom(self, node_id, i, region)
-            else:
-                member = Trader(self, node_id, i, region)
-            self.members.append(member)
-        self._per_agent_members()
-        self.meters = [SmartMeter(self, f"m-{node}", i) for i, node in enumerate(pop.node_ids)]
-
-    def _per_agent_members(self) -> None:
-        """Members of a per-agent policy's group become instances of its class."""
-        for nodes, cls, adapter in self.orders.bidders.agent_classes():
-            chosen = []
-            for i in nodes:
-                old = self.members[int(i)]
-                own = cls if isinstance(old, cls) or issubclass(cls, type(old)) else type(
-                    cls.__name__, (cls, type(old)), {})
-                old.remove()
-                extra = {"ev_index": old.ev_index} if isinstance(old, EVOwner) else (
-                    {"dr_index": old.dr_index} if isinstance(old, DRHousehold) else {})
-                member = own(self, old.member_id, old.node, old.region, **extra)
-                self.members[int(i)] = member
-                chosen.append(member)
-            adapter.bind(chosen, self)
 
     def use_meter_source(self, region_id: str, source: Any) -> None:
         """Read ``region_id``'s meters from another ``MeterSource`` (e.g. real hardware from

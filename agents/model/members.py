@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import mesa
+import numpy as np
 
+from gridcoop.agents.model.population import NodeKind
 from gridcoop.units import UEUR_PER_EUR
 
 if TYPE_CHECKING:
@@ -168,3 +170,41 @@ class Classroom(Member):
 
 class Trader(Member):
     """A market-only participant whose quantities and limit prices come from CSV files."""
+
+
+def make_members(model: CommunityModel) -> list[Member]:
+    """One member agent per node of ``model.population``, of its kind's class; members of
+    a per-agent policy's group are instances of that policy's class."""
+    pop = model.population
+    ev_rank = np.cumsum(pop.kind == NodeKind.EV_OWNER) - 1
+    dr_rank = np.cumsum(pop.kind == NodeKind.DR_HOUSEHOLD) - 1
+    members: list[Member] = []
+    for i, node_id in enumerate(pop.node_ids):
+        region = pop.region_ids[int(pop.region[i])]
+        kind = NodeKind(int(pop.kind[i]))
+        member: Member
+        if kind is NodeKind.PROSUMER:
+            member = Prosumer(model, node_id, i, region)
+        elif kind is NodeKind.EV_OWNER:
+            member = EVOwner(model, node_id, i, region, int(ev_rank[i]))
+        elif kind is NodeKind.DR_HOUSEHOLD:
+            member = DRHousehold(model, node_id, i, region, int(dr_rank[i]))
+        elif kind is NodeKind.CLASSROOM:
+            member = Classroom(model, node_id, i, region)
+        else:
+            member = Trader(model, node_id, i, region)
+        members.append(member)
+    for nodes, cls, adapter in model.orders.bidders.agent_classes():
+        chosen = []
+        for i in nodes:
+            old = members[int(i)]
+            own = cls if isinstance(old, cls) or issubclass(cls, type(old)) else type(
+                cls.__name__, (cls, type(old)), {})
+            old.remove()
+            extra = {"ev_index": old.ev_index} if isinstance(old, EVOwner) else (
+                {"dr_index": old.dr_index} if isinstance(old, DRHousehold) else {})
+            member = own(model, old.member_id, old.node, old.region, **extra)
+            members[int(i)] = member
+            chosen.append(member)
+        adapter.bind(chosen, model)
+    return members
