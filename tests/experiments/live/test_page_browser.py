@@ -55,7 +55,7 @@ def test_the_live_page_shows_the_live_model(broker: MosquittoBroker, browser_pag
                  "three intervals")
         head = json.loads(heads.read_text().splitlines()[-1])["head"]
         page = browser_page
-        page.goto(server.url, timeout=TIMEOUT_MS)
+        server.open(page, TIMEOUT_MS)
         page.get_by_role("button", name="Step").wait_for(timeout=TIMEOUT_MS)
         page.locator(".gridcoop-ledger").wait_for(timeout=TIMEOUT_MS)
         page.get_by_role("button", name="Step").click()  # fetch the newest interval

@@ -76,12 +76,22 @@ class PageServer:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
+    def check_running(self) -> None:
+        """Raise with the server's exit code and log tail if it has died: a browser only
+        says the connection was refused, not why."""
+        if self.process.poll() is not None:
+            raise RuntimeError(f"page server exited with {self.process.returncode}:\n"
+                               + self.log()[-4000:])
+
+    def open(self, page: Any, timeout_ms: float) -> None:
+        """Point the browser ``page`` at the server, which must still be running."""
+        self.check_running()
+        page.goto(self.url, timeout=timeout_ms)
+
     def wait_until_serving(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"page server exited with {self.process.returncode}:\n"
-                                   + self.log()[-4000:])
+            self.check_running()
             if self._answers():
                 return
             time.sleep(0.3)

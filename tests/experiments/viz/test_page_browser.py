@@ -44,7 +44,7 @@ def viz_server(chromium: Any) -> Iterator[PageServer]:
 
 
 def open_page(browser_page: Any, server: PageServer) -> Any:
-    browser_page.goto(server.url, timeout=TIMEOUT_MS)
+    server.open(browser_page, TIMEOUT_MS)
     browser_page.get_by_role("button", name="Step").wait_for(timeout=TIMEOUT_MS)
     for key in PANELS:
         browser_page.locator(f".gridcoop-{key}").wait_for(timeout=TIMEOUT_MS)
