@@ -191,13 +191,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
     def step(self) -> None:
         """One metering interval: meters, agents, market, ledger, data, in that order.
 
-        A closed model does not step (``running`` is False): a page's play thread may
-        still hold the model its session closed."""
+        A closed model does not step (``close`` left ``running`` False): a page's play
+        thread may still hold the model its session closed."""
         with self._stepping:
-            if self.closed:
-                self.running = False
-                return
-            self._run_phases()
+            if not self.closed:
+                self._run_phases()
 
     def _run_phases(self) -> None:
         k = self.steps - 1  # Mesa counts steps from 1 before calling step()

@@ -122,7 +122,6 @@ def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]
     replica.close()
 
 
-
 def test_auto_verifies_in_a_process_from_200_members(
         blocks: list[tuple[int, str, bytes]]) -> None:
     for members, kind in ((199, LocalReplica), (200, ProcessReplica)):
