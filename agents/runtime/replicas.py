@@ -10,7 +10,8 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
   as when each runs on its own machine.
 * ``process``: the shared replica lives in a child process; aggregators hand it
   the blocks they received and the model goes on while it verifies (on another
-  core). Refusals surface at the next step; ``finish`` waits for the last
+  core). Blocks the child has not read yet wait in memory (``backlog``), up to
+  ``ProcessReplica.BACKLOG_BYTES``. Refusals surface at the next step; ``finish`` waits for the last
   verdict and checks the replica's head equals the writer's. Its chain is an
   SQLite file in a private temporary folder, so its memory stays bounded
   however long the run (the in-process replicas keep theirs in memory).
@@ -29,8 +30,10 @@ import json
 import select
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any, Literal
 
+from gridcoop.agents.runtime.backlog import PipeBacklog
 from gridcoop.agents.runtime.replica_worker import HEADER, check_block
 from gridcoop.ledger.errors import LedgerError
 from gridcoop.ledger.ledger import Ledger
@@ -79,8 +82,12 @@ class ProcessReplica:
     """The shared replica, verifying in a child process while the model runs."""
 
     PIPE_BYTES = 1 << 20
-    """The pipe to the child holds this much (Linux's default limit for a user): a block
-    up to that size is handed over without waiting for the child to read it."""
+    """The pipe to the child holds this much (Linux's default limit for a user): fewer
+    trips through the backlog."""
+
+    BACKLOG_BYTES = 64 << 20
+    """Blocks the child has not read yet wait in the model's memory up to this much
+    (``backlog.PipeBacklog``); past it, handing over a block waits for the child."""
 
     def __init__(self, genesis: bytes | None = None) -> None:
         """Start the child; with ``genesis``, ``begin`` at once. Started early (before the
@@ -90,6 +97,7 @@ class ProcessReplica:
             stdout=subprocess.PIPE)
         assert self._process.stdin is not None
         _widen(self._process.stdin.fileno(), self.PIPE_BYTES)
+        self._pipe = PipeBacklog(self._process.stdin.fileno(), self.BACKLOG_BYTES)
         self._sent = 0
         self._answered = 0
         self._head = ""
@@ -104,16 +112,26 @@ class ProcessReplica:
         return self
 
     def _send(self, height: int, block_hash: str, data: bytes) -> None:
-        stdin = self._process.stdin
-        assert stdin is not None
+        """Hand a frame to the child without waiting, unless the backlog is over its bound."""
         try:
-            stdin.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)))
-            stdin.write(data)
-            stdin.flush()
-        except (BrokenPipeError, OSError):
+            self._pipe.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)),
+                             data)
+            if self._pipe.over_limit:
+                self._pump(lambda: not self._pipe.over_limit)
+        except OSError:  # BrokenPipeError, or the pipe closed under us
             raise ReplicaRefusedError("the replica process is gone; see its error above") \
                 from None
         self._sent += 1
+
+    def _pump(self, done: Callable[[], bool]) -> None:
+        """Push the backlog until ``done()``, reading verdicts meanwhile: the child may be
+        waiting for its own answers to be read before it reads more."""
+        stdout = self._process.stdout
+        assert stdout is not None
+        while not self._pipe.push() and not done():
+            readable, _, _ = select.select([stdout], [self._pipe.fd], [], None)
+            if readable:
+                self._read_verdict()
 
     def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
         self._owner = owner
@@ -124,27 +142,43 @@ class ProcessReplica:
         """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
         stdout = self._process.stdout
         assert stdout is not None
+        try:
+            if wait:
+                self._pump(lambda: False)
+            else:
+                self._pipe.push()
+        except OSError:
+            raise ReplicaRefusedError("the replica process is gone; see its error above") \
+                from None
         while self._answered < self._sent:
             if not wait and not select.select([stdout], [], [], 0)[0]:
                 return
-            line = stdout.readline()
-            if not line:
-                raise ReplicaRefusedError("the replica process died; see its error above")
-            answer = json.loads(line)
-            self._answered += 1
-            self._head = answer["head"]
-            if answer["verdict"]:
-                raise ReplicaRefusedError(f"{self._owner}: {answer['verdict']}")
+            self._read_verdict()
+
+    def _read_verdict(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        line = stdout.readline()
+        if not line:
+            raise ReplicaRefusedError("the replica process died; see its error above")
+        answer = json.loads(line)
+        self._answered += 1
+        self._head = answer["head"]
+        if answer["verdict"]:
+            raise ReplicaRefusedError(f"{self._owner}: {answer['verdict']}")
 
     def head_hash(self) -> str:
         self.check(wait=True)
         return self._head
 
     def close(self) -> None:
+        """Hand over what waits, end the child and reap it."""
         process = self._process
         if process.poll() is None and process.stdin is not None:
+            with contextlib.suppress(OSError, ReplicaRefusedError):
+                self._pipe.write(HEADER.pack(0, b"0" * 64, 0))
+                self._pump(lambda: False)
             with contextlib.suppress(OSError):
-                process.stdin.write(HEADER.pack(0, b"0" * 64, 0))
                 process.stdin.close()
             try:
                 process.wait(timeout=10)
