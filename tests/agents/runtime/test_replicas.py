@@ -111,56 +111,51 @@ def test_the_process_replica_pipe_holds_a_large_block(blocks: list[tuple[int, st
         replica.close()
 
 
-def _hand_over(handle: ReplicaHandle, blocks: list[tuple[int, str, bytes]],
-               times: int) -> threading.Thread:
-    """Hand the chain ``times`` over (a known block verifies again) in a thread of its own."""
-    def run() -> None:
+def _while_stopped(blocks: list[tuple[int, str, bytes]], pipes: int,
+                   wait_s: float) -> tuple[ReplicaHandle, threading.Thread, bool]:
+    """Hand the chain over and over (a known block verifies again), ``pipes`` times what
+    the pipe holds in all, to a replica whose child is stopped, in a thread of its own;
+    whether that thread still waited after ``wait_s``. The child then resumes."""
+    replica = ProcessReplica(blocks[0][2])
+    handle = ReplicaHandle(replica, "ra-test")
+    times = pipes * ProcessReplica.PIPE_BYTES // sum(len(d) for _, _, d in blocks[1:]) + 1
+
+    def hand_over() -> None:
         for _ in range(times):
             for height, block_hash, data in blocks[1:]:
-                handle.replica.verify(handle.owner, height, block_hash, data)
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+                replica.verify(handle.owner, height, block_hash, data)
 
-
-def _times_past(blocks: list[tuple[int, str, bytes]], size: int) -> int:
-    return size // sum(len(data) for _, _, data in blocks[1:]) + 1
+    thread = threading.Thread(target=hand_over, daemon=True)
+    replica._process.send_signal(signal.SIGSTOP)
+    try:
+        thread.start()
+        thread.join(timeout=wait_s)
+        waited = thread.is_alive()
+    finally:
+        replica._process.send_signal(signal.SIGCONT)
+    thread.join(timeout=20)
+    return handle, thread, waited
 
 
 def test_the_process_replica_does_not_wait_for_a_child_that_is_not_reading(
         blocks: list[tuple[int, str, bytes]]) -> None:
     """Blocks beyond what the pipe holds wait in the model's memory, so a child still
     starting (or briefly descheduled) never stops the model; its verdicts come later."""
-    replica = ProcessReplica(blocks[0][2])
-    handle = ReplicaHandle(replica, "ra-test")
-    replica._process.send_signal(signal.SIGSTOP)
-    try:
-        thread = _hand_over(handle, blocks, _times_past(blocks, 3 * ProcessReplica.PIPE_BYTES))
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "handing over blocks waited for a stopped child"
-    finally:
-        replica._process.send_signal(signal.SIGCONT)
+    handle, _, waited = _while_stopped(blocks, pipes=3, wait_s=20)
+    assert not waited, "handing over blocks waited for a stopped child"
     assert handle.head_hash == blocks[-1][1]
-    replica.close()
+    handle.replica.close()
 
 
 def test_the_process_replica_backlog_is_bounded(
         blocks: list[tuple[int, str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
     """Past ``BACKLOG_BYTES`` waiting, handing over a block waits for the child to read."""
     monkeypatch.setattr(ProcessReplica, "BACKLOG_BYTES", 1 << 18)
-    replica = ProcessReplica(blocks[0][2])
-    handle = ReplicaHandle(replica, "ra-test")
-    replica._process.send_signal(signal.SIGSTOP)
-    try:
-        thread = _hand_over(handle, blocks, _times_past(blocks, 2 * ProcessReplica.PIPE_BYTES))
-        thread.join(timeout=1)
-        assert thread.is_alive(), "the backlog grew past its bound"
-    finally:
-        replica._process.send_signal(signal.SIGCONT)
-    thread.join(timeout=20)
+    handle, thread, waited = _while_stopped(blocks, pipes=2, wait_s=1)
+    assert waited, "the backlog grew past its bound"
     assert not thread.is_alive()
     assert handle.head_hash == blocks[-1][1]
-    replica.close()
+    handle.replica.close()
 
 
 def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]) -> None:
