@@ -30,6 +30,7 @@ import json
 import select
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -89,6 +90,10 @@ class ProcessReplica:
     """Blocks the child has not read yet wait in the model's memory up to this much
     (``backlog.PipeBacklog``); past it, handing over a block waits for the child."""
 
+    CLOSE_TIMEOUT_S = 10.0
+    """``close`` waits this long for the child to take what waits, then again for it to
+    end; then it kills the child."""
+
     def __init__(self, genesis: bytes | None = None) -> None:
         """Start the child; with ``genesis``, ``begin`` at once. Started early (before the
         model builds its ledger), the child imports the ledger while the model builds."""
@@ -123,13 +128,18 @@ class ProcessReplica:
                 from None
         self._sent += 1
 
-    def _pump(self, done: Callable[[], bool]) -> None:
+    def _pump(self, done: Callable[[], bool], timeout_s: float | None = None) -> None:
         """Push the backlog until ``done()``, reading verdicts meanwhile: the child may be
-        waiting for its own answers to be read before it reads more."""
+        waiting for its own answers to be read before it reads more. ``TimeoutError``
+        after ``timeout_s`` (None: no limit)."""
         stdout = self._process.stdout
         assert stdout is not None
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._pipe.push() and not done():
-            readable, _, _ = select.select([stdout], [self._pipe.fd], [], None)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"the replica process read nothing for {timeout_s} s")
+            readable, _, _ = select.select([stdout], [self._pipe.fd], [], left)
             if readable:
                 self._read_verdict()
 
@@ -175,13 +185,13 @@ class ProcessReplica:
         """Hand over what waits, end the child and reap it."""
         process = self._process
         if process.poll() is None and process.stdin is not None:
-            with contextlib.suppress(OSError, ReplicaRefusedError):
+            with contextlib.suppress(OSError, ReplicaRefusedError):  # TimeoutError too
                 self._pipe.write(HEADER.pack(0, b"0" * 64, 0))
-                self._pump(lambda: False)
+                self._pump(lambda: False, self.CLOSE_TIMEOUT_S)
             with contextlib.suppress(OSError):
                 process.stdin.close()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=self.CLOSE_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

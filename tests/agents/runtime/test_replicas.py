@@ -158,6 +158,29 @@ def test_the_process_replica_backlog_is_bounded(
     handle.replica.close()
 
 
+def test_closing_a_replica_whose_child_reads_nothing_kills_it(
+        blocks: list[tuple[int, str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hung child does not hang ``close``: after ``CLOSE_TIMEOUT_S`` it is killed."""
+    monkeypatch.setattr(ProcessReplica, "CLOSE_TIMEOUT_S", 0.5)
+    handle, _, waited = _while_stopped(blocks, pipes=0, wait_s=20)
+    replica = handle.replica
+    assert isinstance(replica, ProcessReplica) and not waited
+    replica._process.send_signal(signal.SIGSTOP)
+    try:
+        chain = sum(len(data) for _, _, data in blocks[1:])
+        for height, block_hash, data in blocks[1:] * (2 * replica.PIPE_BYTES // chain + 1):
+            replica.verify(handle.owner, height, block_hash, data)  # past what the pipe holds
+        assert replica._pipe.pending > 0
+        closing = threading.Thread(target=replica.close, daemon=True)
+        closing.start()
+        closing.join(timeout=10)
+        assert not closing.is_alive(), "close waited for a child that reads nothing"
+        assert replica._process.returncode == -signal.SIGKILL
+    finally:
+        if replica._process.poll() is None:
+            replica._process.send_signal(signal.SIGCONT)
+
+
 def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]) -> None:
     """Blocks handed to a replica whose child is gone are refused, not lost in the pipe."""
     replica = ProcessReplica(blocks[0][2])
