@@ -5,7 +5,7 @@ profiles (docs/domain/communities.md) that differ in when they are plugged in
 and how much they drive. The profiles (day templates of trip slots), the Leaf
 batteries and the home charger are defined once, in
 ``gridcoop.agents.mechanisms.ev.profiles``; each day this fleet draws the day's
-trips and plug-in states from that model (``simulate_fleet``) and keeps the
+trips and plug-in states from that model (``draw_plugged``) and keeps the
 batteries' state of charge itself, so the households of every scenario drive as
 the EV community's owners do. As in the EV community (``fleet_physics``), a
 vehicle plugged in charges at its node.
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.ev.profiles import LEAF_24, Fleet
-from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, simulate_fleet
+from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, draw_plugged
 from gridcoop.agents.physics.clock import SimClock
 
 FloatArray = NDArray[np.float64]
@@ -140,7 +141,10 @@ class EVFleet(EVBatteries):
         self.clock = clock
         self.profile = np.asarray(profile, dtype=np.int64)
 
-    def _fleet(self) -> Fleet:
+    @cached_property
+    def _owners(self) -> Fleet:
+        """What the owners' trip model needs to know: fixed for a run, so built once (at
+        the first plan: a fleet of no EVs plans nothing)."""
         n = self.size
         return Fleet(
             ev_ids=tuple(f"ev-{i}" for i in range(n)), profile=self.profile,
@@ -164,11 +168,10 @@ class EVFleet(EVBatteries):
                              frozenset())
         step_min = math.gcd(clock.metering_minutes, 60)
         sub = clock.metering_minutes // step_min
-        history = simulate_fleet(self._fleet(), 1, seed, SimulationOptions(
+        mask, trips = draw_plugged(self._owners, 1, seed, SimulationOptions(
             step_min=step_min, start_weekday=clock.weekday(day)))
-        fine = history.plugged[:, : steps * sub].reshape(n, steps, sub)
+        fine = mask[:, : steps * sub].reshape(n, steps, sub)
         plugged = np.asarray(fine.all(axis=2).T, dtype=bool)  # plugged the whole interval
-        trips = history.trips
         today = trips.day == 0
         trip_kwh = np.bincount(trips.ev[today], trips.energy_kwh[today],
                                minlength=n).astype(np.float64)

@@ -278,6 +278,26 @@ def simulate_fleet(
     return simulate_trips(fleet, trips, days, opts)
 
 
+def draw_plugged(
+    fleet: Fleet, days: int, seed: int, options: SimulationOptions | None = None
+) -> tuple[BoolArray, TripTable]:
+    """``simulate_fleet``'s plug-in mask of ``days`` days and the trips it drew (the
+    look-ahead day's too): the same draws and the same mask, without the state of
+    charge and needs. For a caller that keeps its batteries itself (the households'
+    ``EVFleet``), which would throw those away. One charger per EV only."""
+    opts = options or SimulationOptions()
+    if opts.chargers is not None:
+        raise EVConfigError("draw_plugged has one charger per EV; shared chargers need "
+                            "simulate_fleet")
+    trips = generate_trips(
+        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability,
+        opts.policy)
+    total_min = (days + 1) * MINUTES_PER_DAY
+    stays = _plug_intervals(trips, fleet, total_min, opts.step_min, opts.plug_whenever_parked)
+    plugged = _plugged_rows(stays, 0, fleet.size, total_min // opts.step_min)
+    return plugged[:, : days * MINUTES_PER_DAY // opts.step_min], trips
+
+
 def _check_trips(trips: TripTable, n: int, total_min: int) -> None:
     ev, start, end = trips.ev, trips.start_min, trips.end_min
     if ev.size == 0:

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridcoop.agents.mechanisms.ev.profiles import (
     LEAF_24,
@@ -16,7 +18,12 @@ from gridcoop.agents.mechanisms.ev.profiles import (
     pilot_fleet,
     random_fleet,
 )
-from gridcoop.agents.mechanisms.ev.simulate import SimulationOptions, simulate_fleet, simulate_trips
+from gridcoop.agents.mechanisms.ev.simulate import (
+    SimulationOptions,
+    draw_plugged,
+    simulate_fleet,
+    simulate_trips,
+)
 from gridcoop.agents.mechanisms.ev.trips import TripTable, generate_trips
 
 
@@ -195,3 +202,29 @@ def test_need_covers_the_next_trip_when_plugged() -> None:
         row = trips.ev[i]
         if begin > 0 and hist.plugged[row, begin - 1]:
             assert hist.need_kwh[row, begin - 1] >= trips.energy_kwh[i] - 1e-4
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 150), fleet_seed=st.integers(0, 2**16), seed=st.integers(0, 2**32),
+       days=st.integers(1, 3), step_min=st.sampled_from([5, 15, 60]),
+       weekday=st.integers(0, 6), whenever=st.booleans())
+def test_draw_plugged_is_simulate_fleets_mask_and_trips(
+        n: int, fleet_seed: int, seed: int, days: int, step_min: int, weekday: int,
+        whenever: bool) -> None:
+    """The households' EVs take only the mask and trips: the same draws and the same mask
+    as the full simulation, over more than one block of EVs (64) too."""
+    fleet = random_fleet(n, fleet_seed)
+    options = SimulationOptions(step_min=step_min, start_weekday=weekday,
+                                plug_whenever_parked=whenever)
+    plugged, trips = draw_plugged(fleet, days, seed, options)
+    history = simulate_fleet(fleet, days, seed, options)
+    np.testing.assert_array_equal(plugged, history.plugged)
+    inside = trips.day < days
+    for column in ("ev", "day", "start_min", "end_min", "energy_kwh", "plug_after"):
+        np.testing.assert_array_equal(getattr(trips, column)[inside],
+                                      getattr(history.trips, column))
+
+
+def test_draw_plugged_refuses_shared_chargers() -> None:
+    with pytest.raises(EVConfigError, match="simulate_fleet"):
+        draw_plugged(pilot_fleet(), 1, 3, SimulationOptions(chargers=2))
