@@ -255,7 +255,7 @@ class RegionalAggregator(mesa.Agent):  # type: ignore[misc]
         demand_kw, flexible = model.flexibility(interval, self.nodes)
         if len(orders):  # the full book, for the ledger's record of offers and bids
             messages.append(book_to_message(orders, auction, self.region_id, ids, sim_time_s))
-        messages.append(FlexibilityReport(
+        messages.append(FlexibilityReport.built(  # Python floats, as the schema's
             sim_time_s=sim_time_s, aggregator_id=self.name, start_s=interval * 60
             * model.clock.market_minutes, step_s=model.clock.market_minutes * 60,
             demand_kw=[demand_kw], flexible_kw={k: [v] for k, v in flexible.items()}))
