@@ -140,17 +140,20 @@ class Ledger:
 
     @classmethod
     def replica(cls, path: str | os.PathLike[str], genesis: bytes | Block, *,
-                workers: int | None = None) -> Ledger:
-        """A replica started from a trusted genesis block (or reopened if the file exists)."""
+                workers: int | None = None, power_safe: bool = True) -> Ledger:
+        """A replica started from a trusted genesis block (or reopened if the file exists).
+
+        ``power_safe=False``: no fsync at every block (see ``storage``), for a scratch
+        copy whose file is thrown away at the end (the model's replica process)."""
         block = genesis if isinstance(genesis, Block) else Block.from_bytes(genesis)
         if os.fspath(path) != ":memory:" and os.path.exists(path):
-            opened = cls.open(path, workers=workers)
+            opened = cls.open(path, workers=workers, power_safe=power_safe)
             if opened.block(0).hash != block.hash:
                 opened.close()
                 raise ForkError(0, "this file holds another chain (genesis hashes differ)")
             return opened
         state, snapshot = genesis_state(block)
-        store = Store.create(path, block, snapshot)
+        store = Store.create(path, block, snapshot, power_safe)
         state.commit()
         return cls(store, state, block, (), workers)
 

@@ -66,6 +66,31 @@ def test_replica_follows_the_writer(community: Community, tmp_path: Path) -> Non
         assert again.head_hash == c.book.head_hash
 
 
+def _synchronous(ledger: Ledger) -> int:
+    row = ledger.store.db.execute("PRAGMA synchronous").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_scratch_replica_skips_the_fsync_at_every_block(community: Community,
+                                                           tmp_path: Path) -> None:
+    """``power_safe=False`` (the model's replica process, whose file is thrown away):
+    SQLite's NORMAL (1) instead of FULL (2), when created and when reopened; the blocks
+    verify all the same."""
+    c = community
+    genesis = c.book.block(0).to_bytes()
+    with Ledger.replica(tmp_path / "safe.sqlite", genesis, workers=0) as safe:
+        assert _synchronous(safe) == 2
+    path = tmp_path / "scratch.sqlite"
+    with Ledger.replica(path, genesis, workers=0, power_safe=False) as scratch:
+        assert _synchronous(scratch) == 1
+        for block in [c.book.block(1), *_grow(c, 3)]:
+            scratch.apply_block(block.to_bytes())
+        assert scratch.head_hash == c.book.head_hash
+    with Ledger.replica(path, genesis, workers=0, power_safe=False) as again:
+        assert _synchronous(again) == 1 and again.head_hash == c.book.head_hash
+
+
 @pytest.mark.parametrize("section", ["header", "seals", "txs"])
 def test_tampered_block_is_refused_with_the_reason(block_community: Community, tmp_path: Path,
                                                    section: str) -> None:
