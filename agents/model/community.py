@@ -133,7 +133,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]
         self._unsettled = False
         own_regions = region_host is None  # then its replica process starts now, early
         if region_host is None:
-            region_host = InProcessRegions(replica=started_early(replicas, n))
+            region_host = InProcessRegions(replica=started_early(replicas, n, self.clock.days))
         self.region_host: Regions = region_host
         try:
             self.members: list[Member] = make_members(self)

@@ -15,7 +15,9 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
   verdict and checks the replica's head equals the writer's. Its chain is an
   SQLite file in a private temporary folder, so its memory stays bounded
   however long the run (the in-process replicas keep theirs in memory).
-* ``auto``: ``process`` for 200 members or more, else ``shared``.
+* ``auto``: ``process`` for 200 members or more (the in-process replica holds the whole
+  chain in memory), or from 500 member-days (members x days: 100 members for 5 days,
+  where the child's start is repaid), else ``shared``.
 
 The process replica's child is started before the model builds its ledger
 (``started_early``) and the model never waits for it to start: its genesis
@@ -42,6 +44,7 @@ from gridcoop.ledger.ledger import Ledger
 ReplicaMode = Literal["auto", "shared", "per_aggregator", "process"]
 REPLICA_MODES = ("auto", "shared", "per_aggregator", "process")
 AUTO_PROCESS_MEMBERS = 200
+AUTO_PROCESS_MEMBER_DAYS = 500
 
 
 class ReplicaRefusedError(RuntimeError):
@@ -236,27 +239,29 @@ class ReplicaHandle:
         return self.replica.head_hash()
 
 
-def wants_process(mode: str, members: int) -> bool:
+def wants_process(mode: str, members: int, days: int = 1) -> bool:
     """Whether replicas ``mode`` puts the shared replica in a child process for a
-    community of ``members``; ``ValueError`` for a mode that does not exist."""
+    community of ``members`` over a run of ``days``; ``ValueError`` for a mode that does
+    not exist."""
     if mode not in REPLICA_MODES:
         raise ValueError(f"replicas={mode!r}: use one of {', '.join(REPLICA_MODES)}")
     if mode == "auto":
-        return members >= AUTO_PROCESS_MEMBERS
+        return members >= AUTO_PROCESS_MEMBERS or members * days >= AUTO_PROCESS_MEMBER_DAYS
     return mode == "process"
 
 
-def started_early(mode: str, members: int) -> ProcessReplica | None:
+def started_early(mode: str, members: int, days: int = 1) -> ProcessReplica | None:
     """The replica's child process, started before the model builds its ledger when
     ``mode`` will want one (else None), so its start overlaps the model's."""
-    return ProcessReplica() if wants_process(mode, members) else None
+    return ProcessReplica() if wants_process(mode, members, days) else None
 
 
 def make_replicas(genesis: bytes, owners: list[str], mode: str, members: int,
-                  started: ProcessReplica | None = None) -> tuple[list[ReplicaHandle], list[Any]]:
+                  started: ProcessReplica | None = None,
+                  days: int = 1) -> tuple[list[ReplicaHandle], list[Any]]:
     """Replica handles for ``owners`` and the replicas behind them (to close at the end);
     ``started``: a child process started early for the shared replica."""
-    process = wants_process(mode, members)
+    process = wants_process(mode, members, days)
     if started is not None and not process:
         started.close()
     if mode == "per_aggregator":

@@ -18,6 +18,7 @@ from gridcoop.agents.runtime.replicas import (
     ReplicaRefusedError,
     make_replicas,
     started_early,
+    wants_process,
 )
 
 
@@ -194,12 +195,18 @@ def test_a_dead_process_replica_is_reported(blocks: list[tuple[int, str, bytes]]
     replica.close()
 
 
-def test_auto_verifies_in_a_process_from_200_members(
-        blocks: list[tuple[int, str, bytes]]) -> None:
-    for members, kind in ((199, LocalReplica), (200, ProcessReplica)):
-        _, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "auto", members=members)
-        assert [type(r) for r in replicas] == [kind]
-        replicas[0].close()
+@pytest.mark.parametrize(("members", "days", "kind"), [
+    (199, 1, LocalReplica), (200, 1, ProcessReplica),  # memory: the chain of a large one
+    (71, 7, LocalReplica), (100, 5, ProcessReplica),  # speed: 500 member-days repay the start
+    (8, 91, ProcessReplica), (5, 99, LocalReplica)])
+def test_auto_verifies_in_a_process_from_200_members_or_500_member_days(
+        blocks: list[tuple[int, str, bytes]], members: int, days: int,
+        kind: type[LocalReplica | ProcessReplica]) -> None:
+    assert wants_process("auto", members, days) == (kind is ProcessReplica)
+    _, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "auto", members=members,
+                                days=days)
+    assert [type(r) for r in replicas] == [kind]
+    replicas[0].close()
 
 
 def test_a_replica_process_started_early_is_used_or_closed(
@@ -236,8 +243,8 @@ def test_a_model_that_fails_to_build_closes_its_early_replica(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[ProcessReplica] = []
 
-    def spy(mode: str, members: int) -> ProcessReplica | None:
-        early = started_early(mode, members)
+    def spy(mode: str, members: int, days: int) -> ProcessReplica | None:
+        early = started_early(mode, members, days)
         if early is not None:
             started.append(early)
         return early
