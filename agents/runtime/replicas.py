@@ -11,10 +11,11 @@ Three ways to hold them (``CommunityModel(replicas=...)``):
 * ``process``: the shared replica lives in a child process; aggregators hand it
   the blocks they received and the model goes on while it verifies (on another
   core). Blocks the child has not read yet wait in memory (``backlog``), up to
-  ``ProcessReplica.BACKLOG_BYTES``. Refusals surface at the next step; ``finish`` waits for the last
-  verdict and checks the replica's head equals the writer's. Its chain is an
-  SQLite file in a private temporary folder, so its memory stays bounded
-  however long the run (the in-process replicas keep theirs in memory).
+  ``ProcessReplica.BACKLOG_BYTES``. Refusals surface at the next step;
+  ``finish`` waits for the last verdict and checks the replica's head equals
+  the writer's. Its chain is an SQLite file in a private temporary folder, so
+  its memory stays bounded however long the run (the in-process replicas keep
+  theirs in memory).
 * ``auto``: ``process`` for 200 members or more (the in-process replica holds the whole
   chain in memory), or from 500 member-days (members x days: 100 members for 5 days,
   where the child's start is repaid), else ``shared``.
