@@ -24,9 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gridcoop.agents.mechanisms.ev.chargers import share_chargers
+from gridcoop.agents.mechanisms.ev.plugging import per_step, plug_intervals, plugged_rows
 from gridcoop.agents.mechanisms.ev.profiles import (
-    PROFILES,
-    BehaviourProfile,
     BoolArray,
     EVConfigError,
     Fleet,
@@ -135,67 +134,6 @@ class FleetHistory:
         )
 
 
-def _plug_intervals(
-    trips: TripTable, fleet: Fleet, total_min: int, step_min: int, whenever_parked: bool = False
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """(ev, first plugged step, end step) of every plugged stay, in whole steps.
-
-    ``whenever_parked``: every stay is plugged from arrival, whatever the habit.
-    """
-    n = fleet.size
-    ev = trips.ev
-    plug_after = np.ones_like(trips.plug_after) if whenever_parked else trips.plug_after
-    delay = np.zeros_like(trips.plug_delay_min) if whenever_parked else trips.plug_delay_min
-    last_of_ev = np.ones(ev.size, dtype=bool)
-    last_of_ev[:-1] = ev[1:] != ev[:-1]
-    next_start = np.where(last_of_ev, total_min, np.roll(trips.start_min, -1))
-    begin = -(-(trips.end_min + delay) // step_min)  # ceil
-    end = next_start // step_min
-    keep = plug_after & (end > begin)
-    # Before each EV's first trip it is where the last night left it.
-    first_start = np.full(n, total_min, dtype=np.int64)
-    if ev.size:
-        first_start[ev[::-1]] = trips.start_min[::-1]  # the earliest wins (written last)
-    at_start = np.array([whenever_parked or PROFILES[BehaviourProfile(p)].plugged_at_start
-                         for p in fleet.profile], dtype=bool)
-    starters = np.flatnonzero(at_start & (first_start >= step_min))
-    return (
-        np.concatenate([ev[keep], starters]),
-        np.concatenate([begin[keep], np.zeros(starters.size, dtype=np.int64)]),
-        np.concatenate([end[keep], first_start[starters] // step_min]),
-    )
-
-
-def _per_step(
-    rows: NDArray[np.int64],
-    starts: NDArray[np.int64],
-    ends: NDArray[np.int64],
-    values: NDArray[np.float64],
-    n_rows: int,
-    n_steps: int,
-) -> NDArray[np.float64]:
-    """Spread each value evenly over steps [start, end) of its row: (n_rows, n_steps)."""
-    rate = np.asarray(values, dtype=np.float64) / np.maximum(ends - starts, 1)
-    width = n_steps + 1
-    flat = np.bincount(rows * width + starts, rate, n_rows * width)
-    flat -= np.bincount(rows * width + ends, rate, n_rows * width)
-    return np.cumsum(flat.reshape(n_rows, width), axis=1, dtype=np.float64)[:, :n_steps]
-
-
-def _plugged_rows(
-    stays: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
-    lo: int,
-    hi: int,
-    n_steps: int,
-) -> BoolArray:
-    """Plugged flags of EV rows ``[lo, hi)`` from their plugged stays (ev, begin, end)."""
-    ev, begin, end = stays
-    sel = (ev >= lo) & (ev < hi)
-    flags = _per_step(ev[sel] - lo, begin[sel], end[sel],
-                      (end[sel] - begin[sel]).astype(np.float64), hi - lo, n_steps)
-    return flags > 0.5
-
-
 def _next_index(mask: BoolArray) -> NDArray[np.int64]:
     """For each step, the first step >= it where ``mask`` holds (n_steps when none), per row."""
     t = mask.shape[1]
@@ -293,8 +231,8 @@ def draw_plugged(
         fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability,
         opts.policy)
     total_min = (days + 1) * MINUTES_PER_DAY
-    stays = _plug_intervals(trips, fleet, total_min, opts.step_min, opts.plug_whenever_parked)
-    plugged = _plugged_rows(stays, 0, fleet.size, total_min // opts.step_min)
+    stays = plug_intervals(trips, fleet, total_min, opts.step_min, opts.plug_whenever_parked)
+    plugged = plugged_rows(stays, 0, fleet.size, total_min // opts.step_min)
     return plugged[:, : days * MINUTES_PER_DAY // opts.step_min], trips
 
 
@@ -334,7 +272,7 @@ def simulate_trips(
     t_ext = ext_days * MINUTES_PER_DAY // step
     t_out = days * MINUTES_PER_DAY // step
     n = fleet.size
-    plug_ev, plug_begin, plug_end = _plug_intervals(
+    plug_ev, plug_begin, plug_end = plug_intervals(
         trips, fleet, ext_days * MINUTES_PER_DAY, step, opts.plug_whenever_parked)
     drive_begin = trips.start_min // step
     drive_end = -(-trips.end_min // step)
@@ -349,16 +287,16 @@ def simulate_trips(
     if opts.chargers is not None:
         community = np.zeros(n, dtype=np.int64) if opts.community is None else np.asarray(
             opts.community, dtype=np.int64)
-        shared = share_chargers(np.vstack([_plugged_rows(stays, lo, min(n, lo + opts.block_size),
+        shared = share_chargers(np.vstack([plugged_rows(stays, lo, min(n, lo + opts.block_size),
                                                          t_ext)
                                            for lo in range(0, n, opts.block_size)]),
                                 community, opts.chargers)
     for lo in range(0, n, opts.block_size):
         hi = min(n, lo + opts.block_size)
         width = hi - lo
-        plugged = _plugged_rows(stays, lo, hi, t_ext) if shared is None else shared[lo:hi]
+        plugged = plugged_rows(stays, lo, hi, t_ext) if shared is None else shared[lo:hi]
         tsel = (trips.ev >= lo) & (trips.ev < hi)
-        drive = _per_step(
+        drive = per_step(
             trips.ev[tsel] - lo,
             drive_begin[tsel],
             drive_end[tsel],
