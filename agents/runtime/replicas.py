@@ -34,7 +34,7 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from gridcoop.agents.runtime.backlog import PipeBacklog
@@ -122,30 +122,32 @@ class ProcessReplica:
 
     def _send(self, height: int, block_hash: str, data: bytes) -> None:
         """Hand a frame to the child without waiting, unless the backlog is over its bound."""
-        try:
-            self._pipe.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"), len(data)),
-                             data)
-            if self._pipe.over_limit:
-                self._pump(lambda: not self._pipe.over_limit)
-        except OSError:  # BrokenPipeError, or the pipe closed under us
-            raise ReplicaRefusedError("the replica process is gone; see its error above") \
-                from None
+        with _child_gone():
+            self._pipe.write(HEADER.pack(height, block_hash.encode().ljust(64, b"0"),
+                                         len(data)), data)
+        if self._pipe.over_limit:  # else write has pushed what the pipe takes
+            self._pump(self._pipe.limit)
         self._sent += 1
 
-    def _pump(self, done: Callable[[], bool], timeout_s: float | None = None) -> None:
-        """Push the backlog until ``done()``, reading verdicts meanwhile: the child may be
-        waiting for its own answers to be read before it reads more. ``TimeoutError``
-        after ``timeout_s`` (None: no limit)."""
+    def _pump(self, left_bytes: int, timeout_s: float | None = None) -> None:
+        """Push the backlog until at most ``left_bytes`` wait, reading verdicts meanwhile:
+        the child may be waiting for its own answers to be read before it reads more.
+        ``TimeoutError`` after ``timeout_s`` (None: no limit); ``ReplicaRefusedError``
+        when the child is gone."""
         stdout = self._process.stdout
         assert stdout is not None
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while not self._pipe.push() and not done():
+        while not self._pushed() and self._pipe.pending > left_bytes:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TimeoutError(f"the replica process read nothing for {timeout_s} s")
             readable, _, _ = select.select([stdout], [self._pipe.fd], [], left)
             if readable:
                 self._read_verdict()
+
+    def _pushed(self) -> bool:
+        with _child_gone():
+            return self._pipe.push()
 
     def verify(self, owner: str, height: int, block_hash: str, block_bytes: bytes) -> None:
         self._owner = owner
@@ -156,14 +158,10 @@ class ProcessReplica:
         """Collect verdicts (all of them when ``wait``); raise on the first refusal."""
         stdout = self._process.stdout
         assert stdout is not None
-        try:
-            if wait:
-                self._pump(lambda: False)
-            else:
-                self._pipe.push()
-        except OSError:
-            raise ReplicaRefusedError("the replica process is gone; see its error above") \
-                from None
+        if wait:
+            self._pump(0)
+        else:
+            self._pushed()
         while self._answered < self._sent:
             if not wait and not select.select([stdout], [], [], 0)[0]:
                 return
@@ -191,7 +189,7 @@ class ProcessReplica:
         if process.poll() is None and process.stdin is not None:
             with contextlib.suppress(OSError, ReplicaRefusedError):  # TimeoutError too
                 self._pipe.write(HEADER.pack(0, b"0" * 64, 0))
-                self._pump(lambda: False, self.CLOSE_TIMEOUT_S)
+                self._pump(0, self.CLOSE_TIMEOUT_S)
             with contextlib.suppress(OSError):
                 process.stdin.close()
             try:
@@ -201,6 +199,16 @@ class ProcessReplica:
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def _child_gone() -> Iterator[None]:
+    """A pipe error (``BrokenPipeError``, the pipe closed under us) told as the child gone."""
+    try:
+        yield
+    except OSError:
+        raise ReplicaRefusedError("the replica process is gone; see its error above") \
+            from None
 
 
 def _widen(pipe: int, size: int) -> None:

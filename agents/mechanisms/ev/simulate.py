@@ -210,10 +210,13 @@ def simulate_fleet(
     last evening see the next morning's trips.
     """
     opts = options or SimulationOptions()
-    trips = generate_trips(
-        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability,
-        opts.policy)
-    return simulate_trips(fleet, trips, days, opts)
+    return simulate_trips(fleet, _draw_trips(fleet, days, seed, opts), days, opts)
+
+
+def _draw_trips(fleet: Fleet, days: int, seed: int, opts: SimulationOptions) -> TripTable:
+    """The trips of ``days`` days and one look-ahead day, as ``opts`` says owners behave."""
+    return generate_trips(fleet, days + 1, seed, opts.start_weekday, opts.change_rate,
+                          opts.warn_probability, opts.policy)
 
 
 def draw_plugged(
@@ -227,9 +230,7 @@ def draw_plugged(
     if opts.chargers is not None:
         raise EVConfigError("draw_plugged has one charger per EV; shared chargers need "
                             "simulate_fleet")
-    trips = generate_trips(
-        fleet, days + 1, seed, opts.start_weekday, opts.change_rate, opts.warn_probability,
-        opts.policy)
+    trips = _draw_trips(fleet, days, seed, opts)
     total_min = (days + 1) * MINUTES_PER_DAY
     stays = plug_intervals(trips, fleet, total_min, opts.step_min, opts.plug_whenever_parked)
     plugged = plugged_rows(stays, 0, fleet.size, total_min // opts.step_min)
