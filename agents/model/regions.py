@@ -47,8 +47,8 @@ class InProcessRegions:
         pop, bus = model.population, model.bus
         owners = [f"ra-{r}" for r in pop.region_ids]
         replicas, self.replicas = make_replicas(model.accounts.genesis_bytes(), owners,
-                                                replica_mode, pop.size, self.started_replica,
-                                                model.clock.days)
+                                                replica_mode, pop.size, model.clock.days,
+                                                self.started_replica)
         self.started_replica = None
         for replica in replicas:
             for block in model.accounts.ledger.blocks(1):

@@ -248,7 +248,7 @@ class ReplicaHandle:
         return self.replica.head_hash()
 
 
-def wants_process(mode: str, members: int, days: int = 1) -> bool:
+def wants_process(mode: str, members: int, days: int) -> bool:
     """Whether replicas ``mode`` puts the shared replica in a child process for a
     community of ``members`` over a run of ``days``; ``ValueError`` for a mode that does
     not exist."""
@@ -259,15 +259,14 @@ def wants_process(mode: str, members: int, days: int = 1) -> bool:
     return mode == "process"
 
 
-def started_early(mode: str, members: int, days: int = 1) -> ProcessReplica | None:
+def started_early(mode: str, members: int, days: int) -> ProcessReplica | None:
     """The replica's child process, started before the model builds its ledger when
     ``mode`` will want one (else None), so its start overlaps the model's."""
     return ProcessReplica() if wants_process(mode, members, days) else None
 
 
-def make_replicas(genesis: bytes, owners: list[str], mode: str, members: int,
-                  started: ProcessReplica | None = None,
-                  days: int = 1) -> tuple[list[ReplicaHandle], list[Any]]:
+def make_replicas(genesis: bytes, owners: list[str], mode: str, members: int, days: int,
+                  started: ProcessReplica | None = None) -> tuple[list[ReplicaHandle], list[Any]]:
     """Replica handles for ``owners`` and the replicas behind them (to close at the end);
     ``started``: a child process started early for the shared replica."""
     process = wants_process(mode, members, days)

@@ -97,8 +97,7 @@ class RegionHost(mesa.Model):  # type: ignore[misc]
         self.bus.add_peer("central", PeerAddress(there(router), there(pub), key))
         owners = [f"ra-{pop.region_ids[r]}" for r in self.regions]
         replicas, self.replicas = make_replicas(blobs["genesis"].tobytes(), owners,
-                                                setup["replicas"], pop.size,
-                                                days=self.clock.days)
+                                                setup["replicas"], pop.size, self.clock.days)
         for replica in replicas:  # catch up on the registration block(s)
             for (height, block_hash), name in zip(setup["blocks"], setup["block_frames"],
                                                   strict=True):

@@ -67,7 +67,7 @@ def test_replica_refuses_a_gap_and_a_lying_message(blocks: list[tuple[int, str, 
 
 
 def test_shared_handles_confirm_the_same_bytes_only(blocks: list[tuple[int, str, bytes]]) -> None:
-    handles, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "shared", members=10)
+    handles, replicas = make_replicas(blocks[0][2], ["ra-a", "ra-b"], "shared", members=10, days=1)
     height, block_hash, data = blocks[1]
     handles[0].receive(height, block_hash, data)
     handles[1].receive(height, block_hash, data)  # same bytes: confirmed without re-applying
@@ -77,7 +77,7 @@ def test_shared_handles_confirm_the_same_bytes_only(blocks: list[tuple[int, str,
     for replica in replicas:
         replica.close()
     with pytest.raises(ValueError, match="replicas="):
-        make_replicas(blocks[0][2], ["ra-a"], "everywhere", members=10)
+        make_replicas(blocks[0][2], ["ra-a"], "everywhere", members=10, days=1)
 
 
 def test_the_process_replica_keeps_its_chain_in_a_private_file(
@@ -213,16 +213,16 @@ def test_a_replica_process_started_early_is_used_or_closed(
         blocks: list[tuple[int, str, bytes]]) -> None:
     """The model starts the child before it builds its ledger; the child then verifies
     (its genesis verdict comes with the blocks'), or is closed if the mode wants none."""
-    early = started_early("process", members=10)
-    assert early is not None and started_early("shared", members=10) is None
-    handles, replicas = make_replicas(blocks[0][2], ["ra-a"], "process", 10, started=early)
+    early = started_early("process", members=10, days=1)
+    assert early is not None and started_early("shared", members=10, days=1) is None
+    handles, replicas = make_replicas(blocks[0][2], ["ra-a"], "process", 10, 1, started=early)
     assert replicas == [early]
     for height, block_hash, data in blocks[1:]:
         handles[0].receive(height, block_hash, data)
     assert handles[0].head_hash == blocks[-1][1]
     early.close()
     unused = ProcessReplica()
-    _, replicas = make_replicas(blocks[0][2], ["ra-a"], "shared", 10, started=unused)
+    _, replicas = make_replicas(blocks[0][2], ["ra-a"], "shared", 10, 1, started=unused)
     assert [type(r) for r in replicas] == [LocalReplica]
     assert unused._process.poll() is not None  # closed, not left running
     replicas[0].close()
